@@ -1,0 +1,1 @@
+"""Database access every service shares: engine, unit of work, outbox, inbox, migrations."""

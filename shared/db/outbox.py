@@ -1,0 +1,86 @@
+"""The transactional outbox: events are rows written in the same transaction as the change.
+
+The row shape follows Debezium's outbox router (aggregate type, aggregate id as the key,
+type, payload) plus the CloudEvents attributes and the trace context of the transaction
+that wrote it, so the relay can publish it later as if no time had passed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from opentelemetry import propagate
+from pydantic import BaseModel
+from sqlalchemy import DateTime, Index, text
+from sqlmodel import Field, SQLModel
+
+from shared.envelope import CloudEvent
+from shared.events import spec_for_model
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_unpublished",
+            "position",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
+
+    position: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=64)
+    topic: str = Field(max_length=128)
+    aggregate_id: str = Field(max_length=128)
+    event_type: str = Field(max_length=128)
+    source: str = Field(max_length=128)
+    subject: str = Field(max_length=128)
+    dataschema: str = Field(max_length=256)
+    payload: str
+    occurred_at: datetime = Field(sa_type=DateTime(timezone=True))
+    traceparent: str | None = Field(default=None, max_length=64)
+    tracestate: str | None = Field(default=None, max_length=512)
+    published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    @classmethod
+    def for_event(cls, event: BaseModel, source: str) -> OutboxMessage:
+        spec = spec_for_model(type(event))
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        return cls(
+            event_id=str(uuid.uuid4()),
+            topic=spec.topic,
+            aggregate_id=spec.key(event),
+            event_type=spec.ce_type,
+            source=source,
+            subject=spec.subject(event),
+            dataschema=spec.schema_id,
+            payload=event.model_dump_json(exclude_none=True),
+            occurred_at=utc_now(),
+            traceparent=carrier.get("traceparent"),
+            tracestate=carrier.get("tracestate"),
+        )
+
+    def cloud_event(self) -> CloudEvent:
+        return CloudEvent(
+            id=self.event_id,
+            source=self.source,
+            type=self.event_type,
+            subject=self.subject,
+            time=rfc3339(self.occurred_at),
+            data=self.payload.encode(),
+            key=self.aggregate_id,
+            dataschema=self.dataschema,
+            traceparent=self.traceparent,
+            tracestate=self.tracestate,
+        )

@@ -1,0 +1,1 @@
+"""Kafka wiring every service shares: broker, consumer runtime, dead letters, outbox relay."""

@@ -1,0 +1,259 @@
+"""The consumer runtime: every event is authenticated, checked and applied at most once.
+
+For each record, in this order: a readable CloudEvent; a type the alliance has a contract
+for; a signature by a key of the sender it names; a payload valid against the contract file;
+a sender entitled to speak for the partner the event names. Then the handler runs in a unit
+of work together with the inbox row, and only after that commit is the offset committed.
+Anything refused goes to the dead-letter topic with its reason and the consumer carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from shared.contracts import ContractViolation, validate_payload
+from shared.db import inbox
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.envelope import CloudEvent, EnvelopeError, decode_headers, verify_sender
+from shared.events import spec_for_model, spec_for_type
+from shared.events.spec import EventSpec
+from shared.messaging.dead_letter import ConsumedRecord, DeadLetterReason, DeadLetters
+from shared.metrics import DEAD_LETTERS, EVENT_HANDLING_SECONDS, EVENTS_CONSUMED
+from shared.registry import AllianceRegistry, Sender, Unauthorised
+
+log = logging.getLogger(__name__)
+
+EventT = TypeVar("EventT", bound=BaseModel)
+
+
+class EventRejected(Exception):
+    """The domain refuses the event for good (it goes to the dead-letter topic)."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying (a dependency that may come back)."""
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead-lettered"
+
+
+@dataclass(frozen=True)
+class EventContext:
+    envelope: CloudEvent
+    sender: Sender
+
+
+Handler = Callable[[Any, EventContext, UnitOfWork], Awaitable[None]]
+
+
+class _Refused(Exception):
+    def __init__(self, reason: DeadLetterReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    initial_backoff_s: float = 0.2
+    max_backoff_s: float = 5.0
+
+    def backoff(self, attempt: int) -> float:
+        return float(min(self.max_backoff_s, self.initial_backoff_s * 2 ** (attempt - 1)))
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TransientError | OperationalError | InterfaceError | ConnectionError):
+        return True
+    if isinstance(exc, TimeoutError | OSError):
+        return True
+    if isinstance(exc, DBAPIError):
+        # Lost connections, serialization failures and deadlocks succeed when retried.
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        return exc.connection_invalidated or sqlstate in {"40001", "40P01"}
+    return False
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        name: str,
+        registry: AllianceRegistry,
+        units_of_work: UnitOfWorkFactory,
+        dead_letters: DeadLetters,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.name = name
+        self._registry = registry
+        self._units_of_work = units_of_work
+        self._dead_letters = dead_letters
+        self._retry = retry
+        self._sleep = sleep
+        self._handlers: dict[str, tuple[EventSpec[Any], Handler]] = {}
+
+    def handles(
+        self, model: type[EventT]
+    ) -> Callable[
+        [Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]]],
+        Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]],
+    ]:
+        spec = spec_for_model(model)
+
+        def register(
+            handler: Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]],
+        ) -> Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]]:
+            self._handlers[spec.ce_type] = (spec, handler)
+            return handler
+
+        return register
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(sorted({spec.topic for spec, _ in self._handlers.values()}))
+
+    async def consume(self, record: ConsumedRecord) -> Outcome:
+        started = time.perf_counter()
+        event_type = "unreadable"
+        try:
+            admitted = self._admit(record)
+            if admitted is None:
+                outcome = Outcome.IGNORED
+            else:
+                envelope, spec, event, sender = admitted
+                event_type = envelope.type
+                outcome = await self._apply(record, envelope, spec, event, sender)
+        except _Refused as refused:
+            outcome = await self._park(record, refused.reason, refused.detail)
+        except Exception as exc:
+            # A bug met while reading the event must not stall the partition either.
+            log.exception("cannot admit %s[%d]@%d", record.topic, record.partition, record.offset)
+            outcome = await self._park(record, DeadLetterReason.HANDLER_FAILED, _describe(exc))
+        EVENTS_CONSUMED.labels(self.name, event_type, outcome.value).inc()
+        if outcome is Outcome.APPLIED:
+            EVENT_HANDLING_SECONDS.labels(self.name, event_type).observe(
+                time.perf_counter() - started
+            )
+        return outcome
+
+    def _admit(
+        self, record: ConsumedRecord
+    ) -> tuple[CloudEvent, EventSpec[Any], BaseModel, Sender] | None:
+        try:
+            envelope = CloudEvent.from_kafka(
+                decode_headers(record.headers), record.key, record.value
+            )
+        except EnvelopeError as exc:
+            raise _Refused(DeadLetterReason.ENVELOPE, str(exc)) from exc
+        try:
+            spec = spec_for_type(envelope.type)
+        except KeyError as exc:
+            raise _Refused(
+                DeadLetterReason.UNKNOWN_TYPE, f"no contract for {envelope.type}"
+            ) from exc
+        if envelope.type not in self._handlers:
+            return None
+        try:
+            verify_sender(envelope, self._registry)
+            sender = self._registry.sender_for(envelope.source)
+        except Unauthorised as exc:
+            raise _Refused(DeadLetterReason.UNAUTHENTICATED, str(exc)) from exc
+        try:
+            payload = json.loads(envelope.data)
+            validate_payload(envelope.type, payload)
+            event = spec.model.model_validate(payload)
+        except (ValueError, ContractViolation, ValidationError) as exc:
+            raise _Refused(DeadLetterReason.CONTRACT, str(exc)) from exc
+        if envelope.key != spec.key(event):
+            raise _Refused(
+                DeadLetterReason.CONTRACT,
+                f"the record key must be {spec.key(event)!r} for {spec.name}, not {envelope.key!r}",
+            )
+        try:
+            self._registry.authorise(envelope.source, spec.name, spec.acting_partner(event))
+        except Unauthorised as exc:
+            raise _Refused(DeadLetterReason.UNAUTHORISED, str(exc)) from exc
+        return envelope, spec, event, sender
+
+    async def _apply(
+        self,
+        record: ConsumedRecord,
+        envelope: CloudEvent,
+        spec: EventSpec[Any],
+        event: BaseModel,
+        sender: Sender,
+    ) -> Outcome:
+        handler = self._handlers[envelope.type][1]
+        context = EventContext(envelope, sender)
+        for attempt in range(1, self._retry.max_attempts + 1):
+            try:
+                async with self._units_of_work() as uow:
+                    if not await inbox.claim(uow.session, self.name, envelope.id, envelope.type):
+                        return Outcome.DUPLICATE
+                    await handler(event, context, uow)
+                    await uow.commit()
+                return Outcome.APPLIED
+            except EventRejected as exc:
+                return await self._park(record, DeadLetterReason.REJECTED, str(exc))
+            except IntegrityError as exc:
+                if await self._already_applied(envelope.id):
+                    return Outcome.DUPLICATE
+                return await self._park(record, DeadLetterReason.HANDLER_FAILED, _describe(exc))
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("handler for %s failed on event %s", spec.name, envelope.id)
+                    return await self._park(record, DeadLetterReason.HANDLER_FAILED, _describe(exc))
+                delay = self._retry.backoff(attempt)
+                log.warning(
+                    "transient failure on event %s (attempt %d/%d), retrying in %.1fs: %s",
+                    envelope.id,
+                    attempt,
+                    self._retry.max_attempts,
+                    delay,
+                    _describe(exc),
+                )
+                if attempt < self._retry.max_attempts:
+                    await self._sleep(delay)
+        return await self._park(
+            record,
+            DeadLetterReason.RETRIES_EXHAUSTED,
+            f"still failing after {self._retry.max_attempts} attempts",
+        )
+
+    async def _already_applied(self, event_id: str) -> bool:
+        async with self._units_of_work() as uow:
+            return not await inbox.claim(uow.session, self.name, event_id, "")
+
+    async def _park(self, record: ConsumedRecord, reason: DeadLetterReason, detail: str) -> Outcome:
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason.value,
+            detail,
+        )
+        await self._dead_letters.park(record, reason, detail)
+        DEAD_LETTERS.labels(self.name, reason.value).inc()
+        return Outcome.DEAD_LETTERED
+
+
+def _describe(exc: BaseException) -> str:
+    # The first line is enough to act on; SQL parameters (possibly personal data) are not kept.
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first_line}"[:500]

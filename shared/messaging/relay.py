@@ -1,0 +1,134 @@
+"""The outbox relay: publishes committed outbox rows in order, then marks them published.
+
+A crash between publishing and marking publishes those rows again on restart (at least
+once); consumers drop the repeat by event id. Rows are never lost: a row leaves the backlog
+only after Kafka has acknowledged it with acks=all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db.outbox import OutboxMessage, utc_now
+from shared.envelope import CloudEvent, EventSigner
+from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE_SECONDS
+
+log = logging.getLogger(__name__)
+
+# Sends one record and returns a future that resolves when the broker acknowledges it,
+# so a batch is sent in one go and awaited together.
+SendRecord = Callable[[str, CloudEvent, dict[str, str]], Awaitable["asyncio.Future[Any]"]]
+
+# One relay per database publishes at a time, which keeps each key's events in order.
+_RELAY_LOCK_ID = 0x0A111A2CE
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        signer: EventSigner,
+        send: SendRecord,
+        batch_size: int = 200,
+        poll_interval_s: float = 0.2,
+    ) -> None:
+        self._sessions = sessions
+        self._signer = signer
+        self._send = send
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Called after a commit that recorded events, so they go out without waiting a poll."""
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publishes one batch; returns how many rows it published."""
+        async with self._sessions() as session, session.begin():
+            postgres = session.get_bind().dialect.name == "postgresql"
+            if postgres:
+                locked = await session.exec(select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_ID)))
+                if not locked.one():
+                    return 0
+            query = (
+                select(OutboxMessage)
+                .where(col(OutboxMessage.published_at).is_(None))
+                .order_by(col(OutboxMessage.position))
+                .limit(self._batch_size)
+            )
+            rows = (await session.exec(query)).all()
+            if not rows:
+                return 0
+            pending = [await self._send_row(row) for row in rows]
+            await asyncio.gather(*pending)
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.position).in_([row.position for row in rows]))
+                .values(published_at=utc_now())
+            )
+            for row in rows:
+                EVENTS_PUBLISHED.labels(row.event_type).inc()
+        return len(rows)
+
+    async def _send_row(self, row: OutboxMessage) -> asyncio.Future[Any]:
+        event = self._signer.sign(row.cloud_event())
+        # Publish inside the trace of the transaction that wrote the row.
+        carrier = {
+            k: v for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate)) if v
+        }
+        token = otel_context.attach(propagate.extract(carrier))
+        try:
+            headers = event.headers()
+            propagate.inject(headers)
+            return await self._send(row.topic, event, headers)
+        finally:
+            otel_context.detach(token)
+
+    async def measure_backlog(self) -> None:
+        async with self._sessions() as session:
+            result = await session.exec(
+                select(func.count(), func.min(OutboxMessage.occurred_at)).where(
+                    col(OutboxMessage.published_at).is_(None)
+                )
+            )
+            count, oldest = result.one()
+        OUTBOX_BACKLOG.set(count)
+        OUTBOX_OLDEST_AGE_SECONDS.set((utc_now() - oldest).total_seconds() if oldest else 0)
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                published = await self.publish_pending()
+                failures = 0
+            except Exception:
+                failures += 1
+                delay = min(5.0, 0.2 * 2**failures)
+                log.exception("outbox relay failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                continue
+            if published < self._batch_size:
+                await self._idle()
+
+    async def _idle(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+        except TimeoutError:
+            await self.measure_backlog()
+        self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()

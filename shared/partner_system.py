@@ -1,0 +1,78 @@
+"""A partner system's side of the contract: publish signed events straight to Kafka.
+
+This is what a university's student information system or learning platform does when it
+reports to the alliance; the demo loader and the tests use it as partners would. A partner
+writing in another language follows contracts/README.md to do the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+from typing import Self
+
+from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
+
+from shared.db.outbox import rfc3339, utc_now
+from shared.envelope import CloudEvent, EventSigner
+from shared.events import spec_for_model
+from shared.registry import PARTNER_URN, REPO_ROOT
+
+
+def demo_signer(partner_id: str) -> EventSigner:
+    """The signer of a demo partner (keys in alliance/demo-secrets, for the local alliance only)."""
+    return EventSigner.from_pem_file(
+        PARTNER_URN + partner_id,
+        f"{partner_id}-2026-1",
+        REPO_ROOT / "alliance" / "demo-secrets" / f"{partner_id}.pem",
+    )
+
+
+def signed_event(signer: EventSigner, event: BaseModel, event_id: str | None = None) -> CloudEvent:
+    spec = spec_for_model(type(event))
+    return signer.sign(
+        CloudEvent(
+            id=event_id or str(uuid.uuid4()),
+            source=signer.source,
+            type=spec.ce_type,
+            subject=spec.subject(event),
+            time=rfc3339(utc_now()),
+            data=event.model_dump_json(exclude_none=True).encode(),
+            key=spec.key(event),
+            dataschema=spec.schema_id,
+        )
+    )
+
+
+class PartnerSystem:
+    def __init__(self, bootstrap_servers: str, signer: EventSigner) -> None:
+        self.signer = signer
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
+        )
+
+    async def __aenter__(self) -> Self:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._producer.stop()
+
+    async def publish(self, event: BaseModel) -> CloudEvent:
+        envelope = signed_event(self.signer, event)
+        await self.send(spec_for_model(type(event)).topic, envelope)
+        return envelope
+
+    async def send(self, topic: str, envelope: CloudEvent) -> None:
+        await self._producer.send_and_wait(
+            topic,
+            envelope.data,
+            key=envelope.key.encode(),
+            headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+        )

@@ -1,0 +1,266 @@
+"""What every service is made of, assembled the same way in each service's composition root.
+
+A service is one process: a FastAPI app (its HTTP API, OpenAPI at /docs) that also runs its
+Kafka consumer and outbox relay (FastStream, AsyncAPI at /asyncapi).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db.engine import create_engine, session_factory
+from shared.db.uow import UnitOfWorkFactory
+from shared.envelope import CloudEvent, EventSigner
+from shared.events import spec_for_model
+from shared.logs import configure_logging
+from shared.messaging.consumer import EventConsumer, RetryPolicy
+from shared.messaging.dead_letter import ConsumedRecord, DeadLetters, dead_letter_topic
+from shared.messaging.relay import OutboxRelay
+from shared.problems import install_problem_handlers
+from shared.registry import AllianceRegistry
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """The infrastructure of one service; the domain and handlers are wired onto it."""
+
+    settings: ServiceSettings
+    registry: AllianceRegistry
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    kafka: KafkaRouter
+    relay: OutboxRelay
+    units_of_work: UnitOfWorkFactory
+    consumer: EventConsumer
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def declare_emits(self, models: Sequence[type[BaseModel]]) -> None:
+        """Declares the events this service publishes, for the AsyncAPI document."""
+        by_topic: dict[str, list[type[BaseModel]]] = {}
+        for model in models:
+            by_topic.setdefault(spec_for_model(model).topic, []).append(model)
+        for topic, topic_models in by_topic.items():
+            names = ", ".join(spec_for_model(m).ce_type for m in topic_models)
+            self.kafka.publisher(
+                topic,
+                title=f"{self.settings.service_name}:{topic}:publish",
+                description=f"CloudEvents (binary mode, signed): {names}",
+                schema=topic_models[0] if len(topic_models) == 1 else _union(topic_models),
+            )
+
+    def subscribe(self) -> None:
+        """Binds the consumer's handlers to their topics, committing offsets only after effects."""
+        consumer = self.consumer
+        retry = RetryPolicy(
+            self.settings.consumer_max_attempts,
+            self.settings.consumer_backoff_initial_s,
+            self.settings.consumer_backoff_max_s,
+        )
+        if not consumer.topics:
+            return
+
+        @self.kafka.subscriber(
+            *consumer.topics,
+            group_id=consumer.name,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            # The consumer runtime reads the bytes itself: a body that is not JSON must reach
+            # it (and the dead-letter topic) rather than fail inside the framework.
+            decoder=_raw_body,
+            title=f"{consumer.name}:consume",
+            description="Signed CloudEvents; refused ones go to "
+            + dead_letter_topic(consumer.name),
+        )
+        async def on_record(message: KafkaMessage) -> None:
+            raw: Any = message.raw_message
+            record = ConsumedRecord(
+                raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers)
+            )
+            try:
+                await consumer.consume(record)
+            except Exception:
+                # Only reachable when even the dead-letter topic is unreachable: wait, then
+                # rewind to this record so it is neither skipped nor spun on.
+                log.exception("cannot settle %s[%d]@%d", raw.topic, raw.partition, raw.offset)
+                await asyncio.sleep(retry.max_backoff_s)
+                await message.nack()
+                return
+            await message.ack()
+
+    async def start_background(self) -> None:
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+
+    async def stop_background(self) -> None:
+        self.relay.stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        self._tasks.clear()
+
+
+async def _raw_body(message: StreamMessage[Any]) -> bytes:
+    return message.body
+
+
+def _union(models: Sequence[type[BaseModel]]) -> Any:
+    union: Any = models[0]
+    for model in models[1:]:
+        union = union | model
+    return union
+
+
+def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    registry = AllianceRegistry.load(settings.alliance_registry)
+    engine = create_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    kafka = KafkaRouter(
+        settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        client_id=settings.service_name,
+        middlewares=(KafkaTelemetryMiddleware(),),
+        # Through the service's structured logger; one line per message only at DEBUG.
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,
+        description=f"Events of the {settings.service_name} service",
+        include_in_schema=True,
+    )
+    signer = EventSigner.from_pem_file(
+        settings.source, settings.resolved_signing_key_id, settings.resolved_signing_key_file
+    )
+
+    async def send(topic: str, event: CloudEvent, headers: dict[str, str]) -> asyncio.Future[Any]:
+        return await kafka.broker.publish(
+            event.data, topic, key=event.key.encode(), headers=headers, no_confirm=True
+        )
+
+    relay = OutboxRelay(
+        sessions, signer, send, settings.outbox_batch_size, settings.outbox_poll_interval_s
+    )
+    units_of_work = UnitOfWorkFactory(sessions, settings.source, relay.wake)
+
+    async def publish_raw(
+        topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await kafka.broker.publish(
+            value,
+            topic,
+            key=key,
+            headers={k: v.decode("utf-8", errors="replace") for k, v in headers},
+        )
+
+    consumer = EventConsumer(
+        settings.resolved_consumer_name,
+        registry,
+        units_of_work,
+        DeadLetters(settings.resolved_consumer_name, publish_raw),
+        RetryPolicy(
+            settings.consumer_max_attempts,
+            settings.consumer_backoff_initial_s,
+            settings.consumer_backoff_max_s,
+        ),
+    )
+    return ServiceRuntime(
+        settings, registry, engine, sessions, kafka, relay, units_of_work, consumer
+    )
+
+
+def create_app(
+    runtime: ServiceRuntime, title: str, description: str, routers: Sequence[APIRouter]
+) -> FastAPI:
+    """The service's ASGI app: its API, health, metrics, OpenAPI and AsyncAPI docs."""
+    runtime.subscribe()
+
+    @runtime.kafka.after_startup
+    async def start_relay(_: FastAPI) -> None:
+        await runtime.start_background()
+        log.info(
+            "%s ready on %s (Kafka %s)",
+            runtime.settings.service_name,
+            runtime.settings.resolved_public_base_url,
+            runtime.settings.kafka_bootstrap_servers,
+        )
+
+    @runtime.kafka.on_broker_shutdown
+    async def stop_relay(_: FastAPI) -> None:
+        await runtime.stop_background()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await _check_database(runtime)
+        yield
+        await runtime.engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.include_router(runtime.kafka)
+    app.include_router(_operations_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
+    return app
+
+
+async def _check_database(runtime: ServiceRuntime) -> None:
+    """Fails start-up with a clear message when the database or its migrations are missing."""
+    try:
+        async with runtime.sessions() as session:
+            await session.exec(text("SELECT 1 FROM outbox LIMIT 1"))  # type: ignore[call-overload]
+    except Exception as exc:
+        raise RuntimeError(
+            f"{runtime.settings.service_name}: database not ready ({type(exc).__name__}); "
+            "is it running and migrated (`python -m shared.db.migrate`)?"
+        ) from exc
+
+
+def _operations_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="The process is up")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/health/ready", summary="Database and broker reachable")
+    async def ready(response: Response) -> dict[str, str]:
+        checks = {"database": "ok", "broker": "ok"}
+        try:
+            async with runtime.sessions() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception as exc:
+            checks["database"] = type(exc).__name__
+        if not await runtime.kafka.broker.ping(timeout=2.0):
+            checks["broker"] = "unreachable"
+        if any(v != "ok" for v in checks.values()):
+            response.status_code = 503
+        return {"status": "ok" if response.status_code != 503 else "unavailable", **checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,69 @@
+"""Settings every service shares, read from the environment (12-factor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.registry import DEFAULT_REGISTRY, REPO_ROOT, SERVICE_URN
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str
+    # The consumer group, inbox owner and dead-letter topic prefix; the service name unless
+    # several independent copies share one broker (as the tests do).
+    consumer_name: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    # SQLite is the zero-setup fallback; `make run`, the tests and compose use PostgreSQL.
+    database_url: str = ""
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    alliance_registry: Path = DEFAULT_REGISTRY
+    signing_key_file: Path | None = None
+    signing_key_id: str | None = None
+    # Public base URL of this service, for links in API answers.
+    public_base_url: str = ""
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$")
+
+    outbox_poll_interval_s: float = 0.2
+    outbox_batch_size: int = 200
+    consumer_max_attempts: int = 5
+    consumer_backoff_initial_s: float = 0.2
+    consumer_backoff_max_s: float = 5.0
+
+    @property
+    def resolved_consumer_name(self) -> str:
+        return self.consumer_name or self.service_name
+
+    @property
+    def source(self) -> str:
+        return SERVICE_URN + self.service_name
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        db_file = REPO_ROOT / ".run" / "sqlite" / f"{self.service_name}.db"
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{db_file}"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return (
+            self.signing_key_file
+            or REPO_ROOT / "alliance" / "demo-secrets" / f"{self.service_name}.pem"
+        )
+
+    @property
+    def resolved_signing_key_id(self) -> str:
+        return self.signing_key_id or f"{self.service_name}-2026-1"
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        return self.public_base_url or f"http://{self.http_host}:{self.http_port}"
