@@ -1,0 +1,23 @@
+"""The catalogue's composition root: settings in, a running service out."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.catalogue import handlers
+from services.catalogue.api import build_router
+from shared.events import OfferingPublished, OfferingUpdated, OfferingWithdrawn
+from shared.service import build_runtime, create_app
+from shared.settings import ServiceSettings
+
+
+def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
+    runtime = build_runtime(settings or ServiceSettings(service_name="catalogue"))
+    handlers.register(runtime.consumer)
+    runtime.declare_emits([OfferingPublished, OfferingUpdated, OfferingWithdrawn])
+    return create_app(
+        runtime,
+        title="Alliance catalogue",
+        description="Every partner's micro-credential offerings, fed by offering events.",
+        routers=[build_router(runtime.sessions)],
+    )

@@ -1,0 +1,54 @@
+"""Catalogue rules, in plain Python: which offering events change what the learner sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.events import OfferingPublished, OfferingSnapshot, OfferingUpdated, OfferingWithdrawn
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the catalogue shows of one offering."""
+
+    offering_id: str
+    partner_id: str
+    version: int
+    status: str
+    snapshot: OfferingSnapshot | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "published"
+
+
+class OfferingConflict(Exception):
+    """An event that contradicts what the catalogue already holds."""
+
+
+def apply_offering(
+    current: Listing | None, event: OfferingPublished | OfferingUpdated | OfferingWithdrawn
+) -> Listing | None:
+    """The listing after `event`, or None when the event is older than what is shown.
+
+    Versions only move forward: a late or repeated older version is ignored, so the
+    catalogue converges whatever order a partner's events arrive in across retries.
+    """
+    if current is not None and current.partner_id != event.partner_id:
+        raise OfferingConflict(
+            f"offering {event.offering_id} belongs to {current.partner_id}, not {event.partner_id}"
+        )
+    if current is not None and event.version <= current.version:
+        return None
+    if isinstance(event, OfferingWithdrawn):
+        snapshot = current.snapshot if current else None
+        return Listing(event.offering_id, event.partner_id, event.version, "withdrawn", snapshot)
+    return Listing(event.offering_id, event.partner_id, event.version, "published", event)
+
+
+def search_text(offering: OfferingSnapshot) -> str:
+    parts = [*offering.title.values(), *(offering.description or {}).values()]
+    for outcome in offering.learning_outcomes:
+        parts.extend(outcome.text.values())
+    parts.extend(offering.fields_of_study)
+    return " ".join(parts).lower()

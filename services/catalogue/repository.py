@@ -1,0 +1,107 @@
+"""Reads and writes listings in the catalogue's database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.catalogue.domain import Listing, search_text
+from services.catalogue.tables import OfferingRecord
+from shared.db.outbox import utc_now
+from shared.events import OfferingSnapshot
+
+_SNAPSHOT = TypeAdapter(OfferingSnapshot)
+
+
+def _listing(record: OfferingRecord) -> Listing:
+    snapshot = _SNAPSHOT.validate_json(record.snapshot) if record.snapshot else None
+    return Listing(record.offering_id, record.partner_id, record.version, record.status, snapshot)
+
+
+@dataclass(frozen=True)
+class OfferingQuery:
+    text: str | None = None
+    partner_id: str | None = None
+    country: str | None = None
+    eqf_level: int | None = None
+    language: str | None = None
+    participation_mode: str | None = None
+    min_ects: float | None = None
+    max_ects: float | None = None
+    include_withdrawn: bool = False
+    limit: int = 20
+    offset: int = 0
+
+
+class OfferingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, offering_id: str) -> Listing | None:
+        record = await self._session.get(OfferingRecord, offering_id)
+        return _listing(record) if record else None
+
+    async def save(self, listing: Listing) -> None:
+        record = await self._session.get(OfferingRecord, listing.offering_id)
+        snapshot = listing.snapshot
+        if snapshot is None:
+            # Withdrawn before the catalogue ever saw it published: nothing to show.
+            return
+        fields = {
+            "partner_id": listing.partner_id,
+            "version": listing.version,
+            "status": listing.status,
+            "eqf_level": snapshot.eqf_level,
+            "ects": float(snapshot.workload.ects),
+            "participation_mode": snapshot.participation_mode.value,
+            "countries": f",{','.join(snapshot.countries)},",
+            "languages": f",{','.join(snapshot.languages_of_instruction)},",
+            "search_text": search_text(snapshot),
+            "snapshot": _SNAPSHOT.dump_json(snapshot, exclude_none=True).decode(),
+            "changed_at": utc_now(),
+        }
+        if record is None:
+            record = OfferingRecord.model_validate({"offering_id": listing.offering_id, **fields})
+        else:
+            record.sqlmodel_update(fields)
+        self._session.add(record)
+
+    async def search(self, query: OfferingQuery) -> tuple[Sequence[Listing], int]:
+        conditions = []
+        if not query.include_withdrawn:
+            conditions.append(col(OfferingRecord.status) == "published")
+        if query.text:
+            for word in query.text.lower().split():
+                conditions.append(col(OfferingRecord.search_text).contains(word, autoescape=True))
+        if query.partner_id:
+            conditions.append(col(OfferingRecord.partner_id) == query.partner_id)
+        if query.country:
+            conditions.append(col(OfferingRecord.countries).contains(f",{query.country.upper()},"))
+        if query.language:
+            conditions.append(col(OfferingRecord.languages).contains(f",{query.language},"))
+        if query.eqf_level is not None:
+            conditions.append(col(OfferingRecord.eqf_level) == query.eqf_level)
+        if query.participation_mode:
+            conditions.append(col(OfferingRecord.participation_mode) == query.participation_mode)
+        if query.min_ects is not None:
+            conditions.append(col(OfferingRecord.ects) >= query.min_ects)
+        if query.max_ects is not None:
+            conditions.append(col(OfferingRecord.ects) <= query.max_ects)
+        total = (
+            await self._session.exec(
+                select(func.count()).select_from(OfferingRecord).where(*conditions)
+            )
+        ).one()
+        rows = await self._session.exec(
+            select(OfferingRecord)
+            .where(*conditions)
+            .order_by(col(OfferingRecord.offering_id))
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return [_listing(r) for r in rows.all()], total
