@@ -1,0 +1,86 @@
+"""Fixtures for tests that need the real broker and database (see tests/support/infra.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.db.migrate import upgrade
+from shared.messaging.topics import ensure_topics
+from tests.support.infra import (
+    Infrastructure,
+    InfrastructureUnavailable,
+    create_database,
+    drop_database,
+    provide_infrastructure,
+)
+from tests.support.services import ServiceProcess, free_port
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infrastructure]:
+    try:
+        with provide_infrastructure() as provided:
+            asyncio.run(ensure_topics(provided.kafka_bootstrap_servers, partitions=3))
+            yield provided
+    except InfrastructureUnavailable as exc:
+        pytest.fail(f"no Kafka/PostgreSQL for this test: {exc}", pytrace=False)
+
+
+MigratedDatabase = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+async def migrated_database(infra: Infrastructure) -> AsyncIterator[MigratedDatabase]:
+    """Makes a fresh PostgreSQL database migrated for a service; returns its SQLAlchemy URL."""
+    created: list[str] = []
+
+    async def make(service: str) -> str:
+        name = await create_database(infra, service)
+        created.append(name)
+        url = infra.database_url(name)
+        await asyncio.to_thread(upgrade, service, url)
+        return url
+
+    yield make
+    for name in created:
+        await drop_database(infra, name)
+
+
+ServiceFactory = Callable[..., Awaitable[ServiceProcess]]
+
+
+@pytest.fixture
+async def service_process(
+    infra: Infrastructure, migrated_database: MigratedDatabase, tmp_path: Path
+) -> AsyncIterator[ServiceFactory]:
+    """Builds (not starts) a service process with its own database and consumer group."""
+    made: list[ServiceProcess] = []
+
+    async def make(name: str, **env: str) -> ServiceProcess:
+        url = await migrated_database(name)
+        consumer = f"{name}-{uuid.uuid4().hex[:8]}"
+        process = ServiceProcess(
+            name=name,
+            env={
+                "SERVICE_NAME": name,
+                "DATABASE_URL": url,
+                "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+                "CONSUMER_NAME": consumer,
+                "LOG_FORMAT": "text",
+                "CONSUMER_BACKOFF_INITIAL_S": "0.05",
+                **env,
+            },
+            log_path=tmp_path / f"{consumer}.log",
+            port=free_port(),
+        )
+        made.append(process)
+        return process
+
+    yield make
+    for process in made:
+        process.stop()

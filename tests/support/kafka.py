@@ -1,0 +1,93 @@
+"""Reading what really reached the broker, for assertions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+
+Record: TypeAlias = Any  # aiokafka's ConsumerRecord; aiokafka ships no type hints
+
+
+def header(record: Record, name: str) -> str | None:
+    for key, value in record.headers:
+        if key == name:
+            return bytes(value).decode()
+    return None
+
+
+async def read_all(bootstrap: str, topic: str) -> list[Record]:
+    """Every record on `topic` up to its current end (no consumer group involved)."""
+    assigned = [TopicPartition(topic, p) for p in await _partitions(bootstrap, topic)]
+    if not assigned:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        records: list[Record] = []
+        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await _stop(consumer)
+
+
+async def _stop(consumer: AIOKafkaConsumer) -> None:
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        # aiokafka's group-less consumer re-raises the cancellation of its own internal task
+        # when stopped soon after start; only a cancellation of this task is ours to pass on.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+
+
+async def _partitions(bootstrap: str, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(
+        p["partition"] for t in described if t["error_code"] == 0 for p in t["partitions"]
+    )
+
+
+async def wait_for(
+    bootstrap: str, topic: str, found: Callable[[list[Record]], bool], timeout_s: float = 30.0
+) -> list[Record]:
+    """Reads `topic` until `found(records)` holds; fails with what it saw on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        records = await read_all(bootstrap, topic)
+        if found(records):
+            return records
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting on {topic}; it holds {len(records)} records")
+        await asyncio.sleep(0.3)
+
+
+def with_event_id(records: list[Record], event_id: str) -> list[Record]:
+    return [r for r in records if header(r, "ce_id") == event_id]
+
+
+async def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int | None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    meta = offsets.get(TopicPartition(topic, partition))
+    return None if meta is None or meta.offset < 0 else int(meta.offset)
