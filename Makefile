@@ -1,0 +1,75 @@
+# Entry points for development and CI. `make` alone lists the targets.
+# The local infrastructure runs without Docker (see infra/local.py); docker-compose.yml is
+# the alternative for machines with Docker.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON := .venv/bin/python
+INFRA := $(PYTHON) -m infra.local
+RUN_ENV := .run/run/env
+PYTEST_ARGS ?=
+# The project's packages (shared, services, infra) import from the repo root in every tool,
+# whatever directory pytest or mypy would otherwise put first on the path.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+# Loads the run profile's addresses (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL_TEMPLATE).
+with_run_env = set -a && . $(RUN_ENV) && set +a &&
+
+.PHONY: help setup run stop status test test-slow lint clean
+
+help: ## list the targets
+	@echo "Targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
+		awk -F'\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+	@echo "Variables: PYTEST_ARGS='...' is passed to pytest (make test PYTEST_ARGS='-k kafka -x')."
+
+setup: ## install what is missing: Debian packages, .venv, the Kafka broker (idempotent)
+	@echo "==> setup: Debian packages, .venv from requirements.lock, Kafka into .cache/kafka/lib"
+	@bash scripts/setup.sh
+
+run: setup ## start Kafka, PostgreSQL and all services (profile run), migrate, load the demo
+	@echo "==> run: starting Kafka and PostgreSQL (profile run, data in .run/run)"
+	@$(INFRA) start --profile run
+	@echo "==> run: migrating every service's database"
+	@$(with_run_env) $(PYTHON) -m shared.db.migrate --all
+	@echo "==> run: creating the alliance's Kafka topics"
+	@$(with_run_env) $(PYTHON) -m shared.messaging.topics
+	@echo "==> run: starting the services"
+	@$(INFRA) services-start --profile run
+	@echo "==> run: loading the demo data"
+	@$(with_run_env) $(PYTHON) -m infra.demo
+	@echo
+	@echo "==> run: everything is up"
+	@$(INFRA) urls --profile run
+	@echo "Stop everything with: make stop"
+
+stop: setup ## stop the services, then Kafka and PostgreSQL (every profile)
+	@echo "==> stop: services, then Kafka and PostgreSQL, of every profile"
+	@$(INFRA) services-stop --profile all
+	@$(INFRA) stop --profile all
+
+# `status` exits 3 when something is down: information here, not a failure.
+status: setup ## show what runs, per profile
+	@$(INFRA) status --profile all || true
+
+test: setup ## run the test suite (it starts its own infrastructure, profile test)
+	@echo "==> test: pytest $(PYTEST_ARGS)"
+	@.venv/bin/pytest $(PYTEST_ARGS)
+
+test-slow: setup ## run only the slow fault tests
+	@echo "==> test-slow: pytest -m slow $(PYTEST_ARGS)"
+	@.venv/bin/pytest -m slow $(PYTEST_ARGS)
+
+lint: setup ## ruff check and mypy --strict over the whole repo
+	@echo "==> lint: ruff check ."
+	@.venv/bin/ruff check .
+	@echo "==> lint: mypy ."
+	@.venv/bin/mypy .
+
+clean: setup ## stop everything and delete all local data (.run)
+	@echo "==> clean: stopping everything and deleting .run"
+	@$(INFRA) reset --profile all
+	@rm -rf .run

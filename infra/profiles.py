@@ -1,0 +1,197 @@
+"""Where each profile's infrastructure lives: ports, folders and the environment it hands out.
+
+Pure data and string building only, so it can be tested without starting anything.
+The two profiles use disjoint ports and folders so a test run never clobbers a running demo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One application process: `python -m <module>` answering HTTP on `port` (profile run)."""
+
+    name: str
+    module: str
+    port: int
+
+
+def _service(name: str, port: int) -> Service:
+    return Service(name=name, module=f"services.{name}", port=port)
+
+
+# The single list of application services; order is start order (the gateway last, so its
+# dependencies are up when it starts answering).
+SERVICES: tuple[Service, ...] = (
+    _service("catalogue", 8001),
+    _service("enrolment", 8002),
+    _service("assessment", 8003),
+    _service("issuance", 8004),
+    _service("recognition", 8005),
+    _service("gateway", 8000),
+)
+
+DATABASES: tuple[str, ...] = tuple(service.name for service in SERVICES)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A complete, isolated set of local infrastructure."""
+
+    name: str
+    kafka_port: int
+    kafka_controller_port: int
+    postgres_port: int
+    service_port_offset: int
+    # Tests trade crash safety for speed; a demo keeps PostgreSQL's defaults.
+    durable: bool
+    root: Path = REPO_ROOT
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / ".run" / self.name
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def pids_dir(self) -> Path:
+        return self.run_dir / "pids"
+
+    @property
+    def kafka_dir(self) -> Path:
+        return self.run_dir / "kafka"
+
+    @property
+    def postgres_link(self) -> Path:
+        """PostgreSQL's home; a symlink when the data had to live outside the repo."""
+        return self.run_dir / "postgres"
+
+    @property
+    def env_file(self) -> Path:
+        return self.run_dir / "env"
+
+    @property
+    def kafka_lib(self) -> Path:
+        return self.root / ".cache" / "kafka" / "lib"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{LOOPBACK}:{self.kafka_port}"
+
+    @property
+    def database_url_template(self) -> str:
+        return f"postgresql+asyncpg://postgres@{LOOPBACK}:{self.postgres_port}/{{service}}"
+
+    def database_url(self, database: str) -> str:
+        return self.database_url_template.format(service=database)
+
+    def service_port(self, service: Service) -> int:
+        return service.port + self.service_port_offset
+
+    def service_url(self, service: Service) -> str:
+        return f"http://{LOOPBACK}:{self.service_port(service)}"
+
+    def infra_env(self) -> dict[str, str]:
+        """What clients of this profile's infrastructure need to know (the env file)."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "DATABASE_URL_TEMPLATE": self.database_url_template,
+        }
+
+    def service_env(self, service: Service, base: Mapping[str, str]) -> dict[str, str]:
+        """The full environment of a service process: `base` plus its own settings."""
+        env = dict(base)
+        env.update(
+            SERVICE_NAME=service.name,
+            HTTP_PORT=str(self.service_port(service)),
+            DATABASE_URL=self.database_url(service.name),
+            KAFKA_BOOTSTRAP_SERVERS=self.bootstrap_servers,
+            # Logs reach the log file as they happen, not when a buffer fills.
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+
+PROFILES: dict[str, Profile] = {
+    "run": Profile(
+        name="run",
+        kafka_port=9092,
+        kafka_controller_port=9093,
+        postgres_port=5433,
+        service_port_offset=0,
+        durable=True,
+    ),
+    "test": Profile(
+        name="test",
+        kafka_port=19092,
+        kafka_controller_port=19093,
+        postgres_port=15433,
+        service_port_offset=10000,
+        durable=False,
+    ),
+}
+
+
+def render_env_file(env: Mapping[str, str]) -> str:
+    """KEY=VALUE lines, readable by `set -a; . file`, python-dotenv and Docker's --env-file."""
+    return "".join(f"{key}={value}\n" for key, value in env.items())
+
+
+def kafka_properties(profile: Profile) -> str:
+    """server.properties for a single combined broker+controller node on loopback."""
+    port, cport = profile.kafka_port, profile.kafka_controller_port
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{LOOPBACK}:{cport}",
+        "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{cport}",
+        "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(profile.kafka_dir / "data"),
+        "num.partitions": "1",
+        "auto.create.topics.enable": "true",
+        # One node: internal topics cannot have more than one replica.
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        # Fewer internal partitions: less memory and a faster first consumer group.
+        "offsets.topic.num.partitions": "5",
+        "transaction.state.log.num.partitions": "5",
+        "group.initial.rebalance.delay.ms": "0",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def postgres_settings(profile: Profile) -> dict[str, str]:
+    """Server settings passed as `-c` options, so a changed profile applies at next start."""
+    settings = {
+        "port": str(profile.postgres_port),
+        "listen_addresses": LOOPBACK,
+        # TCP only: no socket file to place where the postgres user may not write.
+        "unix_socket_directories": "",
+        "shared_buffers": "32MB",
+        "max_connections": "200",
+    }
+    if not profile.durable:
+        settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
+    return settings
+
+
+# Trust, but only for loopback TCP: the cluster listens nowhere else anyway.
+PG_HBA = (
+    "# Written by infra.local: passwordless access from this machine only.\n"
+    f"host all all {LOOPBACK}/32 trust\n"
+)

@@ -1,0 +1,1 @@
+"""Tests of the local infrastructure tooling (infra/, docker-compose.yml)."""
