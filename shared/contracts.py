@@ -61,10 +61,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "enrolment.waitlisted": _ENROLMENT_ROUTE,
     "enrolment.rejected": _ENROLMENT_ROUTE,
     "enrolment.withdrawn": _ENROLMENT_ROUTE,
-    "assessment.result_recorded": (
-        ("assessment", PARTNER_SYSTEMS),
-        ("assessment", "issuance", "gateway"),
-    ),
+    "assessment.result_submitted": ((PARTNER_SYSTEMS,), ("assessment",)),
+    "assessment.result_recorded": (("assessment",), ("issuance", "enrolment", "gateway")),
     "credential.issued": _CREDENTIAL_ROUTE,
     "credential.revoked": _CREDENTIAL_ROUTE,
     "pathway.progressed": (("recognition",), ("gateway",)),
@@ -157,7 +155,10 @@ def _headers_schema() -> dict[str, Any]:
             "ce_source": {
                 "type": "string",
                 "format": "uri-reference",
-                "description": "The sender as named in the alliance registry, e.g. `urn:alliance:partner:nordhavn`.",
+                "description": (
+                    "The sender as named in the alliance registry, "
+                    "e.g. `urn:alliance:partner:nordhavn`."
+                ),
             },
             "ce_type": {
                 "type": "string",

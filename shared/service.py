@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.auth import TokenVerifier
 from shared.db.engine import create_engine, session_factory
 from shared.db.uow import UnitOfWorkFactory
 from shared.envelope import CloudEvent, EventSigner
@@ -217,6 +218,10 @@ def create_app(
         await runtime.engine.dispose()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    settings = runtime.settings
+    app.state.token_verifier = TokenVerifier(
+        settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url
+    )
     install_problem_handlers(app)
     app.include_router(runtime.kafka)
     app.include_router(_operations_router(runtime))

@@ -27,6 +27,12 @@ class ServiceSettings(BaseSettings):
     signing_key_id: str | None = None
     # Public base URL of this service, for links in API answers.
     public_base_url: str = ""
+    # The identity provider whose tokens the API accepts; by default the development one,
+    # whose public keys are committed (alliance/dev-idp/jwks.json).
+    oidc_issuer: str = "http://127.0.0.1:8000/dev-idp"
+    oidc_audience: str = "alliance"
+    oidc_jwks_url: str = (REPO_ROOT / "alliance" / "dev-idp" / "jwks.json").as_uri()
+    dev_idp_enabled: bool = False
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")

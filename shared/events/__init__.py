@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.events import assessment, catalogue, credentials, enrolment, pathways, recognition
-from shared.events.assessment import Outcome, ResultRecorded
+from shared.events.assessment import AssessedResult, Outcome, ResultRecorded, ResultSubmitted
 from shared.events.catalogue import (
     OfferingPublished,
     OfferingSnapshot,
@@ -90,6 +90,7 @@ __all__ = [
     "TOPICS",
     "TOPIC_KEY_FIELD",
     "AchievementSummary",
+    "AssessedResult",
     "AssessmentType",
     "AwardingBody",
     "CredentialIssued",
@@ -119,6 +120,7 @@ __all__ = [
     "RecognitionDecision",
     "RecognitionRequested",
     "ResultRecorded",
+    "ResultSubmitted",
     "RevocationReason",
     "Stackability",
     "StatusListEntry",

@@ -30,9 +30,9 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-class ResultRecorded(Payload):
-    """A result was recorded for an enrolment. A correction is a new result that names the
-    one it supersedes; the superseded result no longer counts."""
+class AssessedResult(Payload):
+    """What the teaching partner says of a learner's assessment. A correction is a new
+    result that names the one it supersedes; the superseded result no longer counts."""
 
     result_id: ResultId
     enrolment_id: EnrolmentId
@@ -44,12 +44,35 @@ class ResultRecorded(Payload):
     assessment_type: AssessmentType
     supervision_and_identity_verification: SupervisionAndIdentityVerification
     assessed_on: dt.date
-    recorded_at: Timestamp
     supersedes_result_id: ResultId | None = Field(
         default=None, description="The earlier result this one corrects."
     )
 
 
+class ResultSubmitted(AssessedResult):
+    """A teaching partner's own system submitted a result. The assessment service checks it
+    (the learner is enrolled, the partner teaches the offering) before it counts."""
+
+    submitted_at: Timestamp
+
+
+class ResultRecorded(AssessedResult):
+    """A result was recorded for an enrolment. A correction is a new result that names the
+    one it supersedes; the superseded result no longer counts."""
+
+    recorded_at: Timestamp
+
+
+RESULT_SUBMITTED = EventSpec(
+    name="assessment.result_submitted",
+    version=1,
+    model=ResultSubmitted,
+    topic=RESULTS,
+    summary="A teaching partner's system submitted a result; not yet checked by the alliance.",
+    key=lambda e: e.learner_id,
+    subject=lambda e: e.result_id,
+    acting_partner=lambda e: e.partner_id,
+)
 RESULT_RECORDED = EventSpec(
     name="assessment.result_recorded",
     version=1,
@@ -60,4 +83,4 @@ RESULT_RECORDED = EventSpec(
     subject=lambda e: e.result_id,
     acting_partner=lambda e: e.partner_id,
 )
-SPECS = (RESULT_RECORDED,)
+SPECS = (RESULT_SUBMITTED, RESULT_RECORDED)

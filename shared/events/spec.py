@@ -48,4 +48,6 @@ class EventSpec(Generic[EventT]):
     @property
     def schema_id(self) -> str:
         """The `$id` of the schema and the CloudEvents `dataschema`."""
-        return f"https://alliance.example.eu/contracts/schemas/{self.name}.v{self.version}.schema.json"
+        return (
+            f"https://alliance.example.eu/contracts/schemas/{self.name}.v{self.version}.schema.json"
+        )

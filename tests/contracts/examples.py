@@ -39,6 +39,7 @@ from shared.events import (
     RecognitionDecision,
     RecognitionRequested,
     ResultRecorded,
+    ResultSubmitted,
     RevocationReason,
     Stackability,
     StatusListEntry,
@@ -53,6 +54,7 @@ ENROLMENT = "enr-2025-000142"
 RESULT = "res-2025-000987"
 CREDENTIAL = "cred-2025-valdemora-000311"
 PREREQUISITE_CREDENTIAL = "cred-2025-nordhavn-000207"
+OTHER_CREDENTIAL = "cred-2025-rheinfeld-000088"
 STACKED_CREDENTIAL = "cred-2025-alliance-000019"
 PATHWAY = "pth-responsible-ai"
 RECOGNITION = "rec-2025-000051"
@@ -68,7 +70,9 @@ def _offering_fields() -> dict[str, object]:
             "en": "Case-based course on fairness, privacy and accountability in data work."
         },
         "awarding_bodies": (
-            AwardingBody(partner_id="valdemora", legal_name="Universidad de Valdemora", country="ES"),
+            AwardingBody(
+                partner_id="valdemora", legal_name="Universidad de Valdemora", country="ES"
+            ),
         ),
         "countries": ("ES",),
         "learning_outcomes": (
@@ -110,6 +114,23 @@ def _enrolment_fields() -> dict[str, str]:
     }
 
 
+def _result_fields() -> dict[str, object]:
+    return {
+        "result_id": RESULT,
+        "enrolment_id": ENROLMENT,
+        "offering_id": OFFERING,
+        "partner_id": "valdemora",
+        "learner_id": LEARNER,
+        "outcome": Outcome.PASSED,
+        "grade": Grade(value="1,7", scheme="de-1-5", normalised=82.5),
+        "assessment_type": AssessmentType.PROJECT_WORK,
+        "supervision_and_identity_verification": (
+            SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
+        ),
+        "assessed_on": dt.date(2025, 6, 27),
+    }
+
+
 _BUILDERS: dict[str, Callable[[], BaseModel]] = {
     "offering.published": lambda: OfferingPublished(
         **_offering_fields(), version=1, published_at=AT
@@ -136,21 +157,8 @@ _BUILDERS: dict[str, Callable[[], BaseModel]] = {
         rejected_at=AT,
     ),
     "enrolment.withdrawn": lambda: EnrolmentWithdrawn(**_enrolment_fields(), withdrawn_at=AT),
-    "assessment.result_recorded": lambda: ResultRecorded(
-        result_id=RESULT,
-        enrolment_id=ENROLMENT,
-        offering_id=OFFERING,
-        partner_id="valdemora",
-        learner_id=LEARNER,
-        outcome=Outcome.PASSED,
-        grade=Grade(value="1,7", scheme="de-1-5", normalised=82.5),
-        assessment_type=AssessmentType.PROJECT_WORK,
-        supervision_and_identity_verification=(
-            SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
-        ),
-        assessed_on=dt.date(2025, 6, 27),
-        recorded_at=AT,
-    ),
+    "assessment.result_submitted": lambda: ResultSubmitted(**_result_fields(), submitted_at=AT),
+    "assessment.result_recorded": lambda: ResultRecorded(**_result_fields(), recorded_at=AT),
     "credential.issued": lambda: CredentialIssued(
         credential_id=CREDENTIAL,
         learner_id=LEARNER,
@@ -202,7 +210,11 @@ _BUILDERS: dict[str, Callable[[], BaseModel]] = {
         owner_partner_id="nordhavn",
         learner_id=LEARNER,
         title={"en": "Responsible AI"},
-        component_credential_ids=(PREREQUISITE_CREDENTIAL, CREDENTIAL, "cred-2025-rheinfeld-000088"),
+        component_credential_ids=(
+            PREREQUISITE_CREDENTIAL,
+            CREDENTIAL,
+            OTHER_CREDENTIAL,
+        ),
         ects_earned=15,
         completed_at=AT,
     ),
@@ -233,7 +245,11 @@ def stacked_credential_issued() -> CredentialIssued:
         credential_id=STACKED_CREDENTIAL,
         learner_id=LEARNER,
         pathway_id=PATHWAY,
-        component_credential_ids=(PREREQUISITE_CREDENTIAL, CREDENTIAL, "cred-2025-rheinfeld-000088"),
+        component_credential_ids=(
+            PREREQUISITE_CREDENTIAL,
+            CREDENTIAL,
+            OTHER_CREDENTIAL,
+        ),
         awarding_partner_id="nordhavn",
         issuing_partner_id="nordhavn",
         issuer_did="did:web:issuance.nordhavn.example.eu",

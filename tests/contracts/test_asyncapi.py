@@ -128,7 +128,7 @@ def test_partner_systems_may_emit_offerings_and_results_only() -> None:
         "offering.published",
         "offering.updated",
         "offering.withdrawn",
-        "assessment.result_recorded",
+        "assessment.result_submitted",
     }
     assert set(ROUTES) == {spec.name for spec in EVENT_SPECS}
 

@@ -65,7 +65,9 @@ def test_credential_needs_exactly_one_basis_in_model_and_schema() -> None:
     }
     with pytest.raises(ValueError, match="exactly one of offering_id and pathway_id"):
         CredentialIssued.model_validate(both)
-    with pytest.raises(ContractViolation, match=r"\$\.offering_id: 'off-valdemora-data-ethics-2025'"):
+    with pytest.raises(
+        ContractViolation, match=r"\$\.offering_id: 'off-valdemora-data-ethics-2025'"
+    ):
         validate_payload("eu.alliance.credential.issued.v1", both)
 
 

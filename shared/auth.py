@@ -1,0 +1,153 @@
+"""Who is calling: bearer tokens from the alliance's identity provider (OpenID Connect style).
+
+Tokens are signed JWTs checked against the provider's published keys (JWKS). A learner is
+known to the alliance only by a pseudonymous id derived from the provider and subject, so no
+name or e-mail ever reaches an event, a log or a trace. Partner staff and partner systems
+carry the partner they act for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+
+from shared.problems import Problem
+
+Role = Literal["learner", "partner_staff", "partner_system"]
+ROLES: tuple[Role, ...] = ("learner", "partner_staff", "partner_system")
+
+
+def learner_id_for(issuer: str, subject: str) -> str:
+    """A stable pseudonym: the same person at the same provider always maps to the same id."""
+    return "lrn-" + hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    subject: str
+    learner_id: str | None = None
+    partner_id: str | None = None
+
+    @property
+    def is_learner(self) -> bool:
+        return self.role == "learner"
+
+    def acts_for(self, partner_id: str) -> bool:
+        return self.role != "learner" and self.partner_id == partner_id
+
+
+def _unauthorised(detail: str) -> Problem:
+    return Problem(401, "Unauthorized", detail)
+
+
+class TokenVerifier:
+    """Verifies access tokens; fetches the provider's keys once and again on an unknown key id."""
+
+    def __init__(self, issuer: str, audience: str, jwks_url: str, refresh_after_s: float = 60.0):
+        self.issuer = issuer
+        self.audience = audience
+        self._jwks_url = jwks_url
+        self._refresh_after_s = refresh_after_s
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+
+    async def _load_keys(self) -> None:
+        url = urllib.parse.urlparse(self._jwks_url)
+        if url.scheme == "file":
+            path = Path(urllib.parse.unquote(url.path))
+            document = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        else:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(self._jwks_url)
+                response.raise_for_status()
+                document = response.json()
+        self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(document).keys if k.key_id}
+        self._fetched_at = time.monotonic()
+
+    async def _key(self, kid: str) -> Any:
+        stale = time.monotonic() - self._fetched_at > self._refresh_after_s
+        if kid not in self._keys and (stale or not self._keys):
+            try:
+                await self._load_keys()
+            except (OSError, httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
+                raise Problem(503, "Identity provider unavailable", "Cannot load its keys") from exc
+        if kid not in self._keys:
+            raise _unauthorised("The token's signing key is not one the identity provider lists.")
+        return self._keys[kid]
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise _unauthorised("The bearer token is not a JWT.") from exc
+        key = await self._key(str(header.get("kid", "")))
+        try:
+            claims = jwt.decode(
+                token,
+                key=key.key,
+                algorithms=["EdDSA", "ES256", "RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise _unauthorised("The token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise _unauthorised(f"The token is not valid: {exc}.") from exc
+        return _principal(claims, self.issuer)
+
+
+def _principal(claims: dict[str, Any], issuer: str) -> Principal:
+    role = claims.get("alliance_role")
+    subject = str(claims["sub"])
+    if role == "learner":
+        return Principal("learner", subject, learner_id=learner_id_for(issuer, subject))
+    if role in ("partner_staff", "partner_system"):
+        partner_id = claims.get("partner_id")
+        if not isinstance(partner_id, str) or not partner_id:
+            raise _unauthorised("A partner token must name its partner_id.")
+        return Principal(role, subject, partner_id=partner_id)
+    raise _unauthorised("The token carries no alliance role.")
+
+
+def verifier_from(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier
+
+
+async def authenticated(request: Request) -> Principal:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "Unauthorized", "Send an access token: `Authorization: Bearer <token>`.")
+    return await verifier_from(request).verify(token.strip())
+
+
+Caller = Annotated[Principal, Depends(authenticated)]
+
+
+async def learner(principal: Caller) -> Principal:
+    if not principal.is_learner or principal.learner_id is None:
+        raise Problem(403, "Forbidden", "Only learners can do this.")
+    return principal
+
+
+async def partner(principal: Caller) -> Principal:
+    if principal.partner_id is None:
+        raise Problem(403, "Forbidden", "Only partner staff or partner systems can do this.")
+    return principal
+
+
+Learner = Annotated[Principal, Depends(learner)]
+PartnerCaller = Annotated[Principal, Depends(partner)]
