@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
@@ -69,8 +69,9 @@ class PartnerSystem:
         await self.send(spec_for_model(type(event)).topic, envelope)
         return envelope
 
-    async def send(self, topic: str, envelope: CloudEvent) -> None:
-        await self._producer.send_and_wait(
+    async def send(self, topic: str, envelope: CloudEvent) -> Any:
+        """Sends a signed event; returns the broker's record metadata (partition, offset)."""
+        return await self._producer.send_and_wait(
             topic,
             envelope.data,
             key=envelope.key.encode(),

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from opentelemetry import propagate
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Index, text
+from sqlalchemy import DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from shared.envelope import CloudEvent
@@ -46,7 +46,7 @@ class OutboxMessage(SQLModel, table=True):
     source: str = Field(max_length=128)
     subject: str = Field(max_length=128)
     dataschema: str = Field(max_length=256)
-    payload: str
+    payload: str = Field(sa_type=Text)
     occurred_at: datetime = Field(sa_type=DateTime(timezone=True))
     traceparent: str | None = Field(default=None, max_length=64)
     tracestate: str | None = Field(default=None, max_length=512)

@@ -91,3 +91,33 @@ async def committed_offset(bootstrap: str, group: str, topic: str, partition: in
         await admin.close()
     meta = offsets.get(TopicPartition(topic, partition))
     return None if meta is None or meta.offset < 0 else int(meta.offset)
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    partitions = [TopicPartition(topic, p) for p in await _partitions(bootstrap, topic)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await _stop(consumer)
+    return {tp.partition: int(offset) for tp, offset in ends.items()}
+
+
+async def wait_until_caught_up(
+    bootstrap: str, group: str, topic: str, timeout_s: float = 30
+) -> None:
+    """Waits until `group` has committed every record now on `topic`."""
+    deadline = time.monotonic() + timeout_s
+    ends = await end_offsets(bootstrap, topic)
+    while True:
+        behind = {
+            p: end
+            for p, end in ends.items()
+            if end and (await committed_offset(bootstrap, group, topic, p) or 0) < end
+        }
+        if not behind:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{group} still behind on {topic}: {behind}")
+        await asyncio.sleep(0.3)

@@ -1,0 +1,118 @@
+"""Outbox: the state change and its events commit together; a relay publishes them once.
+
+The crash case runs the real catalogue service as a process: events committed to its outbox
+while it is down (killed after the commit, before any publish) go out after a restart,
+exactly once, and a second crash and restart does not publish them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlmodel import col, select
+
+from services.catalogue.domain import Listing
+from services.catalogue.repository import OfferingRepository
+from shared.db.engine import create_engine, session_factory
+from shared.db.outbox import OutboxMessage
+from shared.db.uow import UnitOfWorkFactory
+from shared.events import OfferingPublished
+from tests.conftest import MigratedDatabase, ServiceFactory
+from tests.support.builders import offering_published
+from tests.support.infra import Infrastructure
+from tests.support.kafka import header, read_all, wait_for, with_event_id
+
+CATALOGUE = "urn:alliance:service:catalogue"
+
+
+async def _commit_offering(
+    database_url: str, offering: OfferingPublished, fail: bool = False
+) -> str:
+    """Writes the listing and its event in one unit of work; returns the event id."""
+    engine = create_engine(database_url)
+    units_of_work = UnitOfWorkFactory(session_factory(engine), CATALOGUE)
+    try:
+        async with units_of_work() as uow:
+            await OfferingRepository(uow.session).save(
+                Listing(offering.offering_id, offering.partner_id, 1, "published", offering)
+            )
+            uow.record(offering)
+            if fail:
+                raise RuntimeError("the request fails before its commit")
+            await uow.commit()
+        async with units_of_work() as uow:
+            rows = await uow.session.exec(select(OutboxMessage.event_id))
+            return rows.all()[-1]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failed_unit_of_work_leaves_neither_the_change_nor_the_event(
+    migrated_database: MigratedDatabase,
+) -> None:
+    url = await migrated_database("catalogue")
+    offering = offering_published("lindeveld")
+    with pytest.raises(RuntimeError):
+        await _commit_offering(url, offering, fail=True)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            assert await OfferingRepository(session).get(offering.offering_id) is None
+            assert (await session.exec(select(OutboxMessage))).all() == []
+    finally:
+        await engine.dispose()
+
+
+async def test_events_committed_before_a_crash_are_published_once_after_restart(
+    infra: Infrastructure, service_process: ServiceFactory
+) -> None:
+    catalogue = await service_process("catalogue")
+    catalogue.start()
+    catalogue.kill()  # the service is down from here on: nothing can publish
+
+    offering = offering_published("lindeveld")
+    event_id = await _commit_offering(catalogue.env["DATABASE_URL"], offering)
+    await asyncio.sleep(1)
+    assert (
+        with_event_id(await read_all(infra.kafka_bootstrap_servers, "alliance.offerings"), event_id)
+        == []
+    )
+
+    catalogue.start()  # the restarted relay finds the unpublished row
+    records = await wait_for(
+        infra.kafka_bootstrap_servers,
+        "alliance.offerings",
+        lambda rs: bool(with_event_id(rs, event_id)),
+    )
+    published = with_event_id(records, event_id)
+    assert len(published) == 1
+    assert header(published[0], "ce_source") == CATALOGUE
+    assert published[0].key == offering.offering_id.encode()
+
+    # Marked as published in the same database, so a second crash does not publish it again.
+    engine = create_engine(catalogue.env["DATABASE_URL"])
+    try:
+        for _ in range(50):
+            async with session_factory(engine)() as session:
+                row = (
+                    await session.exec(
+                        select(OutboxMessage).where(col(OutboxMessage.event_id) == event_id)
+                    )
+                ).one()
+            if row.published_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert row.published_at is not None
+    finally:
+        await engine.dispose()
+    catalogue.kill()
+    catalogue.start()
+    await asyncio.sleep(2)
+    records = await read_all(infra.kafka_bootstrap_servers, "alliance.offerings")
+    assert len(with_event_id(records, event_id)) == 1
+
+    async with httpx.AsyncClient(base_url=catalogue.url) as client:
+        listed = await client.get(f"/offerings/{offering.offering_id}")
+    assert listed.status_code == 200
