@@ -45,13 +45,17 @@ SERVICES = (
     PARTNER_SYSTEMS,
 )
 
-_OFFERING_ROUTE = (("catalogue", PARTNER_SYSTEMS), ("catalogue", "enrolment", "issuance"))
-_ENROLMENT_ROUTE = (("enrolment",), ("assessment", "gateway", PARTNER_SYSTEMS))
-_CREDENTIAL_ROUTE = (("issuance",), ("enrolment", "recognition", "gateway"))
-_RECOGNITION_ROUTE = (("recognition",), ("gateway", PARTNER_SYSTEMS))
+_OFFERING_ROUTE = (
+    ("catalogue", PARTNER_SYSTEMS),
+    ("catalogue", "enrolment", "assessment", "issuance"),
+)
+_ENROLMENT_ROUTE = (("enrolment",), ("assessment", PARTNER_SYSTEMS))
+_CREDENTIAL_ROUTE = (("issuance",), ("enrolment", "recognition", PARTNER_SYSTEMS))
+_RECOGNITION_ROUTE = (("recognition",), (PARTNER_SYSTEMS,))
 # Event name -> (who sends it, who receives it). Partner systems (a university's SIS or
-# LMS) may publish offerings and results themselves; the catalogue and assessment services
-# also read those topics, so they hold what partners published directly.
+# LMS) may publish offerings and submit results themselves; the catalogue also reads the
+# offerings topic, so it holds what partners published directly. The gateway reads through
+# the services' APIs and consumes no events.
 ROUTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "offering.published": _OFFERING_ROUTE,
     "offering.updated": _OFFERING_ROUTE,
@@ -62,11 +66,11 @@ ROUTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "enrolment.rejected": _ENROLMENT_ROUTE,
     "enrolment.withdrawn": _ENROLMENT_ROUTE,
     "assessment.result_submitted": ((PARTNER_SYSTEMS,), ("assessment",)),
-    "assessment.result_recorded": (("assessment",), ("issuance", "enrolment", "gateway")),
+    "assessment.result_recorded": (("assessment",), ("issuance", PARTNER_SYSTEMS)),
     "credential.issued": _CREDENTIAL_ROUTE,
     "credential.revoked": _CREDENTIAL_ROUTE,
-    "pathway.progressed": (("recognition",), ("gateway",)),
-    "pathway.completed": (("recognition",), ("issuance", "gateway")),
+    "pathway.progressed": (("recognition",), (PARTNER_SYSTEMS,)),
+    "pathway.completed": (("recognition",), ("issuance", PARTNER_SYSTEMS)),
     "recognition.requested": _RECOGNITION_ROUTE,
     "recognition.decided": _RECOGNITION_ROUTE,
 }

@@ -219,6 +219,7 @@ def create_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     settings = runtime.settings
+    app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(
         settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url
     )
