@@ -53,7 +53,11 @@ class PartnerSystem:
         )
 
     async def __aenter__(self) -> Self:
-        await self._producer.start()
+        try:
+            await self._producer.start()
+        except BaseException:
+            await self._producer.stop()  # releases the half-started client
+            raise
         return self
 
     async def __aexit__(
