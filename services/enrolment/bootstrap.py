@@ -1,0 +1,41 @@
+"""Enrolment's composition root: settings in, a running service out."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.enrolment import handlers
+from services.enrolment.api import build_router
+from shared.events import (
+    EnrolmentAccepted,
+    EnrolmentRejected,
+    EnrolmentRequested,
+    EnrolmentWaitlisted,
+    EnrolmentWithdrawn,
+)
+from shared.service import build_runtime, create_app
+from shared.settings import ServiceSettings
+
+
+def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
+    runtime = build_runtime(settings or ServiceSettings(service_name="enrolment"))
+    handlers.register(runtime.consumer)
+    runtime.declare_emits(
+        [
+            EnrolmentRequested,
+            EnrolmentAccepted,
+            EnrolmentWaitlisted,
+            EnrolmentRejected,
+            EnrolmentWithdrawn,
+        ]
+    )
+    return create_app(
+        runtime,
+        title="Alliance enrolment",
+        description=(
+            "Learners enrol in any partner's offering: prerequisites checked against the "
+            "credentials they earned anywhere in the alliance, places never overbooked, and a "
+            "waiting list. Operated by Universidad de Valdemora."
+        ),
+        routers=[build_router(runtime.units_of_work)],
+    )

@@ -1,0 +1,64 @@
+"""The enrolment service's own database: its view of offerings and credentials, and the
+enrolments it decided."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, text
+from sqlmodel import Field, SQLModel
+
+# At most one place or queue place per learner and offering; rejected and withdrawn
+# enrolments stay as history, so a learner may ask again later.
+ACTIVE_ENROLMENT = "status IN ('accepted', 'waitlisted')"
+
+
+class OfferingRecord(SQLModel, table=True):
+    __tablename__ = "offerings"
+
+    offering_id: str = Field(primary_key=True, max_length=64)
+    partner_id: str = Field(index=True, max_length=32)
+    version: int
+    status: str = Field(max_length=16)  # published | withdrawn
+    capacity: int
+    required_offering_ids: str  # JSON array of offering ids
+    changed_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class EnrolmentRecord(SQLModel, table=True):
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        Index(
+            "ux_enrolments_active",
+            "learner_id",
+            "offering_id",
+            unique=True,
+            postgresql_where=text(ACTIVE_ENROLMENT),
+            sqlite_where=text(ACTIVE_ENROLMENT),
+        ),
+        Index("ix_enrolments_offering_status", "offering_id", "status"),
+    )
+
+    enrolment_id: str = Field(primary_key=True, max_length=72)
+    offering_id: str = Field(max_length=64)
+    partner_id: str = Field(max_length=32)
+    learner_id: str = Field(index=True, max_length=72)
+    status: str = Field(max_length=16)  # accepted | waitlisted | rejected | withdrawn
+    # Order on the waiting list: positions are ranks by this number, so they move up by
+    # themselves when someone ahead leaves the queue.
+    queue_number: int | None = None
+    reason: str | None = Field(default=None, max_length=64)
+    detail: str | None = None
+    requested_at: datetime = Field(sa_type=DateTime(timezone=True))
+    changed_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class EarnedCredentialRecord(SQLModel, table=True):
+    __tablename__ = "earned_credentials"
+
+    credential_id: str = Field(primary_key=True, max_length=72)
+    learner_id: str = Field(index=True, max_length=72)
+    # None only while a revocation is known but its issuance is not (yet).
+    offering_id: str | None = Field(default=None, max_length=64)
+    revoked: bool = False
+    changed_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,0 +1,237 @@
+"""Requests, withdrawals and offering changes end to end through the database, on SQLite
+(the zero-setup fallback, where writers are serialised instead of rows locked).
+
+The same flows run on PostgreSQL with the real broker in test_service.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from services.enrolment import handlers
+from services.enrolment.commands import (
+    AlreadyEnrolled,
+    EnrolmentNotFound,
+    request_enrolment,
+    withdraw_enrolment,
+)
+from services.enrolment.domain import Enrolment, EnrolmentStatus
+from services.enrolment.repository import EnrolmentRepository
+from shared.db.engine import create_engine, session_factory
+from shared.db.migrate import upgrade
+from shared.db.outbox import OutboxMessage
+from shared.db.uow import UnitOfWorkFactory
+from shared.events import (
+    CredentialIssued,
+    CredentialRevoked,
+    OfferingPublished,
+    OfferingUpdated,
+    OfferingWithdrawn,
+    Prerequisites,
+)
+from shared.messaging.consumer import EventContext
+from shared.partner_system import demo_signer, signed_event
+from shared.registry import PARTNER_URN
+from tests.contracts.examples import example_event, stacked_credential_issued
+from tests.support.builders import REGISTRY, offering_published, offering_withdrawn
+
+PREREQUISITE = "off-nordhavn-intro-data-science"
+OfferingEvent = OfferingPublished | OfferingUpdated | OfferingWithdrawn
+
+
+@pytest.fixture
+async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'enrolment.db'}"
+    await asyncio.to_thread(upgrade, "enrolment", url)
+    engine = create_engine(url)
+    yield UnitOfWorkFactory(session_factory(engine), "urn:alliance:service:enrolment")
+    await engine.dispose()
+
+
+def _learner(n: int) -> str:
+    return f"lrn-sqlite-{n:04d}"
+
+
+async def _deliver(units_of_work: UnitOfWorkFactory, event: OfferingEvent) -> None:
+    # The handlers do not read the context; a real signed envelope keeps it honest.
+    context = EventContext(
+        signed_event(demo_signer(event.partner_id), event),
+        REGISTRY.sender_for(PARTNER_URN + event.partner_id),
+    )
+    handler = {
+        OfferingPublished: handlers.on_offering_published,
+        OfferingUpdated: handlers.on_offering_updated,
+        OfferingWithdrawn: handlers.on_offering_withdrawn,
+    }[type(event)]
+    async with units_of_work() as uow:
+        await handler(event, context, uow)  # type: ignore[operator]
+        await uow.commit()
+
+
+async def _credential(
+    units_of_work: UnitOfWorkFactory, event: CredentialIssued | CredentialRevoked
+) -> None:
+    async with units_of_work() as uow:
+        if isinstance(event, CredentialIssued):
+            await handlers.on_credential_issued(event, None, uow)  # type: ignore[arg-type]
+        else:
+            await handlers.on_credential_revoked(event, None, uow)  # type: ignore[arg-type]
+        await uow.commit()
+
+
+async def _enrol(units_of_work: UnitOfWorkFactory, learner_id: str, offering_id: str) -> Enrolment:
+    async with units_of_work() as uow:
+        enrolment = await request_enrolment(uow, learner_id, offering_id)
+        await uow.commit()
+    return enrolment
+
+
+async def _roster(units_of_work: UnitOfWorkFactory, offering_id: str) -> list[Enrolment]:
+    async with units_of_work.sessions() as session:
+        return await EnrolmentRepository(session).of_offering(offering_id)
+
+
+async def _events(units_of_work: UnitOfWorkFactory) -> list[tuple[str, dict[str, object]]]:
+    async with units_of_work.sessions() as session:
+        rows = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))
+        return [(r.event_type.split(".")[3], json.loads(r.payload)) for r in rows.all()]
+
+
+async def _published(units_of_work: UnitOfWorkFactory, capacity: int) -> OfferingPublished:
+    offering = offering_published("valdemora", capacity=capacity)
+    await _deliver(units_of_work, offering)
+    return offering
+
+
+async def test_concurrent_requests_never_overbook(units_of_work: UnitOfWorkFactory) -> None:
+    offering = await _published(units_of_work, capacity=5)
+    decided = await asyncio.gather(
+        *(_enrol(units_of_work, _learner(n), offering.offering_id) for n in range(20))
+    )
+    statuses = [e.status for e in decided]
+    assert statuses.count(EnrolmentStatus.ACCEPTED) == 5
+    assert sorted(e.position for e in decided if e.position) == list(range(1, 16))
+    roster = await _roster(units_of_work, offering.offering_id)
+    assert [e.position for e in roster if e.status is EnrolmentStatus.WAITLISTED] == list(
+        range(1, 16)
+    )
+
+
+async def test_a_withdrawal_promotes_the_first_in_line_and_the_queue_moves_up(
+    units_of_work: UnitOfWorkFactory,
+) -> None:
+    offering = await _published(units_of_work, capacity=1)
+    seated, first, second = [
+        await _enrol(units_of_work, _learner(n), offering.offering_id) for n in range(3)
+    ]
+    assert (first.position, second.position) == (1, 2)
+    with pytest.raises(EnrolmentNotFound):
+        async with units_of_work() as uow:
+            await withdraw_enrolment(uow, first.learner_id, seated.enrolment_id)
+
+    async with units_of_work() as uow:
+        withdrawn = await withdraw_enrolment(uow, seated.learner_id, seated.enrolment_id)
+        await uow.commit()
+    assert withdrawn.status is EnrolmentStatus.WITHDRAWN
+    roster = {e.enrolment_id: e for e in await _roster(units_of_work, offering.offering_id)}
+    assert roster[first.enrolment_id].status is EnrolmentStatus.ACCEPTED
+    assert roster[second.enrolment_id].position == 1
+    events = await _events(units_of_work)
+    assert [name for name, _ in events[-2:]] == ["withdrawn", "accepted"]
+    assert events[-1][1]["enrolment_id"] == first.enrolment_id
+
+
+async def test_more_capacity_promotes_waiting_learners_in_order(
+    units_of_work: UnitOfWorkFactory,
+) -> None:
+    offering = await _published(units_of_work, capacity=1)
+    enrolled = [await _enrol(units_of_work, _learner(n), offering.offering_id) for n in range(4)]
+    updated = OfferingUpdated(
+        **offering.model_dump(exclude={"published_at", "version", "capacity"}),
+        version=2,
+        capacity=3,
+        updated_at=dt.datetime.now(dt.UTC),
+    )
+    await _deliver(units_of_work, updated)
+    roster = {e.enrolment_id: e for e in await _roster(units_of_work, offering.offering_id)}
+    assert [roster[e.enrolment_id].status for e in enrolled] == [
+        EnrolmentStatus.ACCEPTED,
+        EnrolmentStatus.ACCEPTED,
+        EnrolmentStatus.ACCEPTED,
+        EnrolmentStatus.WAITLISTED,
+    ]
+    assert roster[enrolled[3].enrolment_id].position == 1
+
+
+async def test_a_withdrawn_offering_rejects_the_waiting_list_and_new_requests(
+    units_of_work: UnitOfWorkFactory,
+) -> None:
+    offering = await _published(units_of_work, capacity=1)
+    seated, waiting = [
+        await _enrol(units_of_work, _learner(n), offering.offering_id) for n in range(2)
+    ]
+    await _deliver(units_of_work, offering_withdrawn(offering, version=2))
+    roster = {e.enrolment_id: e for e in await _roster(units_of_work, offering.offering_id)}
+    assert roster[seated.enrolment_id].status is EnrolmentStatus.ACCEPTED
+    assert roster[waiting.enrolment_id].status is EnrolmentStatus.REJECTED
+    assert roster[waiting.enrolment_id].reason == "offering_withdrawn"
+    late = await _enrol(units_of_work, _learner(9), offering.offering_id)
+    assert (late.status, late.reason) == (EnrolmentStatus.REJECTED, "offering_withdrawn")
+    rejected = [p for name, p in await _events(units_of_work) if name == "rejected"]
+    assert {p["enrolment_id"] for p in rejected} == {waiting.enrolment_id, late.enrolment_id}
+
+
+async def test_prerequisites_follow_issued_and_revoked_credentials(
+    units_of_work: UnitOfWorkFactory,
+) -> None:
+    offering = offering_published(
+        "valdemora",
+        prerequisites=Prerequisites(
+            description={"en": "Intro first."}, required_offering_ids=(PREREQUISITE,)
+        ),
+    )
+    await _deliver(units_of_work, offering)
+    learner = _learner(1)
+    template = example_event("credential.issued")
+    assert isinstance(template, CredentialIssued)
+    # A stacked credential names a pathway, not an offering: it meets no prerequisite.
+    stacked = stacked_credential_issued().model_copy(update={"learner_id": learner})
+    await _credential(units_of_work, stacked)
+    refused = await _enrol(units_of_work, learner, offering.offering_id)
+    assert refused.reason == "prerequisites_not_met"
+
+    issued = template.model_copy(
+        update={
+            "credential_id": "cred-nordhavn-sqlite-1",
+            "learner_id": learner,
+            "offering_id": PREREQUISITE,
+        }
+    )
+    await _credential(units_of_work, issued)
+    accepted = await _enrol(units_of_work, learner, offering.offering_id)
+    assert accepted.status is EnrolmentStatus.ACCEPTED
+    with pytest.raises(AlreadyEnrolled):
+        await _enrol(units_of_work, learner, offering.offering_id)
+
+    other = _learner(2)
+    await _credential(
+        units_of_work,
+        issued.model_copy(update={"credential_id": "cred-nordhavn-sqlite-2", "learner_id": other}),
+    )
+    revocation = example_event("credential.revoked")
+    assert isinstance(revocation, CredentialRevoked)
+    await _credential(
+        units_of_work,
+        revocation.model_copy(
+            update={"credential_id": "cred-nordhavn-sqlite-2", "learner_id": other}
+        ),
+    )
+    after_revocation = await _enrol(units_of_work, other, offering.offering_id)
+    assert after_revocation.reason == "prerequisites_not_met"
