@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, text
+from sqlalchemy import DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 # At most one place or queue place per learner and offering; rejected and withdrawn
@@ -21,7 +21,7 @@ class OfferingRecord(SQLModel, table=True):
     version: int
     status: str = Field(max_length=16)  # published | withdrawn
     capacity: int
-    required_offering_ids: str  # JSON array of offering ids
+    required_offering_ids: str = Field(sa_type=Text)  # JSON array of offering ids
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
@@ -48,7 +48,7 @@ class EnrolmentRecord(SQLModel, table=True):
     # themselves when someone ahead leaves the queue.
     queue_number: int | None = None
     reason: str | None = Field(default=None, max_length=64)
-    detail: str | None = None
+    detail: str | None = Field(default=None, sa_type=Text)
     requested_at: datetime = Field(sa_type=DateTime(timezone=True))
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
 
