@@ -1,0 +1,237 @@
+"""Assessment rules, in plain Python: which submitted results count, and how corrections work.
+
+The assessment service keeps its own view of two facts other services announce: which
+partner teaches each offering (offering events) and who holds which enrolment (enrolment
+events). A submitted result counts only when both agree with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from shared.events import (
+    AssessedResult,
+    EnrolmentAccepted,
+    EnrolmentWithdrawn,
+    OfferingPublished,
+    OfferingUpdated,
+    OfferingWithdrawn,
+    ResultRecorded,
+)
+
+
+@dataclass(frozen=True)
+class Offering:
+    """Who teaches an offering, as its partner last published it."""
+
+    offering_id: str
+    partner_id: str
+    version: int
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    enrolment_id: str
+    learner_id: str
+    offering_id: str
+    partner_id: str
+    status: EnrolmentStatus
+
+
+@dataclass(frozen=True)
+class Result:
+    """A recorded result; a correction leaves it in place, superseded by the new one."""
+
+    result: AssessedResult
+    recorded_at: dt.datetime
+    superseded_by_result_id: str | None = None
+
+    @property
+    def result_id(self) -> str:
+        return self.result.result_id
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by_result_id is None
+
+    def recorded_event(self) -> ResultRecorded:
+        return ResultRecorded(**dict(self.result), recorded_at=self.recorded_at)
+
+
+class Refusal(enum.StrEnum):
+    """Why a submitted result does not count; the API and the consumer each translate it."""
+
+    OFFERING_UNKNOWN = "offering_unknown"
+    ENROLMENT_UNKNOWN = "enrolment_unknown"
+    NOT_TEACHING_PARTNER = "not_teaching_partner"
+    NOT_ENROLLED = "not_enrolled"
+    ALREADY_ASSESSED = "already_assessed"
+    SUPERSEDED = "superseded"
+    NO_SUCH_RESULT = "no_such_result"
+    RESULT_ID_TAKEN = "result_id_taken"
+
+    @property
+    def may_be_early(self) -> bool:
+        """The fact is missing rather than contradicted: its event may simply not be here yet."""
+        return self in (Refusal.OFFERING_UNKNOWN, Refusal.ENROLMENT_UNKNOWN)
+
+
+class ResultRefused(Exception):
+    def __init__(self, refusal: Refusal, detail: str) -> None:
+        super().__init__(f"{refusal.value}: {detail}")
+        self.refusal = refusal
+        self.detail = detail
+
+
+class EnrolmentConflict(Exception):
+    """An enrolment event that contradicts the enrolment already held under its id."""
+
+
+class OfferingConflict(Exception):
+    """An offering event that names a different teaching partner than the one held."""
+
+
+def apply_offering(
+    current: Offering | None, event: OfferingPublished | OfferingUpdated | OfferingWithdrawn
+) -> Offering | None:
+    """The offering after `event`, or None when the event is not newer than what is held.
+
+    A withdrawn offering keeps its teaching partner: learners already enrolled are still
+    assessed by it.
+    """
+    if current is not None and current.partner_id != event.partner_id:
+        raise OfferingConflict(
+            f"offering {event.offering_id} is taught by {current.partner_id}, "
+            f"not {event.partner_id}"
+        )
+    if current is not None and event.version <= current.version:
+        return None
+    return Offering(event.offering_id, event.partner_id, event.version)
+
+
+def apply_enrolment(
+    current: Enrolment | None, event: EnrolmentAccepted | EnrolmentWithdrawn
+) -> Enrolment | None:
+    """The enrolment after `event`, or None when nothing changes.
+
+    A withdrawal is final: an acceptance of the same enrolment seen after it (a replay of an
+    older event) does not bring it back.
+    """
+    status = (
+        EnrolmentStatus.ACCEPTED
+        if isinstance(event, EnrolmentAccepted)
+        else EnrolmentStatus.WITHDRAWN
+    )
+    if current is not None:
+        held = (current.learner_id, current.offering_id, current.partner_id)
+        if held != (event.learner_id, event.offering_id, event.partner_id):
+            raise EnrolmentConflict(
+                f"enrolment {event.enrolment_id} is already held for another learner, "
+                "offering or partner"
+            )
+        if current.status is EnrolmentStatus.WITHDRAWN or current.status is status:
+            return None
+    return Enrolment(
+        event.enrolment_id, event.learner_id, event.offering_id, event.partner_id, status
+    )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the service holds that bears on one submission."""
+
+    offering: Offering | None
+    enrolment: Enrolment | None
+    # A result already recorded under the submission's result_id.
+    same_id: Result | None
+    # The result the submission says it corrects, if it names one.
+    corrected: Result | None
+    # The enrolment's result that counts now, if any.
+    current: Result | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A submission that counts: the result as recorded, and whether it is new."""
+
+    result: Result
+    repeat: bool
+
+
+def accept(submission: AssessedResult, facts: Facts, now: dt.datetime) -> Accepted:
+    """Checks a submission; the result to record at `now`, or the one already recorded.
+
+    Raises ResultRefused with the first rule it breaks. Once the submitter is known to teach
+    the offering, a repeat of an accepted result_id is answered before the enrolment is
+    looked at, so it gets the same answer even if the enrolment was withdrawn in between.
+    """
+    offering = facts.offering
+    if offering is None:
+        raise ResultRefused(
+            Refusal.OFFERING_UNKNOWN, f"offering {submission.offering_id} is not known"
+        )
+    if offering.partner_id != submission.partner_id:
+        raise ResultRefused(
+            Refusal.NOT_TEACHING_PARTNER,
+            f"offering {offering.offering_id} is taught by another partner, "
+            f"not {submission.partner_id}",
+        )
+    if facts.same_id is not None:
+        if facts.same_id.result == submission:
+            return Accepted(facts.same_id, repeat=True)
+        raise ResultRefused(
+            Refusal.RESULT_ID_TAKEN,
+            f"result {submission.result_id} is already recorded with different content",
+        )
+    enrolment = facts.enrolment
+    if enrolment is None:
+        raise ResultRefused(
+            Refusal.ENROLMENT_UNKNOWN, f"enrolment {submission.enrolment_id} is not known"
+        )
+    if (enrolment.learner_id, enrolment.offering_id) != (
+        submission.learner_id,
+        submission.offering_id,
+    ):
+        raise ResultRefused(
+            Refusal.NOT_ENROLLED,
+            f"enrolment {enrolment.enrolment_id} is not this learner's enrolment in "
+            f"offering {submission.offering_id}",
+        )
+    if enrolment.status is not EnrolmentStatus.ACCEPTED:
+        raise ResultRefused(
+            Refusal.NOT_ENROLLED, f"enrolment {enrolment.enrolment_id} was withdrawn"
+        )
+    _check_correction(submission, facts)
+    return Accepted(Result(submission, now), repeat=False)
+
+
+def _check_correction(submission: AssessedResult, facts: Facts) -> None:
+    # One result counts per enrolment: anything after the first must say what it corrects.
+    corrects = submission.supersedes_result_id
+    if corrects is None:
+        if facts.current is not None:
+            raise ResultRefused(
+                Refusal.ALREADY_ASSESSED,
+                f"enrolment {submission.enrolment_id} already has result "
+                f"{facts.current.result_id}; a correction must name it in supersedes_result_id",
+            )
+        return
+    corrected = facts.corrected
+    if corrected is None or corrected.result.enrolment_id != submission.enrolment_id:
+        raise ResultRefused(
+            Refusal.NO_SUCH_RESULT,
+            f"supersedes_result_id {corrects} names no result of enrolment "
+            f"{submission.enrolment_id}",
+        )
+    if not corrected.is_current:
+        raise ResultRefused(
+            Refusal.SUPERSEDED,
+            f"result {corrects} was already superseded by {corrected.superseded_by_result_id}",
+        )

@@ -1,0 +1,87 @@
+"""One small handler per consumed event: load, apply the domain rule, save.
+
+The consumer runtime has already checked the signature, the contract and that the sender may
+speak for the partner the event names (a partner system only for itself; enrolment events
+only from the enrolment service).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from services.assessment.domain import (
+    EnrolmentConflict,
+    OfferingConflict,
+    ResultRefused,
+    apply_enrolment,
+    apply_offering,
+)
+from services.assessment.recording import record_result
+from services.assessment.repository import EnrolmentRepository, OfferingRepository
+from shared.db.uow import UnitOfWork
+from shared.events import (
+    AssessedResult,
+    EnrolmentAccepted,
+    EnrolmentWithdrawn,
+    OfferingPublished,
+    OfferingUpdated,
+    OfferingWithdrawn,
+    ResultSubmitted,
+)
+from shared.messaging.consumer import EventConsumer, EventContext, EventRejected, TransientError
+
+
+async def on_offering(
+    event: OfferingPublished | OfferingUpdated | OfferingWithdrawn, _: EventContext, uow: UnitOfWork
+) -> None:
+    offerings = OfferingRepository(uow.session)
+    try:
+        offering = apply_offering(await offerings.get(event.offering_id), event)
+    except OfferingConflict as exc:
+        raise EventRejected(str(exc)) from exc
+    if offering is not None:
+        await offerings.save(offering)
+
+
+async def on_enrolment(
+    event: EnrolmentAccepted | EnrolmentWithdrawn, _: EventContext, uow: UnitOfWork
+) -> None:
+    enrolments = EnrolmentRepository(uow.session)
+    try:
+        enrolment = apply_enrolment(await enrolments.get(event.enrolment_id), event)
+    except EnrolmentConflict as exc:
+        raise EventRejected(str(exc)) from exc
+    if enrolment is not None:
+        await enrolments.save(enrolment)
+
+
+async def on_result_submitted(event: ResultSubmitted, _: EventContext, uow: UnitOfWork) -> None:
+    submission = AssessedResult.model_validate(event.model_dump(exclude={"submitted_at"}))
+    try:
+        await record_result(uow, submission)
+    except ResultRefused as exc:
+        if exc.refusal.may_be_early:
+            # Offerings, enrolments and results travel on different topics, so a submission
+            # can overtake the event that makes it valid (most of all when a new consumer
+            # group rebuilds from the start of the log). A missing offering or enrolment is
+            # therefore a transient error: retried with the runtime's bounded back-off, then
+            # dead-lettered as `retries-exhausted`. Honestly, the retries only help when
+            # another instance of this group owns the other topic's partition; one process
+            # applies its records one at a time, so it cannot apply the enrolment while it
+            # retries. The dead letter keeps the record whole and its inbox row was rolled
+            # back, so it can be replayed once the enrolment has arrived.
+            raise TransientError(str(exc)) from exc
+        raise EventRejected(str(exc)) from exc
+    except IntegrityError as exc:
+        # A concurrent submission (through the API) for the same enrolment or result_id
+        # committed first; on retry this one is checked against it.
+        raise TransientError("a concurrent result for this enrolment was recorded") from exc
+
+
+def register(consumer: EventConsumer) -> None:
+    consumer.handles(OfferingPublished)(on_offering)
+    consumer.handles(OfferingUpdated)(on_offering)
+    consumer.handles(OfferingWithdrawn)(on_offering)
+    consumer.handles(EnrolmentAccepted)(on_enrolment)
+    consumer.handles(EnrolmentWithdrawn)(on_enrolment)
+    consumer.handles(ResultSubmitted)(on_result_submitted)
