@@ -1,0 +1,59 @@
+"""Local JSON-LD contexts and a document loader that never touches the network.
+
+Canonicalization must give the same bytes on every machine and at any time, so the
+contexts a credential names are served from copies kept in `contexts/` (see SOURCES.md).
+Any other URL is an error, never a fetch.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB_V3P0_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+CLR_V2P0 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+
+_FILES = {
+    VC_V2: "credentials-v2.jsonld",
+    VC_EXAMPLES_V2: "credentials-examples-v2.jsonld",
+    OB_V3P0: "ob-v3p0-context-3.0.3.json",
+    OB_V3P0_EXTENSIONS: "ob-v3p0-extensions.json",
+    CLR_V2P0: "clr-v2p0-context-2.0.1.json",
+}
+
+KNOWN_CONTEXTS: frozenset[str] = frozenset(_FILES)
+
+
+class UnknownContext(Exception):
+    """A document names a context that is not kept locally."""
+
+
+@cache
+def load_context(url: str) -> dict[str, Any]:
+    """The parsed context document served for `url`."""
+    name = _FILES.get(url)
+    if name is None:
+        raise UnknownContext(
+            f"JSON-LD context {url!r} is not available offline; known: {sorted(_FILES)}"
+        )
+    document: dict[str, Any] = json.loads((CONTEXTS_DIR / name).read_text(encoding="utf-8"))
+    return document
+
+
+def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A pyld document loader serving only the local contexts."""
+    # A copy: the parsed documents are shared with the fast path and must stay pristine.
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": copy.deepcopy(load_context(url)),
+    }

@@ -1,0 +1,170 @@
+"""Data Integrity proofs with the `eddsa-rdfc-2022` cryptosuite (W3C VC-DI-EdDSA v1.0).
+
+hashData = SHA-256(canonical proof configuration) || SHA-256(canonical document), signed
+with Ed25519; `proofValue` is the signature in multibase base58btc (`z...`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from shared.credentials.canon import canonicalize
+from shared.credentials.reference import CanonicalizationError
+from shared.registry import b58decode, b58encode
+
+PROOF_TYPE = "DataIntegrityProof"
+CRYPTOSUITE = "eddsa-rdfc-2022"
+ASSERTION_METHOD = "assertionMethod"
+
+# XML Schema dateTime as Data Integrity requires for `created`.
+_DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+class ProofError(Exception):
+    """A proof cannot be created from the given inputs."""
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verified: bool
+    reason: str | None = None
+    verification_method: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.verified
+
+
+def proof_configuration(
+    document: dict[str, Any], verification_method: str, created: str
+) -> dict[str, Any]:
+    """The proof options that are signed alongside the document (carrying its @context)."""
+    if not _DATETIME.match(created):
+        raise ProofError(f"created {created!r} is not an XML Schema dateTime")
+    return {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": created,
+        "verificationMethod": verification_method,
+        "proofPurpose": ASSERTION_METHOD,
+        "@context": document["@context"],
+    }
+
+
+def hash_data(proof_config: dict[str, Any], document: dict[str, Any]) -> bytes:
+    """SHA-256 of the canonical proof configuration followed by that of the document."""
+    return sha256_pair(canonicalize(proof_config), canonicalize(document))
+
+
+def sha256_pair(canonical_proof_config: str, canonical_document: str) -> bytes:
+    """hashData of eddsa-rdfc-2022 from the two canonical N-Quads strings."""
+    return (
+        hashlib.sha256(canonical_proof_config.encode()).digest()
+        + hashlib.sha256(canonical_document.encode()).digest()
+    )
+
+
+def sign_credential(
+    document: dict[str, Any],
+    signer: Ed25519PrivateKey,
+    verification_method: str,
+    created: str,
+) -> dict[str, Any]:
+    """`document` with an embedded eddsa-rdfc-2022 `DataIntegrityProof`."""
+    if "proof" in document:
+        raise ProofError("document already carries a proof")
+    if "@context" not in document:
+        raise ProofError("document has no @context")
+    config = proof_configuration(document, verification_method, created)
+    signature = signer.sign(hash_data(config, document))
+    proof = {key: value for key, value in config.items() if key != "@context"}
+    proof["proofValue"] = "z" + b58encode(signature)
+    return {**document, "proof": proof}
+
+
+def verify_credential(
+    document: dict[str, Any],
+    resolve_key: Callable[[str], Ed25519PublicKey],
+    *,
+    check_issuer: bool = True,
+) -> VerificationResult:
+    """Check the embedded proof; never raises for a bad credential, says why instead.
+
+    With `check_issuer`, the verification method must belong to the credential's issuer
+    (its id is the part before `#`), so a valid key of someone else does not pass.
+    """
+    proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    if not isinstance(proof, dict):
+        return VerificationResult(False, "no single embedded proof")
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str):
+        return VerificationResult(False, "proof has no verificationMethod")
+    problem = _check_proof_fields(proof)
+    if problem:
+        return VerificationResult(False, problem, method)
+    if check_issuer:
+        issuer = document.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if not isinstance(issuer_id, str) or method.split("#", 1)[0] != issuer_id:
+            return VerificationResult(
+                False, f"verification method {method} is not the issuer's ({issuer_id})", method
+            )
+    try:
+        signature = b58decode(proof["proofValue"][1:])
+    except ValueError:
+        return VerificationResult(False, "proofValue is not base58btc", method)
+    if len(signature) != 64:
+        return VerificationResult(False, "proofValue is not a 64-byte Ed25519 signature", method)
+    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    options = {key: value for key, value in proof.items() if key != "proofValue"}
+    if "@context" in options:
+        # The proof's own @context must be a prefix of the document's (VC-DI-EdDSA 3.3.2).
+        contexts = _as_list(options.pop("@context"))
+        if _as_list(document.get("@context"))[: len(contexts)] != contexts:
+            return VerificationResult(False, "proof @context does not match document", method)
+        unsecured["@context"] = contexts
+    options["@context"] = unsecured.get("@context")
+    try:
+        public_key = resolve_key(method)
+    except Exception as exc:  # resolvers raise their own error types
+        return VerificationResult(False, f"cannot resolve {method}: {exc}", method)
+    try:
+        data = hash_data(options, unsecured)
+    except CanonicalizationError as exc:
+        return VerificationResult(False, f"cannot canonicalize: {exc}", method)
+    try:
+        public_key.verify(signature, data)
+    except InvalidSignature:
+        return VerificationResult(False, "signature does not match the credential", method)
+    return VerificationResult(True, None, method)
+
+
+def _check_proof_fields(proof: dict[str, Any]) -> str | None:
+    if proof.get("type") != PROOF_TYPE:
+        return f"proof type is {proof.get('type')!r}, not {PROOF_TYPE}"
+    if proof.get("cryptosuite") != CRYPTOSUITE:
+        return f"cryptosuite is {proof.get('cryptosuite')!r}, not {CRYPTOSUITE}"
+    if proof.get("proofPurpose") != ASSERTION_METHOD:
+        return f"proofPurpose is {proof.get('proofPurpose')!r}, not {ASSERTION_METHOD}"
+    created = proof.get("created")
+    if created is not None and not (isinstance(created, str) and _DATETIME.match(created)):
+        return "proof created is not an XML Schema dateTime"
+    value = proof.get("proofValue")
+    if not isinstance(value, str) or not value.startswith("z"):
+        return "proofValue is not multibase base58btc"
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
