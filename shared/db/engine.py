@@ -6,8 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.telemetry import instrument_database
+
 
 def create_engine(url: str) -> AsyncEngine:
+    engine = _create_engine(url)
+    instrument_database(engine)
+    return engine
+
+
+def _create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 

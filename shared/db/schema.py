@@ -37,3 +37,21 @@ def create_messaging_tables() -> None:
         sa.Column("event_type", sa.String(128), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+def create_deferral_table() -> None:
+    """For services whose handlers may defer an event until a fact it needs arrives."""
+    op.create_table(
+        "deferred_events",
+        sa.Column("position", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("consumer", sa.String(64), nullable=False),
+        sa.Column("waiting_for", sa.String(160), nullable=False, index=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("topic", sa.String(128), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.Integer(), nullable=False),
+        sa.Column("key", sa.Text()),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("headers", sa.Text(), nullable=False),
+        sa.Column("deferred_at", sa.DateTime(timezone=True), nullable=False),
+    )

@@ -25,6 +25,7 @@ class UnitOfWork:
         self._on_events_committed = on_events_committed
         self._session: AsyncSession | None = None
         self._recorded = 0
+        self.released: list[str] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -35,6 +36,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
         self._recorded = 0
+        self.released = []
         return self
 
     async def __aexit__(
@@ -48,6 +50,10 @@ class UnitOfWork:
         # Anything not committed explicitly is rolled back.
         await session.rollback()
         await session.close()
+
+    def release(self, fact: str) -> None:
+        """Says that `fact` now holds, so events deferred until it can be applied."""
+        self.released.append(fact)
 
     def record(self, event: BaseModel) -> None:
         """Queues an event for publication; it is published only if the transaction commits."""

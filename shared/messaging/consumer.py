@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from shared.contracts import ContractViolation, validate_payload
-from shared.db import inbox
+from shared.db import deferral, inbox
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.envelope import CloudEvent, EnvelopeError, decode_headers, verify_sender
 from shared.events import spec_for_model, spec_for_type
@@ -30,6 +30,7 @@ from shared.events.spec import EventSpec
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetterReason, DeadLetters
 from shared.metrics import DEAD_LETTERS, EVENT_HANDLING_SECONDS, EVENTS_CONSUMED
 from shared.registry import AllianceRegistry, Sender, Unauthorised
+from shared.telemetry import annotate_event
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,24 @@ class TransientError(Exception):
     """A failure worth retrying (a dependency that may come back)."""
 
 
+class Deferred(Exception):
+    """The event depends on a fact not known yet; keep it until a handler releases the fact.
+
+    `waiting_for` names the fact (e.g. `enrolment:enr-123`); the handler that applies it
+    calls `uow.release("enrolment:enr-123")`.
+    """
+
+    def __init__(self, waiting_for: str, reason: str) -> None:
+        super().__init__(reason)
+        self.waiting_for = waiting_for
+        self.reason = reason
+
+
 class Outcome(enum.StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
+    DEFERRED = "deferred"
     DEAD_LETTERED = "dead-lettered"
 
 
@@ -127,7 +142,8 @@ class EventConsumer:
     def topics(self) -> tuple[str, ...]:
         return tuple(sorted({spec.topic for spec, _ in self._handlers.values()}))
 
-    async def consume(self, record: ConsumedRecord) -> Outcome:
+    async def consume(self, record: ConsumedRecord, deferred: int | None = None) -> Outcome:
+        """Applies one record; `deferred` is its position when it comes back from deferral."""
         started = time.perf_counter()
         event_type = "unreadable"
         try:
@@ -137,13 +153,17 @@ class EventConsumer:
             else:
                 envelope, spec, event, sender = admitted
                 event_type = envelope.type
-                outcome = await self._apply(record, envelope, spec, event, sender)
+                outcome = await self._apply(record, envelope, spec, event, sender, deferred)
         except _Refused as refused:
             outcome = await self._park(record, refused.reason, refused.detail)
         except Exception as exc:
             # A bug met while reading the event must not stall the partition either.
             log.exception("cannot admit %s[%d]@%d", record.topic, record.partition, record.offset)
             outcome = await self._park(record, DeadLetterReason.HANDLER_FAILED, _describe(exc))
+        if outcome is Outcome.DEAD_LETTERED and deferred is not None:
+            async with self._units_of_work() as uow:
+                await deferral.forget(uow.session, deferred)
+                await uow.commit()
         EVENTS_CONSUMED.labels(self.name, event_type, outcome.value).inc()
         if outcome is Outcome.APPLIED:
             EVENT_HANDLING_SECONDS.labels(self.name, event_type).observe(
@@ -197,17 +217,36 @@ class EventConsumer:
         spec: EventSpec[Any],
         event: BaseModel,
         sender: Sender,
+        deferred: int | None,
     ) -> Outcome:
         handler = self._handlers[envelope.type][1]
         context = EventContext(envelope, sender)
+        annotate_event(envelope.type, envelope.id, event)
+        last_error = ""
         for attempt in range(1, self._retry.max_attempts + 1):
             try:
                 async with self._units_of_work() as uow:
+                    if deferred is not None:
+                        await deferral.forget(uow.session, deferred)
                     if not await inbox.claim(uow.session, self.name, envelope.id, envelope.type):
+                        await uow.commit()
                         return Outcome.DUPLICATE
                     await handler(event, context, uow)
                     await uow.commit()
+                    released = list(uow.released)
+                if released:
+                    await self._resume(released)
                 return Outcome.APPLIED
+            except Deferred as wait:
+                async with self._units_of_work() as uow:
+                    if deferred is not None:
+                        await deferral.forget(uow.session, deferred)
+                    deferral.defer(uow.session, self.name, record, wait.waiting_for, wait.reason)
+                    await uow.commit()
+                log.info(
+                    "deferred event %s until %s: %s", envelope.id, wait.waiting_for, wait.reason
+                )
+                return Outcome.DEFERRED
             except EventRejected as exc:
                 return await self._park(record, DeadLetterReason.REJECTED, str(exc))
             except IntegrityError as exc:
@@ -218,22 +257,26 @@ class EventConsumer:
                 if not is_transient(exc):
                     log.exception("handler for %s failed on event %s", spec.name, envelope.id)
                     return await self._park(record, DeadLetterReason.HANDLER_FAILED, _describe(exc))
+                last_error = _describe(exc)
                 delay = self._retry.backoff(attempt)
                 log.warning(
                     "transient failure on event %s (attempt %d/%d), retrying in %.1fs: %s",
-                    envelope.id,
-                    attempt,
-                    self._retry.max_attempts,
-                    delay,
-                    _describe(exc),
-                )
+                    envelope.id, attempt, self._retry.max_attempts, delay, last_error,
+                )  # fmt: skip
                 if attempt < self._retry.max_attempts:
                     await self._sleep(delay)
         return await self._park(
             record,
             DeadLetterReason.RETRIES_EXHAUSTED,
-            f"still failing after {self._retry.max_attempts} attempts",
+            f"still failing after {self._retry.max_attempts} attempts: {last_error}",
         )
+
+    async def _resume(self, facts: list[str]) -> None:
+        """Applies again the events that were waiting for facts just committed."""
+        async with self._units_of_work() as uow:
+            waiting = await deferral.pending(uow.session, self.name, facts)
+        for position, record in waiting:
+            await self.consume(record, deferred=position)
 
     async def _already_applied(self, event_id: str) -> bool:
         async with self._units_of_work() as uow:

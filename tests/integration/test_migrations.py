@@ -24,13 +24,13 @@ def _declared(service: str) -> MetaData:
     tables: list[Table] = [OutboxMessage.__table__, ProcessedEvent.__table__]  # type: ignore[attr-defined]
     if importlib.util.find_spec(f"services.{service}.tables") is not None:
         module = importlib.import_module(f"services.{service}.tables")
+        # Every table the module names, including shared ones it imports (deferred_events).
         tables += [
             value.__table__
             for value in vars(module).values()
             if isinstance(getattr(value, "__table__", None), Table)
-            and value.__module__ == module.__name__
         ]
-    for table in tables:
+    for table in {t.name: t for t in tables}.values():
         table.to_metadata(metadata)
     return metadata
 

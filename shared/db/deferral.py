@@ -1,0 +1,89 @@
+"""Events that arrived before a fact they depend on, kept until that fact arrives.
+
+Kafka orders events within a partition only: a result may be read before the enrolment it
+is about (another topic), above all when a new consumer replays the log. Blocking would
+stall the very consumer that must apply the missing fact, so the event is kept here, in
+the same transaction that commits its offset, and applied again when a handler releases
+what it was waiting for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import DateTime, Text, delete
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db.outbox import utc_now
+from shared.messaging.dead_letter import ConsumedRecord
+
+
+class DeferredEvent(SQLModel, table=True):
+    __tablename__ = "deferred_events"
+
+    position: int | None = Field(default=None, primary_key=True)
+    consumer: str = Field(max_length=64)
+    waiting_for: str = Field(index=True, max_length=160)
+    reason: str = Field(sa_type=Text)
+    topic: str = Field(max_length=128)
+    partition: int
+    offset: int
+    key: str | None = Field(default=None, sa_type=Text)
+    value: str = Field(sa_type=Text)
+    headers: str = Field(sa_type=Text)  # JSON list of [name, value]
+    deferred_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+
+def defer(
+    session: AsyncSession, consumer: str, record: ConsumedRecord, waiting_for: str, reason: str
+) -> None:
+    session.add(
+        DeferredEvent(
+            consumer=consumer,
+            waiting_for=waiting_for,
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key.decode() if record.key is not None else None,
+            value=(record.value or b"").decode(),
+            headers=json.dumps([[k, v.decode()] for k, v in record.headers]),
+        )
+    )
+
+
+async def pending(
+    session: AsyncSession, consumer: str, facts: Sequence[str]
+) -> list[tuple[int, ConsumedRecord]]:
+    """The events waiting for any of `facts`, in arrival order, with their positions."""
+    rows = (
+        await session.exec(
+            select(DeferredEvent)
+            .where(
+                col(DeferredEvent.consumer) == consumer, col(DeferredEvent.waiting_for).in_(facts)
+            )
+            .order_by(col(DeferredEvent.position))
+        )
+    ).all()
+    return [
+        (
+            int(r.position or 0),
+            ConsumedRecord(
+                r.topic,
+                r.partition,
+                r.offset,
+                r.key.encode() if r.key is not None else None,
+                r.value.encode(),
+                tuple((k, v.encode()) for k, v in json.loads(r.headers)),
+            ),
+        )
+        for r in rows
+    ]
+
+
+async def forget(session: AsyncSession, position: int) -> None:
+    """Drops a deferred event; done in the transaction that applies or re-defers it."""
+    await session.exec(delete(DeferredEvent).where(col(DeferredEvent.position) == position))
