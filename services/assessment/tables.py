@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, Index, Text, text
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class OfferingRecord(SQLModel, table=True):
+class AssessmentTable(SQLModel, registry=registry()):
+    """Tables of the assessment service's own database, in a metadata of their own (other
+    services have tables of the same name, e.g. their own view of offerings)."""
+
+
+class OfferingRecord(AssessmentTable, table=True):
     __tablename__ = "offerings"
 
     offering_id: str = Field(primary_key=True, max_length=64)
@@ -17,7 +23,7 @@ class OfferingRecord(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class EnrolmentRecord(SQLModel, table=True):
+class EnrolmentRecord(AssessmentTable, table=True):
     __tablename__ = "enrolments"
 
     enrolment_id: str = Field(primary_key=True, max_length=64)
@@ -28,7 +34,7 @@ class EnrolmentRecord(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class ResultRecord(SQLModel, table=True):
+class ResultRecord(AssessmentTable, table=True):
     __tablename__ = "results"
     __table_args__ = (
         # At most one current result per enrolment, even under concurrent submissions.

@@ -6,14 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, Index, Text, text
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+
+class EnrolmentTable(SQLModel, registry=registry()):
+    """Tables of the enrolment service's own database, in a metadata of their own (other
+    services have tables of the same name, e.g. their own view of offerings)."""
+
 
 # At most one place or queue place per learner and offering; rejected and withdrawn
 # enrolments stay as history, so a learner may ask again later.
 ACTIVE_ENROLMENT = "status IN ('accepted', 'waitlisted')"
 
 
-class OfferingRecord(SQLModel, table=True):
+class OfferingRecord(EnrolmentTable, table=True):
     __tablename__ = "offerings"
 
     offering_id: str = Field(primary_key=True, max_length=64)
@@ -25,7 +32,7 @@ class OfferingRecord(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class EnrolmentRecord(SQLModel, table=True):
+class EnrolmentRecord(EnrolmentTable, table=True):
     __tablename__ = "enrolments"
     __table_args__ = (
         Index(
@@ -53,7 +60,7 @@ class EnrolmentRecord(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class EarnedCredentialRecord(SQLModel, table=True):
+class EarnedCredentialRecord(EnrolmentTable, table=True):
     __tablename__ = "earned_credentials"
 
     credential_id: str = Field(primary_key=True, max_length=72)

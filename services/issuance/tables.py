@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, Text
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class OfferingTerms(SQLModel, table=True):
+class IssuanceTable(SQLModel, registry=registry()):
+    """Tables of the issuance service's own database, in a metadata of their own (other
+    services have tables of the same name, e.g. their own view of offerings)."""
+
+
+class OfferingTerms(IssuanceTable, table=True):
     """The offering as last published: every EU element a credential for it must carry."""
 
     __tablename__ = "offering_terms"

@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, Text
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class CredentialRecord(SQLModel, table=True):
+class RecognitionTable(SQLModel, registry=registry()):
+    """Tables of the recognition service's own database, in a metadata of their own (other
+    services have tables of the same name, e.g. their own view of offerings)."""
+
+
+class CredentialRecord(RecognitionTable, table=True):
     __tablename__ = "credentials"
 
     credential_id: str = Field(primary_key=True, max_length=64)
