@@ -77,11 +77,6 @@ class Refusal(enum.StrEnum):
     NO_SUCH_RESULT = "no_such_result"
     RESULT_ID_TAKEN = "result_id_taken"
 
-    @property
-    def may_be_early(self) -> bool:
-        """The fact is missing rather than contradicted: its event may simply not be here yet."""
-        return self in (Refusal.OFFERING_UNKNOWN, Refusal.ENROLMENT_UNKNOWN)
-
 
 class ResultRefused(Exception):
     def __init__(self, refusal: Refusal, detail: str) -> None:

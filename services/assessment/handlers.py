@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from services.assessment.domain import (
     EnrolmentConflict,
     OfferingConflict,
+    Refusal,
     ResultRefused,
     apply_enrolment,
     apply_offering,
@@ -28,7 +29,13 @@ from shared.events import (
     OfferingWithdrawn,
     ResultSubmitted,
 )
-from shared.messaging.consumer import EventConsumer, EventContext, EventRejected, TransientError
+from shared.messaging.consumer import (
+    Deferred,
+    EventConsumer,
+    EventContext,
+    EventRejected,
+    TransientError,
+)
 
 
 async def on_offering(
@@ -41,6 +48,7 @@ async def on_offering(
         raise EventRejected(str(exc)) from exc
     if offering is not None:
         await offerings.save(offering)
+        uow.release(f"offering:{event.offering_id}")
 
 
 async def on_enrolment(
@@ -53,6 +61,7 @@ async def on_enrolment(
         raise EventRejected(str(exc)) from exc
     if enrolment is not None:
         await enrolments.save(enrolment)
+        uow.release(f"enrolment:{event.enrolment_id}")
 
 
 async def on_result_submitted(event: ResultSubmitted, _: EventContext, uow: UnitOfWork) -> None:
@@ -60,17 +69,12 @@ async def on_result_submitted(event: ResultSubmitted, _: EventContext, uow: Unit
     try:
         await record_result(uow, submission)
     except ResultRefused as exc:
-        if exc.refusal.may_be_early:
-            # Offerings, enrolments and results travel on different topics, so a submission
-            # can overtake the event that makes it valid (most of all when a new consumer
-            # group rebuilds from the start of the log). A missing offering or enrolment is
-            # therefore a transient error: retried with the runtime's bounded back-off, then
-            # dead-lettered as `retries-exhausted`. Honestly, the retries only help when
-            # another instance of this group owns the other topic's partition; one process
-            # applies its records one at a time, so it cannot apply the enrolment while it
-            # retries. The dead letter keeps the record whole and its inbox row was rolled
-            # back, so it can be replayed once the enrolment has arrived.
-            raise TransientError(str(exc)) from exc
+        if exc.refusal is Refusal.OFFERING_UNKNOWN:
+            raise Deferred(f"offering:{event.offering_id}", str(exc)) from exc
+        if exc.refusal is Refusal.ENROLMENT_UNKNOWN:
+            # Enrolments travel on another topic, so a submission can overtake the event
+            # that makes it valid (above all when the log is replayed): it waits for it.
+            raise Deferred(f"enrolment:{event.enrolment_id}", str(exc)) from exc
         raise EventRejected(str(exc)) from exc
     except IntegrityError as exc:
         # A concurrent submission (through the API) for the same enrolment or result_id

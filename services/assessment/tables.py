@@ -8,6 +8,8 @@ from sqlalchemy import DateTime, Index, Text, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from shared.db.deferral import DeferredEvent  # noqa: F401 - its database holds this table too
+
 
 class AssessmentTable(SQLModel, registry=registry()):
     """Tables of the assessment service's own database, in a metadata of their own (other

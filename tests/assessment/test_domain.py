@@ -155,22 +155,20 @@ def test_a_result_id_reused_for_different_content_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("held", "expected", "early"),
+    ("held", "expected"),
     [
-        ({"offering": None}, Refusal.OFFERING_UNKNOWN, True),
+        ({"offering": None}, Refusal.OFFERING_UNKNOWN),
         (
             {"offering": Offering(OFFERING.offering_id, "nordhavn", 1)},
             Refusal.NOT_TEACHING_PARTNER,
-            False,
         ),
-        ({"enrolment": None}, Refusal.ENROLMENT_UNKNOWN, True),
+        ({"enrolment": None}, Refusal.ENROLMENT_UNKNOWN),
     ],
 )
 def test_missing_or_contradicting_facts_refuse_the_submission(
-    held: dict[str, Any], expected: Refusal, early: bool
+    held: dict[str, Any], expected: Refusal
 ) -> None:
     assert refusal(submission(), facts(**held)) is expected
-    assert expected.may_be_early is early
 
 
 def test_a_learner_must_hold_the_named_enrolment_in_that_offering() -> None:

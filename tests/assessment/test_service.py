@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncpg
 
 from shared.auth import learner_id_for
-from shared.envelope import CloudEvent, decode_headers
 from shared.events import Grade, ResultRecorded, ResultSubmitted
 from shared.events.topics import RESULTS
 from shared.messaging.dead_letter import dead_letter_topic
@@ -157,47 +156,36 @@ async def test_a_result_submitted_by_a_partner_that_does_not_teach_the_offering_
         assert mine.json()["items"] == []
 
 
-async def test_a_result_for_a_learner_not_enrolled_is_dead_lettered_with_the_reason(
+async def test_a_result_for_a_learner_not_enrolled_is_refused_and_an_early_one_waits(
     alliance: Alliance,
 ) -> None:
     withdrawn = await alliance.enrol()
     await alliance.withdraw(withdrawn)
-    # An enrolment the service never heard of may still be on its way: retried, then parked.
-    unknown = result_submitted(alliance.enrolment, enrolment_id=new_id("enr"))
+    # An enrolment the service has not heard of yet may still be on its way: it waits.
+    early = result_submitted(alliance.enrolment, enrolment_id=new_id("enr"))
     someone_else = result_submitted(
         alliance.enrolment, learner_id=learner_id_for(ISSUER, new_id("learner"))
     )
     after_withdrawal = result_submitted(withdrawn)
-    unknown_id, someone_else_id, after_withdrawal_id = await submit(
-        alliance, TEACHER, unknown, someone_else, after_withdrawal
+    _, someone_else_id, after_withdrawal_id = await submit(
+        alliance, TEACHER, early, someone_else, after_withdrawal
     )
 
-    parked = await dead_letters(alliance, unknown_id, someone_else_id, after_withdrawal_id)
-    assert header(parked[unknown_id], "dlq_reason") == "retries-exhausted"
-    log = alliance.service.log_path.read_text()
-    retries = [line for line in log.splitlines() if unknown_id in line and "transient" in line]
-    assert len(retries) == int(alliance.service.env["CONSUMER_MAX_ATTEMPTS"]), retries
-    assert f"enrolment {unknown.enrolment_id} is not known" in retries[0]
+    parked = await dead_letters(alliance, someone_else_id, after_withdrawal_id)
     assert header(parked[someone_else_id], "dlq_reason") == "rejected"
     assert "not_enrolled" in str(header(parked[someone_else_id], "dlq_detail"))
     assert header(parked[after_withdrawal_id], "dlq_reason") == "rejected"
     assert "was withdrawn" in str(header(parked[after_withdrawal_id], "dlq_detail"))
-    for refused in (unknown, someone_else, after_withdrawal):
+    for refused in (early, someone_else, after_withdrawal):
         assert await recorded_in_outbox(alliance, refused.result_id) == 0
 
-    # Once the late enrolment arrives, the parked submission replayed as it is counts.
+    # Once the late enrolment arrives, the waiting submission is recorded by itself.
     await alliance.announce(
-        accepted_enrolment(unknown.offering_id, alliance.learner_subject).model_copy(
-            update={"enrolment_id": unknown.enrolment_id}
+        accepted_enrolment(early.offering_id, alliance.learner_subject).model_copy(
+            update={"enrolment_id": early.enrolment_id}
         )
     )
-    parked_record = parked[unknown_id]
-    replay = CloudEvent.from_kafka(
-        decode_headers(parked_record.headers), parked_record.key, parked_record.value
-    )
-    async with PartnerSystem(alliance.bootstrap, demo_signer(TEACHER)) as system:
-        await system.send(RESULTS, replay)
-    assert same_result(await recorded(alliance, unknown.result_id), unknown)
+    assert same_result(await recorded(alliance, early.result_id), early)
 
 
 async def test_the_teaching_partner_records_results_through_the_api(alliance: Alliance) -> None:
