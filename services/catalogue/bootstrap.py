@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.catalogue import handlers
-from services.catalogue.api import build_router
+from services.catalogue.api import build_publishing_router, build_router
+from services.catalogue.publishing import Publishing
 from shared.events import OfferingPublished, OfferingUpdated, OfferingWithdrawn
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
@@ -18,6 +19,12 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
     return create_app(
         runtime,
         title="Alliance catalogue",
-        description="Every partner's micro-credential offerings, fed by offering events.",
-        routers=[build_router(runtime.sessions)],
+        description="Every partner's micro-credential offerings, fed by offering events "
+        "from partners' systems or published by partners through this API.",
+        routers=[
+            build_router(runtime.sessions),
+            build_publishing_router(
+                Publishing(runtime.units_of_work), runtime.registry, runtime.settings.source
+            ),
+        ],
     )

@@ -52,3 +52,14 @@ def search_text(offering: OfferingSnapshot) -> str:
         parts.extend(outcome.text.values())
     parts.extend(offering.fields_of_study)
     return " ".join(parts).lower()
+
+
+def fields_text(offering: OfferingSnapshot) -> str:
+    """Its fields of study, lower-cased, one a line (for the field filter)."""
+    return "\n".join(field.lower() for field in offering.fields_of_study)
+
+
+def skills_text(offering: OfferingSnapshot) -> str:
+    """The ESCO skills its outcomes link to, lower-cased, one a line (for the skill filter)."""
+    uris = (o.esco_skill_uri for o in offering.learning_outcomes if o.esco_skill_uri)
+    return "\n".join(uri.lower() for uri in uris)

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.catalogue.domain import Listing, search_text
-from services.catalogue.tables import OfferingRecord
+from services.catalogue.domain import Listing, fields_text, search_text, skills_text
+from services.catalogue.tables import EmittedVersionRecord, OfferingRecord
 from shared.db.outbox import utc_now
 from shared.events import OfferingSnapshot
 
@@ -33,6 +34,8 @@ class OfferingQuery:
     participation_mode: str | None = None
     min_ects: float | None = None
     max_ects: float | None = None
+    field_of_study: str | None = None
+    skill: str | None = None
     include_withdrawn: bool = False
     limit: int = 20
     offset: int = 0
@@ -62,6 +65,8 @@ class OfferingRepository:
             "countries": f",{','.join(snapshot.countries)},",
             "languages": f",{','.join(snapshot.languages_of_instruction)},",
             "search_text": search_text(snapshot),
+            "fields_of_study": fields_text(snapshot),
+            "skills": skills_text(snapshot),
             "snapshot": _SNAPSHOT.dump_json(snapshot, exclude_none=True).decode(),
             "changed_at": utc_now(),
         }
@@ -88,6 +93,16 @@ class OfferingRepository:
             conditions.append(col(OfferingRecord.eqf_level) == query.eqf_level)
         if query.participation_mode:
             conditions.append(col(OfferingRecord.participation_mode) == query.participation_mode)
+        if query.field_of_study:
+            conditions.append(
+                col(OfferingRecord.fields_of_study).contains(
+                    query.field_of_study.lower(), autoescape=True
+                )
+            )
+        if query.skill:
+            conditions.append(
+                col(OfferingRecord.skills).contains(query.skill.lower(), autoescape=True)
+            )
         if query.min_ects is not None:
             conditions.append(col(OfferingRecord.ects) >= query.min_ects)
         if query.max_ects is not None:
@@ -105,3 +120,52 @@ class OfferingRepository:
             .offset(query.offset)
         )
         return [_listing(r) for r in rows.all()], total
+
+
+class EmittedVersions:
+    """The versions the catalogue announced through its own API, ahead of its read model."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_for_update(self, offering_id: str) -> EmittedVersionRecord | None:
+        """The row, locked until commit (PostgreSQL), so concurrent changes queue up.
+
+        Where rows cannot be locked (SQLite) `advance` still refuses a lost race.
+        """
+        return await self._session.get(
+            EmittedVersionRecord, offering_id, populate_existing=True, with_for_update=True
+        )
+
+    async def advance(
+        self, offering_id: str, partner_id: str, seen: int | None, version: int, withdrawn: bool
+    ) -> bool:
+        """Moves the offering from version `seen` (None: never emitted) to `version`.
+
+        A compare-and-set: False when a concurrent request moved it first, so two updates
+        can never announce the same version.
+        """
+        if seen is None:
+            try:
+                async with self._session.begin_nested():
+                    self._session.add(
+                        EmittedVersionRecord(
+                            offering_id=offering_id,
+                            partner_id=partner_id,
+                            version=version,
+                            withdrawn=withdrawn,
+                            emitted_at=utc_now(),
+                        )
+                    )
+            except IntegrityError:
+                return False
+            return True
+        moved = await self._session.execute(
+            update(EmittedVersionRecord)
+            .where(
+                col(EmittedVersionRecord.offering_id) == offering_id,
+                col(EmittedVersionRecord.version) == seen,
+            )
+            .values(version=version, withdrawn=withdrawn, emitted_at=utc_now())
+        )
+        return bool(moved.rowcount == 1)  # type: ignore[attr-defined]

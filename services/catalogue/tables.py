@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class OfferingRecord(SQLModel, table=True):
+class CatalogueTable(SQLModel, registry=registry()):
+    """Tables of the catalogue's own database, in a metadata of their own (other services
+    have tables of the same name, e.g. their own view of offerings)."""
+
+
+class OfferingRecord(CatalogueTable, table=True):
     __tablename__ = "offerings"
 
     offering_id: str = Field(primary_key=True, max_length=64)
@@ -22,6 +28,25 @@ class OfferingRecord(SQLModel, table=True):
     countries: str = Field(max_length=256)
     languages: str = Field(max_length=256)
     # Every language's title, description and outcomes, lower-cased, for free-text search.
-    search_text: str
-    snapshot: str  # the offering as last published (contract JSON)
+    search_text: str = Field(sa_type=Text)
+    # Fields of study and ESCO skill URIs, lower-cased, one a line, for their own filters.
+    fields_of_study: str = Field(default="", sa_type=Text)
+    skills: str = Field(default="", sa_type=Text)
+    snapshot: str = Field(sa_type=Text)  # the offering as last published (contract JSON)
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class EmittedVersionRecord(CatalogueTable, table=True):
+    """The last version of each offering the catalogue itself announced through its API.
+
+    Written in the same transaction as the outbox row, so the next version is known before
+    the catalogue's own consumer has applied the previous event to `offerings`.
+    """
+
+    __tablename__ = "offering_versions"
+
+    offering_id: str = Field(primary_key=True, max_length=64)
+    partner_id: str = Field(max_length=32)
+    version: int
+    withdrawn: bool = False
+    emitted_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,0 +1,235 @@
+"""The learners' API: one place to find offerings, enrol, and follow their results.
+
+Every route reads through a service's own API (never its database) with the caller's token;
+the service decides what the caller may see. The gateway checks the token too, so a
+learner-only route answers 401/403 without a round trip.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, status
+
+from services.gateway.downstream import Downstreams
+from services.gateway.models import (
+    Enrolment,
+    EnrolmentRequest,
+    Me,
+    Offering,
+    OfferingPage,
+    ProblemDetails,
+    ResultPage,
+)
+from shared.auth import Caller, Learner
+from shared.events import ParticipationMode
+from shared.problems import PROBLEM_JSON
+
+OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
+ENROLMENT_ID = r"^enr-[a-z0-9-]{4,64}$"
+# What any route that calls a service may answer besides its own statuses.
+_UPSTREAM = (502, 503, 504)
+_PROBLEM_SCHEMA = ProblemDetails.model_json_schema()
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problem details a route may answer with."""
+    return {
+        code: {
+            "description": HTTPStatus(code).phrase,
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+        }
+        for code in statuses
+    }
+
+
+def _present(**params: Any) -> dict[str, Any]:
+    return {name: value for name, value in params.items() if value is not None}
+
+
+def build_router(services: Downstreams) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(
+        "/offerings",
+        tags=["offerings"],
+        summary="Search the alliance's offerings",
+        description="Public. Only offerings open for enrolment; every filter narrows the result.",
+        responses=problems(422, *_UPSTREAM),
+    )
+    async def search_offerings(
+        request: Request,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="Free text over titles, descriptions and outcomes, any language",
+                openapi_examples={"ethics": {"value": "data ethics"}},
+            ),
+        ] = None,
+        partner: Annotated[
+            str | None,
+            Query(pattern=r"^[a-z][a-z0-9-]{1,31}$", description="The teaching partner's id"),
+        ] = None,
+        country: Annotated[
+            str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")
+        ] = None,
+        eqf_level: Annotated[int | None, Query(ge=1, le=8, description="EQF level")] = None,
+        min_ects: Annotated[float | None, Query(ge=0, le=360)] = None,
+        max_ects: Annotated[float | None, Query(ge=0, le=360)] = None,
+        language: Annotated[
+            str | None,
+            Query(pattern=r"^[a-z]{2,3}$", description="Language of instruction (ISO 639)"),
+        ] = None,
+        mode: Annotated[
+            ParticipationMode | None, Query(description="Form of participation")
+        ] = None,
+        field: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="Part of a field of study (ISCED-F code such as `0613`, or a name)",
+                openapi_examples={"ict": {"value": "0613"}},
+            ),
+        ] = None,
+        skill: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="Part of an ESCO skill URI that a learning outcome links to",
+            ),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> OfferingPage:
+        params = _present(
+            q=q,
+            partner=partner,
+            country=country,
+            eqf_level=eqf_level,
+            min_ects=min_ects,
+            max_ects=max_ects,
+            language=language,
+            mode=mode.value if mode else None,
+            field=field,
+            skill=skill,
+            limit=limit,
+            offset=offset,
+        )
+        return await services.catalogue.fetch(
+            "GET", "/offerings", _token(request), OfferingPage, params=params
+        )
+
+    @router.get(
+        "/offerings/{offering_id}",
+        tags=["offerings"],
+        summary="One offering, with every EU micro-credential element",
+        responses=problems(404, 422, *_UPSTREAM),
+    )
+    async def get_offering(
+        request: Request,
+        offering_id: Annotated[
+            str,
+            Path(
+                pattern=OFFERING_ID,
+                openapi_examples={"data ethics": {"value": "off-valdemora-data-ethics-2025"}},
+            ),
+        ],
+    ) -> Offering:
+        return await services.catalogue.fetch(
+            "GET", f"/offerings/{offering_id}", _token(request), Offering
+        )
+
+    @router.post(
+        "/me/enrolments",
+        tags=["my enrolments"],
+        status_code=status.HTTP_201_CREATED,
+        summary="Enrol in an offering",
+        description="Decided at once: accepted, waitlisted (no place left) or rejected "
+        "(for example, a prerequisite credential is missing).",
+        responses=problems(400, 401, 403, 404, 409, 422, *_UPSTREAM),
+    )
+    async def enrol(request: Request, _: Learner, body: EnrolmentRequest) -> Enrolment:
+        return await services.enrolment.fetch(
+            "POST", "/enrolments", _token(request), Enrolment, body=body.model_dump(mode="json")
+        )
+
+    @router.get(
+        "/me/enrolments",
+        tags=["my enrolments"],
+        summary="My enrolments",
+        responses=problems(401, 403, *_UPSTREAM),
+    )
+    async def my_enrolments(request: Request, _: Learner) -> list[Enrolment]:
+        return await services.enrolment.fetch(
+            "GET", "/enrolments", _token(request), list[Enrolment]
+        )
+
+    @router.get(
+        "/me/enrolments/{enrolment_id}",
+        tags=["my enrolments"],
+        summary="One of my enrolments",
+        responses=problems(401, 403, 404, 422, *_UPSTREAM),
+    )
+    async def my_enrolment(
+        request: Request,
+        _: Learner,
+        enrolment_id: Annotated[str, Path(pattern=ENROLMENT_ID)],
+    ) -> Enrolment:
+        return await services.enrolment.fetch(
+            "GET", f"/enrolments/{enrolment_id}", _token(request), Enrolment
+        )
+
+    @router.delete(
+        "/me/enrolments/{enrolment_id}",
+        tags=["my enrolments"],
+        summary="Withdraw from an offering",
+        description="A place freed goes to the first learner on the waiting list.",
+        responses=problems(401, 403, 404, 409, 422, *_UPSTREAM),
+    )
+    async def withdraw(
+        request: Request,
+        _: Learner,
+        enrolment_id: Annotated[str, Path(pattern=ENROLMENT_ID)],
+    ) -> Enrolment:
+        return await services.enrolment.fetch(
+            "DELETE", f"/enrolments/{enrolment_id}", _token(request), Enrolment
+        )
+
+    @router.get(
+        "/me/results",
+        tags=["my results"],
+        summary="My assessment results",
+        description="As recorded by the teaching partners; a corrected result shows as superseded.",
+        responses=problems(401, 403, 422, *_UPSTREAM),
+    )
+    async def my_results(
+        request: Request,
+        _: Learner,
+        offering_id: Annotated[
+            str | None, Query(pattern=OFFERING_ID, description="Only this offering's")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> ResultPage:
+        params = _present(offering_id=offering_id, limit=limit, offset=offset)
+        return await services.assessment.fetch(
+            "GET", "/results", _token(request), ResultPage, params=params
+        )
+
+    @router.get(
+        "/me",
+        tags=["me"],
+        summary="Who my access token says I am",
+        responses=problems(401),
+    )
+    async def me(caller: Caller) -> Me:
+        return Me(role=caller.role, learner_id=caller.learner_id, partner_id=caller.partner_id)
+
+    return router
+
+
+def _token(request: Request) -> str | None:
+    """The caller's credentials, passed on as they came."""
+    return request.headers.get("authorization")

@@ -1,0 +1,54 @@
+"""The gateway's composition root: settings in, the learners' API out."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from services.gateway.api import build_router
+from services.gateway.downstream import Downstreams, install_refusal_handler
+from services.gateway.settings import GatewaySettings
+from shared import dev_idp
+from shared.service import build_runtime, create_app
+from shared.settings import ServiceSettings
+
+
+def bootstrap(
+    settings: ServiceSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """`transport` stands in for the network to the services (tests).
+
+    Plain service settings are completed with the gateway's own from the environment.
+    """
+    if not isinstance(settings, GatewaySettings):
+        given = settings.model_dump(exclude_unset=True) if settings else {}
+        settings = GatewaySettings(**given)
+    # The gateway consumes and announces no events yet; the runtime still gives it health,
+    # metrics, tracing and problem details like every service.
+    runtime = build_runtime(settings)
+    services = Downstreams.connect(
+        {
+            "catalogue": settings.catalogue_url,
+            "enrolment": settings.enrolment_url,
+            "assessment": settings.assessment_url,
+        },
+        settings.downstream_timeout_s,
+        transport,
+    )
+
+    @runtime.kafka.on_broker_shutdown
+    async def close_clients(_: FastAPI) -> None:
+        await services.aclose()
+
+    routers: list[APIRouter] = [build_router(services)]
+    if settings.dev_idp_enabled:
+        routers.append(dev_idp.build_router(settings.oidc_issuer))
+    app = create_app(
+        runtime,
+        title="Alliance gateway",
+        description="The learners' API: find offerings across the alliance, enrol, and "
+        "follow your results. Send `Authorization: Bearer <token>` on `/me` routes.",
+        routers=routers,
+    )
+    install_refusal_handler(app)
+    return app

@@ -1,0 +1,157 @@
+"""Calling the alliance services on the learner's behalf, and translating what goes wrong.
+
+The caller's bearer token is forwarded unchanged, so each service decides for itself what
+the caller may see. A service's refusal (4xx) reaches the caller as that service's own
+problem; a service that is down, slow or failing becomes a 503, 504 or 502 problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
+
+from shared.problems import Problem, problem_response
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class DownstreamRefused(Exception):
+    """A service answered 4xx: the caller gets that answer, as the service worded it."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(problem.get("detail", ""))
+        self.status = status
+        self.problem = problem
+
+
+@dataclass
+class Downstream:
+    """One service the gateway reads through."""
+
+    name: str
+    client: httpx.AsyncClient
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> httpx.Response:
+        headers = {"Authorization": authorization} if authorization else {}
+        try:
+            response = await self.client.request(
+                method, path, params=params, json=body, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise Problem(
+                504, "Gateway Timeout", f"The {self.name} service did not answer in time."
+            ) from exc
+        except httpx.TransportError as exc:
+            log.warning("%s unreachable: %s", self.name, type(exc).__name__)
+            raise Problem(
+                503, "Service Unavailable", f"The {self.name} service cannot be reached."
+            ) from exc
+        if 400 <= response.status_code < 500:
+            raise DownstreamRefused(response.status_code, _problem_of(response))
+        if response.status_code >= 300:
+            log.warning("%s answered %d to %s %s", self.name, response.status_code, method, path)
+            raise Problem(
+                502,
+                "Bad Gateway",
+                f"The {self.name} service failed (HTTP {response.status_code}).",
+            )
+        return response
+
+    async def fetch(
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        shape: type[T],
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> T:
+        """`call`, then the answer read as `shape`."""
+        return self.read(await self.call(method, path, authorization, params, body), shape)
+
+    def read(self, response: httpx.Response, shape: type[T]) -> T:
+        """The answer as `shape`; an answer of another shape is the service's fault (502)."""
+        try:
+            return TypeAdapter(shape).validate_json(response.content)
+        except ValidationError as exc:
+            log.warning("%s answered an unexpected shape: %s", self.name, exc)
+            raise Problem(
+                502, "Bad Gateway", f"The {self.name} service gave an answer of unexpected shape."
+            ) from exc
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _problem_of(response: httpx.Response) -> dict[str, Any]:
+    status = response.status_code
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("title"), str):
+        return {**body, "status": status}
+    return {
+        "type": "about:blank",
+        "title": response.reason_phrase or "Request refused",
+        "status": status,
+        "detail": response.text[:500] or "The service refused the request.",
+    }
+
+
+@dataclass
+class Downstreams:
+    catalogue: Downstream
+    enrolment: Downstream
+    assessment: Downstream
+
+    @classmethod
+    def connect(
+        cls,
+        urls: Mapping[str, str],
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Downstreams:
+        """One pooled client per service; `transport` replaces the network in tests."""
+
+        def client(name: str) -> Downstream:
+            return Downstream(
+                name,
+                httpx.AsyncClient(base_url=urls[name], timeout=timeout_s, transport=transport),
+            )
+
+        return cls(client("catalogue"), client("enrolment"), client("assessment"))
+
+    async def aclose(self) -> None:
+        for downstream in (self.catalogue, self.enrolment, self.assessment):
+            await downstream.aclose()
+
+
+def install_refusal_handler(app: FastAPI) -> None:
+    """Passes a service's refusal on, with its members (such as `errors`) intact."""
+
+    @app.exception_handler(DownstreamRefused)
+    async def _refused(request: Request, exc: DownstreamRefused) -> JSONResponse:
+        problem = {k: v for k, v in exc.problem.items() if k not in ("status", "instance")}
+        title = str(problem.pop("title"))
+        detail = str(problem.pop("detail", title))
+        type_ = str(problem.pop("type", "about:blank"))
+        # `instance` names the gateway's resource: the service's own paths mean nothing here.
+        return problem_response(exc.status, title, detail, request.url.path, type_, **problem)

@@ -1,0 +1,127 @@
+"""Schemathesis fuzzes the gateway and the catalogue from their own OpenAPI documents.
+
+Each operation gets a few generated requests (valid and invalid); every answer must be no
+5xx and must match what the document promises (status, content type, headers, body). The
+gateway runs in-process over fake services; the catalogue runs as its real process.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.gateway.bootstrap import bootstrap
+from services.gateway.settings import GatewaySettings
+from shared.events import OfferingPublished
+from tests.catalogue.helpers import bearer, staff_of
+from tests.conftest import ServiceFactory
+from tests.contracts.examples import example_event
+from tests.gateway.test_translation import ENROLMENT
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+# A few examples per operation keeps each fuzz run to seconds.
+BOUNDED = settings(
+    max_examples=12,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+# The shared runtime's routes (health, AsyncAPI page, development token issuer), not these
+# services' APIs; the AsyncAPI page answers HTML where its OpenAPI entry promises JSON.
+NOT_FUZZED = r"^/(health|asyncapi|dev-idp)"
+
+
+def _offering() -> dict[str, object]:
+    event = example_event("offering.published")
+    assert isinstance(event, OfferingPublished)
+    snapshot = json.loads(event.model_dump_json(exclude={"published_at"}, exclude_none=True))
+    return {
+        "offering_id": event.offering_id,
+        "partner_id": event.partner_id,
+        "version": 1,
+        "status": "published",
+        "offering": snapshot,
+    }
+
+
+def _fake_services(request: httpx.Request) -> httpx.Response:
+    """Answers as the catalogue, enrolment and assessment services do."""
+    path = request.url.path
+    if path == "/offerings":
+        return httpx.Response(
+            200, json={"items": [_offering()], "total": 1, "limit": 20, "offset": 0}
+        )
+    if path.startswith("/offerings/"):
+        return httpx.Response(200, json=_offering())
+    if path == "/enrolments" and request.method == "GET":
+        return httpx.Response(200, json=[ENROLMENT])
+    if path.startswith("/enrolments"):
+        return httpx.Response(201 if request.method == "POST" else 200, json=ENROLMENT)
+    if path == "/results":
+        return httpx.Response(200, json={"items": [], "limit": 100, "offset": 0})
+    return httpx.Response(404, json={"type": "about:blank", "title": "Not Found", "status": 404})
+
+
+def _without_lifespan(app: ASGIApp) -> ASGIApp:
+    """The app minus its start-up: the gateway keeps nothing in its database or broker."""
+
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+    return serve
+
+
+gateway = schemathesis.openapi.from_asgi(
+    "/openapi.json",
+    _without_lifespan(
+        bootstrap(GatewaySettings(dev_idp_enabled=True), httpx.MockTransport(_fake_services))
+    ),
+).exclude(path_regex=NOT_FUZZED)
+
+
+@gateway.parametrize()
+@BOUNDED
+def test_the_gateway_keeps_its_openapi_promises(case: schemathesis.Case[Any]) -> None:
+    case.call_and_validate(headers=bearer("fuzzer"), checks=CHECKS)
+
+
+async def test_the_catalogue_keeps_its_openapi_promises(service_process: ServiceFactory) -> None:
+    catalogue = await service_process("catalogue")
+    catalogue.start()
+    schema = schemathesis.openapi.from_url(f"{catalogue.url}/openapi.json").exclude(
+        path_regex=NOT_FUZZED
+    )
+    # As a partner, so the write routes are exercised past authentication.
+    partner = staff_of("lindeveld")
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+        @given(case=schema.as_strategy(generation_mode=mode))
+        @settings(parent=BOUNDED, max_examples=40)
+        def exchange(case: schemathesis.Case[Any]) -> None:
+            case.call_and_validate(headers=partner, checks=CHECKS)
+
+        exchange()
