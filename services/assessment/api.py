@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
@@ -27,7 +27,7 @@ from shared.events.vocabulary import (
     ResultId,
     SupervisionAndIdentityVerification,
 )
-from shared.problems import Problem
+from shared.problems import Problem, problem_responses
 
 _REFUSAL_STATUS: dict[Refusal, tuple[int, str]] = {
     Refusal.OFFERING_UNKNOWN: (404, "Offering not found"),
@@ -39,7 +39,6 @@ _REFUSAL_STATUS: dict[Refusal, tuple[int, str]] = {
     Refusal.RESULT_ID_TAKEN: (409, "result_id already used"),
     Refusal.NO_SUCH_RESULT: (422, "Nothing to correct"),
 }
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 class ResultSubmission(Payload):
@@ -116,7 +115,7 @@ def build_router(
         "",
         status_code=201,
         summary="Record a result (teaching partner)",
-        responses={status: _PROBLEM for status in (401, 403, 404, 409, 422)},
+        responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def submit(body: ResultSubmission, principal: PartnerCaller) -> ResultView:
         assert principal.partner_id is not None  # PartnerCaller guarantees it
@@ -140,7 +139,7 @@ def build_router(
     @router.get(
         "",
         summary="Results: a learner's own, or those of the offerings a partner teaches",
-        responses={status: _PROBLEM for status in (401, 403, 404)},
+        responses=problem_responses(401, 403, 404),
     )
     async def list_results(
         principal: Caller,
@@ -163,7 +162,7 @@ def build_router(
     @router.get(
         "/{result_id}",
         summary="One result (its learner or its teaching partner)",
-        responses={status: _PROBLEM for status in (401, 404)},
+        responses=problem_responses(401, 404),
     )
     async def get_result(
         result_id: Annotated[str, Path(pattern=r"^res-[a-z0-9-]{4,64}$")], principal: Caller

@@ -7,7 +7,6 @@ reaches the search once the catalogue's consumer has applied it (well under a se
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
@@ -37,7 +36,7 @@ from shared.events import (
     ParticipationMode,
     spec_for_model,
 )
-from shared.problems import PROBLEM_JSON, Problem
+from shared.problems import Problem, problem_responses
 from shared.registry import AllianceRegistry, Unauthorised
 
 OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
@@ -70,33 +69,6 @@ class ChangeAccepted(BaseModel):
         description="The CloudEvents type announced.",
         examples=["eu.alliance.offering.updated.v1"],
     )
-
-
-class ProblemDetails(BaseModel):
-    """An error (RFC 9457 problem details)."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str
-    errors: list[dict[str, str]] | None = Field(
-        default=None, description="What is wrong with the request, for 422."
-    )
-
-
-_PROBLEM_SCHEMA = ProblemDetails.model_json_schema()
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problem details a route may answer with."""
-    return {
-        status: {
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
-        }
-        for status in statuses
-    }
 
 
 _ACCEPTED_HEADERS = {
@@ -152,7 +124,7 @@ def _view(listing: Listing) -> OfferingView:
 def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
     router = APIRouter(prefix="/offerings", tags=["offerings"])
 
-    @router.get("", summary="Search the alliance's offerings", responses=problems(422))
+    @router.get("", summary="Search the alliance's offerings", responses=problem_responses(422))
     async def search(
         q: Annotated[
             str | None, Query(max_length=200, description="Free text, any language")
@@ -197,7 +169,7 @@ def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
             items=[_view(x) for x in listings], total=total, limit=limit, offset=offset
         )
 
-    @router.get("/{offering_id}", summary="One offering", responses=problems(404, 422))
+    @router.get("/{offering_id}", summary="One offering", responses=problem_responses(404, 422))
     async def get_offering(
         offering_id: Annotated[str, Path(pattern=OFFERING_ID)],
     ) -> OfferingView:
@@ -242,7 +214,10 @@ def build_publishing_router(
         summary="Publish a new offering (partner staff or system)",
         description="Announces `offering.published` (version 1). The offering is searchable "
         "as soon as the catalogue has applied the event, typically within a second.",
-        responses={202: {"headers": _ACCEPTED_HEADERS}, **problems(400, 401, 403, 409, 422)},
+        responses={
+            202: {"headers": _ACCEPTED_HEADERS},
+            **problem_responses(400, 401, 403, 409, 422),
+        },
     )
     async def publish(
         caller: PartnerCaller,
@@ -267,7 +242,7 @@ def build_publishing_router(
         description="Full replacement: announces `offering.updated` with the next version.",
         responses={
             202: {"headers": _ACCEPTED_HEADERS},
-            **problems(400, 401, 403, 404, 409, 412, 422),
+            **problem_responses(400, 401, 403, 404, 409, 412, 422),
         },
     )
     async def replace(
@@ -297,7 +272,10 @@ def build_publishing_router(
         status_code=202,
         summary="Withdraw an offering (its owner only)",
         description="Announces `offering.withdrawn`; no new enrolments are accepted.",
-        responses={202: {"headers": _ACCEPTED_HEADERS}, **problems(401, 403, 404, 409, 412, 422)},
+        responses={
+            202: {"headers": _ACCEPTED_HEADERS},
+            **problem_responses(401, 403, 404, 409, 412, 422),
+        },
     )
     async def withdraw(
         caller: PartnerCaller,

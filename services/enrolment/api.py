@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
@@ -21,7 +21,7 @@ from shared.auth import Learner, PartnerCaller
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import EnrolmentRejectionReason
 from shared.events.vocabulary import OfferingId
-from shared.problems import Problem
+from shared.problems import Problem, problem_responses
 
 ENROLMENT_ID = r"^enr-[a-z0-9-]{4,64}$"
 OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
@@ -63,19 +63,6 @@ def _view(enrolment: Enrolment) -> EnrolmentView:
     )
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "No valid access token",
-        403: "The caller may not do this",
-        404: "Not found, or not the caller's",
-        409: "Conflicts with the enrolment's current state",
-    }
-    return {
-        s: {"description": described[s], "content": {"application/problem+json": {}}}
-        for s in statuses
-    }
-
-
 def _not_found(enrolment_id: str) -> Problem:
     # Another learner's enrolment is answered like a missing one: ids are not confirmed.
     return Problem(404, "Enrolment not found", f"You have no enrolment {enrolment_id}.")
@@ -92,7 +79,7 @@ def build_router(units_of_work: UnitOfWorkFactory) -> APIRouter:
         "/enrolments",
         status_code=status.HTTP_201_CREATED,
         summary="Ask for a place in an offering; decided at once",
-        responses=_problems(401, 403, 404, 409),
+        responses=problem_responses(401, 403, 404, 409),
     )
     async def enrol(body: EnrolmentRequest, learner: Learner) -> EnrolmentView:
         learner_id = str(learner.learner_id)
@@ -108,7 +95,9 @@ def build_router(units_of_work: UnitOfWorkFactory) -> APIRouter:
             raise Problem(409, "Already enrolled", str(exc)) from exc
         return _view(enrolment)
 
-    @router.get("/enrolments", summary="The caller's own enrolments", responses=_problems(401, 403))
+    @router.get(
+        "/enrolments", summary="The caller's own enrolments", responses=problem_responses(401, 403)
+    )
     async def mine(learner: Learner) -> list[EnrolmentView]:
         async with sessions() as session:
             enrolments = await EnrolmentRepository(session).of_learner(str(learner.learner_id))
@@ -117,7 +106,7 @@ def build_router(units_of_work: UnitOfWorkFactory) -> APIRouter:
     @router.get(
         "/enrolments/{enrolment_id}",
         summary="One of the caller's enrolments",
-        responses=_problems(401, 403, 404),
+        responses=problem_responses(401, 403, 404),
     )
     async def one(enrolment_id: EnrolmentIdPath, learner: Learner) -> EnrolmentView:
         async with sessions() as session:
@@ -129,7 +118,7 @@ def build_router(units_of_work: UnitOfWorkFactory) -> APIRouter:
     @router.delete(
         "/enrolments/{enrolment_id}",
         summary="Withdraw; a freed place goes to the first on the waiting list",
-        responses=_problems(401, 403, 404, 409),
+        responses=problem_responses(401, 403, 404, 409),
     )
     async def leave(enrolment_id: EnrolmentIdPath, learner: Learner) -> EnrolmentView:
         try:
@@ -145,7 +134,7 @@ def build_router(units_of_work: UnitOfWorkFactory) -> APIRouter:
     @router.get(
         "/offerings/{offering_id}/enrolments",
         summary="Who enrolled in an offering (its teaching partner only)",
-        responses=_problems(401, 403, 404),
+        responses=problem_responses(401, 403, 404),
     )
     async def of_offering(
         offering_id: Annotated[str, Path(pattern=OFFERING_ID)], caller: PartnerCaller

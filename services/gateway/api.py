@@ -7,7 +7,6 @@ learner-only route answers 401/403 without a round trip.
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -19,29 +18,16 @@ from services.gateway.models import (
     Me,
     Offering,
     OfferingPage,
-    ProblemDetails,
     ResultPage,
 )
 from shared.auth import Caller, Learner
 from shared.events import ParticipationMode
-from shared.problems import PROBLEM_JSON
+from shared.problems import problem_responses
 
 OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
 ENROLMENT_ID = r"^enr-[a-z0-9-]{4,64}$"
 # What any route that calls a service may answer besides its own statuses.
 _UPSTREAM = (502, 503, 504)
-_PROBLEM_SCHEMA = ProblemDetails.model_json_schema()
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problem details a route may answer with."""
-    return {
-        code: {
-            "description": HTTPStatus(code).phrase,
-            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
-        }
-        for code in statuses
-    }
 
 
 def _present(**params: Any) -> dict[str, Any]:
@@ -56,7 +42,7 @@ def build_router(services: Downstreams) -> APIRouter:
         tags=["offerings"],
         summary="Search the alliance's offerings",
         description="Public. Only offerings open for enrolment; every filter narrows the result.",
-        responses=problems(422, *_UPSTREAM),
+        responses=problem_responses(422, *_UPSTREAM),
     )
     async def search_offerings(
         request: Request,
@@ -125,7 +111,7 @@ def build_router(services: Downstreams) -> APIRouter:
         "/offerings/{offering_id}",
         tags=["offerings"],
         summary="One offering, with every EU micro-credential element",
-        responses=problems(404, 422, *_UPSTREAM),
+        responses=problem_responses(404, 422, *_UPSTREAM),
     )
     async def get_offering(
         request: Request,
@@ -148,7 +134,7 @@ def build_router(services: Downstreams) -> APIRouter:
         summary="Enrol in an offering",
         description="Decided at once: accepted, waitlisted (no place left) or rejected "
         "(for example, a prerequisite credential is missing).",
-        responses=problems(400, 401, 403, 404, 409, 422, *_UPSTREAM),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, *_UPSTREAM),
     )
     async def enrol(request: Request, _: Learner, body: EnrolmentRequest) -> Enrolment:
         return await services.enrolment.fetch(
@@ -159,7 +145,7 @@ def build_router(services: Downstreams) -> APIRouter:
         "/me/enrolments",
         tags=["my enrolments"],
         summary="My enrolments",
-        responses=problems(401, 403, *_UPSTREAM),
+        responses=problem_responses(401, 403, *_UPSTREAM),
     )
     async def my_enrolments(request: Request, _: Learner) -> list[Enrolment]:
         return await services.enrolment.fetch(
@@ -170,7 +156,7 @@ def build_router(services: Downstreams) -> APIRouter:
         "/me/enrolments/{enrolment_id}",
         tags=["my enrolments"],
         summary="One of my enrolments",
-        responses=problems(401, 403, 404, 422, *_UPSTREAM),
+        responses=problem_responses(401, 403, 404, 422, *_UPSTREAM),
     )
     async def my_enrolment(
         request: Request,
@@ -186,7 +172,7 @@ def build_router(services: Downstreams) -> APIRouter:
         tags=["my enrolments"],
         summary="Withdraw from an offering",
         description="A place freed goes to the first learner on the waiting list.",
-        responses=problems(401, 403, 404, 409, 422, *_UPSTREAM),
+        responses=problem_responses(401, 403, 404, 409, 422, *_UPSTREAM),
     )
     async def withdraw(
         request: Request,
@@ -202,7 +188,7 @@ def build_router(services: Downstreams) -> APIRouter:
         tags=["my results"],
         summary="My assessment results",
         description="As recorded by the teaching partners; a corrected result shows as superseded.",
-        responses=problems(401, 403, 422, *_UPSTREAM),
+        responses=problem_responses(401, 403, 422, *_UPSTREAM),
     )
     async def my_results(
         request: Request,
@@ -222,7 +208,7 @@ def build_router(services: Downstreams) -> APIRouter:
         "/me",
         tags=["me"],
         summary="Who my access token says I am",
-        responses=problems(401),
+        responses=problem_responses(401),
     )
     async def me(caller: Caller) -> Me:
         return Me(role=caller.role, learner_id=caller.learner_id, partner_id=caller.partner_id)

@@ -20,19 +20,6 @@ class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class ProblemDetails(BaseModel):
-    """An error (RFC 9457 problem details)."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str
-    errors: list[dict[str, str]] | None = Field(
-        default=None, description="What is wrong with the request, for 422."
-    )
-
-
 class Offering(_Answer):
     offering_id: str
     partner_id: str
