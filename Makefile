@@ -38,7 +38,7 @@ run: setup ## start Kafka, PostgreSQL and all services (profile run), migrate, l
 	@echo "==> run: creating the alliance's Kafka topics"
 	@$(with_run_env) $(PYTHON) -m shared.messaging.topics
 	@echo "==> run: starting the services"
-	@$(INFRA) services-start --profile run
+	@DEV_IDP_ENABLED=true $(INFRA) services-start --profile run
 	@echo "==> run: loading the demo data"
 	@$(with_run_env) $(PYTHON) -m infra.demo
 	@echo
