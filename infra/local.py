@@ -1,4 +1,4 @@
-"""Run the local infrastructure (Kafka, PostgreSQL) and the services, per profile.
+"""Run the local infrastructure (Kafka, PostgreSQL, Jaeger) and the services, per profile.
 
     python -m infra.local start          [--profile run|test]
     python -m infra.local stop           [--profile run|test|all]
@@ -41,6 +41,7 @@ from infra.profiles import (
     SERVICES,
     Profile,
     Service,
+    jaeger_config,
     kafka_properties,
     postgres_settings,
     render_env_file,
@@ -351,18 +352,57 @@ def find_postgres(profile: Profile) -> Managed:
     return postgres_process(profile, link.resolve() if link.is_symlink() else link)
 
 
+# --- Jaeger (the trace backend) ---------------------------------------------------------
+
+
+def jaeger_process(profile: Profile) -> Managed:
+    return Managed(
+        name="jaeger",
+        pid_file=profile.pids_dir / "jaeger.pid",
+        log_file=profile.logs_dir / "jaeger.log",
+        marker=str(profile.jaeger_dir / "config.yaml"),
+    )
+
+
+def start_jaeger(profile: Profile) -> None:
+    managed = jaeger_process(profile)
+    if (pid := managed.pid()) is not None:
+        say(profile, f"jaeger: already running (pid {pid}), reusing it")
+    else:
+        if not profile.jaeger_binary.exists():
+            raise InfraError(f"jaeger: no binary at {profile.jaeger_binary}; run `make setup`")
+        require_free(
+            profile, "jaeger", profile.otlp_port, profile.traces_ui_port, profile.traces_grpc_port
+        )
+        config = profile.jaeger_dir / "config.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(jaeger_config(profile))
+        say(profile, f"jaeger: starting (OTLP {profile.otlp_endpoint}, UI {profile.traces_url})")
+        # Jaeger would trace itself to an OTLP endpoint on the default port: not here.
+        quiet = {**os.environ, "OTEL_TRACES_EXPORTER": "none", "OTEL_SDK_DISABLED": "true"}
+        managed.spawn([str(profile.jaeger_binary), "--config", str(config)], env=quiet)
+    wait_until(lambda: http_ok(profile.traces_url + "/api/services"), managed, "jaeger")
+    say(profile, f"jaeger: ready at {profile.traces_url}")
+
+
 # --- Infrastructure as a whole ----------------------------------------------------------
 
 
 def start_infra(profile: Profile) -> dict[str, str]:
-    """Start (or reuse) Kafka and PostgreSQL; return and write the profile's environment."""
+    """Start (or reuse) Kafka, PostgreSQL and Jaeger; return and write the profile's
+    environment."""
     with profile_lock(profile):
-        # Both start in parallel: each spends most of its time waiting on its own process.
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # All start in parallel: each spends most of its time waiting on its own process.
+        with ThreadPoolExecutor(max_workers=3) as pool:
             futures = {
                 "kafka": pool.submit(start_kafka, profile),
                 "postgres": pool.submit(start_postgres, profile),
             }
+            # Traces are an aid, not a dependency: without a built Jaeger the rest still runs.
+            if profile.jaeger_binary.exists():
+                futures["jaeger"] = pool.submit(start_jaeger, profile)
+            else:
+                say(profile, f"jaeger: not built ({profile.jaeger_binary}); run `make setup`")
         errors = [
             str(error) if isinstance(error, InfraError) else f"{part}: {error!r}"
             for part, future in futures.items()
@@ -376,11 +416,13 @@ def start_infra(profile: Profile) -> dict[str, str]:
 
 
 def stop_infra(profile: Profile) -> None:
-    """Stop the services, then Kafka and PostgreSQL: nothing of the profile keeps running."""
+    """Stop the services, then Kafka, PostgreSQL and Jaeger: nothing of the profile keeps
+    running."""
     with profile_lock(profile):
         stop_services(profile, SERVICES)
         for managed, graceful in (
             (kafka_process(profile), signal.SIGTERM),
+            (jaeger_process(profile), signal.SIGTERM),
             # SIGTERM would wait for every client to leave; SIGINT is the fast shutdown.
             (find_postgres(profile), signal.SIGINT),
         ):
@@ -515,6 +557,12 @@ def status_lines(profile: Profile) -> list[str]:
             f"127.0.0.1:{profile.postgres_port}",
             lambda: port_open(profile.postgres_port),
         ),
+        line(
+            "jaeger",
+            jaeger_process(profile),
+            profile.traces_url,
+            functools.partial(http_ok, profile.traces_url + "/api/services"),
+        ),
     ]
     for service in SERVICES:
         url = profile.service_url(service)
@@ -538,6 +586,8 @@ def url_lines(profile: Profile) -> list[str]:
             continue
         url = profile.service_url(service)
         lines.append(f"{service.name + ':':<15} {url}/docs   {url}/asyncapi")
+    traces = profile.traces_url
+    lines.append(f"Traces:         {traces}   (Jaeger; query API {traces}/api/traces)")
     lines.append(f"Logs:           {profile.logs_dir}")
     return lines
 

@@ -49,6 +49,10 @@ class Profile:
     kafka_port: int
     kafka_controller_port: int
     postgres_port: int
+    # The trace backend (Jaeger v2): OTLP/HTTP in, query API and UI out, query gRPC.
+    otlp_port: int
+    traces_ui_port: int
+    traces_grpc_port: int
     service_port_offset: int
     # Tests trade crash safety for speed; a demo keeps PostgreSQL's defaults.
     durable: bool
@@ -84,6 +88,23 @@ class Profile:
         return self.root / ".cache" / "kafka" / "lib"
 
     @property
+    def jaeger_dir(self) -> Path:
+        return self.run_dir / "jaeger"
+
+    @property
+    def jaeger_binary(self) -> Path:
+        return self.root / ".cache" / "jaeger" / "jaeger"
+
+    @property
+    def otlp_endpoint(self) -> str:
+        return f"http://{LOOPBACK}:{self.otlp_port}"
+
+    @property
+    def traces_url(self) -> str:
+        """Jaeger's query API (`/api/services`, `/api/traces`) and UI."""
+        return f"http://{LOOPBACK}:{self.traces_ui_port}"
+
+    @property
     def bootstrap_servers(self) -> str:
         return f"{LOOPBACK}:{self.kafka_port}"
 
@@ -105,6 +126,8 @@ class Profile:
         return {
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "DATABASE_URL_TEMPLATE": self.database_url_template,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint,
+            "TRACES_URL": self.traces_url,
         }
 
     def service_env(self, service: Service, base: Mapping[str, str]) -> dict[str, str]:
@@ -118,6 +141,8 @@ class Profile:
             # Logs reach the log file as they happen, not when a buffer fills.
             PYTHONUNBUFFERED="1",
         )
+        # The profile's own trace backend, unless the environment names another one.
+        env.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", self.otlp_endpoint)
         return env
 
 
@@ -127,6 +152,9 @@ PROFILES: dict[str, Profile] = {
         kafka_port=9092,
         kafka_controller_port=9093,
         postgres_port=5433,
+        otlp_port=4318,
+        traces_ui_port=16686,
+        traces_grpc_port=16685,
         service_port_offset=0,
         durable=True,
     ),
@@ -135,6 +163,9 @@ PROFILES: dict[str, Profile] = {
         kafka_port=19092,
         kafka_controller_port=19093,
         postgres_port=15433,
+        otlp_port=14318,
+        traces_ui_port=26686,
+        traces_grpc_port=26685,
         service_port_offset=10000,
         durable=False,
     ),
@@ -195,3 +226,50 @@ PG_HBA = (
     "# Written by infra.local: passwordless access from this machine only.\n"
     f"host all all {LOOPBACK}/32 trust\n"
 )
+
+
+def jaeger_config(profile: Profile) -> str:
+    """Jaeger v2 (an OpenTelemetry Collector) with OTLP/HTTP in, traces kept in memory, and
+    its query API and UI; every port on loopback and distinct per profile."""
+    return f"""\
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+
+extensions:
+  jaeger_storage:
+    backends:
+      memory_store:
+        memory:
+          max_traces: 50000
+  jaeger_query:
+    storage:
+      traces: memory_store
+    http:
+      endpoint: {LOOPBACK}:{profile.traces_ui_port}
+    grpc:
+      endpoint: {LOOPBACK}:{profile.traces_grpc_port}
+
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: {LOOPBACK}:{profile.otlp_port}
+
+processors:
+  batch:
+    timeout: 200ms
+
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memory_store
+"""

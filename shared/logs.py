@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 
+FRAMEWORK_LOGGERS = ("uvicorn", "uvicorn.error", "faststream", "faststream.access.kafka")
+
 
 class _TraceContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -50,6 +52,11 @@ def configure_logging(service: str, level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The frameworks' own loggers write through this handler, in this format, with the ids.
+    for name in FRAMEWORK_LOGGERS:
+        framework = logging.getLogger(name)
+        framework.handlers.clear()
+        framework.propagate = True
     # Uvicorn's access log would duplicate the HTTP spans and log query strings.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -31,15 +31,19 @@ from shared.db.uow import UnitOfWorkFactory
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
 from shared.logs import configure_logging
-from shared.messaging.consumer import EventConsumer, RetryPolicy
+from shared.messaging.consumer import EventConsumer, Outcome, RetryPolicy
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetters, dead_letter_topic
 from shared.messaging.relay import OutboxRelay
+from shared.metrics import CONSUMER_LAG, HttpMetricsMiddleware
 from shared.problems import install_problem_handlers
 from shared.registry import AllianceRegistry
 from shared.settings import ServiceSettings
-from shared.telemetry import configure_tracing
+from shared.telemetry import annotate, configure_tracing
 
 log = logging.getLogger(__name__)
+
+# How often the consumer lag and outbox backlog gauges are refreshed.
+GAUGE_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -55,6 +59,10 @@ class ServiceRuntime:
     units_of_work: UnitOfWorkFactory
     consumer: EventConsumer
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # FastStream's subscriber (its aiokafka consumer gives lag and assignment); None when
+    # the service consumes nothing.
+    _subscriber: Any = None
+    _gauges: asyncio.Task[None] | None = None
 
     def declare_emits(self, models: Sequence[type[BaseModel]]) -> None:
         """Declares the events this service publishes, for the AsyncAPI document."""
@@ -81,7 +89,7 @@ class ServiceRuntime:
         if not consumer.topics:
             return
 
-        @self.kafka.subscriber(
+        self._subscriber = subscriber = self.kafka.subscriber(
             *consumer.topics,
             group_id=consumer.name,
             auto_offset_reset="earliest",
@@ -93,13 +101,15 @@ class ServiceRuntime:
             description="Signed CloudEvents; refused ones go to "
             + dead_letter_topic(consumer.name),
         )
+
+        @subscriber
         async def on_record(message: KafkaMessage) -> None:
             raw: Any = message.raw_message
             record = ConsumedRecord(
                 raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers)
             )
             try:
-                await consumer.consume(record)
+                outcome: Outcome = await consumer.consume(record)
             except Exception:
                 # Only reachable when even the dead-letter topic is unreachable: wait, then
                 # rewind to this record so it is neither skipped nor spun on.
@@ -107,12 +117,17 @@ class ServiceRuntime:
                 await asyncio.sleep(retry.max_backoff_s)
                 await message.nack()
                 return
+            annotate("outcome", outcome.value)
             await message.ack()
 
     async def start_background(self) -> None:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self._gauges = asyncio.create_task(self._refresh_gauges(), name="gauges")
 
     async def stop_background(self) -> None:
+        if self._gauges is not None:
+            self._gauges.cancel()
+            self._gauges = None
         self.relay.stop()
         for task in self._tasks:
             try:
@@ -120,6 +135,38 @@ class ServiceRuntime:
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         self._tasks.clear()
+
+
+    def consumer_state(self) -> tuple[bool, int]:
+        """Whether the Kafka consumer runs (True when there is none to run), and how many
+        partitions it is assigned."""
+        if self._subscriber is None:
+            return True, 0
+        client = self._subscriber.consumer
+        if client is None or not self._subscriber.running:
+            return False, 0
+        return True, len(client.assignment())
+
+    async def measure_consumer_lag(self) -> None:
+        client = None if self._subscriber is None else self._subscriber.consumer
+        if client is None:
+            return
+        for tp in client.assignment():
+            highwater = client.highwater(tp)
+            if highwater is None:  # nothing fetched from this partition yet
+                continue
+            lag = max(0, highwater - await client.position(tp))
+            CONSUMER_LAG.labels(self.consumer.name, tp.topic, str(tp.partition)).set(lag)
+
+    async def _refresh_gauges(self) -> None:
+        while True:
+            await asyncio.sleep(GAUGE_INTERVAL_S)
+            try:
+                await self.measure_consumer_lag()
+                await self.relay.measure_backlog()
+            except Exception as exc:
+                # A gauge left stale for one round is better than a crash of the service.
+                log.warning("cannot refresh the lag and backlog gauges: %s", type(exc).__name__)
 
 
 async def _raw_body(message: StreamMessage[Any]) -> bytes:
@@ -228,6 +275,7 @@ def create_app(
     app.include_router(_operations_router(runtime))
     for router in routers:
         app.include_router(router)
+    app.add_middleware(HttpMetricsMiddleware)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
     return app
 
@@ -251,9 +299,9 @@ def _operations_router(runtime: ServiceRuntime) -> APIRouter:
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/health/ready", summary="Database and broker reachable")
+    @router.get("/health/ready", summary="Database and broker reachable, consumer running")
     async def ready(response: Response) -> dict[str, str]:
-        checks = {"database": "ok", "broker": "ok"}
+        checks = {"database": "ok", "broker": "ok", "consumer": "ok"}
         try:
             async with runtime.sessions() as session:
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
@@ -261,9 +309,17 @@ def _operations_router(runtime: ServiceRuntime) -> APIRouter:
             checks["database"] = type(exc).__name__
         if not await runtime.kafka.broker.ping(timeout=2.0):
             checks["broker"] = "unreachable"
+        running, partitions = runtime.consumer_state()
+        if not running:
+            checks["consumer"] = "not running"
         if any(v != "ok" for v in checks.values()):
             response.status_code = 503
-        return {"status": "ok" if response.status_code != 503 else "unavailable", **checks}
+        return {
+            "status": "ok" if response.status_code != 503 else "unavailable",
+            **checks,
+            # Informative only: a group with more members than partitions leaves some idle.
+            "assigned_partitions": str(partitions),
+        }
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:

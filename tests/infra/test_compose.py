@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -52,7 +53,14 @@ def memory_limit(entry: dict[str, Any]) -> Any:
 
 
 def test_has_infrastructure_and_every_app(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) >= {"kafka", "postgres", "jaeger", *APPS}
+    assert set(compose["services"]) >= {
+        "kafka",
+        "postgres",
+        "jaeger",
+        "prometheus",
+        "grafana",
+        *APPS,
+    }
 
 
 def test_kafka_runs_kraft_single_node(compose: dict[str, Any]) -> None:
@@ -120,3 +128,58 @@ def test_dockerfile_migrates_then_runs_the_service() -> None:
     assert "pip install -r requirements.lock" in dockerfile
     cmd = dockerfile[dockerfile.index("CMD") :]
     assert cmd.index("shared.db.migrate --service") < cmd.index("services.$SERVICE_NAME")
+
+
+def test_prometheus_scrapes_every_service(compose: dict[str, Any]) -> None:
+    prometheus = service(compose, "prometheus")
+    assert prometheus["image"].startswith("prom/prometheus:")
+    assert memory_limit(prometheus)
+    mounts = " ".join(
+        str(v.get("source", v) if isinstance(v, dict) else v) for v in prometheus["volumes"]
+    )
+    assert str(REPO_ROOT / "infra" / "compose" / "prometheus.yml") in mounts
+    config = yaml.safe_load((REPO_ROOT / "infra" / "compose" / "prometheus.yml").read_text())
+    targets = {
+        target
+        for job in config["scrape_configs"]
+        if job.get("metrics_path", "/metrics") == "/metrics"
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
+    assert targets == {f"{s.name}:{s.port}" for s in SERVICES}
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_alliance_dashboard(
+    compose: dict[str, Any],
+) -> None:
+    grafana = service(compose, "grafana")
+    assert grafana["image"].startswith("grafana/grafana:")
+    assert memory_limit(grafana)
+    compose_dir = REPO_ROOT / "infra" / "compose" / "grafana"
+    datasources = yaml.safe_load(
+        (compose_dir / "provisioning" / "datasources" / "alliance.yml").read_text()
+    )["datasources"]
+    prometheus = next(d for d in datasources if d["type"] == "prometheus")
+    assert prometheus["url"] == "http://prometheus:9090"
+    dashboard = json.loads((compose_dir / "dashboards" / "alliance.json").read_text())
+    assert dashboard["title"] == "Alliance"
+    queries = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    # One panel or more for each thing operators watch, on metrics the services export.
+    for metric in (
+        "alliance_events_consumed_total",
+        "alliance_events_published_total",
+        "alliance_event_handling_seconds_bucket",
+        "alliance_consumer_lag",
+        "alliance_outbox_backlog",
+        "alliance_outbox_oldest_age_seconds",
+        "alliance_dead_letters_total",
+        "alliance_http_requests_total",
+        "alliance_http_request_seconds_bucket",
+    ):
+        assert metric in queries, f"no panel shows {metric}"
+    assert all(p["datasource"]["uid"] == prometheus["uid"] for p in dashboard["panels"])
+    mounts = " ".join(
+        str(v.get("source", v) if isinstance(v, dict) else v) for v in grafana["volumes"]
+    )
+    assert str(compose_dir / "provisioning") in mounts
+    assert str(compose_dir / "dashboards") in mounts

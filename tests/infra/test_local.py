@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infra import local
 from infra.processes import (
@@ -33,6 +34,7 @@ from infra.profiles import (
     SERVICES,
     Profile,
     Service,
+    jaeger_config,
     kafka_properties,
     postgres_settings,
     render_env_file,
@@ -43,7 +45,15 @@ RUN, TEST = PROFILES["run"], PROFILES["test"]
 
 def all_ports(profile: Profile) -> set[int]:
     services = {profile.service_port(s) for s in SERVICES}
-    return {profile.kafka_port, profile.kafka_controller_port, profile.postgres_port} | services
+    infrastructure = {
+        profile.kafka_port,
+        profile.kafka_controller_port,
+        profile.postgres_port,
+        profile.otlp_port,
+        profile.traces_ui_port,
+        profile.traces_grpc_port,
+    }
+    return infrastructure | services
 
 
 def test_profiles_use_the_agreed_ports() -> None:
@@ -66,7 +76,7 @@ def test_profiles_use_the_agreed_ports() -> None:
 
 
 def test_profiles_never_share_ports_or_folders() -> None:
-    assert len(all_ports(RUN)) == 3 + len(SERVICES)
+    assert len(all_ports(RUN)) == 6 + len(SERVICES)
     assert not all_ports(RUN) & all_ports(TEST)
     assert RUN.run_dir != TEST.run_dir
     assert RUN.logs_dir == RUN.run_dir / "logs"
@@ -89,6 +99,8 @@ def test_env_file_content() -> None:
     assert content == (
         "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092\n"
         "DATABASE_URL_TEMPLATE=postgresql+asyncpg://postgres@127.0.0.1:15433/{service}\n"
+        "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:14318\n"
+        "TRACES_URL=http://127.0.0.1:26686\n"
     )
 
 
@@ -103,6 +115,10 @@ def test_service_env_adds_its_settings_to_the_given_environment() -> None:
     assert env["DATABASE_URL"] == "postgresql+asyncpg://postgres@127.0.0.1:15433/enrolment"
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
     assert base["HTTP_PORT"] == "1"
+    # Without one given, services export to the profile's own trace backend.
+    assert TEST.service_env(enrolment, {})["OTEL_EXPORTER_OTLP_ENDPOINT"] == (
+        "http://127.0.0.1:14318"
+    )
 
 
 def test_kafka_properties_single_kraft_node_on_loopback() -> None:
@@ -268,3 +284,14 @@ def test_a_stale_pid_file_is_not_trusted(tmp_path: Path) -> None:
 def test_cli_rejects_unknown_services() -> None:
     with pytest.raises(InfraError, match="unknown service nope"):
         local.select_services(["catalogue", "nope"])
+
+
+def test_jaeger_config_keeps_every_port_on_loopback_and_in_the_profile() -> None:
+    config = yaml.safe_load(jaeger_config(TEST))
+    query = config["extensions"]["jaeger_query"]
+    assert query["http"]["endpoint"] == "127.0.0.1:26686"
+    assert query["grpc"]["endpoint"] == "127.0.0.1:26685"
+    assert config["receivers"]["otlp"]["protocols"] == {"http": {"endpoint": "127.0.0.1:14318"}}
+    assert config["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
+    # The collector's own metrics server would take a fixed port shared by the profiles.
+    assert config["service"]["telemetry"]["metrics"]["level"] == "none"

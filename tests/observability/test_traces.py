@@ -1,0 +1,230 @@
+"""One causal chain is one trace, across real service processes, read back from Jaeger's API.
+
+A partner's staff publishes an offering through the catalogue's API; the catalogue records
+the event in its outbox, its relay publishes it, and the catalogue, enrolment, assessment and
+issuance each consume it. All of that must be one trace: the HTTP span, the producer spans
+restored from the outbox row, and a consumer span per service whose parent is the
+catalogue's producer span, each consumer with its own database spans under it.
+
+The chain is data (`HOPS`): when a hop is added to the journey (a result assessed, the
+credential issued, a pathway completed), it is one more line here and one more service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.catalogue.helpers import offering_draft, staff_of
+from tests.conftest import ServiceFactory
+from tests.observability.conftest import TraceBackend
+from tests.support.builders import new_offering_id
+from tests.support.services import ServiceProcess
+
+OFFERINGS_CREATE = "alliance.offerings create"
+OFFERINGS_PUBLISH = "alliance.offerings publish"
+OFFERINGS_PROCESS = "alliance.offerings process"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """A span the journey must contain, and the span it must be a child of."""
+
+    service: str
+    operation: str
+    kind: str
+    parent_service: str
+    parent_operation: str
+
+
+HOPS = (
+    # Through the outbox: the relay's producer spans continue the request's trace.
+    Hop("catalogue", OFFERINGS_CREATE, "producer", "catalogue", "POST /offerings"),
+    Hop("catalogue", OFFERINGS_PUBLISH, "producer", "catalogue", OFFERINGS_CREATE),
+    # Through Kafka: the context travels in the record's headers.
+    Hop("catalogue", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_CREATE),
+    Hop("enrolment", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_CREATE),
+    Hop("assessment", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_CREATE),
+    Hop("issuance", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_CREATE),
+)
+SERVICES = sorted({hop.service for hop in HOPS})
+
+
+class Trace:
+    """A trace as Jaeger's API returns it, with spans addressable by service and name."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.spans: list[dict[str, Any]] = raw["spans"]
+        self._services = {pid: p["serviceName"] for pid, p in raw["processes"].items()}
+        self._by_id = {span["spanID"]: span for span in self.spans}
+
+    def service(self, span: dict[str, Any]) -> str:
+        return str(self._services[span["processID"]])
+
+    def named(self, service: str, operation: str) -> list[dict[str, Any]]:
+        return [
+            s for s in self.spans if self.service(s) == service and s["operationName"] == operation
+        ]
+
+    def parent(self, span: dict[str, Any]) -> dict[str, Any] | None:
+        parents = [r["spanID"] for r in span["references"] if r["refType"] == "CHILD_OF"]
+        return self._by_id.get(parents[0]) if parents else None
+
+    def has_all(self, hops: tuple[Hop, ...]) -> bool:
+        return all(self.named(hop.service, hop.operation) for hop in hops)
+
+
+def tags(span: dict[str, Any]) -> dict[str, Any]:
+    return {tag["key"]: tag["value"] for tag in span["tags"]}
+
+
+async def start_all(processes: list[ServiceProcess]) -> None:
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
+
+
+async def test_a_published_offering_is_one_trace_across_four_services(
+    service_process: ServiceFactory, trace_backend: TraceBackend
+) -> None:
+    # Spans leave each process every 200 ms rather than every 5 s, so the trace completes soon.
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": trace_backend.otlp_endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    processes = [await service_process(name, **env) for name in SERVICES]
+    await start_all(processes)
+    catalogue = next(p for p in processes if p.name == "catalogue")
+    offering_id = new_offering_id("valdemora")
+
+    async with httpx.AsyncClient(base_url=catalogue.url, timeout=10) as api:
+        published = await api.post(
+            "/offerings",
+            json=offering_draft("valdemora", offering_id),
+            headers=staff_of("valdemora"),
+        )
+    assert published.status_code == 202, published.text
+
+    # Found the way an operator finds it: by the offering's id, on any service's span.
+    raw = await trace_backend.wait_for_trace(
+        "enrolment", {"alliance.offering_id": offering_id}, lambda t: Trace(t).has_all(HOPS)
+    )
+    trace = Trace(raw)
+
+    for hop in HOPS:
+        [span] = trace.named(hop.service, hop.operation)  # exactly one: no doubled spans
+        assert tags(span)["span.kind"] == hop.kind, hop
+        parent = trace.parent(span)
+        assert parent is not None, f"{hop.operation} in {hop.service} has no parent"
+        assert (trace.service(parent), parent["operationName"]) == (
+            hop.parent_service,
+            hop.parent_operation,
+        ), hop
+
+    [request] = trace.named("catalogue", "POST /offerings")
+    assert trace.parent(request) is None, "the partner's request starts the trace"
+    request_tags = tags(request)
+    assert request_tags["span.kind"] == "server"
+    assert request_tags["http.route"] == "/offerings"
+    assert (
+        request_tags.get("http.status_code", request_tags.get("http.response.status_code")) == 202
+    )
+
+    [publish] = trace.named("catalogue", OFFERINGS_PUBLISH)
+    assert tags(publish)["messaging.system"] == "kafka"
+    assert tags(publish)["messaging.destination.name"] == "alliance.offerings"
+    assert tags(publish)["messaging.operation"] == "publish"
+
+    for service in SERVICES:
+        [process] = trace.named(service, OFFERINGS_PROCESS)
+        attributes = tags(process)
+        assert attributes["messaging.system"] == "kafka"
+        assert attributes["messaging.operation"] == "process"
+        assert attributes["alliance.offering_id"] == offering_id
+        assert attributes["alliance.partner_id"] == "valdemora"
+        assert attributes["alliance.event_type"] == "eu.alliance.offering.published.v1"
+        assert attributes["alliance.outcome"] == "applied"
+        # The handler's queries are children of the consumer span, in the same service.
+        queries = [
+            s
+            for s in trace.spans
+            if trace.service(s) == service
+            and tags(s).get("db.system") == "postgresql"
+            and trace.parent(s) is process
+        ]
+        assert queries, f"no database spans under {service}'s consumer span"
+
+    # One producer span per record and one consumer span per service: no second Kafka
+    # instrumentation doubling them.
+    kafka_spans = Counter(
+        (trace.service(s), s["operationName"])
+        for s in trace.spans
+        if tags(s).get("messaging.system") == "kafka"
+    )
+    assert set(kafka_spans.values()) == {1}, kafka_spans
+    # Learner ids are never trace attributes.
+    values = [str(tag["value"]) for span in trace.spans for tag in span["tags"]]
+    assert not [v for v in values if v.startswith("lrn-")]
+
+    enrolment = next(p for p in processes if p.name == "enrolment")
+    await metrics_show_the_traffic(catalogue, enrolment)
+
+
+def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
+    return [
+        (sample.name, sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    ]
+
+
+def value(found: list[tuple[str, dict[str, str], float]], name: str, **labels: str) -> float:
+    matching = [v for n, got, v in found if n == name and labels.items() <= got.items()]
+    assert matching, f"no {name} with {labels}"
+    return sum(matching)
+
+
+async def metrics_show_the_traffic(catalogue: ServiceProcess, enrolment: ServiceProcess) -> None:
+    published = "eu.alliance.offering.published.v1"
+    async with httpx.AsyncClient(timeout=5) as http:
+        shown = samples((await http.get(f"{catalogue.url}/metrics")).text)
+        assert (
+            value(
+                shown,
+                "alliance_http_requests_total",
+                method="POST",
+                route="/offerings",
+                status="202",
+            )
+            >= 1
+        )
+        assert (
+            value(shown, "alliance_http_request_seconds_count", method="POST", route="/offerings")
+            >= 1
+        )
+        assert value(shown, "alliance_events_published_total", event_type=published) >= 1
+        consumer = enrolment.env["CONSUMER_NAME"]
+        deadline = time.monotonic() + 10
+        while True:  # the lag and backlog gauges are refreshed on a timer
+            shown = samples((await http.get(f"{enrolment.url}/metrics")).text)
+            if any(
+                n == "alliance_consumer_lag" and got["consumer"] == consumer for n, got, _ in shown
+            ):
+                break
+            assert time.monotonic() < deadline, "no consumer lag gauge"
+            await asyncio.sleep(0.2)
+        assert (
+            value(shown, "alliance_consumer_lag", consumer=consumer, topic="alliance.offerings")
+            >= 0
+        )
+        assert value(shown, "alliance_outbox_backlog") == 0
+        applied = {"consumer": consumer, "event_type": published}
+        assert value(shown, "alliance_events_consumed_total", **applied, outcome="applied") >= 1
+        assert value(shown, "alliance_event_handling_seconds_count", **applied) >= 1
+        ready = (await http.get(f"{enrolment.url}/health/ready")).json()
+        assert ready["consumer"] == "ok"
+        assert int(ready["assigned_partitions"]) >= 1
