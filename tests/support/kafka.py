@@ -105,7 +105,7 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 
 
 async def wait_until_caught_up(
-    bootstrap: str, group: str, topic: str, timeout_s: float = 30
+    bootstrap: str, group: str, topic: str, timeout_s: float = 90
 ) -> None:
     """Waits until `group` has committed every record now on `topic`."""
     deadline = time.monotonic() + timeout_s
