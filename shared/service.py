@@ -67,6 +67,11 @@ class ServiceRuntime:
 
     def declare_emits(self, models: Sequence[type[BaseModel]]) -> None:
         """Declares the events this service publishes, for the AsyncAPI document."""
+        if not self.relay.can_sign:
+            raise RuntimeError(
+                f"{self.settings.service_name} announces events but has no event-signing key "
+                f"at {self.settings.resolved_signing_key_file} (set SIGNING_KEY_FILE)"
+            )
         by_topic: dict[str, list[type[BaseModel]]] = {}
         for model in models:
             by_topic.setdefault(spec_for_model(model).topic, []).append(model)
@@ -238,8 +243,12 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
         description=f"Events of the {settings.service_name} service",
         include_in_schema=True,
     )
-    signer = EventSigner.from_pem_file(
-        settings.source, settings.resolved_signing_key_id, settings.resolved_signing_key_file
+    key_file = settings.resolved_signing_key_file
+    # Only a service that announces events needs a key; declare_emits insists on one.
+    signer = (
+        EventSigner.from_pem_file(settings.source, settings.resolved_signing_key_id, key_file)
+        if key_file.exists()
+        else None
     )
 
     async def send(topic: str, event: CloudEvent, headers: dict[str, str]) -> asyncio.Future[Any]:

@@ -37,7 +37,7 @@ class OutboxRelay:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        signer: EventSigner,
+        signer: EventSigner | None,
         send: SendRecord,
         batch_size: int = 200,
         poll_interval_s: float = 0.2,
@@ -49,6 +49,10 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
         self._stopping = False
+
+    @property
+    def can_sign(self) -> bool:
+        return self._signer is not None
 
     def wake(self) -> None:
         """Called after a commit that recorded events, so they go out without waiting a poll."""
@@ -83,6 +87,8 @@ class OutboxRelay:
         return len(rows)
 
     async def _send_row(self, row: OutboxMessage) -> asyncio.Future[Any]:
+        if self._signer is None:
+            raise RuntimeError("this service has no event-signing key, so it cannot publish")
         event = self._signer.sign(row.cloud_event())
         # Publish inside the trace of the transaction that wrote the row.
         carrier = {
