@@ -69,3 +69,9 @@ class EarnedCredentialRecord(EnrolmentTable, table=True):
     offering_id: str | None = Field(default=None, max_length=64)
     revoked: bool = False
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+# Built from credential events alone (their handlers announce nothing), so `python -m
+# shared.ops rebuild-views` may empty it and replay the log. The offerings view is not: a
+# capacity change accepts waiting learners and announces it.
+VIEW_TABLES = (EarnedCredentialRecord,)
