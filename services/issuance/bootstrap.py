@@ -5,16 +5,42 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.issuance import handlers
+from services.issuance.api import build_router
+from services.issuance.issuing import CredentialService
+from services.issuance.keys import CredentialKeys
+from services.issuance.settings import IssuanceSettings
+from services.issuance.verification import CredentialVerifier
+from shared.events import CredentialIssued, CredentialRevoked
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="issuance"))
-    handlers.register(runtime.consumer)
+    """Plain service settings are completed with issuance's own from the environment."""
+    if not isinstance(settings, IssuanceSettings):
+        given = settings.model_dump(exclude_unset=True) if settings else {}
+        settings = IssuanceSettings(**given)
+    runtime = build_runtime(settings)
+    base_url = settings.resolved_public_base_url
+    keys = CredentialKeys.load(
+        settings.credential_keys_dir, base_url, settings.credential_did_method
+    )
+    credentials = CredentialService(
+        keys,
+        runtime.registry,
+        base_url,
+        settings.issuing_partner_id or runtime.registry.services["issuance"].operator,
+    )
+    verifier = CredentialVerifier(credentials, runtime.units_of_work, runtime.registry, base_url)
+    handlers.register(runtime.consumer, credentials)
+    runtime.declare_emits([CredentialIssued, CredentialRevoked])
     return create_app(
         runtime,
         title="Alliance issuance",
-        description="Signed, verifiable micro-credentials issued on behalf of awarding partners.",
-        routers=[],
+        description=(
+            "Signed, verifiable micro-credentials issued on behalf of awarding partners: "
+            "Open Badges 3.0 with eddsa-rdfc-2022 proofs, Bitstring Status Lists, did:web "
+            "documents, and the W3C VC API (`/credentials/issue`, `/credentials/verify`)."
+        ),
+        routers=[build_router(runtime.units_of_work, credentials, verifier)],
     )

@@ -1,0 +1,241 @@
+"""Issuance's HTTP API: the partners' DID documents and status lists (public), the learner's
+own credentials, revocation by the issuing or awarding partner, and the W3C VC API
+(`/credentials/issue` for partners, `/credentials/verify` for anyone)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.issuance.issuing import CredentialService, ForeignIssuer, NotIssuable
+from services.issuance.keys import UnknownPartnerKey
+from services.issuance.repository import REVOCATION, Credentials
+from services.issuance.tables import CredentialRecord
+from services.issuance.verification import CredentialVerifier
+from shared.auth import Learner, PartnerCaller
+from shared.credentials.verifier import vc_api_response
+from shared.db.uow import UnitOfWorkFactory
+from shared.events import AchievementSummary, RevocationReason
+from shared.events.vocabulary import CredentialId, PartnerId, Payload, Text
+from shared.problems import Problem, problem_responses
+
+JSON_LD = "application/ld+json"
+DID_JSON = "application/did+json"
+CredentialPath = Annotated[str, Path(pattern=r"^cred-[a-z0-9-]{4,64}$")]
+PartnerPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
+
+
+class CredentialSummary(BaseModel):
+    credential_id: str
+    kind: Literal["offering", "pathway"]
+    offering_id: str | None
+    pathway_id: str | None
+    achievement: AchievementSummary
+    awarding_partner_id: str
+    issuing_partner_id: str
+    issued_at: datetime
+    status: Literal["valid", "revoked"]
+    revoked_at: datetime | None
+    url: str
+
+
+class CredentialList(BaseModel):
+    items: list[CredentialSummary]
+
+
+class RevocationRequest(Payload):
+    reason: RevocationReason
+    detail: Text | None = None
+
+
+class RevocationView(BaseModel):
+    credential_id: CredentialId
+    reason: str
+    revoked_at: datetime
+
+
+def _summary(service: CredentialService, record: CredentialRecord) -> CredentialSummary:
+    return CredentialSummary(
+        credential_id=record.credential_id,
+        kind="pathway" if record.pathway_id else "offering",
+        offering_id=record.offering_id,
+        pathway_id=record.pathway_id,
+        achievement=AchievementSummary.model_validate_json(str(record.summary)),
+        awarding_partner_id=record.awarding_partner_id,
+        issuing_partner_id=record.issuer_partner_id,
+        issued_at=record.issued_at,
+        status="revoked" if record.revoked_at else "valid",
+        revoked_at=record.revoked_at,
+        url=service.credential_url(record.credential_id),
+    )
+
+
+def _vc_api_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+async def _json_object(request: Request, field: str) -> dict[str, Any]:
+    """The VC API body's `field`; malformed input is a 400, as the VC API specifies."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError as exc:
+        raise Problem(400, "Bad request", "The body is not JSON.") from exc
+    if not isinstance(body, dict) or not isinstance(body.get(field), dict):
+        raise Problem(400, "Bad request", f"The body must be an object with `{field}` object.")
+    options = body.get("options", {})
+    if not isinstance(options, dict):
+        raise Problem(400, "Bad request", "`options` must be an object.")
+    value: dict[str, Any] = body[field]
+    return value
+
+
+def build_router(
+    units_of_work: UnitOfWorkFactory,
+    service: CredentialService,
+    verifier: CredentialVerifier,
+) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(
+        "/partners/{partner_id}/did.json",
+        tags=["DIDs"],
+        summary="A partner's did:web document: every credential key it has used, newest first",
+        responses=problem_responses(404),
+    )
+    async def did_document(partner_id: PartnerPath) -> JSONResponse:
+        try:
+            document = service.keys.did_document(partner_id)
+        except UnknownPartnerKey as exc:
+            raise Problem(404, "Not found", "No such partner issues credentials here.") from exc
+        return JSONResponse(document, media_type=DID_JSON)
+
+    @router.get(
+        "/status/{partner_id}/{purpose}",
+        tags=["status lists"],
+        summary="A partner's signed Bitstring Status List credential (public)",
+        responses=problem_responses(404),
+    )
+    async def status_list(partner_id: PartnerPath, purpose: str) -> JSONResponse:
+        if purpose != REVOCATION or partner_id not in service.keys.partners:
+            raise Problem(404, "Not found", "No such status list.")
+        async with units_of_work() as uow:
+            signed = await service.signed_status_list(uow, partner_id)
+            await uow.commit()
+        return JSONResponse(signed, media_type=JSON_LD)
+
+    @router.get(
+        "/credentials",
+        tags=["credentials"],
+        summary="The caller's own credentials",
+        responses=problem_responses(401, 403),
+    )
+    async def my_credentials(caller: Learner) -> CredentialList:
+        async with units_of_work() as uow:
+            # Read inside the unit of work: leaving it expires the loaded rows.
+            records = await Credentials(uow.session).of_learner(str(caller.learner_id))
+            return CredentialList(items=[_summary(service, record) for record in records])
+
+    @router.get(
+        "/credentials/{credential_id}",
+        tags=["credentials"],
+        summary="One of the caller's credentials, exactly as issued (JSON-LD)",
+        responses={
+            200: {"content": {JSON_LD: {}}, "description": "The signed credential"},
+            **problem_responses(401, 403, 404),
+        },
+    )
+    async def my_credential(credential_id: CredentialPath, caller: Learner) -> Response:
+        async with units_of_work() as uow:
+            record = await Credentials(uow.session).get(credential_id)
+            if record is None or record.learner_id != caller.learner_id:
+                raise Problem(404, "Not found", "You hold no such credential.")
+            document = record.document
+        # The stored text is returned as is: the credential as it was signed.
+        return Response(document, media_type=JSON_LD)
+
+    @router.post(
+        "/credentials/{credential_id}/revoke",
+        tags=["credentials"],
+        summary="Revoke a credential (staff of its issuing or awarding partner)",
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def revoke(
+        credential_id: CredentialPath, request: RevocationRequest, caller: PartnerCaller
+    ) -> RevocationView:
+        async with units_of_work() as uow:
+            record = await Credentials(uow.session).get(credential_id)
+            if record is None or not (
+                caller.acts_for(record.issuer_partner_id)
+                or caller.acts_for(record.awarding_partner_id)
+            ):
+                raise Problem(
+                    404, "Not found", "Your institution issued or awarded no such credential."
+                )
+            revocation = await service.revoke(uow, record, request.reason, request.detail)
+            await uow.commit()
+        return RevocationView(
+            credential_id=revocation.credential_id,
+            reason=revocation.reason,
+            revoked_at=revocation.revoked_at,
+        )
+
+    @router.post(
+        "/credentials/issue",
+        tags=["VC API"],
+        summary="Issue a credential in the calling partner's own name (W3C VC API)",
+        status_code=201,
+        responses=problem_responses(400, 401, 403),
+        openapi_extra=_vc_api_body(
+            {
+                "type": "object",
+                "required": ["credential"],
+                "properties": {"credential": {"type": "object"}, "options": {"type": "object"}},
+            }
+        ),
+    )
+    async def issue(request: Request, caller: PartnerCaller) -> JSONResponse:
+        credential = await _json_object(request, "credential")
+        partner_id: PartnerId = str(caller.partner_id)
+        if partner_id not in service.keys.partners:
+            raise Problem(403, "Forbidden", "No credential key is held for your institution.")
+        async with units_of_work() as uow:
+            try:
+                signed = await service.issue_document(uow, partner_id, credential)
+            except ForeignIssuer as exc:
+                raise Problem(403, "Forbidden", str(exc)) from exc
+            except NotIssuable as exc:
+                raise Problem(400, "Bad request", str(exc)) from exc
+            await uow.commit()
+        return JSONResponse({"verifiableCredential": signed}, status_code=201)
+
+    @router.post(
+        "/credentials/verify",
+        tags=["VC API"],
+        summary="Verify a credential: proof, dates, status and alliance trust (W3C VC API)",
+        responses={
+            400: {"description": "Not verified: the body lists the errors"},
+        },
+        openapi_extra=_vc_api_body(
+            {
+                "type": "object",
+                "required": ["verifiableCredential"],
+                "properties": {
+                    "verifiableCredential": {"type": "object"},
+                    "options": {"type": "object"},
+                },
+            }
+        ),
+    )
+    async def verify(request: Request) -> JSONResponse:
+        credential = await _json_object(request, "verifiableCredential")
+        report = await verifier.verify(credential)
+        body = vc_api_response(report)
+        # VC API test suites expect a credential that fails verification to be refused.
+        return JSONResponse(body, status_code=200 if not body["errors"] else 400)
+
+    return router

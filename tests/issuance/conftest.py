@@ -1,0 +1,135 @@
+"""An issuance service running as its own process, and the alliance around it: a rheinfeld
+offering (awarded by rheinfeld, so issued by nordhavn by mandate) and a learner to pass it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from shared.auth import Role, learner_id_for
+from shared.dev_idp import TokenRequest, issue_token
+from shared.envelope import CloudEvent, EventSigner
+from shared.events import Grade, OfferingPublished, Outcome, ResultRecorded, spec_for_model
+from shared.events.topics import OFFERINGS
+from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
+from shared.partner_system import PartnerSystem, demo_signer, signed_event
+from shared.registry import REPO_ROOT
+from shared.settings import ServiceSettings
+from tests.conftest import ServiceFactory
+from tests.support.builders import offering_published
+from tests.support.infra import Infrastructure
+from tests.support.kafka import wait_until_caught_up
+from tests.support.services import ServiceProcess
+
+ISSUER = ServiceSettings(service_name="issuance").oidc_issuer
+TEACHER = "rheinfeld"
+OPERATOR = "nordhavn"
+
+
+def service_signer(service: str) -> EventSigner:
+    """An alliance service's event signer (demo keys)."""
+    return EventSigner.from_pem_file(
+        f"urn:alliance:service:{service}",
+        f"{service}-2026-1",
+        REPO_ROOT / "alliance" / "demo-secrets" / f"{service}.pem",
+    )
+
+
+def token(subject: str, role: Role = "learner", partner_id: str | None = None) -> dict[str, str]:
+    issued = issue_token(ISSUER, TokenRequest(subject=subject, role=role, partner_id=partner_id))
+    return {"Authorization": f"Bearer {issued}"}
+
+
+def staff(partner_id: str) -> dict[str, str]:
+    return token(f"staff-{partner_id}", "partner_staff", partner_id)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def passed_result(offering: OfferingPublished, learner_id: str, **changes: Any) -> ResultRecorded:
+    fields: dict[str, Any] = {
+        "result_id": new_id("res"),
+        "enrolment_id": new_id("enr"),
+        "offering_id": offering.offering_id,
+        "partner_id": offering.partner_id,
+        "learner_id": learner_id,
+        "outcome": Outcome.PASSED,
+        "grade": Grade(value="1,7", scheme="de-1-5", normalised=82.5),
+        "assessment_type": AssessmentType.PROJECT_WORK,
+        "supervision_and_identity_verification": (
+            SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
+        ),
+        "assessed_on": dt.date(2026, 6, 27),
+        "recorded_at": dt.datetime.now(dt.UTC),
+        **changes,
+    }
+    return ResultRecorded(**fields)
+
+
+@dataclass
+class Alliance:
+    infra: Infrastructure
+    service: ServiceProcess
+    offering: OfferingPublished
+
+    @property
+    def bootstrap(self) -> str:
+        return self.infra.kafka_bootstrap_servers
+
+    @property
+    def consumer(self) -> str:
+        return self.service.env["CONSUMER_NAME"]
+
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.service.url, timeout=15)
+
+    async def announce(self, service: str, event: BaseModel, times: int = 1) -> CloudEvent:
+        """Publishes `event` signed by an alliance service, the same envelope `times` times
+        (a redelivery has the same CloudEvents id)."""
+        envelope = signed_event(service_signer(service), event)
+        async with PartnerSystem(self.bootstrap, service_signer(service)) as sender:
+            for _ in range(times):
+                await sender.send(spec_for_model(type(event)).topic, envelope)
+        return envelope
+
+    async def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        dsn = self.service.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+        conn = await asyncpg.connect(dsn)
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def alliance(infra: Infrastructure, service_process: ServiceFactory) -> Alliance:
+    # A short retry budget: a fresh consumer group replays every earlier test's events.
+    service = await service_process(
+        "issuance",
+        CONSUMER_MAX_ATTEMPTS="2",
+        CONSUMER_BACKOFF_INITIAL_S="0.01",
+        CONSUMER_BACKOFF_MAX_S="0.05",
+    )
+    service.start()
+    offering = offering_published(TEACHER)
+    async with PartnerSystem(infra.kafka_bootstrap_servers, demo_signer(TEACHER)) as partner:
+        await partner.publish(offering)
+    await wait_until_caught_up(
+        infra.kafka_bootstrap_servers, service.env["CONSUMER_NAME"], OFFERINGS
+    )
+    return Alliance(infra, service, offering)
+
+
+def learner(subject: str | None = None) -> tuple[str, str]:
+    """A learner's token subject and pseudonymous id."""
+    subject = subject or new_id("learner")
+    return subject, learner_id_for(ISSUER, subject)
