@@ -1,0 +1,666 @@
+"""Verifying an OB 3.0 / CLR 2.0 credential, check by check, in the order OB 3.0 verifiers use.
+
+`verify` runs, in order: `structure` (contexts, required fields, types, dates, subject
+shape), `proof` (eddsa-rdfc-2022 by a key in the issuer's DID document `assertionMethod`),
+`validity` (validFrom <= now <= validUntil), `status` (each BitstringStatusListEntry,
+reading a status list credential whose own proof is verified too) and `trust` (the issuer
+is a partner of the alliance). Each check says `passed`, `failed` or `skipped` and why; a
+malformed credential skips everything after `structure`.
+
+DID documents and status lists come from a `Resolver`: `OfflineResolver` from documents
+handed over (the CLI's files, tests), `HttpResolver` over the network (did:web). did:key
+is always resolved locally.
+
+Which issuer DIDs belong to which partner (the `trust` check), as `TrustedIssuers` reads
+them from the alliance registry (`alliance/registry.yaml`), for `did:web` only:
+1. `did:web:<issuing host>:partners:<partner id>` is that partner, where an issuing host
+   is the website host (or a subdomain of it) of a partner that operates the alliance's
+   `issuance` service, or a host the deployment names (the issuance service's own public
+   host). This is how the alliance issues "by mandate" for every partner.
+2. Otherwise a `did:web` whose host is a partner's website host, or a subdomain of it, is
+   that partner: only the partner controls that domain.
+Any host is NOT enough for rule 1: whoever runs `evil.example` could then serve
+`did:web:evil.example:partners:nordhavn` and pass as a partner. did:key issuers are bound
+to no partner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from shared.credentials.did import (
+    KeyResolutionError,
+    KeyResolver,
+    build_did_document,
+    did_web_document_url,
+    public_key_from_did_key,
+)
+from shared.credentials.loader import CLR_V2P0, KNOWN_CONTEXTS, OB_V3P0, VC_V2
+from shared.credentials.microcredential import _DATETIME, _IRI
+from shared.credentials.proof import verify_credential
+from shared.credentials.status_list import StatusListError, decode_status_list, get_status
+from shared.registry import DEFAULT_REGISTRY, AllianceRegistry, Partner
+
+OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+CLR_TYPE = "ClrCredential"
+STATUS_ENTRY = "BitstringStatusListEntry"
+STATUS_LIST_CREDENTIAL = "BitstringStatusListCredential"
+STATUS_PURPOSES = frozenset({"revocation", "suspension"})
+ISSUANCE_SERVICE = "issuance"
+# Bounds on what the HTTP resolver reads: it fetches URLs a submitted credential names.
+MAX_DOCUMENT_BYTES = 1 << 20
+HTTP_TIMEOUT_S = 10.0
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class CheckName(StrEnum):
+    STRUCTURE = "structure"
+    PROOF = "proof"
+    VALIDITY = "validity"
+    STATUS = "status"
+    TRUST = "trust"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: CheckName
+    outcome: Outcome
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """Every check, in order; `verified` only when all of them passed."""
+
+    checks: tuple[Check, ...]
+    credential_id: str | None = None
+    issuer: str | None = None
+    partner_id: str | None = None
+    partner_name: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    def check(self, name: CheckName | str) -> Check:
+        return next(check for check in self.checks if check.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "credentialId": self.credential_id,
+            "issuer": self.issuer,
+            "partner": (
+                {"id": self.partner_id, "legalName": self.partner_name} if self.partner_id else None
+            ),
+            "checks": [
+                {"check": str(check.name), "outcome": str(check.outcome), "message": check.message}
+                for check in self.checks
+            ],
+        }
+
+
+def vc_api_response(report: VerificationReport) -> dict[str, list[str]]:
+    """The W3C VC API verify answer: checks that passed, warnings, errors.
+
+    An untrusted issuer is a warning, not an error: the credential is genuine, only not
+    from an alliance partner, and VC API callers decide what that means for them.
+    """
+    response: dict[str, list[str]] = {"checks": [], "warnings": [], "errors": []}
+    for check in report.checks:
+        if check.passed:
+            response["checks"].append(str(check.name))
+        elif check.name is CheckName.TRUST or check.outcome is Outcome.SKIPPED:
+            response["warnings"].append(f"{check.name}: {check.message}")
+        else:
+            response["errors"].append(f"{check.name}: {check.message}")
+    return response
+
+
+# --- resolving DID documents and status lists -------------------------------------------
+
+
+class ResolutionError(Exception):
+    """A DID document or status list cannot be had."""
+
+
+class Resolver(Protocol):
+    async def did_document(self, did: str) -> dict[str, Any]: ...
+
+    async def status_list(self, url: str) -> dict[str, Any]: ...
+
+
+def did_key_document(did: str) -> dict[str, Any]:
+    """The DID document a did:key stands for (its one key as assertion method)."""
+    try:
+        return build_did_document(did, [public_key_from_did_key(did)])
+    except KeyResolutionError as exc:
+        raise ResolutionError(str(exc)) from exc
+
+
+class OfflineResolver:
+    """DID documents and status list credentials handed over, keyed by their `id`.
+
+    What is not here goes to `fallback` (e.g. an `HttpResolver`), if one is given.
+    """
+
+    def __init__(
+        self,
+        did_documents: Iterable[dict[str, Any]] = (),
+        status_lists: Iterable[dict[str, Any]] = (),
+        fallback: Resolver | None = None,
+    ) -> None:
+        self._documents = {document["id"]: document for document in did_documents}
+        self._status_lists = {credential["id"]: credential for credential in status_lists}
+        self._fallback = fallback
+
+    async def did_document(self, did: str) -> dict[str, Any]:
+        if did in self._documents:
+            return self._documents[did]
+        if did.startswith("did:key:"):
+            return did_key_document(did)
+        if self._fallback is not None:
+            return await self._fallback.did_document(did)
+        raise ResolutionError(f"no DID document given for {did}")
+
+    async def status_list(self, url: str) -> dict[str, Any]:
+        if url in self._status_lists:
+            return self._status_lists[url]
+        if self._fallback is not None:
+            return await self._fallback.status_list(url)
+        raise ResolutionError(f"no status list credential given for {url}")
+
+
+class HttpResolver:
+    """did:web documents and status lists over HTTPS (did:key locally).
+
+    Plain http is used only for loopback hosts (`localhost`, `127.0.0.1`, `::1`), which is
+    how the services run on a developer's machine; everything else must be https.
+    """
+
+    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        self._client = client
+
+    async def did_document(self, did: str) -> dict[str, Any]:
+        if did.startswith("did:key:"):
+            return did_key_document(did)
+        try:
+            url = did_web_document_url(did)
+        except KeyResolutionError as exc:
+            raise ResolutionError(f"cannot resolve {did}: only did:web and did:key") from exc
+        if _is_loopback(_hostname(url)):
+            url = "http://" + url.removeprefix("https://")
+        return await self._get(url)
+
+    async def status_list(self, url: str) -> dict[str, Any]:
+        scheme = url.partition(":")[0]
+        if not (scheme == "https" or (scheme == "http" and _is_loopback(_hostname(url)))):
+            raise ResolutionError(f"refusing to fetch {url}: not https")
+        return await self._get(url)
+
+    async def _get(self, url: str) -> dict[str, Any]:
+        if self._client is not None:
+            return await _fetch_json(self._client, url)
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as client:
+            return await _fetch_json(client, url)
+
+
+async def _fetch_json(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    try:
+        async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            if response.status_code != httpx.codes.OK:
+                raise ResolutionError(f"{url} answered {response.status_code}")
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise ResolutionError(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise ResolutionError(f"cannot fetch {url}: {exc}") from exc
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise ResolutionError(f"{url} is not JSON") from exc
+    if not isinstance(document, dict):
+        raise ResolutionError(f"{url} is not a JSON object")
+    return document
+
+
+def _hostname(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # e.g. an unbalanced "[" in a host a credential made up
+        return ""
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+# --- which issuers are alliance partners --------------------------------------------------
+
+
+class TrustedIssuers:
+    """Maps issuer DIDs to alliance partners (the rules are in this module's docstring)."""
+
+    def __init__(self, registry: AllianceRegistry, issuing_hosts: Iterable[str] = ()) -> None:
+        self._partners = registry.partners
+        self._domains = {
+            partner_id: _hostname(partner.website) for partner_id, partner in self._partners.items()
+        }
+        self._issuing_domains = frozenset(
+            self._domains[partner_id]
+            for partner_id, partner in self._partners.items()
+            if ISSUANCE_SERVICE in partner.operates
+        )
+        self._issuing_hosts = frozenset(host.lower() for host in issuing_hosts)
+
+    @classmethod
+    def load(
+        cls, path: Path = DEFAULT_REGISTRY, issuing_hosts: Iterable[str] = ()
+    ) -> TrustedIssuers:
+        return cls(AllianceRegistry.load(path), issuing_hosts)
+
+    def partner_for(self, did: str) -> Partner | None:
+        if not did.startswith("did:web:"):
+            return None
+        authority, *path = did.removeprefix("did:web:").split(":")
+        authority = unquote(authority).lower()
+        hostname = _hostname("//" + authority)
+        if self._is_issuing_host(authority, hostname) and len(path) == 2 and path[0] == "partners":
+            return self._partners.get(unquote(path[1]))
+        for partner_id, domain in self._domains.items():
+            if _within(hostname, domain):
+                return self._partners[partner_id]
+        return None
+
+    def _is_issuing_host(self, authority: str, hostname: str) -> bool:
+        # A configured host with a port matches that port only; without one, any port.
+        if authority in self._issuing_hosts or hostname in self._issuing_hosts:
+            return True
+        return any(_within(hostname, domain) for domain in self._issuing_domains)
+
+
+def _within(hostname: str, domain: str) -> bool:
+    return bool(domain) and (hostname == domain or hostname.endswith("." + domain))
+
+
+@cache
+def _registry_trust() -> TrustedIssuers:
+    return TrustedIssuers.load()
+
+
+# --- the checks -------------------------------------------------------------------------
+
+
+async def verify(
+    credential: dict[str, Any],
+    resolver: Resolver,
+    *,
+    trust: TrustedIssuers | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Check `credential` in OB 3.0 verifier order; never raises for a bad credential.
+
+    `trust` defaults to the alliance registry with no extra issuing hosts; `now` to the
+    current time.
+    """
+    trusted = trust or _registry_trust()
+    moment = now or datetime.now(UTC)
+    if not isinstance(credential, dict):  # JSON from outside may be anything
+        credential, problem = {}, "a credential is a JSON object"
+    else:
+        problem = _structure_problem(credential)
+    issuer = _issuer_id(credential)
+    credential_id = credential.get("id") if isinstance(credential.get("id"), str) else None
+    if problem is not None:
+        skipped = "not checked: the credential is malformed"
+        return VerificationReport(
+            (
+                Check(CheckName.STRUCTURE, Outcome.FAILED, problem),
+                *(Check(name, Outcome.SKIPPED, skipped) for name in list(CheckName)[1:]),
+            ),
+            credential_id,
+            issuer,
+        )
+    documents = _DocumentCache(resolver)
+    kind = CLR_TYPE if CLR_TYPE in _types(credential) else "OpenBadgeCredential"
+    partner = trusted.partner_for(issuer or "")
+    checks = (
+        Check(CheckName.STRUCTURE, Outcome.PASSED, f"a well-formed {kind}"),
+        await _proof_check(credential, documents),
+        _validity_check(credential, moment),
+        await _status_check(credential, documents, moment),
+        _trust_check(issuer or "", partner),
+    )
+    return VerificationReport(
+        checks,
+        credential_id,
+        issuer,
+        partner.id if partner else None,
+        partner.legal_name if partner else None,
+    )
+
+
+@dataclass
+class _DocumentCache:
+    """DID documents fetched once per verification (credential and status list share one)."""
+
+    resolver: Resolver
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def key_resolver(self, method: str) -> KeyResolver:
+        did = method.split("#", 1)[0]
+        if did not in self.documents:
+            document = await self.resolver.did_document(did)
+            if document.get("id") != did:
+                raise ResolutionError(f"the DID document for {did} names {document.get('id')}")
+            self.documents[did] = document
+        return KeyResolver([self.documents[did]])
+
+
+def _structure_problem(credential: dict[str, Any]) -> str | None:
+    contexts = credential.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
+        return f"@context must be a list starting with {VC_V2}"
+    unknown = [c for c in contexts if not isinstance(c, str) or c not in KNOWN_CONTEXTS]
+    if unknown:
+        return f"@context names contexts this verifier does not know: {unknown}"
+    if len(set(contexts)) != len(contexts):
+        return "@context lists a context twice"
+    types = _types(credential)
+    if "VerifiableCredential" not in types:
+        return "type must include VerifiableCredential"
+    is_clr = CLR_TYPE in types
+    if is_clr == bool(OB_TYPES & types):
+        return f"type must include exactly one of OpenBadgeCredential or {CLR_TYPE}"
+    if is_clr and (contexts[1:2] != [CLR_V2P0] or OB_V3P0 not in contexts):
+        return f"a {CLR_TYPE} has @context {VC_V2}, {CLR_V2P0}, then {OB_V3P0}"
+    if not is_clr and contexts[1:2] != [OB_V3P0]:
+        return f"an OpenBadgeCredential has @context {VC_V2} then {OB_V3P0}"
+    if not _is_iri(credential.get("id")):
+        return "id must be an absolute IRI"
+    issuer = credential.get("issuer")
+    if not _is_iri(_issuer_id(credential)):
+        return "issuer must be an IRI or a Profile with an IRI id"
+    if isinstance(issuer, dict) and "Profile" not in _types(issuer):
+        return "issuer must be a Profile"
+    if not isinstance(credential.get("name"), str) or not credential["name"].strip():
+        return "name is required"
+    for key in ("validFrom", "validUntil"):
+        value = credential.get(key)
+        if (key == "validFrom" or value is not None) and not _is_datetime(value):
+            return f"{key} must be an XML Schema dateTime with a time zone"
+    subject = credential.get("credentialSubject")
+    if not isinstance(subject, dict):
+        return "credentialSubject must be one object"
+    subject_problem = _clr_subject_problem(subject) if is_clr else _ob_subject_problem(subject)
+    return subject_problem or _status_entries_problem(credential.get("credentialStatus"))
+
+
+def _ob_subject_problem(subject: dict[str, Any]) -> str | None:
+    if "AchievementSubject" not in _types(subject):
+        return "credentialSubject must be an AchievementSubject"
+    if not _is_iri(subject.get("id")) and not (
+        isinstance(subject.get("identifier"), list) and subject["identifier"]
+    ):
+        return "credentialSubject needs an id or at least one identifier"
+    achievement = subject.get("achievement")
+    if not isinstance(achievement, dict) or "Achievement" not in _types(achievement):
+        return "credentialSubject.achievement must be an Achievement"
+    if not _is_iri(achievement.get("id")):
+        return "achievement.id must be an absolute IRI"
+    for key in ("name", "description"):
+        if not isinstance(achievement.get(key), str):
+            return f"achievement.{key} is required"
+    criteria = achievement.get("criteria")
+    if not isinstance(criteria, dict) or not ("id" in criteria or "narrative" in criteria):
+        return "achievement.criteria needs an id or a narrative"
+    return None
+
+
+def _clr_subject_problem(subject: dict[str, Any]) -> str | None:
+    if "ClrSubject" not in _types(subject):
+        return "credentialSubject must be a ClrSubject"
+    components = subject.get("verifiableCredential")
+    if not isinstance(components, list) or not components:
+        return "credentialSubject.verifiableCredential must list the component credentials"
+    return None
+
+
+def _status_entries_problem(status: Any) -> str | None:
+    for entry in _as_list(status) if status is not None else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+            return "each credentialStatus entry is an object with a type"
+        if entry["type"] != STATUS_ENTRY:
+            continue  # reported by the status check as unsupported
+        index = entry.get("statusListIndex")
+        if not (isinstance(index, str) and index.isascii() and index.isdigit()):
+            return "statusListIndex must be a string of digits"
+        if not _is_iri(entry.get("statusListCredential")):
+            return "statusListCredential must be a URL"
+        if not isinstance(entry.get("statusPurpose"), str):
+            return "statusPurpose is required"
+    return None
+
+
+async def _proof_check(credential: dict[str, Any], documents: _DocumentCache) -> Check:
+    problem = await _proof_problem(credential, documents)
+    if problem is not None:
+        return Check(CheckName.PROOF, Outcome.FAILED, problem)
+    method = _single_proof(credential)["verificationMethod"]
+    return Check(CheckName.PROOF, Outcome.PASSED, f"eddsa-rdfc-2022 signature by {method}")
+
+
+async def _proof_problem(credential: dict[str, Any], documents: _DocumentCache) -> str | None:
+    """Why the embedded proof does not hold, or None when it does."""
+    proof = _single_proof(credential)
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str):
+        return "no single embedded proof with a verificationMethod"
+    try:
+        key_resolver = await documents.key_resolver(method)
+    except ResolutionError as exc:
+        return f"cannot resolve {method}: {exc}"
+    result = await asyncio.to_thread(verify_credential, credential, key_resolver)
+    return None if result.verified else result.reason
+
+
+def _validity_check(credential: dict[str, Any], now: datetime) -> Check:
+    problem = _validity_problem(credential, now)
+    if problem is not None:
+        return Check(CheckName.VALIDITY, Outcome.FAILED, problem)
+    until = credential.get("validUntil")
+    ending = f" until {until}" if until else ", with no end date"
+    return Check(
+        CheckName.VALIDITY, Outcome.PASSED, f"valid from {credential['validFrom']}{ending}"
+    )
+
+
+def _validity_problem(document: dict[str, Any], now: datetime) -> str | None:
+    valid_from = _parse_datetime(document.get("validFrom"))
+    if valid_from is None:
+        return "validFrom is missing or not a dateTime"
+    if now < valid_from:
+        return f"not valid before {document['validFrom']}"
+    until = document.get("validUntil")
+    if until is not None:
+        valid_until = _parse_datetime(until)
+        if valid_until is None:
+            return "validUntil is not a dateTime"
+        if now > valid_until:
+            return f"expired on {until}"
+    return None
+
+
+async def _status_check(
+    credential: dict[str, Any], documents: _DocumentCache, now: datetime
+) -> Check:
+    entries = credential.get("credentialStatus")
+    if entries is None:
+        return Check(CheckName.STATUS, Outcome.PASSED, "no credentialStatus: it cannot be revoked")
+    messages = []
+    for entry in _as_list(entries):
+        problem = await _status_problem(credential, entry, documents, now)
+        if problem is not None:
+            return Check(CheckName.STATUS, Outcome.FAILED, problem)
+        messages.append(f"not {_status_word(entry['statusPurpose'])}")
+    return Check(
+        CheckName.STATUS, Outcome.PASSED, "; ".join(messages) + " (status list proof verified)"
+    )
+
+
+async def _status_problem(
+    credential: dict[str, Any], entry: dict[str, Any], documents: _DocumentCache, now: datetime
+) -> str | None:
+    if entry["type"] != STATUS_ENTRY:
+        return f"credentialStatus type {entry['type']!r} is not supported"
+    purpose = entry["statusPurpose"]
+    if purpose not in STATUS_PURPOSES:
+        return f"statusPurpose {purpose!r} is not supported"
+    if entry.get("statusSize", 1) != 1:
+        return "only one-bit status entries (statusSize 1) are supported"
+    url = entry["statusListCredential"]
+    try:
+        status_list = await documents.resolver.status_list(url)
+    except ResolutionError as exc:
+        return f"cannot read the status list {url}: {exc}"
+    list_problem = await _status_list_problem(status_list, credential, purpose, documents, now)
+    if list_problem is not None:
+        return f"status list {url}: {list_problem}"
+    try:
+        bits = decode_status_list(status_list["credentialSubject"]["encodedList"])
+        is_set = get_status(bits, int(entry["statusListIndex"]))
+    except StatusListError as exc:
+        return f"status list {url}: {exc}"
+    if is_set:
+        return f"the credential is {_status_word(purpose)} (index {entry['statusListIndex']})"
+    return None
+
+
+async def _status_list_problem(
+    status_list: dict[str, Any],
+    credential: dict[str, Any],
+    purpose: str,
+    documents: _DocumentCache,
+    now: datetime,
+) -> str | None:
+    # Anyone able to replace the file could otherwise publish an all-clear list of their own.
+    if STATUS_LIST_CREDENTIAL not in _types(status_list):
+        return f"not a {STATUS_LIST_CREDENTIAL}"
+    if _issuer_id(status_list) != _issuer_id(credential):
+        return f"issued by {_issuer_id(status_list)}, not by the credential's issuer"
+    proof_problem = await _proof_problem(status_list, documents)
+    if proof_problem is not None:
+        return f"its proof does not hold: {proof_problem}"
+    dates_problem = _validity_problem(status_list, now)
+    if dates_problem is not None:
+        return dates_problem
+    subject = status_list.get("credentialSubject")
+    if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
+        return "no encodedList"
+    if purpose not in _as_list(subject.get("statusPurpose")):
+        return f"it is not a {purpose} list"
+    return None
+
+
+def _trust_check(issuer: str, partner: Partner | None) -> Check:
+    if partner is None:
+        return Check(
+            CheckName.TRUST,
+            Outcome.FAILED,
+            f"{issuer} is not the DID of an alliance partner (partners issue as did:web on "
+            "their own domain, or did:web:<issuing host>:partners:<partner id>)",
+        )
+    return Check(
+        CheckName.TRUST,
+        Outcome.PASSED,
+        f"the issuer is {partner.legal_name} ({partner.country}), a partner of the alliance",
+    )
+
+
+# --- small helpers ------------------------------------------------------------------------
+
+
+def _status_word(purpose: str) -> str:
+    return "revoked" if purpose == "revocation" else "suspended"
+
+
+def _single_proof(document: dict[str, Any]) -> dict[str, Any]:
+    proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    return proof if isinstance(proof, dict) else {}
+
+
+def _issuer_id(document: dict[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return issuer_id if isinstance(issuer_id, str) else None
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    return {value for value in _as_list(node.get("type")) if isinstance(value, str)}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _is_iri(value: Any) -> bool:
+    return isinstance(value, str) and bool(_IRI.match(value))
+
+
+def _is_datetime(value: Any) -> bool:
+    return isinstance(value, str) and bool(_DATETIME.match(value))
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    if not _is_datetime(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+__all__ = [
+    "Check",
+    "CheckName",
+    "HttpResolver",
+    "OfflineResolver",
+    "Outcome",
+    "ResolutionError",
+    "Resolver",
+    "TrustedIssuers",
+    "VerificationReport",
+    "did_key_document",
+    "vc_api_response",
+    "verify",
+]
