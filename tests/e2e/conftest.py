@@ -1,0 +1,66 @@
+"""The whole alliance as `make run` starts it: six service processes on the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from shared.db.migrate import SERVICES
+from shared.dev_idp import TokenRequest, issue_token
+from shared.settings import ServiceSettings
+from tests.conftest import ServiceFactory
+from tests.support.services import ServiceProcess
+
+ISSUER = ServiceSettings(service_name="gateway").oidc_issuer
+
+
+@dataclass
+class Alliance:
+    services: dict[str, ServiceProcess]
+
+    @property
+    def gateway(self) -> str:
+        return self.services["gateway"].url
+
+    def url(self, service: str) -> str:
+        return self.services[service].url
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.gateway, timeout=10)
+
+
+def learner_headers(subject: str) -> dict[str, str]:
+    token = issue_token(ISSUER, TokenRequest(subject=subject, role="learner"))
+    return {"authorization": f"Bearer {token}"}
+
+
+def partner_headers(partner_id: str) -> dict[str, str]:
+    token = issue_token(
+        ISSUER,
+        TokenRequest(subject=f"{partner_id}-sis", role="partner_system", partner_id=partner_id),
+    )
+    return {"authorization": f"Bearer {token}"}
+
+
+async def eventually(check: object, timeout_s: float = 30, what: str = "condition") -> object:
+    """Polls an async callable until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        result = await check()  # type: ignore[operator]
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.25)
+
+
+@pytest.fixture
+async def alliance(service_process: ServiceFactory) -> Alliance:
+    services = {name: await service_process(name) for name in SERVICES if name != "gateway"}
+    urls = {f"{name.upper()}_URL": process.url for name, process in services.items()}
+    services["gateway"] = await service_process("gateway", DEV_IDP_ENABLED="true", **urls)
+    await asyncio.gather(*(asyncio.to_thread(p.start, 90) for p in services.values()))
+    return Alliance(services)
