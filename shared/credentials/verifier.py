@@ -350,7 +350,14 @@ async def verify(
             issuer,
         )
     documents = _DocumentCache(resolver)
-    kind = CLR_TYPE if CLR_TYPE in _types(credential) else "OpenBadgeCredential"
+    types = _types(credential)
+    kind = (
+        CLR_TYPE
+        if CLR_TYPE in types
+        else "OpenBadgeCredential"
+        if OB_TYPES & types
+        else "VerifiableCredential"
+    )
     partner = trusted.partner_for(issuer or "")
     checks = (
         Check(CheckName.STRUCTURE, Outcome.PASSED, f"a well-formed {kind}"),
@@ -398,8 +405,14 @@ def _structure_problem(credential: dict[str, Any]) -> str | None:
     if "VerifiableCredential" not in types:
         return "type must include VerifiableCredential"
     is_clr = CLR_TYPE in types
-    if is_clr == bool(OB_TYPES & types):
-        return f"type must include exactly one of OpenBadgeCredential or {CLR_TYPE}"
+    if is_clr and OB_TYPES & types:
+        return f"type must include at most one of OpenBadgeCredential or {CLR_TYPE}"
+    if not is_clr and not OB_TYPES & types and not {OB_V3P0, CLR_V2P0} & set(contexts):
+        # Not an Open Badge nor a CLR in any way: checked as a plain VC 2.0 credential (the
+        # W3C VC API's verifier suites send those).
+        return _vc_problem(credential)
+    if not is_clr and not OB_TYPES & types:
+        return f"with these contexts, type must include OpenBadgeCredential or {CLR_TYPE}"
     if is_clr and (contexts[1:2] != [CLR_V2P0] or OB_V3P0 not in contexts):
         return f"a {CLR_TYPE} has @context {VC_V2}, {CLR_V2P0}, then {OB_V3P0}"
     if not is_clr and contexts[1:2] != [OB_V3P0]:
@@ -422,6 +435,21 @@ def _structure_problem(credential: dict[str, Any]) -> str | None:
         return "credentialSubject must be one object"
     subject_problem = _clr_subject_problem(subject) if is_clr else _ob_subject_problem(subject)
     return subject_problem or _status_entries_problem(credential.get("credentialStatus"))
+
+
+def _vc_problem(credential: dict[str, Any]) -> str | None:
+    """What VC Data Model 2.0 itself requires of a credential."""
+    if "id" in credential and not _is_iri(credential["id"]):
+        return "id must be a URL"
+    if not _is_iri(_issuer_id(credential)):
+        return "issuer must be a URL or an object with a URL id"
+    for key in ("validFrom", "validUntil"):
+        if key in credential and not _is_datetime(credential[key]):
+            return f"{key} must be an XML Schema dateTime with a time zone"
+    subjects = _as_list(credential.get("credentialSubject"))
+    if not subjects or not all(isinstance(subject, dict) and subject for subject in subjects):
+        return "credentialSubject must be one or more non-empty objects"
+    return _status_entries_problem(credential.get("credentialStatus"))
 
 
 def _ob_subject_problem(subject: dict[str, Any]) -> str | None:

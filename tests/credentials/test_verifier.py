@@ -450,3 +450,31 @@ def test_cli_prints_each_check_and_exits_by_the_verdict(
 
     assert verify_cli.main([str(tmp_path / "missing.json")]) == 2
     assert "cannot read the input" in capsys.readouterr().err
+
+
+async def test_a_plain_vc_with_a_did_key_issuer_verifies_offline() -> None:
+    # The shape the W3C VC API verifier suites send: VC 2.0 only, a did:key issuer.
+    key = Ed25519PrivateKey.generate()
+    issuer = did_key(key.public_key())
+    plain = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://www.w3.org/ns/credentials/examples/v2",
+        ],
+        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
+        "issuer": issuer,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:abcdefgh", "alumniOf": "The School of Examples"},
+    }
+    signed = sign_credential(
+        plain, key, did_key_verification_method(key.public_key()), "2026-01-01T00:00:00Z"
+    )
+    report = await verify(signed, OfflineResolver())
+    assert report.check("structure").outcome is Outcome.PASSED
+    assert report.check("proof").outcome is Outcome.PASSED, report.check("proof").message
+    assert report.check("trust").outcome is Outcome.FAILED  # a did:key is no alliance partner
+    assert vc_api_response(report)["errors"] == []
+
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another School"
+    assert (await verify(tampered, OfflineResolver())).check("proof").outcome is Outcome.FAILED
