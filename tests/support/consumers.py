@@ -10,8 +10,8 @@ from shared.db.engine import session_factory
 from shared.db.uow import UnitOfWorkFactory
 from shared.messaging.consumer import EventConsumer, RetryPolicy
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetters
+from shared.ops.kafka import Record
 from shared.registry import AllianceRegistry
-from tests.support.kafka import Record
 
 Parked = list[tuple[str, bytes | None, list[tuple[str, bytes]]]]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
-Record: TypeAlias = Any  # aiokafka's ConsumerRecord; aiokafka ships no type hints
+from shared.ops.kafka import Record as Record
+from shared.ops.kafka import partitions, read_topic, stop_consumer
 
 
 def header(record: Record, name: str) -> str | None:
@@ -23,45 +23,7 @@ def header(record: Record, name: str) -> str | None:
 
 async def read_all(bootstrap: str, topic: str) -> list[Record]:
     """Every record on `topic` up to its current end (no consumer group involved)."""
-    assigned = [TopicPartition(topic, p) for p in await _partitions(bootstrap, topic)]
-    if not assigned:
-        return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        records: list[Record] = []
-        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records.extend(batch)
-        return records
-    finally:
-        await _stop(consumer)
-
-
-async def _stop(consumer: AIOKafkaConsumer) -> None:
-    try:
-        await consumer.stop()
-    except asyncio.CancelledError:
-        # aiokafka's group-less consumer re-raises the cancellation of its own internal task
-        # when stopped soon after start; only a cancellation of this task is ours to pass on.
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-
-
-async def _partitions(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return sorted(
-        p["partition"] for t in described if t["error_code"] == 0 for p in t["partitions"]
-    )
+    return await read_topic(bootstrap, topic)
 
 
 async def wait_for(
@@ -94,13 +56,13 @@ async def committed_offset(bootstrap: str, group: str, topic: str, partition: in
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    partitions = [TopicPartition(topic, p) for p in await _partitions(bootstrap, topic)]
+    assigned = await partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        ends = await consumer.end_offsets(partitions)
+        ends = await consumer.end_offsets(assigned)
     finally:
-        await _stop(consumer)
+        await stop_consumer(consumer)
     return {tp.partition: int(offset) for tp, offset in ends.items()}
 
 
