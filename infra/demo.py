@@ -5,8 +5,11 @@
 Reads `alliance/demo/offerings.yaml`, validates every offering against the contract model,
 asks the catalogue (CATALOGUE_URL) which of them it already holds at that version, publishes
 only the others to Kafka (KAFKA_BOOTSTRAP_SERVERS) as `offering.published` events signed by
-their own partner, then waits until the catalogue lists them all. Running it again publishes
-nothing.
+their own partner, then waits until the catalogue lists them all. Then the same for the
+pathways of `alliance/demo/pathways.yaml` (`pathway.defined`, signed by the partner owning
+each, listed by recognition at RECOGNITION_URL), and each partner's recognition rules of
+`alliance/demo/recognition-rules.yaml` (through recognition's API, as that partner's
+system). Running it again publishes nothing.
 """
 
 from __future__ import annotations
@@ -28,14 +31,20 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from infra.profiles import PROFILES, SERVICES
+from shared.dev_idp import TokenRequest, issue_token
 from shared.events import OfferingPublished, OfferingSnapshot
+from shared.events.pathways import PathwayDefined
 from shared.partner_system import PartnerSystem, demo_signer
 from shared.registry import REPO_ROOT, AllianceRegistry
+from shared.settings import ServiceSettings
 
 DEMO_OFFERINGS = REPO_ROOT / "alliance" / "demo" / "offerings.yaml"
+DEMO_PATHWAYS = REPO_ROOT / "alliance" / "demo" / "pathways.yaml"
+DEMO_RECOGNITION_RULES = REPO_ROOT / "alliance" / "demo" / "recognition-rules.yaml"
 _RUN = PROFILES["run"]
 DEFAULT_KAFKA = _RUN.bootstrap_servers
 DEFAULT_CATALOGUE_URL = _RUN.service_url(next(s for s in SERVICES if s.name == "catalogue"))
+DEFAULT_RECOGNITION_URL = _RUN.service_url(next(s for s in SERVICES if s.name == "recognition"))
 WAIT_S = 30.0
 _PAGE_SIZE = 100  # the largest page the catalogue serves
 _POLL_S = 0.5
@@ -250,14 +259,143 @@ def summary(report: LoadReport, registry: AllianceRegistry) -> str:
     return "\n".join(lines)
 
 
+# --- pathways and recognition rules, for the recognition service ---------------------------
+
+
+def read_pathways(
+    offerings: Sequence[OfferingSnapshot],
+    path: Path = DEMO_PATHWAYS,
+    registry: AllianceRegistry | None = None,
+) -> tuple[PathwayDefined, ...]:
+    """Every pathway in the demo file, validated, naming only offerings of `offerings`."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DemoError(f"cannot read {path}: {exc}") from exc
+    entries = raw.get("pathways") if isinstance(raw, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise DemoError(f"{path}: expected a non-empty list of pathways under `pathways:`")
+    now = dt.datetime.now(dt.UTC)
+    try:
+        pathways = tuple(PathwayDefined.model_validate({**e, "defined_at": now}) for e in entries)
+    except (TypeError, ValidationError) as exc:
+        raise DemoError(f"{path}: a pathway is invalid: {exc}") from exc
+    partners = (registry or AllianceRegistry.load()).partners
+    known = {o.offering_id for o in offerings}
+    problems = [
+        f"pathway {id_} is listed {n} times"
+        for id_, n in Counter(p.pathway_id for p in pathways).items()
+        if n > 1
+    ]
+    for pathway in pathways:
+        if pathway.owner_partner_id not in partners:
+            problems.append(
+                f"pathway {pathway.pathway_id}: unknown owner {pathway.owner_partner_id}"
+            )
+        criteria = pathway.criteria
+        problems.extend(
+            f"pathway {pathway.pathway_id} names {id_}, which is not a demo offering"
+            for id_ in (*criteria.required_offering_ids, *criteria.eligible_offering_ids)
+            if id_ not in known
+        )
+    if problems:
+        raise DemoError(f"{path}:\n" + "\n".join(f"  {problem}" for problem in problems))
+    return pathways
+
+
+def read_recognition_rules(path: Path = DEMO_RECOGNITION_RULES) -> dict[str, Any]:
+    """Partner id -> its rule set, as recognition's API takes it (the API validates it)."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DemoError(f"cannot read {path}: {exc}") from exc
+    partners = raw.get("partners") if isinstance(raw, dict) else None
+    if not isinstance(partners, dict):
+        raise DemoError(f"{path}: expected rule sets by partner id under `partners:`")
+    return partners
+
+
+async def load_pathways(
+    bootstrap_servers: str,
+    recognition_url: str,
+    pathways: Sequence[PathwayDefined],
+    rules: dict[str, Any],
+    wait_s: float = WAIT_S,
+) -> tuple[str, ...]:
+    """Publishes the pathways recognition lacks (each signed by its owner), waits until it
+    lists them, then sets each partner's recognition rules where they differ. Returns the
+    ids of the pathways published."""
+    async with httpx.AsyncClient(base_url=recognition_url, timeout=10.0) as client:
+        held = await _recognition_pathways(client)
+        missing = [p for p in pathways if held.get(p.pathway_id, 0) < p.version]
+        try:
+            for pathway in missing:
+                signer = demo_signer(pathway.owner_partner_id)
+                async with PartnerSystem(bootstrap_servers, signer) as system:
+                    await system.publish(pathway)
+        except KafkaError as exc:
+            raise DemoError(f"cannot publish to Kafka at {bootstrap_servers}: {exc!r}") from exc
+        deadline = time.monotonic() + wait_s
+        while any(held.get(p.pathway_id, 0) < p.version for p in pathways):
+            if time.monotonic() >= deadline:
+                raise DemoError(
+                    f"after {wait_s:.0f} s recognition at {recognition_url} still does not list "
+                    "every demo pathway; is it consuming alliance.pathway-definitions?"
+                )
+            await asyncio.sleep(_POLL_S)
+            held = await _recognition_pathways(client)
+        for partner_id, rule_set in rules.items():
+            await _set_rules(client, partner_id, rule_set)
+    return tuple(p.pathway_id for p in missing)
+
+
+async def _recognition_pathways(client: httpx.AsyncClient) -> dict[str, int]:
+    try:
+        response = await client.get("/pathways")
+    except httpx.HTTPError as exc:
+        raise DemoError(f"recognition at {client.base_url} does not answer ({exc!r})") from exc
+    if response.status_code != httpx.codes.OK:
+        raise DemoError(f"recognition answered {response.status_code} to GET /pathways")
+    return {p["pathway_id"]: int(p["version"]) for p in response.json()}
+
+
+async def _set_rules(client: httpx.AsyncClient, partner_id: str, rule_set: Any) -> None:
+    # As the partner's own system, with a token of the development identity provider.
+    # Idempotent: recognition keeps the version of rules that do not change.
+    issuer = ServiceSettings(service_name="recognition").oidc_issuer
+    token = issue_token(
+        issuer,
+        TokenRequest(subject=f"sis-{partner_id}", role="partner_system", partner_id=partner_id),
+    )
+    answer = await client.put(
+        f"/recognition-rules/{partner_id}",
+        json=rule_set,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if answer.status_code != httpx.codes.OK:
+        raise DemoError(
+            f"recognition refused the rules of {partner_id} ({answer.status_code}): "
+            f"{answer.text[:300]}"
+        )
+
+
 def main() -> None:
     bootstrap_servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
     catalogue_url = os.environ.get("CATALOGUE_URL", DEFAULT_CATALOGUE_URL)
+    recognition_url = os.environ.get("RECOGNITION_URL", DEFAULT_RECOGNITION_URL)
     try:
         report = asyncio.run(load_demo(bootstrap_servers, catalogue_url))
+        pathways = read_pathways(report.offerings)
+        published = asyncio.run(
+            load_pathways(bootstrap_servers, recognition_url, pathways, read_recognition_rules())
+        )
     except DemoError as exc:
         sys.exit(f"demo: {exc}")
     print(summary(report, AllianceRegistry.load()))
+    print(
+        f"Demo pathways in recognition at {recognition_url}: {len(pathways)} "
+        f"({len(published)} published now): {', '.join(p.pathway_id for p in pathways)}."
+    )
 
 
 if __name__ == "__main__":

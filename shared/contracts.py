@@ -47,7 +47,7 @@ SERVICES = (
 
 _OFFERING_ROUTE = (
     ("catalogue", PARTNER_SYSTEMS),
-    ("catalogue", "enrolment", "assessment", "issuance"),
+    ("catalogue", "enrolment", "assessment", "issuance", "recognition"),
 )
 _ENROLMENT_ROUTE = (("enrolment",), ("assessment", PARTNER_SYSTEMS))
 _CREDENTIAL_ROUTE = (("issuance",), ("enrolment", "recognition", PARTNER_SYSTEMS))
@@ -71,8 +71,13 @@ ROUTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "credential.revoked": _CREDENTIAL_ROUTE,
     "pathway.progressed": (("recognition",), (PARTNER_SYSTEMS,)),
     "pathway.completed": (("recognition",), ("issuance", PARTNER_SYSTEMS)),
+    # Partners define pathways from their own systems or through recognition's API, which
+    # also reads the topic (as the catalogue does offerings).
+    "pathway.defined": ((PARTNER_SYSTEMS, "recognition"), ("recognition",)),
+    "pathway.completion_revoked": (("recognition",), ("issuance", PARTNER_SYSTEMS)),
     "recognition.requested": _RECOGNITION_ROUTE,
     "recognition.decided": _RECOGNITION_ROUTE,
+    "recognition.withdrawn": _RECOGNITION_ROUTE,
 }
 
 

@@ -1,16 +1,68 @@
-"""Recognition's HTTP API: what counts for a learner (pathways and recognition build on it)."""
+"""Recognition's HTTP API: a learner's credentials and progress on every pathway; pathway
+definitions (public; partners define their own); partners' recognition rules; recognition
+requests (learners ask, the recognising partner's staff decide what the rules cannot)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import datetime as dt
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.recognition.repository import CredentialLedger
-from shared.auth import Learner
+from services.recognition.domain import RuleSet
+from services.recognition.pathways import (
+    DefinitionRefused,
+    NotTheOwner,
+    PathwayExists,
+    PathwayReport,
+    PathwayUnknown,
+    VersionMismatch,
+    define_pathway,
+    learner_progress,
+)
+from services.recognition.recognitions import (
+    AlreadyRequested,
+    CredentialNoLongerValid,
+    CredentialNotHeld,
+    NotForThisPartner,
+    NotPending,
+    RecognitionDesk,
+    RecognitionNotFound,
+    RecognitionRefused,
+    reasons_of,
+)
+from services.recognition.repository import (
+    CredentialLedger,
+    PathwayDefinitions,
+    Recognitions,
+    RuleSets,
+)
+from services.recognition.tables import RecognitionRecord
+from shared.auth import Caller, Learner, PartnerCaller
+from shared.db.uow import UnitOfWorkFactory
+from shared.events import RecognitionDecision
+from shared.events.pathways import PathwayCriteria, PathwayDefined
+from shared.events.vocabulary import (
+    CredentialId,
+    MultilingualText,
+    NonEmptyUnique,
+    PartnerId,
+    PathwayId,
+    ShortText,
+    Text,
+)
+from shared.problems import Problem
+from shared.registry import AllianceRegistry, Unauthorised
+
+PATHWAY_ID = r"^pth-[a-z0-9-]{4,64}$"
+RECOGNITION_ID = r"^rec-[a-z0-9-]{4,64}$"
+PARTNER_ID = r"^[a-z][a-z0-9-]{1,31}$"
+
+Status = Literal["pending", "recognised", "refused", "withdrawn"]
 
 
 class CredentialView(BaseModel):
@@ -21,15 +73,208 @@ class CredentialView(BaseModel):
     title: dict[str, str]
     ects: float
     eqf_level: int
-    issued_at: datetime
+    issued_at: dt.datetime
     counts: bool
     revocation_reason: str | None
 
 
-def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
-    router = APIRouter(tags=["credentials"])
+class PathwayDraft(BaseModel):
+    """A pathway definition as its owner sends it; the version is the service's to give."""
 
-    @router.get("/credentials", summary="The caller's credentials, as recognition counts them")
+    model_config = ConfigDict(extra="forbid")
+
+    pathway_id: PathwayId
+    owner_partner_id: PartnerId
+    title: MultilingualText
+    description: MultilingualText
+    criteria: PathwayCriteria
+
+
+class CountedCredential(BaseModel):
+    credential_id: str
+    offering_id: str | None
+    awarding_partner_id: str
+    title: dict[str, str]
+    ects: float
+    eqf_level: int
+    issued_at: dt.datetime
+
+
+class NotCounted(BaseModel):
+    credential_id: str
+    title: dict[str, str]
+    reason: str
+
+
+class SuggestedOffering(BaseModel):
+    offering_id: str
+    partner_id: str
+    title: dict[str, str]
+    ects: float
+    eqf_level: int
+    why: str
+
+
+class ProgressView(BaseModel):
+    pathway_id: str
+    pathway_version: int
+    owner_partner_id: str
+    title: dict[str, str]
+    status: str = Field(
+        description="in_progress, complete (stacked credential being issued), "
+        "credential_issued, or completion_revoked (see notice)."
+    )
+    complete: bool
+    ects_earned: float
+    ects_required: float
+    partners_counted: list[str]
+    partners_required: int
+    counted: list[CountedCredential] = Field(description="What counts.")
+    not_counted: list[NotCounted] = Field(description="What does not count, and why.")
+    missing: list[str] = Field(description="What is missing, in words.")
+    would_complete: list[SuggestedOffering] = Field(
+        description="Open offerings, at which partners, that would close a gap."
+    )
+    stacked_credential_id: str | None
+    notice: str | None = Field(description="Why a stacked credential was revoked.")
+
+
+class RuleSetView(BaseModel):
+    partner_id: str
+    version: int
+    updated_at: dt.datetime | None
+    rules: RuleSet
+
+
+class RecognitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credential_id: CredentialId
+    recognising_partner_id: PartnerId
+    programme: ShortText = Field(description="The recognising partner's programme.")
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: RecognitionDecision
+    reasons: NonEmptyUnique[Text]
+
+
+class RecognitionView(BaseModel):
+    recognition_id: str
+    learner_id: str
+    credential_id: str
+    recognising_partner_id: str
+    programme: str
+    status: Status
+    automatic: bool | None
+    reasons: list[str]
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
+
+
+def _progress_view(report: PathwayReport) -> ProgressView:
+    definition, progress = report.definition, report.progress
+    return ProgressView(
+        pathway_id=definition.pathway_id,
+        pathway_version=definition.version,
+        owner_partner_id=definition.owner_partner_id,
+        title=dict(definition.title),
+        status=report.status,
+        complete=progress.complete,
+        ects_earned=progress.ects_earned,
+        ects_required=progress.ects_required,
+        partners_counted=list(progress.partners_counted),
+        partners_required=definition.criteria.min_partners,
+        counted=[
+            CountedCredential(
+                credential_id=c.credential_id,
+                offering_id=c.offering_id,
+                awarding_partner_id=c.awarding_partner_id,
+                title=c.title,
+                ects=c.ects,
+                eqf_level=c.eqf_level,
+                issued_at=c.issued_at,
+            )
+            for c in progress.counted
+        ],
+        not_counted=[
+            NotCounted(credential_id=c.credential_id, title=c.title, reason=reason)
+            for c, reason in progress.not_counted
+        ],
+        missing=list(progress.missing),
+        would_complete=[
+            SuggestedOffering(
+                offering_id=s.offering.offering_id,
+                partner_id=s.offering.partner_id,
+                title=s.offering.title,
+                ects=s.offering.ects,
+                eqf_level=s.offering.eqf_level,
+                why=s.why,
+            )
+            for s in report.suggestions
+        ],
+        stacked_credential_id=report.stacked_credential_id,
+        notice=report.notice,
+    )
+
+
+def _recognition_view(record: RecognitionRecord) -> RecognitionView:
+    return RecognitionView(
+        recognition_id=record.recognition_id,
+        learner_id=record.learner_id,
+        credential_id=record.credential_id,
+        recognising_partner_id=record.recognising_partner_id,
+        programme=record.programme,
+        status=record.status,
+        automatic=record.automatic,
+        reasons=reasons_of(record),
+        requested_at=record.requested_at,
+        decided_at=record.decided_at,
+        withdrawn_at=record.withdrawn_at,
+    )
+
+
+_REFUSALS: dict[type[Exception], tuple[int, str]] = {
+    PathwayExists: (409, "Pathway exists"),
+    PathwayUnknown: (404, "Pathway not found"),
+    NotTheOwner: (403, "Forbidden"),
+    VersionMismatch: (412, "Precondition Failed"),
+    CredentialNotHeld: (404, "Credential not found"),
+    CredentialNoLongerValid: (409, "Credential revoked"),
+    NotForThisPartner: (422, "Invalid request"),
+    AlreadyRequested: (409, "Already requested"),
+    RecognitionNotFound: (404, "Recognition not found"),
+    NotPending: (409, "Already decided"),
+}
+
+
+def _problem(refused: DefinitionRefused | RecognitionRefused) -> Problem:
+    status, title = _REFUSALS[type(refused)]
+    return Problem(status, title, str(refused))
+
+
+def build_router(
+    units_of_work: UnitOfWorkFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    registry: AllianceRegistry,
+    source: str,
+) -> APIRouter:
+    router = APIRouter()
+
+    def known_partner(partner_id: str) -> None:
+        if partner_id not in registry.partners:
+            raise Problem(404, "Partner not found", f"{partner_id} is not an alliance partner.")
+
+    # --- credentials and progress (learners) ---------------------------------------------
+
+    @router.get(
+        "/credentials",
+        tags=["progress"],
+        summary="The caller's credentials, as recognition counts them",
+    )
     async def my_credentials(caller: Learner) -> list[CredentialView]:
         async with sessions() as session:
             held = await CredentialLedger(session).of_learner(str(caller.learner_id))
@@ -48,5 +293,232 @@ def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
             )
             for c in held
         ]
+
+    @router.get(
+        "/progress",
+        tags=["progress"],
+        summary="The caller's progress on every pathway: what counts, what is missing, and "
+        "which offerings would complete it",
+    )
+    async def my_progress(caller: Learner) -> list[ProgressView]:
+        async with sessions() as session:
+            reports = await learner_progress(session, str(caller.learner_id))
+        return [_progress_view(r) for r in reports]
+
+    @router.get(
+        "/progress/{pathway_id}", tags=["progress"], summary="The caller's progress on one pathway"
+    )
+    async def my_progress_on(
+        caller: Learner, pathway_id: Annotated[str, Path(pattern=PATHWAY_ID)]
+    ) -> ProgressView:
+        async with sessions() as session:
+            reports = await learner_progress(session, str(caller.learner_id), pathway_id)
+        if not reports:
+            raise Problem(404, "Pathway not found", f"No pathway {pathway_id}.")
+        return _progress_view(reports[0])
+
+    # --- pathway definitions -------------------------------------------------------------
+
+    @router.get("/pathways", tags=["pathways"], summary="Every pathway, at its newest version")
+    async def pathways() -> list[PathwayDefined]:
+        async with sessions() as session:
+            return list(await PathwayDefinitions(session).all_current())
+
+    @router.get("/pathways/{pathway_id}", tags=["pathways"], summary="One pathway")
+    async def get_pathway(
+        pathway_id: Annotated[str, Path(pattern=PATHWAY_ID)],
+    ) -> PathwayDefined:
+        async with sessions() as session:
+            definition = await PathwayDefinitions(session).current(pathway_id)
+        if definition is None:
+            raise Problem(404, "Pathway not found", f"No pathway {pathway_id}.")
+        return definition
+
+    def entitled(caller: PartnerCaller, owner_partner_id: str) -> None:
+        if not caller.acts_for(owner_partner_id):
+            raise Problem(403, "Forbidden", f"Your token does not act for {owner_partner_id}.")
+        try:
+            # The check every consumer makes, so nothing is announced that they refuse.
+            registry.authorise(source, "pathway.defined", owner_partner_id)
+        except Unauthorised as exc:
+            raise Problem(403, "Forbidden", str(exc)) from exc
+
+    async def announce(
+        draft: PathwayDraft, new: bool, expected_version: int | None = None
+    ) -> PathwayDefined:
+        try:
+            async with units_of_work() as uow:
+                return await define_pathway(
+                    uow, draft.model_dump(), new=new, expected_version=expected_version
+                )
+        except DefinitionRefused as exc:
+            raise _problem(exc) from exc
+        except IntegrityError as exc:
+            raise Problem(
+                409, "Concurrent change", f"Pathway {draft.pathway_id} changed meanwhile; retry."
+            ) from exc
+
+    @router.post(
+        "/pathways",
+        status_code=201,
+        tags=["pathways"],
+        summary="Define a pathway (staff or system of the owning partner)",
+        description="Announces `pathway.defined` version 1; learners' progress follows once "
+        "recognition has read the event back (typically within a second).",
+    )
+    async def define(
+        caller: PartnerCaller, request: Request, response: Response, draft: PathwayDraft
+    ) -> PathwayDefined:
+        entitled(caller, draft.owner_partner_id)
+        definition = await announce(draft, new=True)
+        response.headers["Location"] = str(
+            request.url_for("get_pathway", pathway_id=definition.pathway_id)
+        )
+        response.headers["ETag"] = f'"{definition.version}"'
+        return definition
+
+    @router.put(
+        "/pathways/{pathway_id}",
+        tags=["pathways"],
+        summary="Change a pathway: its next version (its owner only)",
+        description="Learners' progress is judged on the newest version; a completion "
+        "reached under an earlier version keeps its stacked credential.",
+    )
+    async def redefine(
+        caller: PartnerCaller,
+        response: Response,
+        pathway_id: Annotated[str, Path(pattern=PATHWAY_ID)],
+        draft: PathwayDraft,
+        if_match: Annotated[str | None, Header(pattern=r'^(W/)?"[0-9]{1,9}"$')] = None,
+    ) -> PathwayDefined:
+        if draft.pathway_id != pathway_id:
+            raise Problem(422, "Invalid request", "The body's pathway_id differs from the URL's.")
+        entitled(caller, draft.owner_partner_id)
+        expected = int(if_match.removeprefix("W/").strip('"')) if if_match else None
+        definition = await announce(draft, new=False, expected_version=expected)
+        response.headers["ETag"] = f'"{definition.version}"'
+        return definition
+
+    # --- recognition rules ---------------------------------------------------------------
+
+    @router.get(
+        "/recognition-rules/{partner_id}",
+        tags=["recognition"],
+        summary="The recognition rules a partner publishes",
+    )
+    async def rules_of(partner_id: Annotated[str, Path(pattern=PARTNER_ID)]) -> RuleSetView:
+        known_partner(partner_id)
+        async with sessions() as session:
+            rules, version, updated_at = await RuleSets(session).get(partner_id)
+        return RuleSetView(
+            partner_id=partner_id, version=version, updated_at=updated_at, rules=rules
+        )
+
+    @router.put(
+        "/recognition-rules/{partner_id}",
+        tags=["recognition"],
+        summary="Replace a partner's recognition rules (that partner's staff or system)",
+        description="Applies to requests made from now on; pending requests stay with staff.",
+    )
+    async def publish_rules(
+        caller: PartnerCaller,
+        partner_id: Annotated[str, Path(pattern=PARTNER_ID)],
+        rules: RuleSet,
+    ) -> RuleSetView:
+        known_partner(partner_id)
+        if not caller.acts_for(partner_id):
+            raise Problem(403, "Forbidden", f"Your token does not act for {partner_id}.")
+        async with units_of_work() as uow:
+            version = await RuleSets(uow.session).replace(partner_id, rules)
+            await uow.commit()
+        return RuleSetView(
+            partner_id=partner_id, version=version, updated_at=dt.datetime.now(dt.UTC), rules=rules
+        )
+
+    # --- recognition requests ------------------------------------------------------------
+
+    @router.post(
+        "/recognitions",
+        status_code=201,
+        tags=["recognition"],
+        summary="Ask a partner to recognise one of the caller's credentials (learners)",
+        description="Announces `recognition.requested`; where the partner's rules decide, "
+        "also `recognition.decided` (automatic), otherwise the request waits for its staff.",
+    )
+    async def request_recognition(
+        caller: Learner, request: Request, response: Response, body: RecognitionRequest
+    ) -> RecognitionView:
+        known_partner(body.recognising_partner_id)
+        try:
+            async with units_of_work() as uow:
+                record = await RecognitionDesk(uow).request(
+                    str(caller.learner_id),
+                    body.credential_id,
+                    body.recognising_partner_id,
+                    body.programme,
+                )
+                await uow.commit()
+        except RecognitionRefused as exc:
+            raise _problem(exc) from exc
+        response.headers["Location"] = str(
+            request.url_for("get_recognition", recognition_id=record.recognition_id)
+        )
+        return _recognition_view(record)
+
+    @router.get(
+        "/recognitions",
+        tags=["recognition"],
+        summary="A learner's own requests, or those made to the caller's partner (staff)",
+    )
+    async def recognitions(
+        caller: Caller, status: Annotated[Status | None, Query()] = None
+    ) -> list[RecognitionView]:
+        async with sessions() as session:
+            found = await Recognitions(session).find(
+                learner_id=caller.learner_id if caller.is_learner else None,
+                partner_id=None if caller.is_learner else caller.partner_id,
+                status=status,
+            )
+        return [_recognition_view(r) for r in found]
+
+    @router.get(
+        "/recognitions/{recognition_id}",
+        tags=["recognition"],
+        summary="One request (its learner, or the recognising partner)",
+    )
+    async def get_recognition(
+        caller: Caller, recognition_id: Annotated[str, Path(pattern=RECOGNITION_ID)]
+    ) -> RecognitionView:
+        async with sessions() as session:
+            record = await Recognitions(session).get(recognition_id)
+        visible = record is not None and (
+            record.learner_id == caller.learner_id
+            if caller.is_learner
+            else caller.acts_for(record.recognising_partner_id)
+        )
+        if record is None or not visible:
+            raise Problem(404, "Recognition not found", f"No recognition {recognition_id}.")
+        return _recognition_view(record)
+
+    @router.post(
+        "/recognitions/{recognition_id}/decision",
+        tags=["recognition"],
+        summary="Decide a pending request (the recognising partner's staff)",
+        description="Announces `recognition.decided` (not automatic) with the reasons given.",
+    )
+    async def decide(
+        caller: PartnerCaller,
+        recognition_id: Annotated[str, Path(pattern=RECOGNITION_ID)],
+        body: DecisionBody,
+    ) -> RecognitionView:
+        try:
+            async with units_of_work() as uow:
+                record = await RecognitionDesk(uow).decide(
+                    recognition_id, str(caller.partner_id), body.decision, body.reasons
+                )
+                await uow.commit()
+        except RecognitionRefused as exc:
+            raise _problem(exc) from exc
+        return _recognition_view(record)
 
     return router

@@ -6,6 +6,14 @@ from fastapi import FastAPI
 
 from services.recognition import handlers
 from services.recognition.api import build_router
+from shared.events import (
+    PathwayCompleted,
+    PathwayProgressed,
+    RecognitionDecided,
+    RecognitionRequested,
+)
+from shared.events.pathways import PathwayCompletionRevoked, PathwayDefined
+from shared.events.recognition import RecognitionWithdrawn
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
 
@@ -13,9 +21,26 @@ from shared.settings import ServiceSettings
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
     runtime = build_runtime(settings or ServiceSettings(service_name="recognition"))
     handlers.register(runtime.consumer)
+    runtime.declare_emits(
+        [
+            PathwayDefined,
+            PathwayProgressed,
+            PathwayCompleted,
+            PathwayCompletionRevoked,
+            RecognitionRequested,
+            RecognitionDecided,
+            RecognitionWithdrawn,
+        ]
+    )
     return create_app(
         runtime,
         title="Alliance recognition",
-        description="Each learner's credentials across partners; pathways and recognition.",
-        routers=[build_router(runtime.sessions)],
+        description="Each learner's credentials across partners and their progress on the "
+        "alliance's pathways (stacked credentials when complete); recognition of one "
+        "partner's credentials by another, by published rules or by its staff.",
+        routers=[
+            build_router(
+                runtime.units_of_work, runtime.sessions, runtime.registry, runtime.settings.source
+            )
+        ],
     )

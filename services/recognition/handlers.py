@@ -1,40 +1,102 @@
-"""One small handler per credential event: keep each learner's ledger current."""
+"""One small handler per consumed event: keep the ledger, the pathways and the offerings
+current, and re-evaluate what depends on a change."""
 
 from __future__ import annotations
 
-from services.recognition.domain import HeldCredential
-from services.recognition.repository import CredentialLedger
+from services.recognition.domain import HeldCredential, OfferingSummary
+from services.recognition.pathways import PathwayTracker
+from services.recognition.recognitions import RecognitionDesk
+from services.recognition.repository import CredentialLedger, Offerings, PathwayDefinitions
 from shared.db.uow import UnitOfWork
 from shared.events import CredentialIssued, CredentialRevoked
-from shared.messaging.consumer import EventConsumer, EventContext, TransientError
+from shared.events.catalogue import OfferingPublished, OfferingUpdated, OfferingWithdrawn
+from shared.events.pathways import PathwayDefined
+from shared.messaging.consumer import Deferred, EventConsumer, EventContext, EventRejected
 
 
 async def on_credential_issued(event: CredentialIssued, _: EventContext, uow: UnitOfWork) -> None:
-    await CredentialLedger(uow.session).add(
-        HeldCredential(
-            credential_id=event.credential_id,
-            learner_id=event.learner_id,
-            offering_id=event.offering_id,
-            pathway_id=event.pathway_id,
-            awarding_partner_id=event.awarding_partner_id,
-            ects=float(event.achievement.ects),
-            eqf_level=event.achievement.eqf_level,
-            title=dict(event.achievement.title),
-            issued_at=event.issued_at,
-        )
+    credential = HeldCredential(
+        credential_id=event.credential_id,
+        learner_id=event.learner_id,
+        offering_id=event.offering_id,
+        pathway_id=event.pathway_id,
+        awarding_partner_id=event.awarding_partner_id,
+        ects=float(event.achievement.ects),
+        eqf_level=event.achievement.eqf_level,
+        title=dict(event.achievement.title),
+        skill_uris=event.achievement.skill_uris,
+        issued_at=event.issued_at,
     )
+    await CredentialLedger(uow.session).add(credential)
+    uow.release(f"credential:{event.credential_id}")
+    tracker = PathwayTracker(uow)
+    if credential.is_stacked:
+        await tracker.stacked_issued(credential, event.component_credential_ids)
+    await tracker.learner_changed(event.learner_id)
 
 
 async def on_credential_revoked(event: CredentialRevoked, _: EventContext, uow: UnitOfWork) -> None:
-    known = await CredentialLedger(uow.session).revoke(
-        event.credential_id, event.reason.value, event.revoked_at
+    ledger = CredentialLedger(uow.session)
+    if not await ledger.revoke(event.credential_id, event.reason.value, event.revoked_at):
+        # Both travel on the learner's partition, so the issue normally comes first; when a
+        # replay or another issuer's history says otherwise, the revocation waits for it.
+        raise Deferred(
+            f"credential:{event.credential_id}", f"credential {event.credential_id} not known yet"
+        )
+    revoked = await ledger.get(event.credential_id)
+    assert revoked is not None
+    await PathwayTracker(uow).learner_changed(event.learner_id)
+    await RecognitionDesk(uow).credential_revoked(revoked)
+
+
+async def on_pathway_defined(event: PathwayDefined, _: EventContext, uow: UnitOfWork) -> None:
+    definitions = PathwayDefinitions(uow.session)
+    latest = await definitions.latest_version(event.pathway_id)
+    if latest is not None and latest.owner_partner_id != event.owner_partner_id:
+        raise EventRejected(
+            f"pathway {event.pathway_id} belongs to {latest.owner_partner_id}, "
+            f"not {event.owner_partner_id}"
+        )
+    if latest is not None and latest.version > event.version:
+        return  # an older version, read late or again: the newer one stands
+    if latest is None or latest.version < event.version:
+        definitions.add(event)
+    elif PathwayDefined.model_validate_json(latest.definition) != event:
+        raise EventRejected(
+            f"pathway {event.pathway_id} version {event.version} is already defined otherwise"
+        )
+    # Also when the API stored this version already: learners are re-evaluated here only.
+    await PathwayTracker(uow).pathway_changed(event)
+
+
+async def on_offering(
+    event: OfferingPublished | OfferingUpdated | OfferingWithdrawn, _: EventContext, uow: UnitOfWork
+) -> None:
+    offerings = Offerings(uow.session)
+    held = await offerings.version_of(event.offering_id)
+    if held is not None and held[0] != event.partner_id:
+        raise EventRejected(f"offering {event.offering_id} belongs to {held[0]}")
+    if held is not None and held[1] >= event.version:
+        return
+    if isinstance(event, OfferingWithdrawn):
+        await offerings.withdraw(event.offering_id, event.version)
+        return
+    summary = OfferingSummary(
+        offering_id=event.offering_id,
+        partner_id=event.partner_id,
+        title=dict(event.title),
+        ects=float(event.workload.ects),
+        eqf_level=event.eqf_level,
+        end_date=event.end_date,
+        open=True,
     )
-    if not known:
-        # Both events share the learner's partition, so the issue normally comes first; a
-        # revocation of an unknown credential is worth a retry before it is parked.
-        raise TransientError(f"credential {event.credential_id} is not known yet")
+    await offerings.save(summary, event.version)
 
 
 def register(consumer: EventConsumer) -> None:
     consumer.handles(CredentialIssued)(on_credential_issued)
     consumer.handles(CredentialRevoked)(on_credential_revoked)
+    consumer.handles(PathwayDefined)(on_pathway_defined)
+    consumer.handles(OfferingPublished)(on_offering)
+    consumer.handles(OfferingUpdated)(on_offering)
+    consumer.handles(OfferingWithdrawn)(on_offering)

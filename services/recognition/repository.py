@@ -1,16 +1,29 @@
-"""Reads and writes the learners' credential ledger."""
+"""Reads and writes recognition's database: the credential ledger, pathways, progress and
+completions, offerings, recognition rules and requests."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.recognition.domain import HeldCredential
-from services.recognition.tables import CredentialRecord
+from services.recognition.domain import HeldCredential, OfferingSummary, RuleSet
+from services.recognition.tables import (
+    CompletionRecord,
+    CredentialRecord,
+    OfferingRecord,
+    PathwayDefinitionRecord,
+    ProgressRecord,
+    RecognitionRecord,
+    RuleSetRecord,
+)
+from shared.db.outbox import utc_now
+from shared.events.pathways import PathwayDefined
 
 
 def _held(record: CredentialRecord) -> HeldCredential:
@@ -23,6 +36,7 @@ def _held(record: CredentialRecord) -> HeldCredential:
         ects=record.ects,
         eqf_level=record.eqf_level,
         title=json.loads(record.title),
+        skill_uris=tuple(json.loads(record.skill_uris)),
         issued_at=record.issued_at,
         revoked_at=record.revoked_at,
         revocation_reason=record.revocation_reason,
@@ -46,13 +60,14 @@ class CredentialLedger:
                 ects=credential.ects,
                 eqf_level=credential.eqf_level,
                 title=json.dumps(credential.title, ensure_ascii=False),
+                skill_uris=json.dumps(credential.skill_uris),
                 issued_at=credential.issued_at,
             )
         )
 
-    async def revoke(self, credential_id: str, reason: str, at: datetime) -> bool:
+    async def revoke(self, credential_id: str, reason: str, at: dt.datetime) -> bool:
         """Marks a credential revoked; False when the ledger does not know it."""
-        record = await self._session.get(CredentialRecord, credential_id)
+        record = await self._session.get(CredentialRecord, credential_id, with_for_update=True)
         if record is None:
             return False
         if record.revoked_at is None:
@@ -61,6 +76,14 @@ class CredentialLedger:
             self._session.add(record)
         return True
 
+    async def get(self, credential_id: str, lock: bool = False) -> HeldCredential | None:
+        """One credential; `lock` holds it until commit, so a revocation waits for a request
+        being decided on it (PostgreSQL)."""
+        record = await self._session.get(
+            CredentialRecord, credential_id, with_for_update=lock, populate_existing=lock
+        )
+        return _held(record) if record else None
+
     async def of_learner(self, learner_id: str) -> Sequence[HeldCredential]:
         rows = await self._session.exec(
             select(CredentialRecord)
@@ -68,3 +91,313 @@ class CredentialLedger:
             .order_by(col(CredentialRecord.issued_at))
         )
         return [_held(r) for r in rows.all()]
+
+    async def by_learner(self) -> dict[str, list[HeldCredential]]:
+        """Every learner's credentials, in the order they were issued."""
+        rows = await self._session.exec(
+            select(CredentialRecord).order_by(
+                col(CredentialRecord.learner_id), col(CredentialRecord.issued_at)
+            )
+        )
+        held: dict[str, list[HeldCredential]] = {}
+        for record in rows.all():
+            held.setdefault(record.learner_id, []).append(_held(record))
+        return held
+
+
+class PathwayDefinitions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def latest_version(self, pathway_id: str) -> PathwayDefinitionRecord | None:
+        rows = await self._session.exec(
+            select(PathwayDefinitionRecord)
+            .where(col(PathwayDefinitionRecord.pathway_id) == pathway_id)
+            .order_by(col(PathwayDefinitionRecord.version).desc())
+            .limit(1)
+        )
+        return rows.first()
+
+    async def current(self, pathway_id: str) -> PathwayDefined | None:
+        record = await self.latest_version(pathway_id)
+        return PathwayDefined.model_validate_json(record.definition) if record else None
+
+    async def at_version(self, pathway_id: str, version: int) -> PathwayDefined | None:
+        record = await self._session.get(PathwayDefinitionRecord, (pathway_id, version))
+        return PathwayDefined.model_validate_json(record.definition) if record else None
+
+    async def all_current(self) -> Sequence[PathwayDefined]:
+        newest = (
+            select(
+                PathwayDefinitionRecord.pathway_id,
+                func.max(PathwayDefinitionRecord.version).label("version"),
+            )
+            .group_by(col(PathwayDefinitionRecord.pathway_id))
+            .subquery()
+        )
+        rows = await self._session.exec(
+            select(PathwayDefinitionRecord)
+            .join(
+                newest,
+                (col(PathwayDefinitionRecord.pathway_id) == newest.c.pathway_id)
+                & (col(PathwayDefinitionRecord.version) == newest.c.version),
+            )
+            .order_by(col(PathwayDefinitionRecord.pathway_id))
+        )
+        return [PathwayDefined.model_validate_json(r.definition) for r in rows.all()]
+
+    def add(self, definition: PathwayDefined) -> None:
+        self._session.add(
+            PathwayDefinitionRecord(
+                pathway_id=definition.pathway_id,
+                version=definition.version,
+                owner_partner_id=definition.owner_partner_id,
+                definition=definition.model_dump_json(exclude_none=True),
+                defined_at=definition.defined_at,
+            )
+        )
+
+
+class ProgressStore:
+    """The standing last announced for each learner and pathway."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def of_learner(self, learner_id: str) -> dict[str, dict[str, object]]:
+        """Pathway id -> the standing announced for the learner."""
+        rows = await self._session.exec(
+            select(ProgressRecord).where(col(ProgressRecord.learner_id) == learner_id)
+        )
+        return {r.pathway_id: json.loads(r.standing) for r in rows.all()}
+
+    async def of_pathway(self, pathway_id: str) -> dict[str, dict[str, object]]:
+        """Learner id -> the standing announced on the pathway."""
+        rows = await self._session.exec(
+            select(ProgressRecord).where(col(ProgressRecord.pathway_id) == pathway_id)
+        )
+        return {r.learner_id: json.loads(r.standing) for r in rows.all()}
+
+    async def save(self, learner_id: str, pathway_id: str, standing: dict[str, object]) -> None:
+        record = await self._session.get(ProgressRecord, (learner_id, pathway_id))
+        if record is None:
+            record = ProgressRecord(
+                learner_id=learner_id, pathway_id=pathway_id, standing="", changed_at=utc_now()
+            )
+        record.standing = json.dumps(standing, sort_keys=True)
+        record.changed_at = utc_now()
+        self._session.add(record)
+
+
+@dataclass(frozen=True)
+class Completion:
+    completion_id: int
+    learner_id: str
+    pathway_id: str
+    pathway_version: int
+    component_ids: tuple[str, ...]
+    completed_at: dt.datetime
+    stacked_credential_id: str | None
+    lost_at: dt.datetime | None
+    lost_reason: str | None
+    revoked_component_ids: tuple[str, ...]
+    revocation_announced: bool
+
+    @property
+    def standing(self) -> bool:
+        return self.lost_at is None
+
+
+def _completion(record: CompletionRecord) -> Completion:
+    return Completion(
+        completion_id=int(record.completion_id or 0),
+        learner_id=record.learner_id,
+        pathway_id=record.pathway_id,
+        pathway_version=record.pathway_version,
+        component_ids=tuple(json.loads(record.component_ids)),
+        completed_at=record.completed_at,
+        stacked_credential_id=record.stacked_credential_id,
+        lost_at=record.lost_at,
+        lost_reason=record.lost_reason,
+        revoked_component_ids=tuple(json.loads(record.revoked_component_ids or "[]")),
+        revocation_announced=record.revocation_announced_at is not None,
+    )
+
+
+class Completions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def of_learner(self, learner_id: str, pathway_id: str | None = None) -> list[Completion]:
+        """Newest first."""
+        query = select(CompletionRecord).where(col(CompletionRecord.learner_id) == learner_id)
+        if pathway_id is not None:
+            query = query.where(col(CompletionRecord.pathway_id) == pathway_id)
+        rows = await self._session.exec(query.order_by(col(CompletionRecord.completion_id).desc()))
+        return [_completion(r) for r in rows.all()]
+
+    async def of_pathway(self, pathway_id: str) -> list[Completion]:
+        """Newest first."""
+        rows = await self._session.exec(
+            select(CompletionRecord)
+            .where(col(CompletionRecord.pathway_id) == pathway_id)
+            .order_by(col(CompletionRecord.completion_id).desc())
+        )
+        return [_completion(r) for r in rows.all()]
+
+    def add(
+        self,
+        learner_id: str,
+        pathway_id: str,
+        version: int,
+        component_ids: Sequence[str],
+        stacked_credential_id: str | None = None,
+    ) -> None:
+        self._session.add(
+            CompletionRecord(
+                learner_id=learner_id,
+                pathway_id=pathway_id,
+                pathway_version=version,
+                component_ids=json.dumps(list(component_ids)),
+                completed_at=utc_now(),
+                stacked_credential_id=stacked_credential_id,
+            )
+        )
+
+    async def _record(self, completion_id: int) -> CompletionRecord:
+        record = await self._session.get(CompletionRecord, completion_id)
+        assert record is not None, completion_id
+        return record
+
+    async def attach_stacked(self, completion_id: int, credential_id: str) -> None:
+        record = await self._record(completion_id)
+        record.stacked_credential_id = credential_id
+        self._session.add(record)
+
+    async def lose(self, completion_id: int, reason: str, revoked_ids: Sequence[str]) -> None:
+        record = await self._record(completion_id)
+        record.lost_at = utc_now()
+        record.lost_reason = reason
+        record.revoked_component_ids = json.dumps(list(revoked_ids))
+        self._session.add(record)
+
+    async def announce_revocation(self, completion_id: int) -> None:
+        record = await self._record(completion_id)
+        record.revocation_announced_at = utc_now()
+        self._session.add(record)
+
+
+def _summary(record: OfferingRecord) -> OfferingSummary:
+    return OfferingSummary(
+        offering_id=record.offering_id,
+        partner_id=record.partner_id,
+        title=json.loads(record.title),
+        ects=record.ects,
+        eqf_level=record.eqf_level,
+        end_date=record.end_date,
+        open=record.status == "published",
+    )
+
+
+class Offerings:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def version_of(self, offering_id: str) -> tuple[str, int] | None:
+        """(partner, version) held of an offering."""
+        record = await self._session.get(OfferingRecord, offering_id)
+        return (record.partner_id, record.version) if record else None
+
+    async def save(self, offering: OfferingSummary, version: int) -> None:
+        record = await self._session.get(OfferingRecord, offering.offering_id)
+        fields = {
+            "partner_id": offering.partner_id,
+            "version": version,
+            "status": "published" if offering.open else "withdrawn",
+            "title": json.dumps(offering.title, ensure_ascii=False),
+            "ects": offering.ects,
+            "eqf_level": offering.eqf_level,
+            "end_date": offering.end_date,
+            "changed_at": utc_now(),
+        }
+        if record is None:
+            record = OfferingRecord.model_validate({"offering_id": offering.offering_id, **fields})
+        else:
+            record.sqlmodel_update(fields)
+        self._session.add(record)
+
+    async def withdraw(self, offering_id: str, version: int) -> None:
+        record = await self._session.get(OfferingRecord, offering_id)
+        if record is not None:
+            record.status = "withdrawn"
+            record.version = version
+            record.changed_at = utc_now()
+            self._session.add(record)
+
+    async def all(self) -> Sequence[OfferingSummary]:
+        rows = await self._session.exec(select(OfferingRecord))
+        return [_summary(r) for r in rows.all()]
+
+    async def some(self, offering_ids: Sequence[str]) -> Sequence[OfferingSummary]:
+        rows = await self._session.exec(
+            select(OfferingRecord).where(col(OfferingRecord.offering_id).in_(offering_ids))
+        )
+        return [_summary(r) for r in rows.all()]
+
+
+class RuleSets:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, partner_id: str) -> tuple[RuleSet, int, dt.datetime | None]:
+        """The partner's rules, their version and when they changed (none: version 0)."""
+        record = await self._session.get(RuleSetRecord, partner_id)
+        if record is None:
+            return RuleSet(), 0, None
+        return RuleSet.model_validate_json(record.rules), record.version, record.updated_at
+
+    async def replace(self, partner_id: str, rules: RuleSet) -> int:
+        """Replaces the partner's rules; the version moves only when they change."""
+        record = await self._session.get(RuleSetRecord, partner_id, with_for_update=True)
+        if record is not None and RuleSet.model_validate_json(record.rules) == rules:
+            return record.version
+        if record is None:
+            record = RuleSetRecord(partner_id=partner_id, rules="", version=0, updated_at=utc_now())
+        record.rules = rules.model_dump_json()
+        record.version += 1
+        record.updated_at = utc_now()
+        self._session.add(record)
+        return record.version
+
+
+class Recognitions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, recognition_id: str, lock: bool = False) -> RecognitionRecord | None:
+        return await self._session.get(
+            RecognitionRecord, recognition_id, with_for_update=lock, populate_existing=lock
+        )
+
+    def add(self, record: RecognitionRecord) -> None:
+        self._session.add(record)
+
+    async def find(
+        self,
+        *,
+        learner_id: str | None = None,
+        partner_id: str | None = None,
+        credential_id: str | None = None,
+        status: str | None = None,
+    ) -> Sequence[RecognitionRecord]:
+        query = select(RecognitionRecord)
+        if learner_id is not None:
+            query = query.where(col(RecognitionRecord.learner_id) == learner_id)
+        if partner_id is not None:
+            query = query.where(col(RecognitionRecord.recognising_partner_id) == partner_id)
+        if credential_id is not None:
+            query = query.where(col(RecognitionRecord.credential_id) == credential_id)
+        if status is not None:
+            query = query.where(col(RecognitionRecord.status) == status)
+        rows = await self._session.exec(query.order_by(col(RecognitionRecord.requested_at)))
+        return list(rows.all())

@@ -74,4 +74,30 @@ RECOGNITION_DECIDED = EventSpec(
     subject=lambda e: e.recognition_id,
     acting_partner=lambda e: e.recognising_partner_id,
 )
-SPECS = (RECOGNITION_REQUESTED, RECOGNITION_DECIDED)
+
+
+class RecognitionWithdrawn(Payload):
+    """A recognition granted earlier no longer stands, because the credential it was based
+    on was revoked. A separate event rather than a third `decision` value: consumers of
+    `recognition.decided.v1` read a closed set of decisions, and a withdrawal is not the
+    recognising partner's decision but a consequence of the revocation."""
+
+    recognition_id: RecognitionId
+    learner_id: LearnerId
+    credential_id: CredentialId
+    recognising_partner_id: PartnerId
+    reasons: NonEmptyUnique[Text]
+    withdrawn_at: Timestamp
+
+
+RECOGNITION_WITHDRAWN = EventSpec(
+    name="recognition.withdrawn",
+    version=1,
+    model=RecognitionWithdrawn,
+    topic=RECOGNITIONS,
+    summary="A recognition was withdrawn because its credential was revoked.",
+    key=lambda e: e.learner_id,
+    subject=lambda e: e.recognition_id,
+    acting_partner=lambda e: e.recognising_partner_id,
+)
+SPECS = (RECOGNITION_REQUESTED, RECOGNITION_DECIDED, RECOGNITION_WITHDRAWN)

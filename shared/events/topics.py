@@ -9,6 +9,7 @@ ENROLMENTS = "alliance.enrolments"
 RESULTS = "alliance.results"
 CREDENTIALS = "alliance.credentials"
 PATHWAYS = "alliance.pathways"
+PATHWAY_DEFINITIONS = "alliance.pathway-definitions"
 RECOGNITIONS = "alliance.recognitions"
 
 TOPIC_KEY_FIELD: dict[str, str] = {
@@ -17,5 +18,6 @@ TOPIC_KEY_FIELD: dict[str, str] = {
     RESULTS: "learner_id",
     CREDENTIALS: "learner_id",
     PATHWAYS: "learner_id",
+    PATHWAY_DEFINITIONS: "pathway_id",
     RECOGNITIONS: "learner_id",
 }

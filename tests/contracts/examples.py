@@ -46,6 +46,8 @@ from shared.events import (
     SupervisionAndIdentityVerification,
     Workload,
 )
+from shared.events.pathways import PathwayCompletionRevoked, PathwayCriteria, PathwayDefined
+from shared.events.recognition import RecognitionWithdrawn
 
 LEARNER = "lrn-7f3a9c2e-4b1d"
 OFFERING = "off-valdemora-data-ethics-2025"
@@ -235,6 +237,40 @@ _BUILDERS: dict[str, Callable[[], BaseModel]] = {
         automatic=True,
         reasons=("Learning outcomes, level and workload match the elective module.",),
         decided_at=AT,
+    ),
+    "pathway.defined": lambda: PathwayDefined(
+        pathway_id=PATHWAY,
+        version=1,
+        owner_partner_id="nordhavn",
+        title={"en": "Responsible AI"},
+        description={"en": "Data science, machine learning and the ethics and law of AI."},
+        criteria=PathwayCriteria(
+            min_ects=15,
+            min_eqf_level=6,
+            min_partners=2,
+            required_offering_ids=(OFFERING,),
+            eligible_offering_ids=(PREREQUISITE_OFFERING,),
+            within_months=24,
+        ),
+        defined_at=AT,
+    ),
+    "pathway.completion_revoked": lambda: PathwayCompletionRevoked(
+        pathway_id=PATHWAY,
+        pathway_version=1,
+        owner_partner_id="nordhavn",
+        learner_id=LEARNER,
+        stacked_credential_id=STACKED_CREDENTIAL,
+        revoked_component_credential_ids=(CREDENTIAL,),
+        reason="Data Ethics in Practice was revoked (result_superseded); 10 ECTS remain of 15.",
+        revoked_at=AT,
+    ),
+    "recognition.withdrawn": lambda: RecognitionWithdrawn(
+        recognition_id=RECOGNITION,
+        learner_id=LEARNER,
+        credential_id=CREDENTIAL,
+        recognising_partner_id="rheinfeld",
+        reasons=("The credential was revoked (result_superseded).",),
+        withdrawn_at=AT,
     ),
 }
 

@@ -122,13 +122,14 @@ def test_every_event_has_senders_and_receivers(
     assert parties["send"] | parties["receive"] <= set(SERVICES)
 
 
-def test_partner_systems_may_emit_offerings_and_results_only() -> None:
+def test_partner_systems_may_emit_offerings_results_and_pathway_definitions_only() -> None:
     emitted = {name for name, (senders, _) in ROUTES.items() if PARTNER_SYSTEMS in senders}
     assert emitted == {
         "offering.published",
         "offering.updated",
         "offering.withdrawn",
         "assessment.result_submitted",
+        "pathway.defined",
     }
     assert set(ROUTES) == {spec.name for spec in EVENT_SPECS}
 

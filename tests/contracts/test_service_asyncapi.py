@@ -58,4 +58,6 @@ def test_generated_asyncapi_agrees_with_the_contract(service: str, tmp_path: Pat
             contract = json.loads(spec.schema_path.read_text())
             generated = schemas[spec.model.__name__]
             assert set(generated["properties"]) == set(contract["properties"]), spec.name
-            assert set(generated.get("required", [])) == set(contract.get("required", [])), spec.name
+            assert set(generated.get("required", [])) == set(contract.get("required", [])), (
+                spec.name
+            )
