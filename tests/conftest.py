@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.db.migrate import upgrade
-from shared.messaging.topics import ensure_topics
+from shared.messaging.topics import alliance_topics, ensure_topics
 from tests.support.infra import (
     Infrastructure,
     InfrastructureUnavailable,
@@ -18,6 +18,7 @@ from tests.support.infra import (
     drop_database,
     provide_infrastructure,
 )
+from tests.support.kafka import forget_history
 from tests.support.services import ServiceProcess, free_port
 
 
@@ -25,7 +26,12 @@ from tests.support.services import ServiceProcess, free_port
 def infra() -> Iterator[Infrastructure]:
     try:
         with provide_infrastructure() as provided:
-            asyncio.run(ensure_topics(provided.kafka_bootstrap_servers, partitions=3))
+            bootstrap = provided.kafka_bootstrap_servers
+            asyncio.run(ensure_topics(bootstrap, partitions=3))
+            if provided.origin == "local":
+                # The project's own test broker outlives a session; without this, every
+                # service a test starts would replay all earlier sessions' events first.
+                asyncio.run(forget_history(bootstrap, list(alliance_topics())))
             yield provided
     except InfrastructureUnavailable as exc:
         pytest.fail(f"no Kafka/PostgreSQL for this test: {exc}", pytrace=False)

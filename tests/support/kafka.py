@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.structs import TopicPartition
 
 from shared.ops.kafka import Record as Record
@@ -83,3 +83,22 @@ async def wait_until_caught_up(
         if time.monotonic() > deadline:
             raise AssertionError(f"{group} still behind on {topic}: {behind}")
         await asyncio.sleep(0.3)
+
+
+async def forget_history(bootstrap: str, topics: list[str]) -> None:
+    """Deletes every record now on `topics` (the topics stay): new consumer groups, which
+    read from the earliest offset, then start where this test session starts."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        ends: dict[TopicPartition, RecordsToDelete] = {}
+        for topic in topics:
+            if topic in existing:
+                for partition, end in (await end_offsets(bootstrap, topic)).items():
+                    if end:
+                        ends[TopicPartition(topic, partition)] = RecordsToDelete(end)
+        if ends:
+            await admin.delete_records(ends)
+    finally:
+        await admin.close()
