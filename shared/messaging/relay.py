@@ -12,8 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import propagate
+from opentelemetry import context as otel_context, propagate
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select

@@ -4,16 +4,13 @@ rheinfeld offering and one learner enrolled in it."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from shared.auth import Role, learner_id_for
-from shared.dev_idp import TokenRequest, issue_token
-from shared.envelope import EventSigner
+from shared.auth import learner_id_for
 from shared.events import (
     EnrolmentAccepted,
     EnrolmentWithdrawn,
@@ -25,37 +22,23 @@ from shared.events import (
 from shared.events.topics import ENROLMENTS, OFFERINGS
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, demo_signer
-from shared.registry import REPO_ROOT
-from shared.settings import ServiceSettings
 from tests.conftest import ServiceFactory
 from tests.support.builders import offering_published
+from tests.support.identities import (  # re-exported for this folder's tests
+    ISSUER as ISSUER,
+    new_id as new_id,
+    service_signer as service_signer,
+    token as token,
+)
 from tests.support.infra import Infrastructure
 from tests.support.kafka import wait_until_caught_up
 from tests.support.services import ServiceProcess
 
-ISSUER = ServiceSettings(service_name="assessment").oidc_issuer
 TEACHER = "rheinfeld"
-
-
-def enrolment_service_signer() -> EventSigner:
-    return EventSigner.from_pem_file(
-        "urn:alliance:service:enrolment",
-        "enrolment-2026-1",
-        REPO_ROOT / "alliance" / "demo-secrets" / "enrolment.pem",
-    )
-
-
-def token(subject: str, role: Role = "learner", partner_id: str | None = None) -> dict[str, str]:
-    issued = issue_token(ISSUER, TokenRequest(subject=subject, role=role, partner_id=partner_id))
-    return {"Authorization": f"Bearer {issued}"}
 
 
 def partner_token(partner_id: str) -> dict[str, str]:
     return token(f"sis-{partner_id}", "partner_system", partner_id)
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
 def result_body(enrolment: EnrolmentAccepted, **changes: Any) -> dict[str, Any]:
@@ -139,7 +122,7 @@ class Alliance:
         )
 
     async def announce(self, event: EnrolmentAccepted | EnrolmentWithdrawn) -> None:
-        async with PartnerSystem(self.bootstrap, enrolment_service_signer()) as enrolment:
+        async with PartnerSystem(self.bootstrap, service_signer("enrolment")) as enrolment:
             await enrolment.publish(event)
         # A submission sent next must not overtake it (see the result handler's comment).
         await wait_until_caught_up(self.bootstrap, self.consumer, ENROLMENTS)

@@ -4,7 +4,6 @@ offering (awarded by rheinfeld, so issued by nordhavn by mandate) and a learner 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,46 +12,27 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from shared.auth import Role, learner_id_for
-from shared.dev_idp import TokenRequest, issue_token
-from shared.envelope import CloudEvent, EventSigner
+from shared.auth import learner_id_for
+from shared.envelope import CloudEvent
 from shared.events import Grade, OfferingPublished, Outcome, ResultRecorded, spec_for_model
 from shared.events.topics import OFFERINGS
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
-from shared.registry import REPO_ROOT
-from shared.settings import ServiceSettings
 from tests.conftest import ServiceFactory
 from tests.support.builders import offering_published
+from tests.support.identities import (  # re-exported for this folder's tests
+    ISSUER as ISSUER,
+    new_id as new_id,
+    service_signer as service_signer,
+    staff as staff,
+    token as token,
+)
 from tests.support.infra import Infrastructure
 from tests.support.kafka import wait_until_caught_up
 from tests.support.services import ServiceProcess
 
-ISSUER = ServiceSettings(service_name="issuance").oidc_issuer
 TEACHER = "rheinfeld"
 OPERATOR = "nordhavn"
-
-
-def service_signer(service: str) -> EventSigner:
-    """An alliance service's event signer (demo keys)."""
-    return EventSigner.from_pem_file(
-        f"urn:alliance:service:{service}",
-        f"{service}-2026-1",
-        REPO_ROOT / "alliance" / "demo-secrets" / f"{service}.pem",
-    )
-
-
-def token(subject: str, role: Role = "learner", partner_id: str | None = None) -> dict[str, str]:
-    issued = issue_token(ISSUER, TokenRequest(subject=subject, role=role, partner_id=partner_id))
-    return {"Authorization": f"Bearer {issued}"}
-
-
-def staff(partner_id: str) -> dict[str, str]:
-    return token(f"staff-{partner_id}", "partner_staff", partner_id)
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
 def passed_result(offering: OfferingPublished, learner_id: str, **changes: Any) -> ResultRecorded:

@@ -17,9 +17,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from pydantic import BaseModel
 
-from shared.auth import Role, learner_id_for
-from shared.dev_idp import TokenRequest, issue_token
-from shared.envelope import CloudEvent, EventSigner
+from shared.auth import learner_id_for
+from shared.envelope import CloudEvent
 from shared.events import (
     AchievementSummary,
     CredentialIssued,
@@ -32,36 +31,19 @@ from shared.events import (
 from shared.events.pathways import PathwayCriteria, PathwayDefined
 from shared.events.topics import CREDENTIALS, OFFERINGS, PATHWAY_DEFINITIONS, PATHWAYS, RECOGNITIONS
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
-from shared.registry import REPO_ROOT
-from shared.settings import ServiceSettings
 from tests.conftest import ServiceFactory
+from tests.support.identities import (  # re-exported for this folder's tests
+    ISSUER as ISSUER,
+    new_id as new_id,
+    service_signer as service_signer,
+    staff as staff,
+    token as token,
+)
 from tests.support.infra import Infrastructure
 from tests.support.kafka import Record, end_offsets, header, wait_until_caught_up
 from tests.support.services import ServiceProcess
 
-ISSUER = ServiceSettings(service_name="recognition").oidc_issuer
 SKILL = "http://data.europa.eu/esco/skill/0aac7a16-5943-4e77-930c-4e019c286bbf"
-
-
-def issuance_signer() -> EventSigner:
-    return EventSigner.from_pem_file(
-        "urn:alliance:service:issuance",
-        "issuance-2026-1",
-        REPO_ROOT / "alliance" / "demo-secrets" / "issuance.pem",
-    )
-
-
-def token(subject: str, role: Role = "learner", partner_id: str | None = None) -> dict[str, str]:
-    issued = issue_token(ISSUER, TokenRequest(subject=subject, role=role, partner_id=partner_id))
-    return {"Authorization": f"Bearer {issued}"}
-
-
-def staff(partner_id: str) -> dict[str, str]:
-    return token(f"staff-{partner_id}", "partner_staff", partner_id)
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
 def credential_issued(
@@ -169,13 +151,13 @@ class Alliance:
 
     async def issuance_sends(self, *envelopes: CloudEvent) -> None:
         """As the issuance service; then waits until recognition has applied them."""
-        async with PartnerSystem(self.bootstrap, issuance_signer()) as issuance:
+        async with PartnerSystem(self.bootstrap, service_signer("issuance")) as issuance:
             for envelope in envelopes:
                 await issuance.send(CREDENTIALS, envelope)
         await wait_until_caught_up(self.bootstrap, self.consumer, CREDENTIALS)
 
     async def issue(self, *events: CredentialIssued | CredentialRevoked) -> None:
-        await self.issuance_sends(*(signed_event(issuance_signer(), e) for e in events))
+        await self.issuance_sends(*(signed_event(service_signer("issuance"), e) for e in events))
 
     async def partner_publishes(self, partner_id: str, event: BaseModel) -> None:
         topic = spec_for_model(type(event)).topic

@@ -17,10 +17,10 @@ from tests.recognition.conftest import (
     Alliance,
     credential_issued,
     credential_revoked,
-    issuance_signer,
     learner,
     new_id,
     pathway_defined,
+    service_signer,
     stacked_issued,
     staff,
     token,
@@ -70,10 +70,10 @@ async def test_credentials_at_three_partners_complete_a_pathway_once_and_revokin
 
     second = credential_issued(learner_id, "valdemora", offering_id=module.offering_id)
     third = credential_issued(learner_id, "rheinfeld", at_rheinfeld)
-    third_envelope = signed_event(issuance_signer(), third)
+    third_envelope = signed_event(service_signer("issuance"), third)
     # The third credential is delivered twice (the same event id, as on a redelivery).
     await alliance.issuance_sends(
-        signed_event(issuance_signer(), second), third_envelope, third_envelope
+        signed_event(service_signer("issuance"), second), third_envelope, third_envelope
     )
 
     [completed] = await alliance.events(PATHWAYS, "pathway.completed", pathway_id, learner_id)
