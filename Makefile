@@ -11,6 +11,7 @@ PYTHON := .venv/bin/python
 INFRA := $(PYTHON) -m infra.local
 RUN_ENV := .run/run/env
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # The project's packages (shared, services, infra) import from the repo root in every tool,
 # whatever directory pytest or mypy would otherwise put first on the path.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
@@ -18,13 +19,14 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 # Loads the run profile's addresses (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL_TEMPLATE).
 with_run_env = set -a && . $(RUN_ENV) && set +a &&
 
-.PHONY: help setup run stop status test test-slow lint clean
+.PHONY: help setup run stop status test test-slow lint clean bench
 
 help: ## list the targets
 	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
 		awk -F'\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 	@echo "Variables: PYTEST_ARGS='...' is passed to pytest (make test PYTEST_ARGS='-k kafka -x')."
+	@echo "           BENCH_ARGS='...' is passed to the benchmark (make bench BENCH_ARGS='--learners 2000 --instances 2')."
 
 setup: ## install what is missing: Debian packages, .venv, the Kafka broker (idempotent)
 	@echo "==> setup: Debian packages, .venv from requirements.lock, Kafka into .cache/kafka/lib"
@@ -45,6 +47,11 @@ run: setup ## start Kafka, PostgreSQL and all services (profile run), migrate, l
 	@echo "==> run: everything is up"
 	@$(INFRA) urls --profile run
 	@echo "Stop everything with: make stop"
+
+.PHONY: demo
+demo: setup ## a learner's journey through the gateway (after `make run`), into demo-output/
+	@echo "==> demo: a new learner passes courses at three partners and completes a pathway"
+	@$(with_run_env) $(PYTHON) -m infra.demo_journey
 
 stop: setup ## stop the services, then Kafka and PostgreSQL (every profile)
 	@echo "==> stop: services, then Kafka and PostgreSQL, of every profile"
@@ -68,6 +75,10 @@ lint: setup ## ruff check and mypy --strict over the whole repo
 	@.venv/bin/ruff check .
 	@echo "==> lint: mypy ."
 	@.venv/bin/mypy .
+
+bench: setup ## drive simulated learners through the whole alliance on its own stack; report in bench-results/
+	@echo "==> bench: python -m bench $(BENCH_ARGS) (its own Kafka, PostgreSQL and services: profile bench)"
+	@$(PYTHON) -m bench $(BENCH_ARGS)
 
 clean: setup ## stop everything and delete all local data (.run)
 	@echo "==> clean: stopping everything and deleting .run"

@@ -1,4 +1,5 @@
-"""The learners' API: one place to find offerings, enrol, and follow their results.
+"""The learners' API: one place to find offerings, enrol, and follow their results and
+pathways (the wallet is in `wallet.py`).
 
 Every route reads through a service's own API (never its database) with the caller's token;
 the service decides what the caller may see. The gateway checks the token too, so a
@@ -11,13 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
 
-from services.gateway.downstream import Downstreams
+from services.gateway.downstream import UPSTREAM_FAILURES, Downstreams, authorization
 from services.gateway.models import (
     Enrolment,
     EnrolmentRequest,
     Me,
     Offering,
     OfferingPage,
+    Pathway,
+    PathwayProgress,
     ResultPage,
 )
 from shared.auth import Caller, Learner
@@ -26,8 +29,6 @@ from shared.problems import problem_responses
 
 OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
 ENROLMENT_ID = r"^enr-[a-z0-9-]{4,64}$"
-# What any route that calls a service may answer besides its own statuses.
-_UPSTREAM = (502, 503, 504)
 
 
 def _present(**params: Any) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def build_router(services: Downstreams) -> APIRouter:
         tags=["offerings"],
         summary="Search the alliance's offerings",
         description="Public. Only offerings open for enrolment; every filter narrows the result.",
-        responses=problem_responses(422, *_UPSTREAM),
+        responses=problem_responses(422, *UPSTREAM_FAILURES),
     )
     async def search_offerings(
         request: Request,
@@ -104,14 +105,14 @@ def build_router(services: Downstreams) -> APIRouter:
             offset=offset,
         )
         return await services.catalogue.fetch(
-            "GET", "/offerings", _token(request), OfferingPage, params=params
+            "GET", "/offerings", authorization(request), OfferingPage, params=params
         )
 
     @router.get(
         "/offerings/{offering_id}",
         tags=["offerings"],
         summary="One offering, with every EU micro-credential element",
-        responses=problem_responses(404, 422, *_UPSTREAM),
+        responses=problem_responses(404, 422, *UPSTREAM_FAILURES),
     )
     async def get_offering(
         request: Request,
@@ -124,7 +125,7 @@ def build_router(services: Downstreams) -> APIRouter:
         ],
     ) -> Offering:
         return await services.catalogue.fetch(
-            "GET", f"/offerings/{offering_id}", _token(request), Offering
+            "GET", f"/offerings/{offering_id}", authorization(request), Offering
         )
 
     @router.post(
@@ -134,29 +135,33 @@ def build_router(services: Downstreams) -> APIRouter:
         summary="Enrol in an offering",
         description="Decided at once: accepted, waitlisted (no place left) or rejected "
         "(for example, a prerequisite credential is missing).",
-        responses=problem_responses(400, 401, 403, 404, 409, 422, *_UPSTREAM),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM_FAILURES),
     )
     async def enrol(request: Request, _: Learner, body: EnrolmentRequest) -> Enrolment:
         return await services.enrolment.fetch(
-            "POST", "/enrolments", _token(request), Enrolment, body=body.model_dump(mode="json")
+            "POST",
+            "/enrolments",
+            authorization(request),
+            Enrolment,
+            body=body.model_dump(mode="json"),
         )
 
     @router.get(
         "/me/enrolments",
         tags=["my enrolments"],
         summary="My enrolments",
-        responses=problem_responses(401, 403, *_UPSTREAM),
+        responses=problem_responses(401, 403, *UPSTREAM_FAILURES),
     )
     async def my_enrolments(request: Request, _: Learner) -> list[Enrolment]:
         return await services.enrolment.fetch(
-            "GET", "/enrolments", _token(request), list[Enrolment]
+            "GET", "/enrolments", authorization(request), list[Enrolment]
         )
 
     @router.get(
         "/me/enrolments/{enrolment_id}",
         tags=["my enrolments"],
         summary="One of my enrolments",
-        responses=problem_responses(401, 403, 404, 422, *_UPSTREAM),
+        responses=problem_responses(401, 403, 404, 422, *UPSTREAM_FAILURES),
     )
     async def my_enrolment(
         request: Request,
@@ -164,7 +169,7 @@ def build_router(services: Downstreams) -> APIRouter:
         enrolment_id: Annotated[str, Path(pattern=ENROLMENT_ID)],
     ) -> Enrolment:
         return await services.enrolment.fetch(
-            "GET", f"/enrolments/{enrolment_id}", _token(request), Enrolment
+            "GET", f"/enrolments/{enrolment_id}", authorization(request), Enrolment
         )
 
     @router.delete(
@@ -172,7 +177,7 @@ def build_router(services: Downstreams) -> APIRouter:
         tags=["my enrolments"],
         summary="Withdraw from an offering",
         description="A place freed goes to the first learner on the waiting list.",
-        responses=problem_responses(401, 403, 404, 409, 422, *_UPSTREAM),
+        responses=problem_responses(401, 403, 404, 409, 422, *UPSTREAM_FAILURES),
     )
     async def withdraw(
         request: Request,
@@ -180,7 +185,7 @@ def build_router(services: Downstreams) -> APIRouter:
         enrolment_id: Annotated[str, Path(pattern=ENROLMENT_ID)],
     ) -> Enrolment:
         return await services.enrolment.fetch(
-            "DELETE", f"/enrolments/{enrolment_id}", _token(request), Enrolment
+            "DELETE", f"/enrolments/{enrolment_id}", authorization(request), Enrolment
         )
 
     @router.get(
@@ -188,7 +193,7 @@ def build_router(services: Downstreams) -> APIRouter:
         tags=["my results"],
         summary="My assessment results",
         description="As recorded by the teaching partners; a corrected result shows as superseded.",
-        responses=problem_responses(401, 403, 422, *_UPSTREAM),
+        responses=problem_responses(401, 403, 422, *UPSTREAM_FAILURES),
     )
     async def my_results(
         request: Request,
@@ -201,7 +206,31 @@ def build_router(services: Downstreams) -> APIRouter:
     ) -> ResultPage:
         params = _present(offering_id=offering_id, limit=limit, offset=offset)
         return await services.assessment.fetch(
-            "GET", "/results", _token(request), ResultPage, params=params
+            "GET", "/results", authorization(request), ResultPage, params=params
+        )
+
+    @router.get(
+        "/pathways",
+        tags=["pathways"],
+        summary="The alliance's pathways",
+        description="Public. Each at its newest version, with what completes it.",
+        responses=problem_responses(*UPSTREAM_FAILURES),
+    )
+    async def pathways(request: Request) -> list[Pathway]:
+        return await services.recognition.fetch(
+            "GET", "/pathways", authorization(request), list[Pathway]
+        )
+
+    @router.get(
+        "/me/progress",
+        tags=["my pathways"],
+        summary="My progress on every pathway",
+        description="What counts, what is missing, and the stacked credential once complete.",
+        responses=problem_responses(401, 403, *UPSTREAM_FAILURES),
+    )
+    async def my_progress(request: Request, _: Learner) -> list[PathwayProgress]:
+        return await services.recognition.fetch(
+            "GET", "/progress", authorization(request), list[PathwayProgress]
         )
 
     @router.get(
@@ -214,8 +243,3 @@ def build_router(services: Downstreams) -> APIRouter:
         return Me(role=caller.role, learner_id=caller.learner_id, partner_id=caller.partner_id)
 
     return router
-
-
-def _token(request: Request) -> str | None:
-    """The caller's credentials, passed on as they came."""
-    return request.headers.get("authorization")

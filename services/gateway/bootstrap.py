@@ -8,6 +8,8 @@ from fastapi import APIRouter, FastAPI
 from services.gateway.api import build_router
 from services.gateway.downstream import Downstreams, install_refusal_handler
 from services.gateway.settings import GatewaySettings
+from services.gateway.verification import WalletVerifier
+from services.gateway.wallet import build_wallet_router
 from shared import dev_idp
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
@@ -23,14 +25,16 @@ def bootstrap(
     if not isinstance(settings, GatewaySettings):
         given = settings.model_dump(exclude_unset=True) if settings else {}
         settings = GatewaySettings(**given)
-    # The gateway consumes and announces no events yet; the runtime still gives it health,
-    # metrics, tracing and problem details like every service.
+    # The gateway consumes and announces no events; the runtime still gives it health,
+    # metrics, tracing, problem details and its database (share links) like every service.
     runtime = build_runtime(settings)
     services = Downstreams.connect(
         {
             "catalogue": settings.catalogue_url,
             "enrolment": settings.enrolment_url,
             "assessment": settings.assessment_url,
+            "issuance": settings.issuance_url,
+            "recognition": settings.recognition_url,
         },
         settings.downstream_timeout_s,
         transport,
@@ -40,14 +44,21 @@ def bootstrap(
     async def close_clients(_: FastAPI) -> None:
         await services.aclose()
 
-    routers: list[APIRouter] = [build_router(services)]
+    verifier = WalletVerifier(
+        services.issuance, settings.resolved_issuance_public_url, runtime.registry
+    )
+    wallet = build_wallet_router(
+        services.issuance, runtime.units_of_work, verifier, settings.resolved_public_base_url
+    )
+    routers: list[APIRouter] = [build_router(services), wallet]
     if settings.dev_idp_enabled:
         routers.append(dev_idp.build_router(settings.oidc_issuer))
     app = create_app(
         runtime,
         title="Alliance gateway",
-        description="The learners' API: find offerings across the alliance, enrol, and "
-        "follow your results. Send `Authorization: Bearer <token>` on `/me` routes.",
+        description="The learners' API: find offerings across the alliance, enrol, follow "
+        "your results and pathways, hold and share your credentials; anyone can verify a "
+        "shared credential. Send `Authorization: Bearer <token>` on `/me` routes.",
         routers=routers,
     )
     install_refusal_handler(app)

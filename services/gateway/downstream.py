@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 import httpx
@@ -23,6 +23,13 @@ from shared.problems import Problem, problem_response
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# What any route that calls a service may answer besides its own statuses.
+UPSTREAM_FAILURES = (502, 503, 504)
+
+
+def authorization(request: Request) -> str | None:
+    """The caller's credentials, passed on to the services as they came."""
+    return request.headers.get("authorization")
 
 
 class DownstreamRefused(Exception):
@@ -121,6 +128,8 @@ class Downstreams:
     catalogue: Downstream
     enrolment: Downstream
     assessment: Downstream
+    issuance: Downstream
+    recognition: Downstream
 
     @classmethod
     def connect(
@@ -137,11 +146,11 @@ class Downstreams:
                 httpx.AsyncClient(base_url=urls[name], timeout=timeout_s, transport=transport),
             )
 
-        return cls(client("catalogue"), client("enrolment"), client("assessment"))
+        return cls(*(client(f.name) for f in fields(cls)))
 
     async def aclose(self) -> None:
-        for downstream in (self.catalogue, self.enrolment, self.assessment):
-            await downstream.aclose()
+        for f in fields(self):
+            await getattr(self, f.name).aclose()
 
 
 def install_refusal_handler(app: FastAPI) -> None:

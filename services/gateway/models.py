@@ -12,7 +12,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Role
-from shared.events import AssessedResult, EnrolmentRejectionReason, OfferingSnapshot
+from shared.events import (
+    AchievementSummary,
+    AssessedResult,
+    EnrolmentRejectionReason,
+    OfferingSnapshot,
+)
+from shared.events.pathways import PathwayCriteria
 from shared.events.vocabulary import LearnerId, OfferingId, PartnerId
 
 
@@ -96,3 +102,109 @@ class Me(BaseModel):
     partner_id: PartnerId | None = Field(
         default=None, description="The partner the caller acts for, for partner staff/systems."
     )
+
+
+class CredentialSummary(_Answer):
+    """One credential in the learner's wallet, as issuance lists it."""
+
+    credential_id: str
+    kind: Literal["offering", "pathway"] = Field(
+        description="`offering`: a micro-credential for one course; `pathway`: a stacked "
+        "credential (CLR) for a completed pathway."
+    )
+    offering_id: str | None = None
+    pathway_id: str | None = None
+    achievement: AchievementSummary
+    awarding_partner_id: str
+    issuing_partner_id: str
+    issued_at: dt.datetime
+    status: Literal["valid", "revoked"]
+    revoked_at: dt.datetime | None = None
+
+
+class CredentialList(_Answer):
+    items: list[CredentialSummary]
+
+
+class ShareRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{}, {"expires_in_days": 30}]}
+    )
+
+    expires_in_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="The link stops working after this; none: it works until withdrawn.",
+    )
+
+
+class ShareLink(BaseModel):
+    """A public link to one of the learner's credentials."""
+
+    token: str = Field(description="Unguessable (256 random bits); whoever has it can read.")
+    url: str = Field(description="The credential as issued (JSON-LD).")
+    page_url: str = Field(description="A readable page with a QR code to `verify_url`.")
+    pdf_url: str
+    verify_url: str = Field(description="Each verification check's outcome.")
+    credential_id: str
+    title: str
+    status: Literal["active", "withdrawn", "expired"]
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
+
+
+class PartnerNamed(BaseModel):
+    """Spelt as the verifier's report spells it (JSON-LD style)."""
+
+    id: str
+    legalName: str
+
+
+class CheckOutcome(BaseModel):
+    check: Literal["structure", "proof", "validity", "status", "trust"]
+    outcome: Literal["passed", "failed", "skipped"]
+    message: str
+
+
+class Verification(BaseModel):
+    """Every check, in the order Open Badges 3.0 verifiers run them; `verified` only when
+    all passed."""
+
+    verified: bool
+    credentialId: str | None
+    issuer: str | None
+    partner: PartnerNamed | None = Field(description="The alliance partner that issued it.")
+    checks: list[CheckOutcome]
+
+
+class Pathway(_Answer):
+    """An alliance pathway: which credentials, together, earn a stacked credential."""
+
+    pathway_id: str
+    version: int
+    owner_partner_id: str
+    title: dict[str, str]
+    description: dict[str, str]
+    criteria: PathwayCriteria
+
+
+class PathwayProgress(_Answer):
+    """How far my credentials go towards one pathway."""
+
+    pathway_id: str
+    pathway_version: int
+    owner_partner_id: str
+    title: dict[str, str]
+    status: str = Field(
+        description="in_progress, complete (stacked credential being issued), "
+        "credential_issued, or completion_revoked."
+    )
+    complete: bool
+    ects_earned: float
+    ects_required: float
+    partners_counted: list[str]
+    partners_required: int
+    missing: list[str] = Field(description="What is missing, in words.")
+    stacked_credential_id: str | None = None

@@ -2,12 +2,15 @@
 
 Each operation gets a few generated requests (valid and invalid); every answer must be no
 5xx and must match what the document promises (status, content type, headers, body). The
-gateway runs in-process over fake services; the catalogue runs as its real process.
+gateway runs in-process over fake services, with its own database on SQLite (share links);
+the catalogue runs as its real process.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,10 +28,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.bootstrap import bootstrap
 from services.gateway.settings import GatewaySettings
+from shared.db.migrate import upgrade
 from shared.events import OfferingPublished
 from tests.catalogue.helpers import bearer, staff_of
 from tests.conftest import ServiceFactory
 from tests.contracts.examples import example_event
+from tests.gateway.fake_issuance import FakeIssuance
 from tests.gateway.test_translation import ENROLMENT
 
 CHECKS = [
@@ -63,9 +68,17 @@ def _offering() -> dict[str, object]:
     }
 
 
+_ISSUANCE = FakeIssuance()
+_ISSUANCE.issue("fuzzer")
+
+
 def _fake_services(request: httpx.Request) -> httpx.Response:
-    """Answers as the catalogue, enrolment and assessment services do."""
+    """Answers as the catalogue, enrolment, assessment, issuance and recognition services do."""
     path = request.url.path
+    if request.url.port == 8004:
+        return _ISSUANCE.handle(request)
+    if path in ("/pathways", "/progress"):
+        return httpx.Response(200, json=[])
     if path == "/offerings":
         return httpx.Response(
             200, json={"items": [_offering()], "total": 1, "limit": 20, "offset": 0}
@@ -81,8 +94,14 @@ def _fake_services(request: httpx.Request) -> httpx.Response:
     return httpx.Response(404, json={"type": "about:blank", "title": "Not Found", "status": 404})
 
 
+def _migrated_database() -> str:
+    url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'gateway.db'}"
+    upgrade("gateway", url)
+    return url
+
+
 def _without_lifespan(app: ASGIApp) -> ASGIApp:
-    """The app minus its start-up: the gateway keeps nothing in its database or broker."""
+    """The app minus its start-up: its database is ready, and it uses no broker."""
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
@@ -98,7 +117,10 @@ def _without_lifespan(app: ASGIApp) -> ASGIApp:
 gateway = schemathesis.openapi.from_asgi(
     "/openapi.json",
     _without_lifespan(
-        bootstrap(GatewaySettings(dev_idp_enabled=True), httpx.MockTransport(_fake_services))
+        bootstrap(
+            GatewaySettings(dev_idp_enabled=True, database_url=_migrated_database()),
+            httpx.MockTransport(_fake_services),
+        )
     ),
 ).exclude(path_regex=NOT_FUZZED)
 

@@ -1,0 +1,77 @@
+"""Verifying a credential as any verifier would, with the alliance's verifier library.
+
+The gateway does not take issuance's word for a credential: it reads the issuer's DID
+document and status list where issuance publishes them and checks proof, dates, status and
+trust itself. Those documents are read from issuance at its internal address (`ISSUANCE_URL`),
+matched by their public one (`ISSUANCE_PUBLIC_URL`), which differ behind a proxy or in
+containers. Nothing else is fetched: every credential a learner holds comes from issuance,
+and a public endpoint that fetched whatever URL a submitted credential names could be steered
+at hosts inside the network. did:key needs no fetching.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from services.gateway.downstream import Downstream, DownstreamRefused
+from shared.credentials.did import KeyResolutionError, did_web_document_url
+from shared.credentials.verifier import (
+    ResolutionError,
+    TrustedIssuers,
+    VerificationReport,
+    did_key_document,
+    verify,
+)
+from shared.problems import Problem
+from shared.registry import AllianceRegistry
+
+
+class IssuanceDocuments:
+    """The verifier's `Resolver`: DID documents and status lists issuance publishes."""
+
+    def __init__(self, issuance: Downstream, public_url: str) -> None:
+        self._issuance = issuance
+        self._host = urlsplit(public_url).netloc.lower()
+
+    async def did_document(self, did: str) -> dict[str, Any]:
+        if did.startswith("did:key:"):
+            return did_key_document(did)
+        try:
+            url = did_web_document_url(did)
+        except KeyResolutionError as exc:
+            raise ResolutionError(f"cannot resolve {did}: only did:web and did:key") from exc
+        return await self._published(url)
+
+    async def status_list(self, url: str) -> dict[str, Any]:
+        return await self._published(url)
+
+    async def _published(self, url: str) -> dict[str, Any]:
+        parts = urlsplit(url)
+        if parts.netloc.lower() != self._host:
+            raise ResolutionError(
+                f"{url} is not published by the alliance's issuance service; this verifier "
+                "reads no other sources"
+            )
+        try:
+            response = await self._issuance.call("GET", parts.path, None)
+        except (Problem, DownstreamRefused) as exc:
+            raise ResolutionError(f"cannot read {url}: {exc}") from exc
+        try:
+            document = json.loads(response.content)
+        except ValueError as exc:
+            raise ResolutionError(f"{url} is not JSON") from exc
+        if not isinstance(document, dict):
+            raise ResolutionError(f"{url} is not a JSON object")
+        return document
+
+
+class WalletVerifier:
+    def __init__(self, issuance: Downstream, public_url: str, registry: AllianceRegistry) -> None:
+        self._documents = IssuanceDocuments(issuance, public_url)
+        # Partner DIDs under issuance's own host are the alliance's, by mandate.
+        self._trust = TrustedIssuers(registry, issuing_hosts=[urlsplit(public_url).netloc])
+
+    async def verify(self, credential: Any) -> VerificationReport:
+        return await verify(credential, self._documents, trust=self._trust)

@@ -1,0 +1,279 @@
+"""The learner's wallet: their credentials as issued, public share links they can withdraw,
+readable pages and PDFs of what they share, and verification anyone can run.
+
+The credentials are read from issuance with the learner's own token. A share link keeps the
+credential as issuance returned it at that moment, so reading the link needs no standing
+right to anyone's credentials (see `tables.ShareLinkRecord`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Request, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from services.gateway.downstream import UPSTREAM_FAILURES, Downstream, authorization
+from services.gateway.models import CredentialList, ShareLink, ShareRequest, Verification
+from services.gateway.presentation import (
+    PAGE_POLICY,
+    credential_page,
+    credential_pdf,
+    essentials,
+    verification_page,
+)
+from services.gateway.shares import (
+    SHARE_TOKEN,
+    ShareLinks,
+    new_share,
+    shared_document,
+    state_of,
+    withdraw,
+)
+from services.gateway.tables import ShareLinkRecord
+from services.gateway.verification import WalletVerifier
+from shared.auth import Learner
+from shared.credentials.verifier import MAX_DOCUMENT_BYTES, VerificationReport
+from shared.db.outbox import utc_now
+from shared.db.uow import UnitOfWorkFactory
+from shared.problems import Problem, problem_responses
+
+JSON_LD = "application/ld+json"
+PDF = "application/pdf"
+CREDENTIAL_ID = r"^cred-[a-z0-9-]{4,64}$"
+# A shared link must stop working the moment it is withdrawn: nothing may keep a copy.
+_PUBLIC_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+_PAGE_HEADERS = {**_PUBLIC_HEADERS, "Content-Security-Policy": PAGE_POLICY}
+
+CredentialPath = Annotated[str, Path(pattern=CREDENTIAL_ID)]
+TokenPath = Annotated[str, Path(pattern=SHARE_TOKEN, description="The share link's token")]
+
+
+@dataclass(frozen=True)
+class _Links:
+    base: str
+
+    def of(self, share: ShareLinkRecord) -> ShareLink:
+        url = self.shared(share.token)
+        return ShareLink(
+            token=share.token,
+            url=url,
+            page_url=f"{url}/page",
+            pdf_url=f"{url}/pdf",
+            verify_url=self.verify(share.token),
+            credential_id=share.credential_id,
+            title=share.title,
+            status=state_of(share, utc_now()).value,
+            created_at=share.created_at,
+            expires_at=share.expires_at,
+            withdrawn_at=share.withdrawn_at,
+        )
+
+    def shared(self, token: str) -> str:
+        return f"{self.base}/shared/{token}"
+
+    def verify(self, token: str) -> str:
+        return f"{self.base}/verify/{token}"
+
+
+def build_wallet_router(
+    issuance: Downstream,
+    units_of_work: UnitOfWorkFactory,
+    verifier: WalletVerifier,
+    public_base_url: str,
+) -> APIRouter:
+    router = APIRouter()
+    links = _Links(public_base_url.rstrip("/"))
+
+    async def shared(token: str) -> str:
+        async with units_of_work() as uow:
+            return shared_document(await ShareLinks(uow.session).get(token), utc_now())
+
+    async def shared_and_verified(token: str) -> tuple[dict[str, Any], VerificationReport]:
+        credential = json.loads(await shared(token))
+        return credential, await verifier.verify(credential)
+
+    @router.get(
+        "/me/credentials",
+        tags=["my wallet"],
+        summary="My credentials",
+        description="Micro-credentials and stacked credentials, valid or revoked.",
+        responses=problem_responses(401, 403, *UPSTREAM_FAILURES),
+    )
+    async def my_credentials(request: Request, _: Learner) -> CredentialList:
+        return await issuance.fetch("GET", "/credentials", authorization(request), CredentialList)
+
+    @router.get(
+        "/me/credentials/{credential_id}",
+        tags=["my wallet"],
+        summary="One of my credentials, exactly as issued (JSON-LD, signed)",
+        response_class=Response,
+        responses={
+            200: {"content": {JSON_LD: {}}, "description": "The signed credential"},
+            **problem_responses(401, 403, 404, 422, *UPSTREAM_FAILURES),
+        },
+    )
+    async def my_credential(
+        request: Request, _: Learner, credential_id: CredentialPath
+    ) -> Response:
+        answer = await issuance.call("GET", f"/credentials/{credential_id}", authorization(request))
+        # The bytes as issuance sent them: any re-serialisation could break the proof.
+        return Response(answer.content, media_type=JSON_LD)
+
+    @router.post(
+        "/me/credentials/{credential_id}/share",
+        tags=["my wallet"],
+        status_code=status.HTTP_201_CREATED,
+        summary="Share one of my credentials through a public link",
+        description="Anyone with the link can read the credential, its page and PDF, and "
+        "verify it, until I withdraw the link or it expires.",
+        responses=problem_responses(400, 401, 403, 404, 422, *UPSTREAM_FAILURES),
+    )
+    async def share(
+        request: Request,
+        caller: Learner,
+        credential_id: CredentialPath,
+        body: Annotated[ShareRequest | None, Body()] = None,
+    ) -> ShareLink:
+        answer = await issuance.call("GET", f"/credentials/{credential_id}", authorization(request))
+        document = answer.content.decode("utf-8", errors="strict")
+        credential = json.loads(document)
+        if not isinstance(credential, dict) or not isinstance(credential.get("name"), str):
+            raise Problem(502, "Bad Gateway", "The issuance service gave no credential.")
+        record = new_share(
+            credential_id,
+            str(caller.learner_id),
+            credential["name"],
+            document,
+            utc_now(),
+            body.expires_in_days if body else None,
+        )
+        async with units_of_work() as uow:
+            ShareLinks(uow.session).add(record)
+            await uow.commit()
+        return links.of(record)
+
+    @router.get(
+        "/me/shares",
+        tags=["my wallet"],
+        summary="My share links, newest first (withdrawn and expired ones too)",
+        responses=problem_responses(401, 403),
+    )
+    async def my_shares(caller: Learner) -> list[ShareLink]:
+        async with units_of_work() as uow:
+            shares = await ShareLinks(uow.session).of_learner(str(caller.learner_id))
+            return [links.of(share) for share in shares]
+
+    @router.delete(
+        "/me/shares/{token}",
+        tags=["my wallet"],
+        summary="Withdraw a share link",
+        description="The link then answers 410 Gone; the gateway's copy of the credential "
+        "is erased. Withdrawing again changes nothing.",
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def withdraw_share(caller: Learner, token: TokenPath) -> ShareLink:
+        async with units_of_work() as uow:
+            record = await ShareLinks(uow.session).get(token)
+            if record is None or record.learner_id != caller.learner_id:
+                raise Problem(404, "Not found", "You have no such share link.")
+            withdraw(record, utc_now())
+            await uow.commit()
+            return links.of(record)
+
+    @router.get(
+        "/shared/{token}",
+        tags=["shared credentials"],
+        summary="A shared credential, exactly as issued (public)",
+        response_class=Response,
+        responses={
+            200: {"content": {JSON_LD: {}}, "description": "The signed credential"},
+            **problem_responses(404, 410, 422),
+        },
+    )
+    async def shared_credential(token: TokenPath) -> Response:
+        document = await shared(token)
+        return Response(document.encode("utf-8"), media_type=JSON_LD, headers=_PUBLIC_HEADERS)
+
+    @router.get(
+        "/shared/{token}/page",
+        tags=["shared credentials"],
+        summary="A shared credential as a readable page, with a QR code to its verification",
+        response_class=HTMLResponse,
+        responses=problem_responses(404, 410, 422, *UPSTREAM_FAILURES),
+    )
+    async def shared_page(token: TokenPath) -> HTMLResponse:
+        credential, report = await shared_and_verified(token)
+        url = links.shared(token)
+        page = credential_page(
+            essentials(credential),
+            report,
+            {"The credential as issued (JSON-LD)": url, "PDF": f"{url}/pdf",
+             "Verification details": links.verify(token)},
+            links.verify(token),
+        )  # fmt: skip
+        return HTMLResponse(page, headers=_PAGE_HEADERS)
+
+    @router.get(
+        "/shared/{token}/pdf",
+        tags=["shared credentials"],
+        summary="A shared credential as a PDF, with a QR code to its verification",
+        response_class=Response,
+        responses={
+            200: {"content": {PDF: {}}, "description": "The PDF"},
+            **problem_responses(404, 410, 422, *UPSTREAM_FAILURES),
+        },
+    )
+    async def shared_pdf(token: TokenPath) -> Response:
+        credential, report = await shared_and_verified(token)
+        pdf = credential_pdf(essentials(credential), report, links.verify(token))
+        return Response(pdf, media_type=PDF, headers=_PUBLIC_HEADERS)
+
+    @router.get(
+        "/verify/{token}",
+        tags=["verification"],
+        summary="Verify a shared credential: each check's outcome, in order (public)",
+        description="Structure, proof, validity dates, status, and whether the issuer is "
+        "a partner in the alliance registry. JSON, or a readable page with "
+        "`Accept: text/html`.",
+        response_model=Verification,
+        responses={
+            200: {"content": {"text/html": {}}, "description": "The checks"},
+            **problem_responses(404, 410, 422, *UPSTREAM_FAILURES),
+        },
+    )
+    async def verify_shared(request: Request, token: TokenPath) -> Response:
+        credential, report = await shared_and_verified(token)
+        if "text/html" in request.headers.get("accept", ""):
+            page = verification_page(essentials(credential).title, report)
+            return HTMLResponse(page, headers=_PAGE_HEADERS)
+        answer = Verification.model_validate(report.to_dict())
+        return JSONResponse(answer.model_dump(mode="json"), headers=_PUBLIC_HEADERS)
+
+    @router.post(
+        "/verify",
+        tags=["verification"],
+        summary="Verify any credential: each check's outcome, in order (public)",
+        description="The body is the credential (JSON). DID documents and status lists are "
+        "read only where the alliance's issuance service publishes them.",
+        responses=problem_responses(400, 413),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
+    async def verify_any(request: Request) -> Verification:
+        body = await request.body()
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise Problem(413, "Content Too Large", "A credential is at most 1 MiB.")
+        try:
+            credential = json.loads(body)
+        except ValueError as exc:
+            raise Problem(400, "Bad request", "The body is not JSON.") from exc
+        return Verification.model_validate((await verifier.verify(credential)).to_dict())
+
+    return router

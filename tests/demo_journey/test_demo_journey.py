@@ -1,0 +1,71 @@
+"""`make demo`'s driver against real service processes on the real broker: a new learner's
+journey through the gateway, and the files it writes verify offline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from infra.demo_journey import (
+    AFTER_FOUNDATION,
+    FOUNDATION,
+    LAST,
+    Alliance,
+    main as demo_main,
+    run_journey,
+    verify_output,
+    write_readme,
+)
+from shared.credentials import verify_cli
+from tests.e2e.conftest import Alliance as Services
+from tests.support.infra import Infrastructure
+
+
+async def test_the_demo_journey_writes_credentials_that_verify_offline(
+    alliance: Services, infra: Infrastructure, tmp_path: Path
+) -> None:
+    endpoints = Alliance(
+        gateway=alliance.gateway,
+        catalogue=alliance.url("catalogue"),
+        recognition=alliance.url("recognition"),
+        issuance=alliance.url("issuance"),
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+    )
+    received = await run_journey(endpoints, tmp_path)
+
+    offerings = {
+        json.loads(p.read_bytes())["credentialSubject"]["achievement"]["id"].rsplit("/", 1)[1]
+        for p in received.credentials
+    }
+    assert offerings == {FOUNDATION, *AFTER_FOUNDATION, LAST}
+    [clr] = received.clr
+    stacked = json.loads(clr.read_bytes())
+    assert "ClrCredential" in stacked["type"]
+    assert len(stacked["credentialSubject"]["verifiableCredential"]) == 4
+    assert {p.name for p in received.did_documents} >= {"nordhavn.json", "valdemora.json",
+                                                        "rheinfeld.json"}  # fmt: skip
+    assert [p.name for p in received.status_lists] == ["nordhavn-revocation.json"]
+
+    host = urlsplit(endpoints.issuance).netloc
+    write_readme(tmp_path, received, host)
+    assert "python -m shared.credentials.verify_cli" in (tmp_path / "README.md").read_text()
+    outcomes = await asyncio.to_thread(verify_output, received, host)
+    assert len(outcomes) == 5
+    assert all(o.verified for o in outcomes), outcomes
+    # Without the issuing host, the same files verify but for trust: the check bites.
+    untrusted = await asyncio.to_thread(
+        verify_cli.main,
+        [str(clr), *(a for p in received.did_documents for a in ("--did-document", str(p))),
+         *(a for p in received.status_lists for a in ("--status-list", str(p)))],
+    )  # fmt: skip
+    assert untrusted == 1
+
+    async with alliance.client() as anyone:
+        page = await anyone.get(received.share_page)
+        assert page.status_code == 200
+        assert stacked["name"] in page.text
+        report = (await anyone.get(received.share_verify)).json()
+        assert report["verified"] is True, report
+    assert callable(demo_main)

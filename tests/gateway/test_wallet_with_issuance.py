@@ -1,0 +1,116 @@
+"""The wallet on real processes: issuance issues a credential from a recorded result, the
+learner holds, shares and withdraws it through the gateway, anyone verifies it, and a
+revocation shows in the verification. Real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+
+from shared.credentials import KeyResolver, verify_credential
+from shared.events.topics import OFFERINGS
+from shared.partner_system import PartnerSystem, demo_signer
+from tests.conftest import ServiceFactory
+from tests.issuance.conftest import (
+    OPERATOR,
+    TEACHER,
+    learner,
+    passed_result,
+    service_signer,
+    staff as staff_of,
+    token as bearer,
+)
+from tests.support.builders import offering_published
+from tests.support.infra import Infrastructure
+from tests.support.kafka import wait_until_caught_up
+
+DEADLINE_S = 30.0
+
+
+async def test_a_learner_holds_shares_and_withdraws_a_credential_anyone_can_verify(
+    infra: Infrastructure, service_process: ServiceFactory
+) -> None:
+    issuance = await service_process(
+        "issuance",
+        CONSUMER_MAX_ATTEMPTS="2",
+        CONSUMER_BACKOFF_INITIAL_S="0.01",
+        CONSUMER_BACKOFF_MAX_S="0.05",
+    )
+    gateway = await service_process("gateway", ISSUANCE_URL=issuance.url)
+    await asyncio.gather(asyncio.to_thread(issuance.start), asyncio.to_thread(gateway.start))
+
+    offering = offering_published(TEACHER)
+    async with PartnerSystem(infra.kafka_bootstrap_servers, demo_signer(TEACHER)) as partner:
+        await partner.publish(offering)
+    await wait_until_caught_up(
+        infra.kafka_bootstrap_servers, issuance.env["CONSUMER_NAME"], OFFERINGS
+    )
+    subject, learner_id = learner()
+    async with PartnerSystem(
+        infra.kafka_bootstrap_servers, service_signer("assessment")
+    ) as assessment:
+        await assessment.publish(passed_result(offering, learner_id))
+
+    ada, grace = bearer(subject), bearer(learner()[0])
+    async with (
+        httpx.AsyncClient(base_url=gateway.url, timeout=15) as wallet,
+        httpx.AsyncClient(base_url=issuance.url, timeout=15) as issuer,
+    ):
+        deadline = time.monotonic() + DEADLINE_S
+        while not (items := (await wallet.get("/me/credentials", headers=ada)).json()["items"]):
+            assert time.monotonic() < deadline, "no credential in the wallet"
+            await asyncio.sleep(0.1)
+        [item] = items
+        credential_id = item["credential_id"]
+        assert (item["kind"], item["awarding_partner_id"]) == ("offering", TEACHER)
+
+        as_issued = await wallet.get(f"/me/credentials/{credential_id}", headers=ada)
+        assert as_issued.status_code == 200, as_issued.text
+        direct = await issuer.get(f"/credentials/{credential_id}", headers=ada)
+        assert as_issued.content == direct.content
+        documents = [
+            (await issuer.get(f"/partners/{p}/did.json")).json() for p in (OPERATOR, TEACHER)
+        ]
+        assert verify_credential(json.loads(as_issued.content), KeyResolver(documents)).verified
+
+        path = f"/me/credentials/{credential_id}"
+        assert (await wallet.get(path, headers=grace)).status_code == 404
+        assert (await wallet.post(f"{path}/share", headers=grace)).status_code == 404
+
+        made = await wallet.post(f"{path}/share", json={"expires_in_days": 30}, headers=ada)
+        assert made.status_code == 201, made.text
+        token = made.json()["token"]
+        assert made.json()["url"] == f"{gateway.url}/shared/{token}"
+
+        shared = await wallet.get(f"/shared/{token}")
+        assert shared.content == as_issued.content
+        page = await wallet.get(f"/shared/{token}/page")
+        assert page.status_code == 200, page.text
+        assert offering.title["en"] in page.text
+        assert "<svg" in page.text
+        assert "Status: valid" in page.text
+        pdf = await wallet.get(f"/shared/{token}/pdf")
+        assert pdf.content.startswith(b"%PDF")
+        report = (await wallet.get(f"/verify/{token}")).json()
+        assert [(c["check"], c["outcome"]) for c in report["checks"]] == [
+            (name, "passed") for name in ("structure", "proof", "validity", "status", "trust")
+        ], report
+
+        revoked = await issuer.post(
+            f"/credentials/{credential_id}/revoke",
+            json={"reason": "misconduct"},
+            headers=staff_of(OPERATOR),
+        )
+        assert revoked.status_code == 200, revoked.text
+        report = (await wallet.get(f"/verify/{token}")).json()
+        status = report["checks"][3]
+        assert (status["check"], status["outcome"]) == ("status", "failed"), report
+        assert "revoked" in status["message"]
+        assert "Status: revoked" in (await wallet.get(f"/shared/{token}/page")).text
+
+        assert (await wallet.delete(f"/me/shares/{token}", headers=ada)).status_code == 200
+        assert (await wallet.get(f"/shared/{token}")).status_code == 410
+        assert (await wallet.get(f"/verify/{token}")).status_code == 410
