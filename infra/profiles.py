@@ -169,6 +169,19 @@ PROFILES: dict[str, Profile] = {
         service_port_offset=10000,
         durable=False,
     ),
+    # `make bench`: its own broker, databases and service ports, so a benchmark run neither
+    # disturbs nor is disturbed by a demo or a test session. No trace backend is started.
+    "bench": Profile(
+        name="bench",
+        kafka_port=29192,
+        kafka_controller_port=29193,
+        postgres_port=25533,
+        otlp_port=24318,
+        traces_ui_port=36686,
+        traces_grpc_port=36685,
+        service_port_offset=20000,
+        durable=False,
+    ),
 }
 
 

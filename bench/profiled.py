@@ -1,0 +1,31 @@
+"""Runs a service under cProfile: `python -m bench.profiled services.<name> OUT.prof`.
+
+`python -m bench --profile` starts every service this way; the statistics are written when
+the service stops (uvicorn returns after SIGTERM), then summarised by `bench.profiles`.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import runpy
+import signal
+import sys
+
+
+def main() -> None:
+    module, out = sys.argv[1], sys.argv[2]
+    sys.argv = [module]
+    # uvicorn re-raises the SIGTERM it handled once it has shut down; exiting through
+    # SystemExit instead lets the statistics be written.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""One measurement on a running stack: warm up, drive the timed load, drain, check, compare."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench import stats
+from bench.baseline import plain_kafka
+from bench.checks import (
+    Credentials,
+    assessment_to_credential,
+    check,
+    hops,
+    last_component_to_stacked,
+)
+from bench.journeys import Driver, Load, Tally, make_learners
+from bench.memory import cpu_seconds, family_cpu_seconds
+from bench.observe import Observer
+from bench.stack import Stack, log
+from bench.verify import verify_all
+
+WARMUP_LEARNERS = 10
+# A journey that shows no progress for this long is taken as stuck (the run is reported as
+# incomplete rather than waiting forever).
+STALL_S = 30.0
+QUIET_S = 1.0
+
+
+@dataclass(frozen=True)
+class Options:
+    load: Load
+    verify: bool = True
+    baseline: bool = True
+
+
+async def _settle(observer: Observer, quiet_s: float, limit_s: float = 60.0) -> None:
+    """Until the observer has read everything and nothing new came for `quiet_s`."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = observer.records
+        await asyncio.sleep(quiet_s)
+        if observer.records == before and await observer.caught_up():
+            return
+
+
+def cpu_snapshot(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by each process of the stack and by this driver."""
+    used = {name: c for name, pid in stack.service_pids().items() if (c := cpu_seconds(pid))}
+    if (pid := stack.kafka_pid()) is not None:
+        used["kafka"] = cpu_seconds(pid) or 0.0
+    if (pid := stack.postgres_pid()) is not None:
+        used["postgresql"] = family_cpu_seconds(pid)
+    used["benchmark driver"] = cpu_seconds(os.getpid()) or 0.0
+    return used
+
+
+async def measure(stack: Stack, options: Options) -> dict[str, Any]:
+    load = options.load
+    bootstrap = stack.profile.bootstrap_servers
+    driver = Driver(bootstrap, stack.gateways(), load)
+    observer = Observer(bootstrap, on_event=driver.observe)
+    await observer.start()
+    try:
+        async with driver:
+            await driver.publish_alliance()
+            await driver.wait_until_enrolment_knows(stack.url("enrolment"))
+            warm = make_learners(
+                driver.run, "w", WARMUP_LEARNERS, driver.offerings, load.components
+            )
+            warm_tally = Tally()
+            await driver.run_learners(warm, warm_tally)
+            warmed = await driver.drain(warm_tally, STALL_S * 2, limit_s=180)
+            log(
+                f"warm-up: {len(warm_tally.completed)}/{len(warm)} journeys complete"
+                + ("" if warmed else " (the rest did not finish; measuring what the system does)")
+            )
+            await _settle(observer, QUIET_S)
+            learners = make_learners(
+                driver.run, "l", load.learners, driver.offerings, load.components
+            )
+            cpu_before = cpu_snapshot(stack)
+            records_before, bytes_before = observer.records, observer.bytes
+            seen_before = len(observer.kept)
+            tally = Tally()
+            log(
+                f"load: {load.learners} learners at {load.rate:g}/s, {load.components} courses each"
+            )
+            await driver.run_learners(learners, tally)
+            complete = await driver.drain(tally, STALL_S, limit_s=600)
+            await _settle(observer, QUIET_S)
+            cpu = {
+                name: seconds - cpu_before.get(name, 0.0)
+                for name, seconds in cpu_snapshot(stack).items()
+            }
+            log(f"load: {len(tally.completed)}/{load.learners} journeys complete")
+        seen = observer.kept[seen_before:]
+        records = observer.records - records_before
+        size = (observer.bytes - bytes_before) // max(1, records)
+        result = summarise(driver, tally, observer, seen, records, size, complete)
+        result["cpu_s"] = cpu
+        if options.verify:
+            verification = await verify_all(stack.url("issuance"), learners, load.concurrency)
+            result["verified_credentials"] = verification.verified
+            correctness = check(
+                tally, seen, driver.pathway.pathway_id, observer.dead_letters,
+                verification.held, verification.unverified,
+            )  # fmt: skip
+        else:
+            correctness = check(tally, seen, driver.pathway.pathway_id, observer.dead_letters)
+        result["correctness"] = correctness.as_dict()
+    finally:
+        await observer.stop()
+    if options.baseline and records:
+        plain = await plain_kafka(bootstrap, records, size, stack.partitions)
+        result["plain_kafka"] = plain.as_dict()
+        result["event_throughput_ratio"] = stats.ratio(result["events_per_s"], plain.per_second)
+    return result
+
+
+def summarise(
+    driver: Driver,
+    tally: Tally,
+    observer: Observer,
+    seen: list[Any],
+    records: int,
+    size: int,
+    complete: bool,
+) -> dict[str, Any]:
+    """The figures of one run (times as seconds from the first learner's start)."""
+    credentials = Credentials.of(seen, tally.learners, driver.pathway.pathway_id)
+    learner_offerings: dict[str, list[str]] = {}
+    for learner, offering in tally.submitted:
+        learner_offerings.setdefault(learner, []).append(offering)
+    a2c = assessment_to_credential(tally.submitted, credentials)
+    stacked = last_component_to_stacked(learner_offerings, credentials)
+    finished = sorted(tally.completed.values())
+    start = tally.started
+    end = finished[-1] if finished else time.time()
+    # The sustained rate: from the first completed journey to the last.
+    window = (finished[-1] - finished[0]) if len(finished) > 1 else 0.0
+    in_window = sum(1 for m in observer.moments if finished and finished[0] <= m <= finished[-1])
+    component_credentials = sum(len(e) for e in credentials.components.values())
+    stacked_credentials = sum(len(e) for e in credentials.stacked.values())
+    return {
+        "run": driver.run,
+        "load": {
+            "learners": driver.load.learners,
+            "partners": driver.load.partners,
+            "components": driver.load.components,
+            "rate": driver.load.rate,
+            "course_s": driver.load.course_s,
+        },
+        "complete": complete,
+        "journeys_started": len(tally.learners),
+        "journeys_completed": len(tally.completed),
+        "enrolments_refused": len(tally.refused),
+        "refusals": tally.refused[:5],
+        "wall_s": end - start,
+        "window_s": window,
+        "journeys_per_s": stats.rate(len(finished) - 1, window),
+        "events": records,
+        "event_size_bytes": size,
+        "events_per_s": stats.rate(in_window, window),
+        "events_by_type": dict(observer.by_type),
+        "credentials_issued": component_credentials + stacked_credentials,
+        "credentials_per_s": stats.rate(
+            sum(1 for _, ms in a2c) + len(stacked),
+            window,
+        ),
+        "latency_ms": {
+            name: (summary.as_dict() if (summary := stats.summarise([ms for _, ms in s])) else None)
+            for name, s in (
+                ("enrolment_accepted", tally.enrolment_latencies),
+                ("assessment_to_credential", a2c),
+                ("last_component_to_stacked_credential", stacked),
+            )
+        },
+        "hops_ms": {
+            hop: summary.as_dict()
+            for hop, values in hops(tally, seen, credentials, driver.pathway.pathway_id).items()
+            if (summary := stats.summarise(values))
+        },
+        "series": {
+            "journeys_per_s": stats.per_second(finished, start, end),
+            "events_per_s": stats.per_second(observer.moments, start, end),
+            "assessment_to_credential_p99_ms": stats.latency_over_time(a2c, start, end),
+            "enrolment_accepted_p99_ms": stats.latency_over_time(
+                tally.enrolment_latencies, start, end
+            ),
+        },
+    }

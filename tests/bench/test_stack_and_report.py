@@ -1,0 +1,169 @@
+"""The bench stack's plan, the /proc readings and the report files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.journeys import Load, choose, pathway, plan_offerings
+from bench.memory import CLOCK_TICKS, cpu_seconds_of, vm_hwm_kib
+from bench.report import lines, targets, write
+from bench.stack import PROFILE, instance_env, of_service, plan_instances
+from infra.profiles import PROFILES
+
+
+def test_each_instance_of_a_service_gets_its_own_port_in_the_bench_range() -> None:
+    plan = plan_instances(PROFILE, 3)
+    assert len(plan) == 18
+    assert [i.port for i in of_service(plan, "enrolment")] == [28002, 28102, 28202]
+    assert [i.name for i in of_service(plan, "gateway")] == ["gateway-0", "gateway-1", "gateway-2"]
+    assert plan[-1].service.name == "gateway"  # started last
+    other_ports = {
+        port
+        for profile in PROFILES.values()
+        if profile is not PROFILE
+        for port in (profile.kafka_port, profile.postgres_port, profile.service_port_offset + 8000)
+    }
+    assert not {i.port for i in plan} & other_ports
+    with pytest.raises(ValueError, match="at least one"):
+        plan_instances(PROFILE, 0)
+
+
+def test_the_ith_gateway_talks_to_the_ith_process_of_each_service() -> None:
+    plan = plan_instances(PROFILE, 2)
+    gateway_1 = of_service(plan, "gateway")[1]
+    env = instance_env(PROFILE, gateway_1, plan, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"})
+    assert env["HTTP_PORT"] == "28100"
+    assert env["ENROLMENT_URL"] == "http://127.0.0.1:28102"
+    assert env["CATALOGUE_URL"] == "http://127.0.0.1:28101"
+    assert env["DEV_IDP_ENABLED"] == "true"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == ""
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:29192"
+    assert env["DATABASE_URL"].endswith(":25533/gateway")
+
+
+def test_every_issuance_process_signs_as_one_issuer() -> None:
+    plan = plan_instances(PROFILE, 3)
+    urls = {
+        instance_env(PROFILE, i, plan, {})["PUBLIC_BASE_URL"] for i in of_service(plan, "issuance")
+    }
+    assert urls == {"http://127.0.0.1:28004"}
+
+
+def test_peak_memory_and_cpu_time_are_read_from_proc() -> None:
+    status = "Name:\tpython\nVmPeak:\t  300 kB\nVmHWM:\t  123456 kB\nVmRSS:\t 1000 kB\n"
+    assert vm_hwm_kib(status) == 123456
+    assert vm_hwm_kib("Name:\tkthreadd\n") is None
+    # A command name with spaces and parentheses must not shift the fields.
+    stat = "42 (python -m (x)) S 1 42 42 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 1 0"
+    assert cpu_seconds_of(stat) == 300 / CLOCK_TICKS
+
+
+def test_learners_take_courses_at_different_partners_and_the_pathway_needs_them() -> None:
+    offerings = plan_offerings("abc123", partners=3, capacity=500)
+    assert [o.offering_id for o in offerings] == [
+        f"off-bench-abc123-{p}" for p in ("nordhavn", "valdemora", "rheinfeld")
+    ]
+    assert {o.capacity for o in offerings} == {500}
+    assert all(o.prerequisites is None for o in offerings)
+    assert choose(2, offerings, 2) == ("off-bench-abc123-rheinfeld", "off-bench-abc123-nordhavn")
+    defined = pathway("abc123", offerings, 2)
+    assert defined.criteria.min_partners == 2
+    assert set(defined.criteria.eligible_offering_ids) == {o.offering_id for o in offerings}
+    smallest_two = sorted(o.workload.ects for o in offerings)[:2]
+    assert defined.criteria.min_ects == sum(smallest_two)
+    with pytest.raises(ValueError, match="components"):
+        Load(partners=2, components=3)
+
+
+def report(a2c_p99: float, journeys: float) -> dict[str, Any]:
+    latency = {"count": 10, "p50": 1.0, "p95": 2.0, "p99": a2c_p99, "max": 3.0, "mean": 1.5}
+    return {
+        "command": "python -m bench --learners 10",
+        "started_at": "2026-11-23T20:00:00+00:00",
+        "machine": {"cpus": 2, "python": "3.11.7"},
+        "scale": {
+            "learners": 10,
+            "partners": 3,
+            "components": 2,
+            "rate": 5.0,
+            "partitions": 3,
+            "instances": 1,
+        },
+        "run": {
+            "run": "abc123",
+            "journeys_started": 10,
+            "journeys_completed": 10,
+            "journeys_per_s": journeys,
+            "events_per_s": 500.0,
+            "events": 1000,
+            "event_size_bytes": 1000,
+            "plain_kafka": {"messages": 1000, "size": 1000, "seconds": 0.5, "per_second": 2000.0},
+            "event_throughput_ratio": 0.25,
+            "credentials_per_s": 30.0,
+            "latency_ms": {
+                "enrolment_accepted": latency,
+                "assessment_to_credential": latency,
+                "last_component_to_stacked_credential": None,
+            },
+            "hops_ms": {"result submitted -> recorded (assessment)": latency},
+            "correctness": {"ok": True, "counts": {}, "problems": []},
+            "verified_credentials": 30,
+            "cpu_s": {"issuance-0": 12.5, "benchmark driver": 3.0},
+            "series": {
+                "journeys_per_s": [0, 5, 5],
+                "events_per_s": [100, 500, 400],
+                "assessment_to_credential_p99_ms": [None, 200.0, 300.0],
+                "enrolment_accepted_p99_ms": [50.0, None, 60.0],
+            },
+        },
+        "memory_kib": {"issuance-0": 131072, "kafka": 409600},
+        "signing": {"raw_ed25519_per_s": 20000.0, "credentials_per_s": 1000.0},
+        "signing_ratio": 0.0015,
+        "scale_series": [
+            {
+                "instances": n,
+                "learners": 10,
+                "journeys_per_s": 2.0 * n,
+                "events_per_s": 9.0,
+                "p99_assessment_to_credential_ms": None,
+            }
+            for n in (1, 2, 3)
+        ],
+    }
+
+
+def test_targets_are_met_only_when_every_figure_is_good_enough() -> None:
+    met = {t["target"]: t["met"] for t in targets(report(a2c_p99=400.0, journeys=250.0)["run"])}
+    assert all(met.values())
+    missed = {t["target"]: t["met"] for t in targets(report(a2c_p99=600.0, journeys=20.0)["run"])}
+    assert missed == {
+        "complete journeys per second": False,
+        "p99 assessment -> credential (ms)": False,
+        "system events/s / plain aiokafka msgs/s": True,
+    }
+
+
+def test_the_report_is_written_as_json_markdown_and_charts(tmp_path: Path) -> None:
+    full = report(a2c_p99=400.0, journeys=250.0)
+    full["targets"] = targets(full["run"])
+    written = {path.name for path in write(full, tmp_path)}
+    assert written == {
+        "bench-20261123T200000.json",
+        "latest.json",
+        "latest.md",
+        "throughput-latency.png",
+        "scale-series.png",
+    }
+    assert json.loads((tmp_path / "latest.json").read_text()) == full
+    markdown = (tmp_path / "latest.md").read_text()
+    assert "Command: `python -m bench --learners 10`" in markdown
+    assert "| complete journeys per second (sustained) | 250.0 |" in markdown
+    assert "| issuance-0 | 128 | 12.5 |" in markdown
+    assert "| benchmark driver | - | 3.0 |" in markdown
+    assert "| 3 | 6.0 | 9.0 | - |" in markdown
+    assert (tmp_path / "throughput-latency.png").read_bytes().startswith(b"\x89PNG")
+    assert lines(full)[0] == "# Benchmark 2026-11-23T20:00:00+00:00"
