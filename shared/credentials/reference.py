@@ -6,6 +6,7 @@ Correct for any JSON-LD but slow (milliseconds per credential); the fast path in
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from pyld import jsonld  # type: ignore[import-untyped]
@@ -17,17 +18,23 @@ class CanonicalizationError(Exception):
     """A document cannot be turned into canonical N-Quads."""
 
 
+# pyld keeps module-level caches that are not safe to share between threads, and the
+# verifier runs canonicalization in worker threads.
+_PYLD = threading.Lock()
+
+
 def canonicalize_reference(document: dict[str, Any]) -> str:
     """Canonical N-Quads of `document` (RDFC-1.0), contexts served locally."""
     try:
-        result: str = jsonld.normalize(
-            document,
-            {
-                "algorithm": "URDNA2015",
-                "format": "application/n-quads",
-                "documentLoader": document_loader,
-            },
-        )
+        with _PYLD:
+            result: str = jsonld.normalize(
+                document,
+                {
+                    "algorithm": "URDNA2015",
+                    "format": "application/n-quads",
+                    "documentLoader": document_loader,
+                },
+            )
     except jsonld.JsonLdError as exc:
         raise CanonicalizationError(_describe(exc)) from exc
     return result

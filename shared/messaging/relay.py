@@ -8,6 +8,7 @@ only after Kafka has acknowledged it with acks=all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -128,10 +129,9 @@ class OutboxRelay:
                 await self._idle()
 
     async def _idle(self) -> None:
-        try:
+        # The backlog gauges are refreshed by the service's gauge task, not on every poll.
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
-        except TimeoutError:
-            await self.measure_backlog()
         self._wake.clear()
 
     def stop(self) -> None:
