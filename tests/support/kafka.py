@@ -10,8 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.structs import TopicPartition
 
-from shared.ops.kafka import Record as Record
-from shared.ops.kafka import partitions, read_topic, stop_consumer
+from shared.ops.kafka import Record as Record, partitions, read_topic, stop_consumer
 
 
 def header(record: Record, name: str) -> str | None:
