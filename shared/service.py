@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.auth import TokenVerifier
 from shared.db.engine import create_engine, session_factory
+from shared.db.migrate import head as migrations_head
 from shared.db.uow import UnitOfWorkFactory
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
@@ -145,7 +146,6 @@ class ServiceRuntime:
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         self._tasks.clear()
-
 
     def consumer_state(self) -> tuple[bool, int]:
         """Whether the Kafka consumer runs (True when there is none to run), and how many
@@ -330,15 +330,25 @@ def create_app(
 
 
 async def _check_database(runtime: ServiceRuntime) -> None:
-    """Fails start-up with a clear message when the database or its migrations are missing."""
+    """Fails start-up with a clear message when the database is missing or not migrated to
+    what this code expects (a service on an older schema would fail every request)."""
+    service = runtime.settings.service_name
+    expected = migrations_head(service)
     try:
         async with runtime.sessions() as session:
-            await session.exec(text("SELECT 1 FROM outbox LIMIT 1"))  # type: ignore[call-overload]
+            found = (
+                await session.exec(text("SELECT version_num FROM alembic_version"))  # type: ignore[call-overload]
+            ).scalar_one_or_none()
     except Exception as exc:
         raise RuntimeError(
-            f"{runtime.settings.service_name}: database not ready ({type(exc).__name__}); "
+            f"{service}: database not ready ({type(exc).__name__}); "
             "is it running and migrated (`python -m shared.db.migrate`)?"
         ) from exc
+    if found != expected:
+        raise RuntimeError(
+            f"{service}: database is at migration {found}, the code expects {expected}: "
+            f"run `python -m shared.db.migrate --service {service}`"
+        )
 
 
 def _operations_router(runtime: ServiceRuntime) -> APIRouter:

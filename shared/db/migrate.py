@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from shared.registry import REPO_ROOT
 
@@ -28,6 +29,11 @@ def alembic_config(service: str, database_url: str) -> Config:
     config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     return config
+
+
+def head(service: str) -> str | None:
+    """The revision the service's code expects its database to be at."""
+    return ScriptDirectory.from_config(alembic_config(service, "")).get_current_head()
 
 
 def upgrade(service: str, database_url: str) -> None:
