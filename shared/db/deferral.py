@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from opentelemetry import propagate
 from sqlalchemy import DateTime, Text, delete
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,9 +51,18 @@ def defer(
             offset=record.offset,
             key=record.key.decode() if record.key is not None else None,
             value=(record.value or b"").decode(),
-            headers=json.dumps([[k, v.decode()] for k, v in record.headers]),
+            headers=json.dumps([[k, v] for k, v in _with_current_trace(record.headers)]),
         )
     )
+
+
+def _with_current_trace(headers: tuple[tuple[str, bytes], ...]) -> list[tuple[str, str]]:
+    """The record's headers, its trace context replaced by that of the span deferring it, so
+    that applying it later continues the same trace (as the outbox does for events)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    kept = [(k, v.decode()) for k, v in headers if k not in carrier]
+    return kept + list(carrier.items()) if carrier else [(k, v.decode()) for k, v in headers]
 
 
 async def pending(

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from opentelemetry import context as otel_context, propagate, trace
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
@@ -33,6 +35,7 @@ from shared.registry import AllianceRegistry, Sender, Unauthorised
 from shared.telemetry import annotate_event
 
 log = logging.getLogger(__name__)
+_TRACER = trace.get_tracer(__name__)
 
 EventT = TypeVar("EventT", bound=BaseModel)
 
@@ -276,7 +279,18 @@ class EventConsumer:
         async with self._units_of_work() as uow:
             waiting = await deferral.pending(uow.session, self.name, facts)
         for position, record in waiting:
-            await self.consume(record, deferred=position)
+            # Applied in the trace of the event's own consumption, not of the releasing one.
+            carrier = {
+                k: v.decode() for k, v in record.headers if k in ("traceparent", "tracestate")
+            }
+            token = otel_context.attach(propagate.extract(carrier))
+            try:
+                with _TRACER.start_as_current_span(
+                    f"{record.topic} resume", kind=SpanKind.CONSUMER
+                ):
+                    await self.consume(record, deferred=position)
+            finally:
+                otel_context.detach(token)
 
     async def _already_applied(self, event_id: str) -> bool:
         async with self._units_of_work() as uow:

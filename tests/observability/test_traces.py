@@ -13,6 +13,7 @@ credential issued, a pathway completed), it is one more line here and one more s
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -21,10 +22,16 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.auth import learner_id_for
+from shared.events import EnrolmentAccepted, Outcome, ResultSubmitted
+from shared.events.topics import ENROLMENTS
+from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
+from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.catalogue.helpers import offering_draft, staff_of
 from tests.conftest import ServiceFactory
 from tests.observability.conftest import TraceBackend
-from tests.support.builders import new_offering_id
+from tests.support.builders import new_offering_id, offering_published
+from tests.support.identities import ISSUER, new_id, service_signer
 from tests.support.services import ServiceProcess
 
 OFFERINGS_CREATE = "alliance.offerings create"
@@ -76,6 +83,14 @@ class Trace:
         parents = [r["spanID"] for r in span["references"] if r["refType"] == "CHILD_OF"]
         return self._by_id.get(parents[0]) if parents else None
 
+    def ancestors(self, span: dict[str, Any]) -> list[tuple[str, str]]:
+        found = []
+        parent = self.parent(span)
+        while parent is not None:
+            found.append((self.service(parent), str(parent["operationName"])))
+            parent = self.parent(parent)
+        return found
+
     def has_all(self, hops: tuple[Hop, ...]) -> bool:
         return all(self.named(hop.service, hop.operation) for hop in hops)
 
@@ -111,7 +126,10 @@ async def test_a_published_offering_is_one_trace_across_four_services(
 
     # Found the way an operator finds it: by the offering's id, on any service's span.
     raw = await trace_backend.wait_for_trace(
-        "enrolment", {"alliance.offering_id": offering_id}, lambda t: Trace(t).has_all(HOPS)
+        "enrolment",
+        {"alliance.offering_id": offering_id},
+        lambda t: Trace(t).has_all(HOPS),
+        timeout_s=120,
     )
     trace = Trace(raw)
 
@@ -228,3 +246,85 @@ async def metrics_show_the_traffic(catalogue: ServiceProcess, enrolment: Service
         ready = (await http.get(f"{enrolment.url}/health/ready")).json()
         assert ready["consumer"] == "ok"
         assert int(ready["assigned_partitions"]) >= 1
+
+
+RESULT_RECORDED = "eu.alliance.assessment.result_recorded.v1"
+RESULTS_PROCESS = "alliance.results process"
+CREDENTIALS_CREATE = "alliance.credentials create"
+CREDENTIALS_PROCESS = "alliance.credentials process"
+RESULT_TO_CREDENTIAL = (
+    # The partner system's submission starts the chain in the assessment service...
+    Hop("assessment", "alliance.results create", "producer", "assessment", RESULTS_PROCESS),
+    # ...the checked result is consumed by issuance, which issues the credential...
+    Hop("issuance", RESULTS_PROCESS, "consumer", "assessment", "alliance.results create"),
+    Hop("issuance", CREDENTIALS_CREATE, "producer", "issuance", RESULTS_PROCESS),
+    # ...which recognition (progress on pathways) and enrolment (prerequisites) consume.
+    Hop("recognition", CREDENTIALS_PROCESS, "consumer", "issuance", CREDENTIALS_CREATE),
+    Hop("enrolment", CREDENTIALS_PROCESS, "consumer", "issuance", CREDENTIALS_CREATE),
+)
+
+
+async def test_an_assessment_result_and_its_credential_are_one_trace_across_services(
+    service_process: ServiceFactory, trace_backend: TraceBackend
+) -> None:
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": trace_backend.otlp_endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    names = sorted({hop.service for hop in RESULT_TO_CREDENTIAL})
+    processes = {name: await service_process(name, **env) for name in names}
+    await start_all(list(processes.values()))
+    bootstrap = processes["assessment"].env["KAFKA_BOOTSTRAP_SERVERS"]
+
+    offering = offering_published("rheinfeld")
+    learner = learner_id_for(ISSUER, new_id("learner"))
+    enrolment = EnrolmentAccepted(
+        enrolment_id=new_id("enr"),
+        offering_id=offering.offering_id,
+        partner_id="rheinfeld",
+        learner_id=learner,
+        accepted_at=dt.datetime.now(dt.UTC),
+    )
+    async with PartnerSystem(bootstrap, demo_signer("rheinfeld")) as rheinfeld:
+        await rheinfeld.publish(offering)
+        await rheinfeld.send(ENROLMENTS, signed_event(service_signer("enrolment"), enrolment))
+        submitted = ResultSubmitted(
+            result_id=new_id("res"),
+            enrolment_id=enrolment.enrolment_id,
+            offering_id=offering.offering_id,
+            partner_id="rheinfeld",
+            learner_id=learner,
+            outcome=Outcome.PASSED,
+            assessment_type=AssessmentType.PROJECT_WORK,
+            supervision_and_identity_verification=(
+                SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
+            ),
+            assessed_on=dt.date.today(),
+            submitted_at=dt.datetime.now(dt.UTC),
+        )
+        await rheinfeld.publish(submitted)
+
+    # An operator finds the chain by the learner-safe offering id.
+    raw = await trace_backend.wait_for_trace(
+        "issuance",
+        {"alliance.offering_id": offering.offering_id, "alliance.event_type": RESULT_RECORDED},
+        lambda t: Trace(t).has_all(RESULT_TO_CREDENTIAL),
+        timeout_s=120,
+    )
+    trace = Trace(raw)
+    for hop in RESULT_TO_CREDENTIAL:
+        # Descends from, rather than is a child of: a result that overtook its enrolment
+        # waits and is resumed under a `resume` span of its own consumption.
+        lineages = [
+            trace.ancestors(span)
+            for span in trace.named(hop.service, hop.operation)
+            if tags(span)["span.kind"] == hop.kind
+        ]
+        assert any((hop.parent_service, hop.parent_operation) in a for a in lineages), hop
+    # Each service consumed each record once: no second Kafka instrumentation doubling spans.
+    for hop in RESULT_TO_CREDENTIAL:
+        if hop.kind == "consumer":
+            assert len(trace.named(hop.service, hop.operation)) == 1, hop
+    assert {trace.service(s) for s in trace.spans} >= set(names)
+    values = [str(tag["value"]) for span in trace.spans for tag in span["tags"]]
+    assert not [v for v in values if v.startswith("lrn-")]
