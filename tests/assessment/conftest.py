@@ -124,14 +124,14 @@ class Alliance:
     async def announce(self, event: EnrolmentAccepted | EnrolmentWithdrawn) -> None:
         async with PartnerSystem(self.bootstrap, service_signer("enrolment")) as enrolment:
             await enrolment.publish(event)
-        # A submission sent next must not overtake it (see the result handler's comment).
+        # The tests that follow expect the enrolment applied before they submit.
         await wait_until_caught_up(self.bootstrap, self.consumer, ENROLMENTS)
 
 
 @pytest.fixture
 async def alliance(infra: Infrastructure, service_process: ServiceFactory) -> Alliance:
-    # A short retry budget: a fresh consumer group replays every earlier test's submissions,
-    # and those whose offering or enrolment it has not applied yet are retried, then parked.
+    # A short retry budget for transient failures while a fresh consumer group replays the
+    # session's earlier events (a submission that overtakes its enrolment waits instead).
     service = await service_process(
         "assessment",
         CONSUMER_MAX_ATTEMPTS="3",
