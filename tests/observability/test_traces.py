@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared.auth import learner_id_for
 from shared.events import EnrolmentAccepted, Outcome, ResultSubmitted
-from shared.events.topics import ENROLMENTS
+from shared.events.topics import ENROLMENTS, OFFERINGS
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.catalogue.helpers import offering_draft, staff_of
@@ -32,6 +32,7 @@ from tests.conftest import ServiceFactory
 from tests.observability.conftest import TraceBackend
 from tests.support.builders import new_offering_id, offering_published
 from tests.support.identities import ISSUER, new_id, service_signer
+from tests.support.kafka import wait_until_caught_up
 from tests.support.services import ServiceProcess
 
 OFFERINGS_CREATE = "alliance.offerings create"
@@ -99,20 +100,35 @@ def tags(span: dict[str, Any]) -> dict[str, Any]:
     return {tag["key"]: tag["value"] for tag in span["tags"]}
 
 
+def tracing(backend: TraceBackend) -> dict[str, str]:
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp_endpoint,
+        # Spans leave every 200 ms rather than every 5 s, so a trace completes soon; the
+        # queue holds what a fresh service's replay of the session's events produces.
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_BSP_MAX_QUEUE_SIZE": "100000",
+    }
+
+
 async def start_all(processes: list[ServiceProcess]) -> None:
     await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
+
+
+async def caught_up(processes: list[ServiceProcess], *topics: str) -> None:
+    """Waits until each service has applied the session's earlier events on `topics`, so
+    the traced events are not lost among the replay's spans."""
+    for process in processes:
+        group = process.env["CONSUMER_NAME"]
+        for topic in topics:
+            await wait_until_caught_up(process.env["KAFKA_BOOTSTRAP_SERVERS"], group, topic)
 
 
 async def test_a_published_offering_is_one_trace_across_four_services(
     service_process: ServiceFactory, trace_backend: TraceBackend
 ) -> None:
-    # Spans leave each process every 200 ms rather than every 5 s, so the trace completes soon.
-    env = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": trace_backend.otlp_endpoint,
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-    }
-    processes = [await service_process(name, **env) for name in SERVICES]
+    processes = [await service_process(name, **tracing(trace_backend)) for name in SERVICES]
     await start_all(processes)
+    await caught_up(processes, OFFERINGS)
     catalogue = next(p for p in processes if p.name == "catalogue")
     offering_id = new_offering_id("valdemora")
 
@@ -267,13 +283,10 @@ RESULT_TO_CREDENTIAL = (
 async def test_an_assessment_result_and_its_credential_are_one_trace_across_services(
     service_process: ServiceFactory, trace_backend: TraceBackend
 ) -> None:
-    env = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": trace_backend.otlp_endpoint,
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-    }
     names = sorted({hop.service for hop in RESULT_TO_CREDENTIAL})
-    processes = {name: await service_process(name, **env) for name in names}
+    processes = {name: await service_process(name, **tracing(trace_backend)) for name in names}
     await start_all(list(processes.values()))
+    await caught_up(list(processes.values()), OFFERINGS)
     bootstrap = processes["assessment"].env["KAFKA_BOOTSTRAP_SERVERS"]
 
     offering = offering_published("rheinfeld")
