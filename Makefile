@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 # Loads the run profile's addresses (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL_TEMPLATE).
 with_run_env = set -a && . $(RUN_ENV) && set +a &&
 
-.PHONY: help setup run stop status test test-slow lint clean bench
+.PHONY: help setup run stop status test lint clean bench
 
 help: ## list the targets
 	@echo "Targets:"
@@ -65,10 +65,6 @@ status: setup ## show what runs, per profile
 test: setup ## run the test suite (it starts its own infrastructure, profile test)
 	@echo "==> test: pytest $(PYTEST_ARGS)"
 	@.venv/bin/pytest $(PYTEST_ARGS)
-
-test-slow: setup ## run only the slow fault tests
-	@echo "==> test-slow: pytest -m slow $(PYTEST_ARGS)"
-	@.venv/bin/pytest -m slow $(PYTEST_ARGS)
 
 lint: setup ## ruff check and mypy --strict over the whole repo
 	@echo "==> lint: ruff check ."
