@@ -59,7 +59,11 @@ class TraceBackend:
                     return found
             await asyncio.sleep(0.3)
         summary = [sorted({s["operationName"] for s in t["spans"]}) for t in seen]
-        raise AssertionError(f"no complete trace for {service} {tags}; saw {summary}")
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as api:
+            known = (await api.get("/api/services")).json().get("data")
+        raise AssertionError(
+            f"no complete trace for {service} {tags}; saw {summary}; Jaeger knows {known}"
+        )
 
 
 @pytest.fixture(scope="session")

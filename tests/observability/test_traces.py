@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +95,30 @@ class Trace:
         return all(self.named(hop.service, hop.operation) for hop in hops)
 
 
+def assert_chain(trace: Trace, hops: tuple[Hop, ...]) -> None:
+    """Each hop has a span of its kind descending from the span it follows, and each service
+    consumed each record once (no second Kafka instrumentation doubling spans). Producer
+    spans may repeat: an attempt rolled back and retried still leaves its span, and an
+    event that waited for another is resumed under a `resume` span of its own trace."""
+    for hop in hops:
+        lineages = [
+            trace.ancestors(span)
+            for span in trace.named(hop.service, hop.operation)
+            if tags(span)["span.kind"] == hop.kind
+        ]
+        assert any((hop.parent_service, hop.parent_operation) in a for a in lineages), hop
+        if hop.kind == "consumer":
+            consumed = trace.named(hop.service, hop.operation)
+            # Delivery is at least once: a redelivered record is a second, no-op consumption,
+            # never a second effect.
+            applied = [s for s in consumed if tags(s).get("alliance.outcome") == "applied"]
+            assert len(applied) <= 1, hop
+            # A second instrumentation would nest a consumer span in another.
+            for span in consumed:
+                parent = trace.parent(span)
+                assert parent is None or parent["operationName"] != hop.operation, hop
+
+
 def tags(span: dict[str, Any]) -> dict[str, Any]:
     return {tag["key"]: tag["value"] for tag in span["tags"]}
 
@@ -149,15 +172,7 @@ async def test_a_published_offering_is_one_trace_across_four_services(
     )
     trace = Trace(raw)
 
-    for hop in HOPS:
-        [span] = trace.named(hop.service, hop.operation)  # exactly one: no doubled spans
-        assert tags(span)["span.kind"] == hop.kind, hop
-        parent = trace.parent(span)
-        assert parent is not None, f"{hop.operation} in {hop.service} has no parent"
-        assert (trace.service(parent), parent["operationName"]) == (
-            hop.parent_service,
-            hop.parent_operation,
-        ), hop
+    assert_chain(trace, HOPS)
 
     [request] = trace.named("catalogue", "POST /offerings")
     assert trace.parent(request) is None, "the partner's request starts the trace"
@@ -168,13 +183,17 @@ async def test_a_published_offering_is_one_trace_across_four_services(
         request_tags.get("http.status_code", request_tags.get("http.response.status_code")) == 202
     )
 
-    [publish] = trace.named("catalogue", OFFERINGS_PUBLISH)
-    assert tags(publish)["messaging.system"] == "kafka"
-    assert tags(publish)["messaging.destination.name"] == "alliance.offerings"
-    assert tags(publish)["messaging.operation"] == "publish"
+    for publish in trace.named("catalogue", OFFERINGS_PUBLISH):
+        assert tags(publish)["messaging.system"] == "kafka"
+        assert tags(publish)["messaging.destination.name"] == "alliance.offerings"
+        assert tags(publish)["messaging.operation"] == "publish"
 
     for service in SERVICES:
-        [process] = trace.named(service, OFFERINGS_PROCESS)
+        process = next(
+            s
+            for s in trace.named(service, OFFERINGS_PROCESS)
+            if tags(s).get("alliance.outcome") == "applied"
+        )
         attributes = tags(process)
         assert attributes["messaging.system"] == "kafka"
         assert attributes["messaging.operation"] == "process"
@@ -192,14 +211,6 @@ async def test_a_published_offering_is_one_trace_across_four_services(
         ]
         assert queries, f"no database spans under {service}'s consumer span"
 
-    # One producer span per record and one consumer span per service: no second Kafka
-    # instrumentation doubling them.
-    kafka_spans = Counter(
-        (trace.service(s), s["operationName"])
-        for s in trace.spans
-        if tags(s).get("messaging.system") == "kafka"
-    )
-    assert set(kafka_spans.values()) == {1}, kafka_spans
     # Learner ids are never trace attributes.
     values = [str(tag["value"]) for span in trace.spans for tag in span["tags"]]
     assert not [v for v in values if v.startswith("lrn-")]
@@ -325,19 +336,7 @@ async def test_an_assessment_result_and_its_credential_are_one_trace_across_serv
         timeout_s=120,
     )
     trace = Trace(raw)
-    for hop in RESULT_TO_CREDENTIAL:
-        # Descends from, rather than is a child of: a result that overtook its enrolment
-        # waits and is resumed under a `resume` span of its own consumption.
-        lineages = [
-            trace.ancestors(span)
-            for span in trace.named(hop.service, hop.operation)
-            if tags(span)["span.kind"] == hop.kind
-        ]
-        assert any((hop.parent_service, hop.parent_operation) in a for a in lineages), hop
-    # Each service consumed each record once: no second Kafka instrumentation doubling spans.
-    for hop in RESULT_TO_CREDENTIAL:
-        if hop.kind == "consumer":
-            assert len(trace.named(hop.service, hop.operation)) == 1, hop
+    assert_chain(trace, RESULT_TO_CREDENTIAL)
     assert {trace.service(s) for s in trace.spans} >= set(names)
     values = [str(tag["value"]) for span in trace.spans for tag in span["tags"]]
     assert not [v for v in values if v.startswith("lrn-")]

@@ -68,20 +68,36 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 async def wait_until_caught_up(
     bootstrap: str, group: str, topic: str, timeout_s: float = 90
 ) -> None:
-    """Waits until `group` has committed every record now on `topic`."""
+    """Waits until `group` has applied every record now on `topic`. A group that has had
+    nothing to apply (the log starts at its end) commits nothing and is caught up too."""
     deadline = time.monotonic() + timeout_s
-    ends = await end_offsets(bootstrap, topic)
+    starts, ends = await _log_bounds(bootstrap, topic)
     while True:
         behind = {
             p: end
             for p, end in ends.items()
-            if end and (await committed_offset(bootstrap, group, topic, p) or 0) < end
+            if end > starts[p] and (await committed_offset(bootstrap, group, topic, p) or 0) < end
         }
         if not behind:
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"{group} still behind on {topic}: {behind}")
         await asyncio.sleep(0.3)
+
+
+async def _log_bounds(bootstrap: str, topic: str) -> tuple[dict[int, int], dict[int, int]]:
+    assigned = await partitions(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        starts = await consumer.beginning_offsets(assigned)
+        ends = await consumer.end_offsets(assigned)
+    finally:
+        await stop_consumer(consumer)
+    return (
+        {tp.partition: int(o) for tp, o in starts.items()},
+        {tp.partition: int(o) for tp, o in ends.items()},
+    )
 
 
 async def forget_history(bootstrap: str, topics: list[str]) -> None:
