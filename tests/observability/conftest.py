@@ -33,7 +33,7 @@ class TraceBackend:
                     "service": service,
                     "tags": json.dumps(tags),
                     "lookback": "1h",
-                    "limit": "20",
+                    "limit": "2000",  # a replaying service makes thousands of traces a minute
                 },
             )
         if response.status_code == 404:  # Jaeger has no span of this service yet
