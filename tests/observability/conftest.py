@@ -42,20 +42,6 @@ class TraceBackend:
         data: list[dict[str, Any]] = response.json()["data"] or []
         return data
 
-    async def wait_for_trace_id(
-        self, trace_id: str, complete: Callable[[dict[str, Any]], bool], timeout_s: float = 120
-    ) -> dict[str, Any]:
-        """Polls Jaeger for one trace by its id until it is `complete`."""
-        deadline = time.monotonic() + timeout_s
-        async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
-            while time.monotonic() < deadline:
-                response = await client.get(f"/api/traces/{trace_id}")
-                found = response.json().get("data") or [] if response.status_code == 200 else []
-                if found and complete(found[0]):
-                    return dict(found[0])
-                await asyncio.sleep(0.3)
-        raise AssertionError(f"trace {trace_id} incomplete or missing after {timeout_s}s")
-
     async def wait_for_trace(
         self,
         service: str,
