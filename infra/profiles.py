@@ -243,7 +243,9 @@ PG_HBA = (
 
 def jaeger_config(profile: Profile) -> str:
     """Jaeger v2 (an OpenTelemetry Collector) with OTLP/HTTP in, traces kept in memory, and
-    its query API and UI; every port on loopback and distinct per profile."""
+    its query API and UI; every port on loopback and distinct per profile. The Go module
+    carries no UI assets, so Jaeger serves the repo's own trace UI (infra/jaeger/ui)."""
+    ui_assets = profile.root / "infra" / "jaeger" / "ui"
     return f"""\
 service:
   extensions: [jaeger_storage, jaeger_query]
@@ -267,6 +269,8 @@ extensions:
   jaeger_query:
     storage:
       traces: memory_store
+    ui:
+      assets_path: "{ui_assets}"
     http:
       endpoint: {LOOPBACK}:{profile.traces_ui_port}
     grpc:

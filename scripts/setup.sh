@@ -44,6 +44,7 @@ missing_packages() {
         "openjdk-17-jre-headless|command -v java >/dev/null" \
         "maven|command -v mvn >/dev/null" \
         "golang-go|command -v go >/dev/null" \
+        "chromium|command -v chromium >/dev/null" \
         "python3-venv|$PYTHON -c 'import ensurepip' >/dev/null 2>&1"; do
         pkg="${entry%%|*}"
         check="${entry#*|}"
