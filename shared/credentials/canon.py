@@ -8,9 +8,9 @@ credentials always name the same few contexts and are trees with few blank nodes
   them (type-scoped, property-scoped, embedded) is memoised, so JSON-LD context processing
   runs once per process, not once per credential;
 * the document is walked once, emitting quads directly (no expanded form, no node map);
-* RDFC-1.0 labelling uses the first-degree hash of each blank node. When every blank node
-  has a distinct hash this *is* the full algorithm's answer; otherwise the n-degree hashing
-  would be needed and we defer to the reference path.
+* blank nodes are labelled by RDFC-1.0 itself: first-degree hashes, and the n-degree hashes
+  where those are shared (a stacked credential repeats its components' achievements and
+  issuers' addresses, identical blank nodes included), up to a bound on permutations.
 
 Anything outside the subset handled here raises `_NotSure` and `canonicalize` falls back
 to the reference (pyld) path, so the result is always the reference's bytes. A key that
@@ -21,6 +21,7 @@ leaving a claim outside the signature (and safe-mode verifiers reject such docum
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -517,12 +518,19 @@ def _serialize(quad: tuple[str, str, str, str]) -> str:
     return f"{subject} {predicate} {obj} .\n"
 
 
-def _canonical_nquads(quads: list[tuple[str, str, str, str]]) -> str:
-    """RDFC-1.0 for datasets whose blank nodes all have distinct first-degree hashes."""
-    # Terms are pre-serialized: IRIs start with "<", literals with '"', blank nodes "_:".
+Quad = tuple[str, str, str, str]
+
+# Permutations tried by the n-degree hashing before the reference path takes over; the
+# shapes we issue need a handful, a crafted graph could need factorially many.
+_MAX_PERMUTATIONS = 4096
+
+
+def _canonical_nquads(quads: list[Quad]) -> str:
+    """RDFC-1.0 over pre-serialized terms: IRIs start with "<", literals with '"', blank
+    nodes "_:"."""
     lines: list[str] = []
-    with_blanks: list[tuple[str, str, str, str]] = []
-    mentions: dict[str, list[tuple[str, str, str, str]]] = {}
+    with_blanks: list[Quad] = []
+    mentions: dict[str, list[Quad]] = {}
     for quad in dict.fromkeys(quads):  # an RDF dataset is a set
         subject, _, obj, graph = quad
         blanks = {term for term in (subject, obj, graph) if term[:1] == "_"}
@@ -532,24 +540,7 @@ def _canonical_nquads(quads: list[tuple[str, str, str, str]]) -> str:
         with_blanks.append(quad)
         for blank in blanks:
             mentions.setdefault(blank, []).append(quad)
-    by_hash: dict[str, str] = {}
-    for blank, blank_quads in mentions.items():
-        hashed = sorted(
-            _serialize(
-                (
-                    _first_degree(subject, blank),
-                    predicate,
-                    _first_degree(obj, blank),
-                    _first_degree(graph, blank),
-                )
-            )
-            for subject, predicate, obj, graph in blank_quads
-        )
-        digest = hashlib.sha256("".join(hashed).encode()).hexdigest()
-        if digest in by_hash:
-            raise _NotSure("blank nodes share a first-degree hash")
-        by_hash[digest] = blank
-    labels = {by_hash[digest]: f"_:c14n{n}" for n, digest in enumerate(sorted(by_hash))}
+    labels = _Labelling(mentions).canonical_labels()
     for subject, predicate, obj, graph in with_blanks:
         lines.append(
             _serialize(
@@ -563,6 +554,128 @@ def _canonical_nquads(quads: list[tuple[str, str, str, str]]) -> str:
         )
     lines.sort()
     return "".join(lines)
+
+
+class _Issuer:
+    """An RDFC-1.0 identifier issuer: labels in the order they were first asked for."""
+
+    def __init__(self, prefix: str, issued: dict[str, str] | None = None) -> None:
+        self.prefix = prefix
+        self.issued: dict[str, str] = dict(issued or {})
+
+    def issue(self, blank: str) -> str:
+        label = self.issued.get(blank)
+        if label is None:
+            label = self.issued[blank] = f"{self.prefix}{len(self.issued)}"
+        return label
+
+    def copy(self) -> _Issuer:
+        return _Issuer(self.prefix, self.issued)
+
+
+class _Labelling:
+    """Issues the canonical labels (RDFC-1.0, section 4.4): first-degree hashes, and the
+    n-degree hashes for blank nodes whose first-degree hashes are shared."""
+
+    def __init__(self, mentions: dict[str, list[Quad]]) -> None:
+        self._mentions = mentions
+        self._first = {blank: self._first_degree_hash(blank) for blank in mentions}
+        self._canonical = _Issuer("_:c14n")
+        self._permutations = 0
+
+    def canonical_labels(self) -> dict[str, str]:
+        by_hash: dict[str, list[str]] = {}
+        for blank, digest in self._first.items():
+            by_hash.setdefault(digest, []).append(blank)
+        shared: list[list[str]] = []
+        for digest in sorted(by_hash):
+            blanks = by_hash[digest]
+            if len(blanks) == 1:
+                self._canonical.issue(blanks[0])
+            else:
+                shared.append(blanks)
+        for blanks in shared:
+            paths: list[tuple[str, _Issuer]] = []
+            for blank in blanks:
+                if blank in self._canonical.issued:
+                    continue
+                temporary = _Issuer("_:b")
+                temporary.issue(blank)
+                paths.append(self._n_degree_hash(blank, temporary))
+            for _, issuer in sorted(paths, key=lambda path: path[0]):
+                for blank in issuer.issued:
+                    self._canonical.issue(blank)
+        return self._canonical.issued
+
+    def _first_degree_hash(self, blank: str) -> str:
+        hashed = sorted(
+            _serialize(
+                (
+                    _first_degree(subject, blank),
+                    predicate,
+                    _first_degree(obj, blank),
+                    _first_degree(graph, blank),
+                )
+            )
+            for subject, predicate, obj, graph in self._mentions[blank]
+        )
+        return hashlib.sha256("".join(hashed).encode()).hexdigest()
+
+    def _related_hash(self, related: str, predicate: str, position: str, issuer: _Issuer) -> str:
+        label = (
+            self._canonical.issued.get(related)
+            or issuer.issued.get(related)
+            or self._first[related]
+        )
+        text = position + (predicate if position != "g" else "") + label
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _n_degree_hash(self, blank: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+        related_by_hash: dict[str, list[str]] = {}
+        for subject, predicate, obj, graph in self._mentions[blank]:
+            for term, position in ((subject, "s"), (obj, "o"), (graph, "g")):
+                if term[:1] == "_" and term != blank:
+                    digest = self._related_hash(term, predicate, position, issuer)
+                    related_by_hash.setdefault(digest, []).append(term)
+        data = ""
+        for digest in sorted(related_by_hash):
+            data += digest
+            chosen_path = ""
+            chosen_issuer: _Issuer | None = None
+            for permutation in itertools.permutations(related_by_hash[digest]):
+                self._permutations += 1
+                if self._permutations > _MAX_PERMUTATIONS:
+                    raise _NotSure("too many blank node permutations")
+                candidate = issuer.copy()
+                path = ""
+                recurse: list[str] = []
+                for related in permutation:
+                    if related in self._canonical.issued:
+                        path += self._canonical.issued[related]
+                    else:
+                        if related not in candidate.issued:
+                            recurse.append(related)
+                        path += candidate.issue(related)
+                    if _longer(path, chosen_path):
+                        break
+                else:
+                    for related in recurse:
+                        result, candidate = self._n_degree_hash(related, candidate)
+                        path += candidate.issue(related) + f"<{result}>"
+                        if _longer(path, chosen_path):
+                            break
+                    else:
+                        if not chosen_path or path < chosen_path:
+                            chosen_path, chosen_issuer = path, candidate
+            data += chosen_path
+            if chosen_issuer is not None:
+                issuer = chosen_issuer
+        return hashlib.sha256(data.encode()).hexdigest(), issuer
+
+
+def _longer(path: str, chosen: str) -> bool:
+    """Whether `path` can no longer beat the chosen path (RDFC-1.0 skips it)."""
+    return bool(chosen) and len(path) >= len(chosen) and path > chosen
 
 
 def _first_degree(term: str, reference: str) -> str:
