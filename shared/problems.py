@@ -90,6 +90,7 @@ def _document_problems(app: FastAPI) -> None:
 
 def install_problem_handlers(app: FastAPI) -> None:
     _document_problems(app)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, request.url.path, exc.type)

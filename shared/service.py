@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -33,14 +31,14 @@ from shared.db.uow import UnitOfWorkFactory
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
 from shared.logs import configure_logging
-from shared.messaging.consumer import EventConsumer, Outcome, RetryPolicy
+from shared.messaging.consumer import EventConsumer, RetryPolicy
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetters, dead_letter_topic
 from shared.messaging.relay import OutboxRelay
 from shared.metrics import CONSUMER_LAG, HttpMetricsMiddleware
 from shared.problems import install_problem_handlers
 from shared.registry import AllianceRegistry
 from shared.settings import ServiceSettings
-from shared.telemetry import annotate, configure_tracing
+from shared.telemetry import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +99,9 @@ class ServiceRuntime:
             group_id=consumer.name,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=self.settings.consumer_batch_size,
+            batch_timeout_ms=200,
             # The consumer runtime reads the bytes itself: a body that is not JSON must reach
             # it (and the dead-letter topic) rather than fail inside the framework.
             decoder=_raw_body,
@@ -109,27 +110,28 @@ class ServiceRuntime:
             + dead_letter_topic(consumer.name),
         )
 
-        pacer = _CommitPacer()
-
         @subscriber
-        async def on_record(message: KafkaMessage) -> None:
-            raw: Any = message.raw_message
-            record = ConsumedRecord(
-                raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers)
-            )
+        async def on_records(message: KafkaMessage) -> None:
+            by_partition: dict[tuple[str, int], list[ConsumedRecord]] = {}
+            for raw in message.raw_message:
+                by_partition.setdefault((raw.topic, raw.partition), []).append(
+                    ConsumedRecord(
+                        raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers)
+                    )
+                )
             try:
-                outcome: Outcome = await consumer.consume(record)
+                # Order holds per partition (per key); partitions are applied side by side.
+                await asyncio.gather(*map(consumer.consume_in_order, by_partition.values()))
             except Exception:
                 # Only reachable when even the dead-letter topic is unreachable: wait, then
-                # rewind to this record so it is neither skipped nor spun on.
-                log.exception("cannot settle %s[%d]@%d", raw.topic, raw.partition, raw.offset)
+                # rewind each partition to its first record of the batch, so none is skipped
+                # (those already applied come back as duplicates the inbox drops).
+                log.exception("cannot settle a batch of %d records", len(message.raw_message))
                 await asyncio.sleep(retry.max_backoff_s)
                 await message.nack()
                 return
-            annotate("outcome", outcome.value)
-            if await pacer.due(subscriber.consumer):
-                await message.ack()
-                pacer.committed()
+            # The offsets move only once every record of the batch is applied.
+            await message.ack()
 
     async def start_background(self) -> None:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
@@ -179,42 +181,7 @@ class ServiceRuntime:
                 log.warning("cannot refresh the lag and backlog gauges: %s", type(exc).__name__)
 
 
-class _CommitPacer:
-    """Decides when to commit the consumer's offsets: not after every record, which costs a
-    broker round trip each, but after a number of records, after a short while, or as soon
-    as everything fetched is applied. Records are applied one at a time and a commit only
-    happens between two of them, so a committed offset never passes an unapplied record;
-    a crash re-delivers at most the uncommitted few, which the inbox turns into no-ops."""
-
-    def __init__(self, max_records: int = 200, max_delay_s: float = 0.5) -> None:
-        self._max_records = max_records
-        self._max_delay_s = max_delay_s
-        self._pending = 0
-        self._since = time.monotonic()
-
-    async def due(self, client: Any) -> bool:
-        self._pending += 1
-        if self._pending >= self._max_records:
-            return True
-        if time.monotonic() - self._since >= self._max_delay_s:
-            return True
-        return client is None or await _caught_up(client)
-
-    def committed(self) -> None:
-        self._pending = 0
-        self._since = time.monotonic()
-
-
-async def _caught_up(client: Any) -> bool:
-    """Whether every assigned partition is applied up to the end last seen on the broker."""
-    for tp in client.assignment():
-        highwater = client.highwater(tp)
-        if highwater is None or await client.position(tp) < highwater:
-            return False
-    return True
-
-
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
+async def _raw_body(message: StreamMessage[Any]) -> Any:
     return message.body
 
 
@@ -227,16 +194,16 @@ def _union(models: Sequence[type[BaseModel]]) -> Any:
 
 def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    traced = bool(settings.otel_exporter_otlp_endpoint)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     registry = AllianceRegistry.load(settings.alliance_registry)
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, traced=traced)
     sessions = session_factory(engine)
     kafka = KafkaRouter(
         settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=True,
         client_id=settings.service_name,
-        middlewares=(KafkaTelemetryMiddleware(),),
         # Through the service's structured logger; one line per message only at DEBUG.
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,
@@ -325,7 +292,8 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
+    if settings.otel_exporter_otlp_endpoint:
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
     return app
 
 

@@ -37,8 +37,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
 
-    outbox_poll_interval_s: float = 0.2
+    # A commit in this process wakes the relay at once; the poll only finds rows written by
+    # another process on the same database.
+    outbox_poll_interval_s: float = 1.0
     outbox_batch_size: int = 200
+    # Records fetched at once; each partition's share is applied in one transaction.
+    consumer_batch_size: int = 200
     consumer_max_attempts: int = 5
     consumer_backoff_initial_s: float = 0.2
     consumer_backoff_max_s: float = 5.0

@@ -1,9 +1,11 @@
 """OpenTelemetry set-up, once per process; exports OTLP when an endpoint is configured.
 
 Spans come from four places, one instrumentation each: FastAPI (HTTP in), httpx (HTTP out),
-FastStream's Kafka middleware (produce and consume, context in the record headers) and
-SQLAlchemy (the database). No Kafka client instrumentation is added on top of FastStream's,
-so every record has one producer and one consumer span, not two.
+SQLAlchemy (the database) and, for Kafka, the outbox relay and the consumer runtime below
+(`send_span`, `process_span`: context in the record headers). No Kafka instrumentation is
+added on top (neither FastStream's middleware nor aiokafka's), so every record has one
+producer and one consumer span, not two; the consumer applies records in batches, yet each
+record's span is a child of its producer's, so a causal chain stays one trace.
 
 Traces are searched by learner-safe ids (`alliance.*` attributes); learner ids never reach the
 trace backend: a learner-keyed record would carry its key as `messaging.kafka.message.key`,
@@ -13,9 +15,10 @@ so any attribute holding a learner id is redacted before the span is exported.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
-from opentelemetry import context as otel_context, trace
+from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
@@ -28,7 +31,7 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, Span as TraceSpan, SpanKind
 from opentelemetry.util.types import Attributes
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -86,6 +89,72 @@ class _NoHousekeepingRoots(Sampler):
         return "NoHousekeepingRoots"
 
 
+_TRACER = trace.get_tracer("alliance.messaging")
+_TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def process_span(
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    headers: Sequence[tuple[str, bytes]],
+    body_size: int,
+    consumer_group: str,
+    operation: str = "process",
+) -> TraceSpan:
+    """A started consumer span for one record, child of the span that produced it (from the
+    record's `traceparent`); the caller ends it once the record's effect is committed.
+    A deferred record applied later is a `resume`, child of the span that deferred it."""
+    carrier = {k: v.decode("latin-1") for k, v in headers if k in _TRACE_HEADERS}
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": operation,
+        "messaging.destination.name": topic,
+        "messaging.destination.partition.id": str(partition),
+        "messaging.kafka.offset": offset,
+        "messaging.consumer.group.name": consumer_group,
+        "messaging.message.body.size": body_size,
+    }
+    if key is not None:
+        attributes["messaging.kafka.message.key"] = key.decode("utf-8", errors="replace")
+    event_id = next((v for k, v in headers if k == "ce_id"), None)
+    if event_id is not None:
+        attributes["messaging.message.id"] = event_id.decode("utf-8", errors="replace")
+    return _TRACER.start_span(
+        f"{operation} {topic}",
+        context=propagate.extract(carrier),
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+    )
+
+
+@contextmanager
+def send_span(
+    topic: str, key: str, event_id: str, body_size: int, parent: Mapping[str, str]
+) -> Iterator[dict[str, str]]:
+    """A producer span for one record, child of the context in `parent` (the trace context
+    saved with an outbox row); yields the headers that carry it to the consumer."""
+    with _TRACER.start_as_current_span(
+        f"send {topic}",
+        context=propagate.extract(parent),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "send",
+            "messaging.destination.name": topic,
+            "messaging.kafka.message.key": key,
+            "messaging.message.id": event_id,
+            "messaging.message.body.size": body_size,
+        },
+    ):
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        yield carrier
+
+
 def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvider:
     provider = TracerProvider(
         resource=Resource.create({"service.name": service_name, "service.namespace": "alliance"}),
@@ -100,7 +169,8 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerPro
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     instrumentor = HTTPXClientInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
+    # With nothing exported the instrumentations would only cost time.
+    if otlp_endpoint and not instrumentor.is_instrumented_by_opentelemetry:
         # Every httpx client of the process (the gateway's calls to the services) gets
         # client spans and passes the context on in `traceparent`.
         instrumentor.instrument(tracer_provider=provider)
@@ -134,6 +204,3 @@ def annotate_event(event_type: str, event_id: str, event: BaseModel) -> None:
     """Makes the span handling an event findable by the event's learner-safe ids."""
     trace.get_current_span().set_attributes(searchable_attributes(event_type, event_id, event))
 
-
-def annotate(name: str, value: str) -> None:
-    trace.get_current_span().set_attribute(ATTRIBUTE_PREFIX + name, value)

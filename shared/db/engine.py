@@ -9,9 +9,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.telemetry import instrument_database
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, traced: bool = False) -> AsyncEngine:
+    """`traced` adds a client span per query (only worth its cost when spans are exported)."""
     engine = _create_engine(url)
-    instrument_database(engine)
+    if traced:
+        instrument_database(engine)
     return engine
 
 
@@ -28,7 +30,9 @@ def _create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per checkout, and a connection that died meanwhile
+    # fails its query with an error the consumer and the relay already retry.
+    return create_async_engine(url, pool_size=10, max_overflow=10)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import DateTime
-from sqlmodel import Field, SQLModel, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db.outbox import utc_now
@@ -20,15 +22,30 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
+async def claim_all(
+    session: AsyncSession, consumer: str, events: Sequence[tuple[str, str]]
+) -> set[str]:
+    """Records the events (id, type) as applied in one statement; returns the ids that were
+    new. A concurrent claim of the same id waits for the other transaction and loses if it
+    commits, so an event is applied once even by two consumers at a time."""
+    if not events:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utc_now()
+    statement = (
+        dialect.insert(ProcessedEvent)
+        .values(
+            [
+                {"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now}
+                for i, t in events
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(ProcessedEvent.__table__.c.event_id)  # type: ignore[attr-defined]
+    )
+    return set((await session.exec(statement)).scalars())
+
+
 async def claim(session: AsyncSession, consumer: str, event_id: str, event_type: str) -> bool:
     """Records the event as applied; False when it already was (a redelivery)."""
-    seen = await session.exec(
-        select(ProcessedEvent.event_id).where(
-            ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == event_id
-        )
-    )
-    if seen.first() is not None:
-        return False
-    # A concurrent duplicate loses on the primary key at commit.
-    session.add(ProcessedEvent(consumer=consumer, event_id=event_id, event_type=event_type))
-    return True
+    return bool(await claim_all(session, consumer, [(event_id, event_type)]))

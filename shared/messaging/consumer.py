@@ -14,12 +14,12 @@ import enum
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from opentelemetry import context as otel_context, propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
+from opentelemetry.trace import Span as TraceSpan
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
@@ -32,10 +32,9 @@ from shared.events.spec import EventSpec
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetterReason, DeadLetters
 from shared.metrics import DEAD_LETTERS, EVENT_HANDLING_SECONDS, EVENTS_CONSUMED
 from shared.registry import AllianceRegistry, Sender, Unauthorised
-from shared.telemetry import annotate_event
+from shared.telemetry import annotate_event, process_span
 
 log = logging.getLogger(__name__)
-_TRACER = trace.get_tracer(__name__)
 
 EventT = TypeVar("EventT", bound=BaseModel)
 
@@ -76,6 +75,8 @@ class EventContext:
 
 
 Handler = Callable[[Any, EventContext, UnitOfWork], Awaitable[None]]
+# What admission yields: the envelope, the event's contract, the event and its sender.
+_Admitted = tuple[CloudEvent, EventSpec[Any], BaseModel, Sender]
 
 
 class _Refused(Exception):
@@ -147,36 +148,102 @@ class EventConsumer:
 
     async def consume(self, record: ConsumedRecord, deferred: int | None = None) -> Outcome:
         """Applies one record; `deferred` is its position when it comes back from deferral."""
-        started = time.perf_counter()
-        event_type = "unreadable"
+        span = _process_span(record, self.name, "process" if deferred is None else "resume")
+        try:
+            with trace.use_span(span, end_on_exit=False):
+                started = time.perf_counter()
+                admitted = await self._admit_or_park(record)
+                if isinstance(admitted, Outcome):
+                    outcome = admitted
+                else:
+                    outcome = await self._apply(record, *admitted, deferred)
+                if outcome is Outcome.DEAD_LETTERED and deferred is not None:
+                    async with self._units_of_work() as uow:
+                        await deferral.forget(uow.session, deferred)
+                        await uow.commit()
+                _count(self.name, admitted, outcome, started, span)
+            return outcome
+        finally:
+            span.end()
+
+    async def consume_in_order(self, records: Sequence[ConsumedRecord]) -> list[Outcome]:
+        """Applies records of one partition, in their order, in one transaction: one inbox
+        claim, one commit and one relay wake for the lot instead of one per record. If any
+        handler refuses, defers or fails, that transaction is rolled back and the records are
+        applied one at a time, each with its own outcome, retries and dead letter."""
+        if len(records) == 1:
+            return [await self.consume(records[0])]
+        spans = [_process_span(record, self.name) for record in records]
+        try:
+            started = time.perf_counter()
+            outcomes: list[Outcome] = []
+            admitted: dict[int, _Admitted] = {}
+            for index, (record, span) in enumerate(zip(records, spans, strict=True)):
+                with trace.use_span(span, end_on_exit=False):
+                    found = await self._admit_or_park(record)
+                if isinstance(found, Outcome):
+                    outcomes.append(found)
+                else:
+                    outcomes.append(Outcome.APPLIED)
+                    admitted[index] = found
+            together = await self._apply_together(admitted, spans)
+            for index, events in admitted.items():
+                if together is not None:
+                    outcomes[index] = together[index]
+                else:
+                    with trace.use_span(spans[index], end_on_exit=False):
+                        outcomes[index] = await self._apply(records[index], *events, None)
+            for index, (span, outcome) in enumerate(zip(spans, outcomes, strict=True)):
+                _count(self.name, admitted.get(index), outcome, started, span)
+            return outcomes
+        finally:
+            for span in spans:
+                span.end()
+
+    async def _apply_together(
+        self, admitted: dict[int, _Admitted], spans: Sequence[TraceSpan]
+    ) -> dict[int, Outcome] | None:
+        """Applies the admitted records in one unit of work; None when it had to roll back."""
+        if not admitted:
+            return {}
+        outcomes: dict[int, Outcome] = {}
+        try:
+            async with self._units_of_work() as uow:
+                fresh = await inbox.claim_all(
+                    uow.session, self.name, [(e.id, e.type) for e, *_ in admitted.values()]
+                )
+                for index, (envelope, _, event, sender) in admitted.items():
+                    if envelope.id not in fresh:
+                        outcomes[index] = Outcome.DUPLICATE
+                        continue
+                    fresh.discard(envelope.id)  # the same event twice in one batch
+                    with trace.use_span(spans[index], end_on_exit=False):
+                        annotate_event(envelope.type, envelope.id, event)
+                        handler = self._handlers[envelope.type][1]
+                        await handler(event, EventContext(envelope, sender), uow)
+                    outcomes[index] = Outcome.APPLIED
+                await uow.commit()
+                released = list(uow.released)
+        except Exception as exc:
+            log.debug("applying %d records one at a time: %s", len(admitted), _describe(exc))
+            return None
+        if released:
+            await self._resume(released)
+        return outcomes
+
+    async def _admit_or_park(self, record: ConsumedRecord) -> _Admitted | Outcome:
+        """The record's envelope, contract, event and sender; or what became of it."""
         try:
             admitted = self._admit(record)
-            if admitted is None:
-                outcome = Outcome.IGNORED
-            else:
-                envelope, spec, event, sender = admitted
-                event_type = envelope.type
-                outcome = await self._apply(record, envelope, spec, event, sender, deferred)
         except _Refused as refused:
-            outcome = await self._park(record, refused.reason, refused.detail)
+            return await self._park(record, refused.reason, refused.detail)
         except Exception as exc:
             # A bug met while reading the event must not stall the partition either.
             log.exception("cannot admit %s[%d]@%d", record.topic, record.partition, record.offset)
-            outcome = await self._park(record, DeadLetterReason.HANDLER_FAILED, _describe(exc))
-        if outcome is Outcome.DEAD_LETTERED and deferred is not None:
-            async with self._units_of_work() as uow:
-                await deferral.forget(uow.session, deferred)
-                await uow.commit()
-        EVENTS_CONSUMED.labels(self.name, event_type, outcome.value).inc()
-        if outcome is Outcome.APPLIED:
-            EVENT_HANDLING_SECONDS.labels(self.name, event_type).observe(
-                time.perf_counter() - started
-            )
-        return outcome
+            return await self._park(record, DeadLetterReason.HANDLER_FAILED, _describe(exc))
+        return Outcome.IGNORED if admitted is None else admitted
 
-    def _admit(
-        self, record: ConsumedRecord
-    ) -> tuple[CloudEvent, EventSpec[Any], BaseModel, Sender] | None:
+    def _admit(self, record: ConsumedRecord) -> _Admitted | None:
         try:
             envelope = CloudEvent.from_kafka(
                 decode_headers(record.headers), record.key, record.value
@@ -249,6 +316,11 @@ class EventConsumer:
                 log.info(
                     "deferred event %s until %s: %s", envelope.id, wait.waiting_for, wait.reason
                 )
+                if deferred is None:
+                    # The fact may have been committed by a concurrent transaction (another
+                    # partition or instance) after the handler looked and before this
+                    # deferral was visible to that transaction's release: look once more.
+                    await self._resume([wait.waiting_for])
                 return Outcome.DEFERRED
             except EventRejected as exc:
                 return await self._park(record, DeadLetterReason.REJECTED, str(exc))
@@ -275,22 +347,12 @@ class EventConsumer:
         )
 
     async def _resume(self, facts: list[str]) -> None:
-        """Applies again the events that were waiting for facts just committed."""
+        """Applies again the events that were waiting for facts just committed; each in the
+        trace of the span that deferred it (its saved headers), not of the releasing one."""
         async with self._units_of_work() as uow:
             waiting = await deferral.pending(uow.session, self.name, facts)
         for position, record in waiting:
-            # Applied in the trace of the event's own consumption, not of the releasing one.
-            carrier = {
-                k: v.decode() for k, v in record.headers if k in ("traceparent", "tracestate")
-            }
-            token = otel_context.attach(propagate.extract(carrier))
-            try:
-                with _TRACER.start_as_current_span(
-                    f"{record.topic} resume", kind=SpanKind.CONSUMER
-                ):
-                    await self.consume(record, deferred=position)
-            finally:
-                otel_context.detach(token)
+            await self.consume(record, deferred=position)
 
     async def _already_applied(self, event_id: str) -> bool:
         async with self._units_of_work() as uow:
@@ -308,6 +370,35 @@ class EventConsumer:
         await self._dead_letters.park(record, reason, detail)
         DEAD_LETTERS.labels(self.name, reason.value).inc()
         return Outcome.DEAD_LETTERED
+
+
+def _process_span(
+    record: ConsumedRecord, consumer_group: str, operation: str = "process"
+) -> TraceSpan:
+    return process_span(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        record.headers,
+        len(record.value or b""),
+        consumer_group,
+        operation,
+    )
+
+
+def _count(
+    consumer: str,
+    admitted: _Admitted | Outcome | None,
+    outcome: Outcome,
+    started: float,
+    span: TraceSpan,
+) -> None:
+    event_type = admitted[0].type if isinstance(admitted, tuple) else "unreadable"
+    span.set_attribute("alliance.outcome", outcome.value)
+    EVENTS_CONSUMED.labels(consumer, event_type, outcome.value).inc()
+    if outcome is Outcome.APPLIED:
+        EVENT_HANDLING_SECONDS.labels(consumer, event_type).observe(time.perf_counter() - started)
 
 
 def _describe(exc: BaseException) -> str:

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from opentelemetry import context as otel_context, propagate
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -22,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.db.outbox import OutboxMessage, utc_now
 from shared.envelope import CloudEvent, EventSigner
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE_SECONDS
+from shared.telemetry import send_span
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +90,12 @@ class OutboxRelay:
         if self._signer is None:
             raise RuntimeError("this service has no event-signing key, so it cannot publish")
         event = self._signer.sign(row.cloud_event())
-        # Publish inside the trace of the transaction that wrote the row.
-        carrier = {
+        # Published inside the trace of the transaction that wrote the row.
+        saved = {
             k: v for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate)) if v
         }
-        token = otel_context.attach(propagate.extract(carrier))
-        try:
-            headers = event.headers()
-            propagate.inject(headers)
-            return await self._send(row.topic, event, headers)
-        finally:
-            otel_context.detach(token)
+        with send_span(row.topic, row.aggregate_id, row.event_id, len(event.data), saved) as trace:
+            return await self._send(row.topic, event, {**event.headers(), **trace})
 
     async def measure_backlog(self) -> None:
         async with self._sessions() as session:

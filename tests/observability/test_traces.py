@@ -2,7 +2,8 @@
 
 A teaching partner's system submits a result; the assessment service checks it and records
 `assessment.result_recorded` in its outbox; issuance consumes it and issues the credential;
-recognition and enrolment consume the credential. All of that is one trace, found the way an
+recognition and enrolment consume the credential; recognition finds a pathway completed and
+issuance stacks the credential into the pathway's. All of that is one trace, found the way an
 operator finds it: by a learner-safe id (the offering's), never by the learner.
 """
 
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from shared.auth import learner_id_for
 from shared.events import EnrolmentAccepted, Outcome, ResultSubmitted
-from shared.events.topics import ENROLMENTS, OFFERINGS
+from shared.events.pathways import PathwayCriteria, PathwayDefined
+from shared.events.topics import ENROLMENTS, OFFERINGS, PATHWAY_DEFINITIONS
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.conftest import ServiceFactory
@@ -85,8 +88,14 @@ def assert_chain(trace: Trace, hops: tuple[Hop, ...]) -> None:
             consumed = trace.named(hop.service, hop.operation)
             # Delivery is at least once: a redelivered record is a second, no-op consumption,
             # never a second effect.
-            applied = [s for s in consumed if tags(s).get("alliance.outcome") == "applied"]
-            assert len(applied) <= 1, hop
+            applied = Counter(
+                tags(s)["messaging.consumer.group.name"]
+                for s in consumed
+                if tags(s).get("alliance.outcome") == "applied"
+            )
+            # Counted per consumer group: another test session's processes on the same
+            # broker and trace backend consume the same records under groups of their own.
+            assert all(n == 1 for n in applied.values()), (hop, applied)
             # A second instrumentation would nest a consumer span in another.
             for span in consumed:
                 parent = trace.parent(span)
@@ -121,25 +130,32 @@ async def caught_up(processes: list[ServiceProcess], *topics: str) -> None:
 
 
 RESULT_RECORDED = "eu.alliance.assessment.result_recorded.v1"
-RESULTS_PROCESS = "alliance.results process"
-CREDENTIALS_CREATE = "alliance.credentials create"
-CREDENTIALS_PROCESS = "alliance.credentials process"
-RESULT_TO_CREDENTIAL = (
+RESULTS_PROCESS = "process alliance.results"
+CREDENTIALS_SEND = "send alliance.credentials"
+CREDENTIALS_PROCESS = "process alliance.credentials"
+PATHWAYS_SEND = "send alliance.pathways"
+PATHWAYS_PROCESS = "process alliance.pathways"
+RESULT_TO_STACKED_CREDENTIAL = (
     # The partner system's submission starts the chain in the assessment service...
-    Hop("assessment", "alliance.results create", "producer", "assessment", RESULTS_PROCESS),
+    Hop("assessment", "send alliance.results", "producer", "assessment", RESULTS_PROCESS),
     # ...the checked result is consumed by issuance, which issues the credential...
-    Hop("issuance", RESULTS_PROCESS, "consumer", "assessment", "alliance.results create"),
-    Hop("issuance", CREDENTIALS_CREATE, "producer", "issuance", RESULTS_PROCESS),
-    # ...which recognition (progress on pathways) and enrolment (prerequisites) consume.
-    Hop("recognition", CREDENTIALS_PROCESS, "consumer", "issuance", CREDENTIALS_CREATE),
-    Hop("enrolment", CREDENTIALS_PROCESS, "consumer", "issuance", CREDENTIALS_CREATE),
+    Hop("issuance", RESULTS_PROCESS, "consumer", "assessment", "send alliance.results"),
+    Hop("issuance", CREDENTIALS_SEND, "producer", "issuance", RESULTS_PROCESS),
+    # ...which recognition (progress on pathways) and enrolment (prerequisites) consume...
+    Hop("recognition", CREDENTIALS_PROCESS, "consumer", "issuance", CREDENTIALS_SEND),
+    Hop("enrolment", CREDENTIALS_PROCESS, "consumer", "issuance", CREDENTIALS_SEND),
+    # ...recognition finds the pathway complete (progress, completion)...
+    Hop("recognition", PATHWAYS_SEND, "producer", "recognition", CREDENTIALS_PROCESS),
+    # ...and issuance stacks the component into the pathway's credential.
+    Hop("issuance", PATHWAYS_PROCESS, "consumer", "recognition", PATHWAYS_SEND),
+    Hop("issuance", CREDENTIALS_SEND, "producer", "issuance", PATHWAYS_PROCESS),
 )
 
 
-async def test_an_assessment_result_and_its_credential_are_one_trace_across_services(
+async def test_a_result_its_credential_and_the_stacked_credential_are_one_trace(
     service_process: ServiceFactory, trace_backend: TraceBackend
 ) -> None:
-    names = sorted({hop.service for hop in RESULT_TO_CREDENTIAL})
+    names = sorted({hop.service for hop in RESULT_TO_STACKED_CREDENTIAL})
     processes = {name: await service_process(name, **tracing(trace_backend)) for name in names}
     await start_all(list(processes.values()))
     await caught_up(list(processes.values()), OFFERINGS)
@@ -154,8 +170,22 @@ async def test_an_assessment_result_and_its_credential_are_one_trace_across_serv
         learner_id=learner,
         accepted_at=dt.datetime.now(dt.UTC),
     )
+    # The offering alone completes a pathway rheinfeld defines, so the credential is stacked.
+    pathway = PathwayDefined(
+        pathway_id=new_id("pth"),
+        version=1,
+        owner_partner_id="rheinfeld",
+        title={"en": "Traced pathway (test)"},
+        description={"en": "One module, stacked at once."},
+        criteria=PathwayCriteria(
+            min_ects=offering.workload.ects, required_offering_ids=(offering.offering_id,)
+        ),
+        defined_at=dt.datetime.now(dt.UTC),
+    )
     async with PartnerSystem(bootstrap, demo_signer("rheinfeld")) as rheinfeld:
         await rheinfeld.publish(offering)
+        await rheinfeld.publish(pathway)
+        await caught_up([processes["recognition"]], PATHWAY_DEFINITIONS)
         await rheinfeld.send(ENROLMENTS, signed_event(service_signer("enrolment"), enrolment))
         submitted = ResultSubmitted(
             result_id=new_id("res"),
@@ -177,11 +207,11 @@ async def test_an_assessment_result_and_its_credential_are_one_trace_across_serv
     raw = await trace_backend.wait_for_trace(
         "issuance",
         {"alliance.offering_id": offering.offering_id, "alliance.event_type": RESULT_RECORDED},
-        lambda t: Trace(t).has_all(RESULT_TO_CREDENTIAL),
+        lambda t: Trace(t).has_all(RESULT_TO_STACKED_CREDENTIAL),
         timeout_s=120,
     )
     trace = Trace(raw)
-    assert_chain(trace, RESULT_TO_CREDENTIAL)
+    assert_chain(trace, RESULT_TO_STACKED_CREDENTIAL)
     assert {trace.service(s) for s in trace.spans} >= set(names)
     values = [str(tag["value"]) for span in trace.spans for tag in span["tags"]]
     assert not [v for v in values if v.startswith("lrn-")]
