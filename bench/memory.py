@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from infra.processes import process_stats
+
 PROC = Path("/proc")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -40,17 +42,7 @@ def peak_kib(pid: int) -> int | None:
 def family(pid: int) -> list[int]:
     """A process and its direct children (PostgreSQL's postmaster and its backends, which
     each lead a process group of their own)."""
-    members = [pid]
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            members.append(int(entry.name))
-    return members
+    return [pid, *(member for member, fields in process_stats() if int(fields[1]) == pid)]
 
 
 def family_peak_kib(pid: int) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,20 +143,22 @@ def group_alive(pgid: int) -> bool:
 
 
 def _group_has_live_members(pgid: int) -> bool:
-    proc = Path("/proc")
-    if not proc.is_dir():
+    if not Path("/proc").is_dir():
         return True
-    for entry in proc.iterdir():
+    return any(int(fields[2]) == pgid and fields[0] != "Z" for _, fields in process_stats())
+
+
+def process_stats() -> Iterator[tuple[int, list[str]]]:
+    """Each process's pid and the fields of its /proc/<pid>/stat after the command name
+    (state, ppid, pgrp, ...); one that ends while being read is passed over."""
+    for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
-        # Fields after the command name: state, ppid, pgrp, ...
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+        yield int(entry.name), fields
 
 
 def _proc_state(pid: int) -> str:

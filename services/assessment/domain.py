@@ -11,15 +11,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from shared.events import (
-    AssessedResult,
-    EnrolmentAccepted,
-    EnrolmentWithdrawn,
-    OfferingPublished,
-    OfferingUpdated,
-    OfferingWithdrawn,
-    ResultRecorded,
-)
+from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn, ResultRecorded
+from shared.offering_views import OfferingEvent, supersedes
 
 
 @dataclass(frozen=True)
@@ -89,24 +82,14 @@ class EnrolmentConflict(Exception):
     """An enrolment event that contradicts the enrolment already held under its id."""
 
 
-class OfferingConflict(Exception):
-    """An offering event that names a different teaching partner than the one held."""
-
-
-def apply_offering(
-    current: Offering | None, event: OfferingPublished | OfferingUpdated | OfferingWithdrawn
-) -> Offering | None:
-    """The offering after `event`, or None when the event is not newer than what is held.
+def apply_offering(current: Offering | None, event: OfferingEvent) -> Offering | None:
+    """The offering after `event`, or None when the event is not newer than what is held;
+    `OfferingConflict` for another partner's event (the rule of `shared.offering_views`).
 
     A withdrawn offering keeps its teaching partner: learners already enrolled are still
     assessed by it.
     """
-    if current is not None and current.partner_id != event.partner_id:
-        raise OfferingConflict(
-            f"offering {event.offering_id} is taught by {current.partner_id}, "
-            f"not {event.partner_id}"
-        )
-    if current is not None and event.version <= current.version:
+    if not supersedes(event, current):
         return None
     return Offering(event.offering_id, event.partner_id, event.version)
 

@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from services.assessment.domain import (
     EnrolmentConflict,
-    OfferingConflict,
     Refusal,
     ResultRefused,
     apply_enrolment,
@@ -36,11 +35,10 @@ from shared.messaging.consumer import (
     EventRejected,
     TransientError,
 )
+from shared.offering_views import OfferingConflict, OfferingEvent
 
 
-async def on_offering(
-    event: OfferingPublished | OfferingUpdated | OfferingWithdrawn, _: EventContext, uow: UnitOfWork
-) -> None:
+async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
     offerings = OfferingRepository(uow.session)
     try:
         offering = apply_offering(await offerings.get(event.offering_id), event)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.events import OfferingPublished, OfferingSnapshot, OfferingUpdated, OfferingWithdrawn
+from shared.events import OfferingSnapshot, OfferingWithdrawn
+from shared.offering_views import OfferingEvent, supersedes
 
 
 @dataclass(frozen=True)
@@ -22,23 +23,10 @@ class Listing:
         return self.status == "published"
 
 
-class OfferingConflict(Exception):
-    """An event that contradicts what the catalogue already holds."""
-
-
-def apply_offering(
-    current: Listing | None, event: OfferingPublished | OfferingUpdated | OfferingWithdrawn
-) -> Listing | None:
-    """The listing after `event`, or None when the event is older than what is shown.
-
-    Versions only move forward: a late or repeated older version is ignored, so the
-    catalogue converges whatever order a partner's events arrive in across retries.
-    """
-    if current is not None and current.partner_id != event.partner_id:
-        raise OfferingConflict(
-            f"offering {event.offering_id} belongs to {current.partner_id}, not {event.partner_id}"
-        )
-    if current is not None and event.version <= current.version:
+def apply_offering(current: Listing | None, event: OfferingEvent) -> Listing | None:
+    """The listing after `event`, or None when the event is not newer than what is shown;
+    `OfferingConflict` for another partner's event (the rule of `shared.offering_views`)."""
+    if not supersedes(event, current):
         return None
     if isinstance(event, OfferingWithdrawn):
         snapshot = current.snapshot if current else None

@@ -13,12 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from shared.events import (
-    EnrolmentRejectionReason,
-    OfferingPublished,
-    OfferingUpdated,
-    OfferingWithdrawn,
-)
+from shared.events import EnrolmentRejectionReason, OfferingWithdrawn
+from shared.offering_views import OfferingEvent, supersedes
 
 
 class OfferingStatus(StrEnum):
@@ -54,22 +50,10 @@ class Offering:
         return self.status is OfferingStatus.PUBLISHED
 
 
-class OfferingConflict(Exception):
-    """An offering event that contradicts the offering already known."""
-
-
-def apply_offering(
-    current: Offering | None, event: OfferingPublished | OfferingUpdated | OfferingWithdrawn
-) -> Offering | None:
-    """The offering after `event`, or None when the event is not newer than what is known.
-
-    Versions only move forward, so a late or redelivered older version changes nothing.
-    """
-    if current is not None and current.partner_id != event.partner_id:
-        raise OfferingConflict(
-            f"offering {event.offering_id} belongs to {current.partner_id}, not {event.partner_id}"
-        )
-    if current is not None and event.version <= current.version:
+def apply_offering(current: Offering | None, event: OfferingEvent) -> Offering | None:
+    """The offering after `event`, or None when the event is not newer than what is known;
+    `OfferingConflict` for another partner's event (the rule of `shared.offering_views`)."""
+    if not supersedes(event, current):
         return None
     if isinstance(event, OfferingWithdrawn):
         # Withdrawn before it was ever seen published: remembered with no seats, so a late

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from services.enrolment.commands import fill_free_seats, reject_waiting_list
-from services.enrolment.domain import (
-    OfferingConflict,
-    apply_offering,
-    credential_issued,
-    credential_revoked,
-)
+from services.enrolment.domain import apply_offering, credential_issued, credential_revoked
 from services.enrolment.repository import EarnedCredentialRepository, OfferingRepository
 from shared.db.uow import UnitOfWork
 from shared.events import (
@@ -19,11 +14,10 @@ from shared.events import (
     OfferingWithdrawn,
 )
 from shared.messaging.consumer import EventConsumer, EventContext, EventRejected
+from shared.offering_views import OfferingConflict, OfferingEvent
 
 
-async def _apply(
-    event: OfferingPublished | OfferingUpdated | OfferingWithdrawn, uow: UnitOfWork
-) -> None:
+async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
     offerings = OfferingRepository(uow.session)
     # Locked like a request for a place: capacity and status change under the same lock
     # that deciding a request takes.
@@ -38,18 +32,6 @@ async def _apply(
         await fill_free_seats(uow, offering)
     else:
         await reject_waiting_list(uow, offering)
-
-
-async def on_offering_published(event: OfferingPublished, _: EventContext, uow: UnitOfWork) -> None:
-    await _apply(event, uow)
-
-
-async def on_offering_updated(event: OfferingUpdated, _: EventContext, uow: UnitOfWork) -> None:
-    await _apply(event, uow)
-
-
-async def on_offering_withdrawn(event: OfferingWithdrawn, _: EventContext, uow: UnitOfWork) -> None:
-    await _apply(event, uow)
 
 
 async def on_credential_issued(event: CredentialIssued, _: EventContext, uow: UnitOfWork) -> None:
@@ -70,8 +52,8 @@ async def on_credential_revoked(event: CredentialRevoked, _: EventContext, uow: 
 
 
 def register(consumer: EventConsumer) -> None:
-    consumer.handles(OfferingPublished)(on_offering_published)
-    consumer.handles(OfferingUpdated)(on_offering_updated)
-    consumer.handles(OfferingWithdrawn)(on_offering_withdrawn)
+    consumer.handles(OfferingPublished)(on_offering)
+    consumer.handles(OfferingUpdated)(on_offering)
+    consumer.handles(OfferingWithdrawn)(on_offering)
     consumer.handles(CredentialIssued)(on_credential_issued)
     consumer.handles(CredentialRevoked)(on_credential_revoked)

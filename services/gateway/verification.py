@@ -11,43 +11,36 @@ at hosts inside the network. did:key needs no fetching.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from services.gateway.downstream import Downstream, DownstreamRefused
-from shared.credentials.did import KeyResolutionError, did_web_document_url
 from shared.credentials.verifier import (
+    HttpResolver,
     ResolutionError,
     TrustedIssuers,
     VerificationReport,
-    did_key_document,
+    json_object,
     verify,
 )
 from shared.problems import Problem
 from shared.registry import AllianceRegistry
 
 
-class IssuanceDocuments:
-    """The verifier's `Resolver`: DID documents and status lists issuance publishes."""
+class IssuanceDocuments(HttpResolver):
+    """The verifier's `Resolver`: DID documents and status lists issuance publishes, read
+    from issuance itself rather than over the internet."""
 
     def __init__(self, issuance: Downstream, public_url: str) -> None:
+        super().__init__()
         self._issuance = issuance
         self._host = urlsplit(public_url).netloc.lower()
 
-    async def did_document(self, did: str) -> dict[str, Any]:
-        if did.startswith("did:key:"):
-            return did_key_document(did)
-        try:
-            url = did_web_document_url(did)
-        except KeyResolutionError as exc:
-            raise ResolutionError(f"cannot resolve {did}: only did:web and did:key") from exc
-        return await self._published(url)
-
     async def status_list(self, url: str) -> dict[str, Any]:
-        return await self._published(url)
+        # Whatever its scheme: `fetch` reads only what issuance publishes.
+        return await self.fetch(url)
 
-    async def _published(self, url: str) -> dict[str, Any]:
+    async def fetch(self, url: str) -> dict[str, Any]:
         parts = urlsplit(url)
         if parts.netloc.lower() != self._host:
             raise ResolutionError(
@@ -58,13 +51,7 @@ class IssuanceDocuments:
             response = await self._issuance.call("GET", parts.path, None)
         except (Problem, DownstreamRefused) as exc:
             raise ResolutionError(f"cannot read {url}: {exc}") from exc
-        try:
-            document = json.loads(response.content)
-        except ValueError as exc:
-            raise ResolutionError(f"{url} is not JSON") from exc
-        if not isinstance(document, dict):
-            raise ResolutionError(f"{url} is not a JSON object")
-        return document
+        return json_object(url, response.content)
 
 
 class WalletVerifier:

@@ -21,12 +21,21 @@ from shared.events import (
 )
 from shared.events.pathways import PathwayCompletionRevoked
 from shared.messaging.consumer import EventConsumer, EventContext
+from shared.offering_views import OfferingEvent, is_newer
 
 
-async def _keep(event: OfferingPublished | OfferingUpdated, uow: UnitOfWork) -> None:
+async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
     terms = await uow.session.get(OfferingTerms, event.offering_id)
-    if terms is not None and terms.version >= event.version:
+    if not is_newer(event, terms):
         return  # an older or repeated version
+    if isinstance(event, OfferingWithdrawn):
+        # Credentials already earned stay valid; only the terms are marked as withdrawn.
+        if terms is not None:
+            terms.sqlmodel_update(
+                {"version": event.version, "withdrawn": True, "changed_at": utc_now()}
+            )
+            uow.session.add(terms)
+        return
     snapshot = event.model_dump_json(exclude_none=True)
     if terms is None:
         terms = OfferingTerms(
@@ -44,24 +53,6 @@ async def _keep(event: OfferingPublished | OfferingUpdated, uow: UnitOfWork) -> 
     uow.release(f"offering:{event.offering_id}")
 
 
-async def on_offering_published(event: OfferingPublished, _: EventContext, uow: UnitOfWork) -> None:
-    await _keep(event, uow)
-
-
-async def on_offering_updated(event: OfferingUpdated, _: EventContext, uow: UnitOfWork) -> None:
-    await _keep(event, uow)
-
-
-async def on_offering_withdrawn(event: OfferingWithdrawn, _: EventContext, uow: UnitOfWork) -> None:
-    # Credentials already earned stay valid; only the terms are marked as withdrawn.
-    terms = await uow.session.get(OfferingTerms, event.offering_id)
-    if terms is not None and terms.version < event.version:
-        terms.sqlmodel_update(
-            {"version": event.version, "withdrawn": True, "changed_at": utc_now()}
-        )
-        uow.session.add(terms)
-
-
 def register(consumer: EventConsumer, credentials: CredentialService) -> None:
     async def on_result_recorded(event: ResultRecorded, _: EventContext, uow: UnitOfWork) -> None:
         await credentials.on_result(uow, event)
@@ -76,9 +67,9 @@ def register(consumer: EventConsumer, credentials: CredentialService) -> None:
     ) -> None:
         await credentials.on_pathway_completion_revoked(uow, event)
 
-    consumer.handles(OfferingPublished)(on_offering_published)
-    consumer.handles(OfferingUpdated)(on_offering_updated)
-    consumer.handles(OfferingWithdrawn)(on_offering_withdrawn)
+    consumer.handles(OfferingPublished)(on_offering)
+    consumer.handles(OfferingUpdated)(on_offering)
+    consumer.handles(OfferingWithdrawn)(on_offering)
     consumer.handles(ResultRecorded)(on_result_recorded)
     consumer.handles(PathwayCompleted)(on_pathway_completed)
     consumer.handles(PathwayCompletionRevoked)(on_pathway_completion_revoked)

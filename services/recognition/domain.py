@@ -7,7 +7,7 @@ import calendar
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Annotated, Self
+from typing import Annotated, NamedTuple, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -204,6 +204,13 @@ class OfferingSummary:
     eqf_level: int
     end_date: dt.date
     open: bool
+
+
+class OfferingVersion(NamedTuple):
+    """Which partner recognition holds an offering for, at which version."""
+
+    partner_id: str
+    version: int
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ current, and re-evaluate what depends on a change."""
 
 from __future__ import annotations
 
-from services.recognition.domain import HeldCredential, OfferingSummary
+from services.recognition.domain import HeldCredential, OfferingSummary, OfferingVersion
 from services.recognition.pathways import PathwayTracker
 from services.recognition.recognitions import RecognitionDesk
 from services.recognition.repository import CredentialLedger, Offerings, PathwayDefinitions
@@ -12,6 +12,7 @@ from shared.events import CredentialIssued, CredentialRevoked
 from shared.events.catalogue import OfferingPublished, OfferingUpdated, OfferingWithdrawn
 from shared.events.pathways import PathwayDefined
 from shared.messaging.consumer import Deferred, EventConsumer, EventContext, EventRejected
+from shared.offering_views import OfferingConflict, OfferingEvent, supersedes
 
 
 async def on_credential_issued(event: CredentialIssued, _: EventContext, uow: UnitOfWork) -> None:
@@ -69,14 +70,14 @@ async def on_pathway_defined(event: PathwayDefined, _: EventContext, uow: UnitOf
     await PathwayTracker(uow).pathway_changed(event)
 
 
-async def on_offering(
-    event: OfferingPublished | OfferingUpdated | OfferingWithdrawn, _: EventContext, uow: UnitOfWork
-) -> None:
+async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
     offerings = Offerings(uow.session)
     held = await offerings.version_of(event.offering_id)
-    if held is not None and held[0] != event.partner_id:
-        raise EventRejected(f"offering {event.offering_id} belongs to {held[0]}")
-    if held is not None and held[1] >= event.version:
+    try:
+        newer = supersedes(event, OfferingVersion(*held) if held else None)
+    except OfferingConflict as exc:
+        raise EventRejected(str(exc)) from exc
+    if not newer:
         return
     if isinstance(event, OfferingWithdrawn):
         await offerings.withdraw(event.offering_id, event.version)

@@ -49,11 +49,11 @@ MODE_ONLINE_URI = "http://data.europa.eu/snb/learning-assessment/920fbb3cbe"
 MODE_BLENDED_URI = "http://data.europa.eu/snb/learning-assessment/e92d221e4d"
 UNSUPERVISED_NO_ID_URI = "http://data.europa.eu/snb/supervision-verification/c598449d64"
 
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
+IRI_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _RESULT_STATUSES = frozenset(
     ["Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional", "Withdrew"]
@@ -221,9 +221,9 @@ def _check(data: MicroCredentialData) -> None:
     for organisation in (data.issuer, data.awarding_body, data.assessing_body):
         if organisation is not None and not _COUNTRY.match(organisation.country_code):
             raise ValueError(f"{organisation.name}: country_code must be ISO 3166-1 alpha-2")
-    if not _DATETIME.match(data.valid_from):
+    if not DATETIME_PATTERN.match(data.valid_from):
         raise ValueError("valid_from must be an XML Schema dateTime")
-    if data.valid_until is not None and not _DATETIME.match(data.valid_until):
+    if data.valid_until is not None and not DATETIME_PATTERN.match(data.valid_until):
         raise ValueError("valid_until must be an XML Schema dateTime")
     for label, day in (
         ("activity_start", data.activity_start),
@@ -247,7 +247,7 @@ def _check(data: MicroCredentialData) -> None:
 
 
 def _iri(value: str, label: str = "IRI") -> str:
-    if not _IRI.match(value):
+    if not IRI_PATTERN.match(value):
         raise ValueError(f"{label} {value!r} is not an absolute IRI")
     return value
 

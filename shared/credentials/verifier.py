@@ -48,7 +48,7 @@ from shared.credentials.did import (
     public_key_from_did_key,
 )
 from shared.credentials.loader import CLR_V2P0, KNOWN_CONTEXTS, OB_V3P0, VC_V2
-from shared.credentials.microcredential import _DATETIME, _IRI
+from shared.credentials.microcredential import DATETIME_PATTERN, IRI_PATTERN
 from shared.credentials.proof import verify_credential
 from shared.credentials.status_list import StatusListError, decode_status_list, get_status
 from shared.registry import DEFAULT_REGISTRY, AllianceRegistry, Partner
@@ -196,7 +196,9 @@ class HttpResolver:
     """did:web documents and status lists over HTTPS (did:key locally).
 
     Plain http is used only for loopback hosts (`localhost`, `127.0.0.1`, `::1`), which is
-    how the services run on a developer's machine; everything else must be https.
+    how the services run on a developer's machine; everything else must be https. A resolver
+    that reads the same documents another way overrides `fetch` (and `status_list`, for the
+    URLs it accepts).
     """
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
@@ -211,15 +213,16 @@ class HttpResolver:
             raise ResolutionError(f"cannot resolve {did}: only did:web and did:key") from exc
         if _is_loopback(_hostname(url)):
             url = "http://" + url.removeprefix("https://")
-        return await self._get(url)
+        return await self.fetch(url)
 
     async def status_list(self, url: str) -> dict[str, Any]:
         scheme = url.partition(":")[0]
         if not (scheme == "https" or (scheme == "http" and _is_loopback(_hostname(url)))):
             raise ResolutionError(f"refusing to fetch {url}: not https")
-        return await self._get(url)
+        return await self.fetch(url)
 
-    async def _get(self, url: str) -> dict[str, Any]:
+    async def fetch(self, url: str) -> dict[str, Any]:
+        """The JSON object published at `url`."""
         if self._client is not None:
             return await _fetch_json(self._client, url)
         async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as client:
@@ -238,6 +241,11 @@ async def _fetch_json(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
                     raise ResolutionError(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise ResolutionError(f"cannot fetch {url}: {exc}") from exc
+    return json_object(url, body)
+
+
+def json_object(url: str, body: bytes) -> dict[str, Any]:
+    """`body`, read from `url`, as the JSON object a DID document or status list is."""
     try:
         document = json.loads(body)
     except ValueError as exc:
@@ -662,11 +670,11 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _is_iri(value: Any) -> bool:
-    return isinstance(value, str) and bool(_IRI.match(value))
+    return isinstance(value, str) and bool(IRI_PATTERN.match(value))
 
 
 def _is_datetime(value: Any) -> bool:
-    return isinstance(value, str) and bool(_DATETIME.match(value))
+    return isinstance(value, str) and bool(DATETIME_PATTERN.match(value))
 
 
 def _parse_datetime(value: Any) -> datetime | None:
@@ -689,6 +697,7 @@ __all__ = [
     "TrustedIssuers",
     "VerificationReport",
     "did_key_document",
+    "json_object",
     "vc_api_response",
     "verify",
 ]

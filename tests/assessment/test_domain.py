@@ -14,7 +14,6 @@ from services.assessment.domain import (
     EnrolmentStatus,
     Facts,
     Offering,
-    OfferingConflict,
     Refusal,
     Result,
     ResultRefused,
@@ -31,6 +30,7 @@ from shared.events import (
     Outcome,
 )
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
+from shared.offering_views import OfferingConflict
 from tests.support.builders import offering_published
 
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)

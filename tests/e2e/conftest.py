@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from shared.db.migrate import SERVICES
-from shared.dev_idp import TokenRequest, issue_token
-from shared.settings import ServiceSettings
 from tests.conftest import ServiceFactory
+from tests.support.identities import (
+    ISSUER as ISSUER,  # re-exported: the journeys derive learner ids from it
+    token,
+)
 from tests.support.services import ServiceProcess
-
-ISSUER = ServiceSettings(service_name="gateway").oidc_issuer
 
 
 @dataclass
@@ -33,16 +33,11 @@ class Alliance:
 
 
 def learner_headers(subject: str) -> dict[str, str]:
-    token = issue_token(ISSUER, TokenRequest(subject=subject, role="learner"))
-    return {"authorization": f"Bearer {token}"}
+    return token(subject)
 
 
 def partner_headers(partner_id: str) -> dict[str, str]:
-    token = issue_token(
-        ISSUER,
-        TokenRequest(subject=f"{partner_id}-sis", role="partner_system", partner_id=partner_id),
-    )
-    return {"authorization": f"Bearer {token}"}
+    return token(f"{partner_id}-sis", "partner_system", partner_id)
 
 
 async def eventually(check: object, timeout_s: float = 30, what: str = "condition") -> object:

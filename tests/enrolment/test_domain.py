@@ -11,7 +11,6 @@ from services.enrolment.domain import (
     EnrolmentStatus,
     NotWithdrawable,
     Offering,
-    OfferingConflict,
     OfferingStatus,
     Seats,
     accept_from_waiting_list,
@@ -24,6 +23,7 @@ from services.enrolment.domain import (
     withdraw,
 )
 from shared.events import EnrolmentRejectionReason, Prerequisites
+from shared.offering_views import OfferingConflict
 from tests.support.builders import offering_published, offering_withdrawn
 
 AT = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -33,17 +33,16 @@ from shared.events import (
     CredentialRevoked,
     OfferingPublished,
     OfferingUpdated,
-    OfferingWithdrawn,
     Prerequisites,
 )
 from shared.messaging.consumer import EventContext
+from shared.offering_views import OfferingEvent
 from shared.partner_system import demo_signer, signed_event
 from shared.registry import PARTNER_URN
 from tests.contracts.examples import example_event, stacked_credential_issued
 from tests.support.builders import REGISTRY, offering_published, offering_withdrawn
 
 PREREQUISITE = "off-nordhavn-intro-data-science"
-OfferingEvent = OfferingPublished | OfferingUpdated | OfferingWithdrawn
 
 
 @pytest.fixture
@@ -65,13 +64,8 @@ async def _deliver(units_of_work: UnitOfWorkFactory, event: OfferingEvent) -> No
         signed_event(demo_signer(event.partner_id), event),
         REGISTRY.sender_for(PARTNER_URN + event.partner_id),
     )
-    handler = {
-        OfferingPublished: handlers.on_offering_published,
-        OfferingUpdated: handlers.on_offering_updated,
-        OfferingWithdrawn: handlers.on_offering_withdrawn,
-    }[type(event)]
     async with units_of_work() as uow:
-        await handler(event, context, uow)  # type: ignore[operator]
+        await handlers.on_offering(event, context, uow)
         await uow.commit()
 
 
