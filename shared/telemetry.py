@@ -203,4 +203,3 @@ def searchable_attributes(event_type: str, event_id: str, event: BaseModel) -> d
 def annotate_event(event_type: str, event_id: str, event: BaseModel) -> None:
     """Makes the span handling an event findable by the event's learner-safe ids."""
     trace.get_current_span().set_attributes(searchable_attributes(event_type, event_id, event))
-

@@ -40,20 +40,21 @@ class DeferredEvent(SQLModel, table=True):
 
 def defer(
     session: AsyncSession, consumer: str, record: ConsumedRecord, waiting_for: str, reason: str
-) -> None:
-    session.add(
-        DeferredEvent(
-            consumer=consumer,
-            waiting_for=waiting_for,
-            reason=reason,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key.decode() if record.key is not None else None,
-            value=(record.value or b"").decode(),
-            headers=json.dumps([[k, v] for k, v in _with_current_trace(record.headers)]),
-        )
+) -> DeferredEvent:
+    """Keeps the record; its `position` is known once the transaction is flushed."""
+    deferred = DeferredEvent(
+        consumer=consumer,
+        waiting_for=waiting_for,
+        reason=reason,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode() if record.key is not None else None,
+        value=(record.value or b"").decode(),
+        headers=json.dumps([[k, v] for k, v in _with_current_trace(record.headers)]),
     )
+    session.add(deferred)
+    return deferred
 
 
 def _with_current_trace(headers: tuple[tuple[str, bytes], ...]) -> list[tuple[str, str]]:

@@ -311,16 +311,19 @@ class EventConsumer:
                 async with self._units_of_work() as uow:
                     if deferred is not None:
                         await deferral.forget(uow.session, deferred)
-                    deferral.defer(uow.session, self.name, record, wait.waiting_for, wait.reason)
+                    kept = deferral.defer(
+                        uow.session, self.name, record, wait.waiting_for, wait.reason
+                    )
                     await uow.commit()
                 log.info(
                     "deferred event %s until %s: %s", envelope.id, wait.waiting_for, wait.reason
                 )
-                if deferred is None:
+                if deferred is None and kept.position is not None:
                     # The fact may have been committed by a concurrent transaction (another
                     # partition or instance) after the handler looked and before this
-                    # deferral was visible to that transaction's release: look once more.
-                    await self._resume([wait.waiting_for])
+                    # deferral was visible to that transaction's release: look once more
+                    # (at this event only; the others waiting were looked at in their turn).
+                    await self.consume(record, deferred=kept.position)
                 return Outcome.DEFERRED
             except EventRejected as exc:
                 return await self._park(record, DeadLetterReason.REJECTED, str(exc))

@@ -130,3 +130,37 @@ async def test_the_key_must_be_the_ordered_entity(sqlite_engine: AsyncEngine) ->
     rekeyed = signer.sign(dataclasses.replace(envelope, key="some-other-key"))
     assert await consumer.consume(_record(rekeyed)) is Outcome.DEAD_LETTERED
     assert _reason(parked) == "contract"
+
+
+async def test_a_partition_batch_is_applied_together_and_a_refusal_only_parks_its_own_record(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    consumer, parked = consumer_for(sqlite_engine, "c")
+    applied: list[str] = []
+
+    @consumer.handles(OfferingPublished)
+    async def publish(event: OfferingPublished, ctx: EventContext, uow: UnitOfWork) -> None:
+        if event.title["en"] == "refused":
+            raise EventRejected("not this one")
+        applied.append(event.offering_id)
+
+    signer = demo_signer("nordhavn")
+    events = [offering_published("nordhavn") for _ in range(4)]
+    records = [_record(signed_event(signer, e), offset=n) for n, e in enumerate(events)]
+    # The same record fetched twice in one batch (a rewind) is applied once.
+    together = await consumer.consume_in_order([*records[:3], records[2]])
+    assert together == [Outcome.APPLIED] * 3 + [Outcome.DUPLICATE]
+    assert applied == [e.offering_id for e in events[:3]]
+
+    refused = offering_published("nordhavn", title={"en": "refused"})
+    batch = [records[3], _record(signed_event(signer, refused), offset=9), records[0]]
+    assert await consumer.consume_in_order(batch) == [
+        Outcome.APPLIED,
+        Outcome.DEAD_LETTERED,
+        Outcome.DUPLICATE,
+    ]
+    # The refusal rolled the batch back; its records were then applied one at a time.
+    assert applied[3:] == [events[3].offering_id] * 2
+    assert await consumer.consume(records[3]) is Outcome.DUPLICATE
+    assert _reason(parked) == "rejected"
+    assert len(parked) == 1

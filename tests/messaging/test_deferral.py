@@ -15,11 +15,15 @@ from tests.support.builders import offering_published, offering_withdrawn
 from tests.support.consumers import consumer_for
 
 
+async def _with_deferral_table(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all, tables=[DeferredEvent.__table__])  # type: ignore[attr-defined]
+
+
 async def test_a_deferred_event_is_applied_when_its_fact_is_released(
     sqlite_engine: AsyncEngine,
 ) -> None:
-    async with sqlite_engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all, tables=[DeferredEvent.__table__])  # type: ignore[attr-defined]
+    await _with_deferral_table(sqlite_engine)
     consumer, parked = consumer_for(sqlite_engine, "c")
     known: set[str] = set()
     withdrawn_applied: list[str] = []
@@ -52,3 +56,55 @@ async def test_a_deferred_event_is_applied_when_its_fact_is_released(
     async with sqlite_engine.connect() as conn:
         assert (await conn.execute(select(DeferredEvent))).all() == []
     assert parked == []
+
+
+async def test_a_fact_committed_while_the_event_was_being_deferred_is_seen_at_once(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    """Another partition (or instance) may commit the fact after the handler looked for it
+    and release it before the deferral is visible; the consumer looks once more itself."""
+    await _with_deferral_table(sqlite_engine)
+    consumer, parked = consumer_for(sqlite_engine, "c")
+    looks: list[str] = []
+
+    @consumer.handles(OfferingWithdrawn)
+    async def withdraw(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
+        looks.append(event.offering_id)
+        if len(looks) == 1:  # the first look misses the fact committed meanwhile
+            raise Deferred(f"offering:{event.offering_id}", "the offering is not known yet")
+
+    published = offering_published("nordhavn")
+    early = signed_event(demo_signer("nordhavn"), offering_withdrawn(published, version=2))
+
+    assert await consumer.consume(_record(early, offset=1)) is Outcome.DEFERRED
+    assert looks == [published.offering_id] * 2
+    async with sqlite_engine.connect() as conn:
+        assert (await conn.execute(select(DeferredEvent))).all() == []
+    # Applied by the second look, so a redelivery is a duplicate.
+    assert await consumer.consume(_record(early, offset=1)) is Outcome.DUPLICATE
+    assert parked == []
+
+
+async def test_many_events_waiting_for_one_fact_are_each_looked_at_twice_not_quadratically(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    await _with_deferral_table(sqlite_engine)
+    consumer, _ = consumer_for(sqlite_engine, "c")
+    looks = 0
+
+    @consumer.handles(OfferingWithdrawn)
+    async def withdraw(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
+        nonlocal looks
+        looks += 1
+        raise Deferred("offering:never", "the offering is not known yet")
+
+    signer = demo_signer("nordhavn")
+    for offset in range(20):
+        withdrawn = offering_withdrawn(offering_published("nordhavn"), version=2)
+        assert (
+            await consumer.consume(_record(signed_event(signer, withdrawn), offset=offset))
+            is Outcome.DEFERRED
+        )
+    assert looks == 40
+    async with sqlite_engine.connect() as conn:
+        assert len((await conn.execute(select(DeferredEvent))).all()) == 20

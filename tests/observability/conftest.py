@@ -42,6 +42,25 @@ class TraceBackend:
         data: list[dict[str, Any]] = response.json()["data"] or []
         return data
 
+    async def wait_for_trace_id(
+        self, trace_id: str, complete: Callable[[dict[str, Any]], bool], timeout_s: float = 120
+    ) -> dict[str, Any]:
+        """Polls Jaeger for one trace by its id until it is `complete`."""
+        deadline = time.monotonic() + timeout_s
+        found: list[dict[str, Any]] = []
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
+            while time.monotonic() < deadline:
+                response = await client.get(f"/api/traces/{trace_id}")
+                found = response.json().get("data") or [] if response.status_code == 200 else []
+                if found and complete(found[0]):
+                    return dict(found[0])
+                await asyncio.sleep(0.3)
+        seen = sorted(
+            {(t["processes"][s["processID"]]["serviceName"], s["operationName"])
+             for t in found for s in t["spans"]}
+        )  # fmt: skip
+        raise AssertionError(f"trace {trace_id} incomplete after {timeout_s}s; it has {seen}")
+
     async def wait_for_trace(
         self,
         service: str,

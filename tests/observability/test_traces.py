@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.auth import learner_id_for
 from shared.events import EnrolmentAccepted, Outcome, ResultSubmitted
@@ -21,9 +26,10 @@ from shared.events.pathways import PathwayCriteria, PathwayDefined
 from shared.events.topics import ENROLMENTS, OFFERINGS, PATHWAY_DEFINITIONS
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
+from tests.catalogue.helpers import offering_draft, staff_of
 from tests.conftest import ServiceFactory
 from tests.observability.conftest import TraceBackend
-from tests.support.builders import offering_published
+from tests.support.builders import new_offering_id, offering_published
 from tests.support.identities import ISSUER, new_id, service_signer
 from tests.support.kafka import wait_until_caught_up
 from tests.support.services import ServiceProcess
@@ -128,6 +134,123 @@ async def caught_up(processes: list[ServiceProcess], *topics: str) -> None:
         group = process.env["CONSUMER_NAME"]
         for topic in topics:
             await wait_until_caught_up(process.env["KAFKA_BOOTSTRAP_SERVERS"], group, topic)
+
+
+OFFERINGS_SEND = "send alliance.offerings"
+OFFERINGS_PROCESS = "process alliance.offerings"
+OFFERING_HOPS = (
+    # Through the outbox: the relay's producer span continues the request's trace.
+    Hop("catalogue", OFFERINGS_SEND, "producer", "catalogue", "POST /offerings"),
+    # Through Kafka: the context travels in the record's headers.
+    Hop("catalogue", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_SEND),
+    Hop("enrolment", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_SEND),
+    Hop("assessment", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_SEND),
+    Hop("issuance", OFFERINGS_PROCESS, "consumer", "catalogue", OFFERINGS_SEND),
+)
+
+
+async def test_a_published_offering_is_one_trace_across_four_services(
+    service_process: ServiceFactory, trace_backend: TraceBackend
+) -> None:
+    names = sorted({hop.service for hop in OFFERING_HOPS})
+    processes = {name: await service_process(name, **tracing(trace_backend)) for name in names}
+    await start_all(list(processes.values()))
+    await caught_up(list(processes.values()), OFFERINGS)
+    catalogue = processes["catalogue"]
+    offering_id = new_offering_id("valdemora")
+
+    async with httpx.AsyncClient(base_url=catalogue.url, timeout=10) as api:
+        # The partner's own system traces its call, so its trace id is known.
+        trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
+        published = await api.post(
+            "/offerings",
+            json=offering_draft("valdemora", offering_id),
+            headers={**staff_of("valdemora"), "traceparent": f"00-{trace_id}-{caller_span}-01"},
+        )
+    assert published.status_code == 202, published.text
+
+    raw = await trace_backend.wait_for_trace_id(trace_id, lambda t: Trace(t).has_all(OFFERING_HOPS))
+    trace = Trace(raw)
+    assert_chain(trace, OFFERING_HOPS)
+
+    [request] = trace.named("catalogue", "POST /offerings")
+    request_tags = tags(request)
+    assert request_tags["span.kind"] == "server"
+    assert request_tags["http.route"] == "/offerings"
+    assert (
+        request_tags.get("http.status_code", request_tags.get("http.response.status_code")) == 202
+    )
+    for send in trace.named("catalogue", OFFERINGS_SEND):
+        assert tags(send)["messaging.system"] == "kafka"
+        assert tags(send)["messaging.destination.name"] == "alliance.offerings"
+        assert tags(send)["messaging.operation.type"] == "send"
+    for name in names:
+        [process] = [
+            s
+            for s in trace.named(name, OFFERINGS_PROCESS)
+            if tags(s).get("alliance.outcome") == "applied"
+        ]
+        attributes = tags(process)
+        assert attributes["messaging.system"] == "kafka"
+        assert attributes["messaging.operation.type"] == "process"
+        assert attributes["messaging.consumer.group.name"] == processes[name].env["CONSUMER_NAME"]
+        assert attributes["alliance.offering_id"] == offering_id
+        assert attributes["alliance.partner_id"] == "valdemora"
+        assert attributes["alliance.event_type"] == "eu.alliance.offering.published.v1"
+        # The handler's queries are children of the consumer span, in the same service.
+        queries = [
+            s
+            for s in trace.spans
+            if trace.service(s) == name
+            and tags(s).get("db.system") == "postgresql"
+            and trace.parent(s) is process
+        ]
+        assert queries, f"no database spans under {name}'s consumer span"
+
+    await metrics_show_the_traffic(catalogue, processes["enrolment"])
+
+
+def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
+    return [
+        (sample.name, sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    ]
+
+
+def value(found: list[tuple[str, dict[str, str], float]], name: str, **labels: str) -> float:
+    matching = [v for n, got, v in found if n == name and labels.items() <= got.items()]
+    assert matching, f"no {name} with {labels}"
+    return sum(matching)
+
+
+async def metrics_show_the_traffic(catalogue: ServiceProcess, enrolment: ServiceProcess) -> None:
+    published = "eu.alliance.offering.published.v1"
+    async with httpx.AsyncClient(timeout=5) as http:
+        shown = samples((await http.get(f"{catalogue.url}/metrics")).text)
+        requests = {"method": "POST", "route": "/offerings"}
+        assert value(shown, "alliance_http_requests_total", **requests, status="202") >= 1
+        assert value(shown, "alliance_http_request_seconds_count", **requests) >= 1
+        assert value(shown, "alliance_events_published_total", event_type=published) >= 1
+        consumer = enrolment.env["CONSUMER_NAME"]
+        deadline = time.monotonic() + 10
+        while True:  # the lag and backlog gauges are refreshed on a timer
+            shown = samples((await http.get(f"{enrolment.url}/metrics")).text)
+            if any(
+                n == "alliance_consumer_lag" and got["consumer"] == consumer for n, got, _ in shown
+            ):
+                break
+            assert time.monotonic() < deadline, "no consumer lag gauge"
+            await asyncio.sleep(0.2)
+        lag = value(shown, "alliance_consumer_lag", consumer=consumer, topic="alliance.offerings")
+        assert lag >= 0
+        assert value(shown, "alliance_outbox_backlog") == 0
+        applied = {"consumer": consumer, "event_type": published}
+        assert value(shown, "alliance_events_consumed_total", **applied, outcome="applied") >= 1
+        assert value(shown, "alliance_event_handling_seconds_count", **applied) >= 1
+        ready = (await http.get(f"{enrolment.url}/health/ready")).json()
+        assert ready["consumer"] == "ok"
+        assert int(ready["assigned_partitions"]) >= 1
 
 
 RESULT_RECORDED = "eu.alliance.assessment.result_recorded.v1"

@@ -39,7 +39,7 @@ class ServiceProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"services.{self.name}"],
             cwd=REPO_ROOT,
-            env={**os.environ, **self.env, "HTTP_PORT": str(self.port)},
+            env={**_inherited(), **self.env, "HTTP_PORT": str(self.port)},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -72,3 +72,10 @@ class ServiceProcess:
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _inherited() -> dict[str, str]:
+    """The test run's environment, less the trace exporter: only the processes a trace test
+    starts (with `OTEL_EXPORTER_OTLP_ENDPOINT` in their own env) export spans, whether the
+    run's shell loaded `.run/test/env` or not."""
+    return {k: v for k, v in os.environ.items() if k != "OTEL_EXPORTER_OTLP_ENDPOINT"}
