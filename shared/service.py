@@ -101,7 +101,8 @@ class ServiceRuntime:
             ack_policy=AckPolicy.MANUAL,
             batch=True,
             max_records=self.settings.consumer_batch_size,
-            batch_timeout_ms=200,
+            # FastStream sleeps this long again after an empty poll: short, for latency.
+            batch_timeout_ms=50,
             # The consumer runtime reads the bytes itself: a body that is not JSON must reach
             # it (and the dead-letter topic) rather than fail inside the framework.
             decoder=_raw_body,

@@ -79,20 +79,19 @@ async def pending(
             .order_by(col(DeferredEvent.position))
         )
     ).all()
-    return [
-        (
-            int(r.position or 0),
-            ConsumedRecord(
-                r.topic,
-                r.partition,
-                r.offset,
-                r.key.encode() if r.key is not None else None,
-                r.value.encode(),
-                tuple((k, v.encode()) for k, v in json.loads(r.headers)),
-            ),
-        )
-        for r in rows
-    ]
+    return [(int(r.position or 0), as_record(r)) for r in rows]
+
+
+def as_record(deferred: DeferredEvent) -> ConsumedRecord:
+    """The record as kept, its trace context that of the span that deferred it."""
+    return ConsumedRecord(
+        deferred.topic,
+        deferred.partition,
+        deferred.offset,
+        deferred.key.encode() if deferred.key is not None else None,
+        deferred.value.encode(),
+        tuple((k, v.encode()) for k, v in json.loads(deferred.headers)),
+    )
 
 
 async def forget(session: AsyncSession, position: int) -> None:

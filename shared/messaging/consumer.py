@@ -323,7 +323,7 @@ class EventConsumer:
                     # partition or instance) after the handler looked and before this
                     # deferral was visible to that transaction's release: look once more
                     # (at this event only; the others waiting were looked at in their turn).
-                    await self.consume(record, deferred=kept.position)
+                    await self.consume(deferral.as_record(kept), deferred=kept.position)
                 return Outcome.DEFERRED
             except EventRejected as exc:
                 return await self._park(record, DeadLetterReason.REJECTED, str(exc))

@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from shared.auth import learner_id_for
 from shared.events import EnrolmentAccepted, Outcome, ResultSubmitted
 from shared.events.pathways import PathwayCriteria, PathwayDefined
-from shared.events.topics import ENROLMENTS, OFFERINGS, PATHWAY_DEFINITIONS
+from shared.events.topics import ENROLMENTS, PATHWAY_DEFINITIONS, TOPIC_KEY_FIELD
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.catalogue.helpers import offering_draft, staff_of
@@ -31,7 +31,7 @@ from tests.conftest import ServiceFactory
 from tests.observability.conftest import TraceBackend
 from tests.support.builders import new_offering_id, offering_published
 from tests.support.identities import ISSUER, new_id, service_signer
-from tests.support.kafka import wait_until_caught_up
+from tests.support.kafka import start_at_the_end, wait_until_caught_up
 from tests.support.services import ServiceProcess
 
 
@@ -124,12 +124,16 @@ def tracing(backend: TraceBackend) -> dict[str, str]:
 
 
 async def start_all(processes: list[ServiceProcess]) -> None:
+    """Starts the traced processes at the end of the log: replaying the session's history
+    would only bury the test's traces among thousands of others."""
+    for process in processes:
+        bootstrap = process.env["KAFKA_BOOTSTRAP_SERVERS"]
+        await start_at_the_end(bootstrap, process.env["CONSUMER_NAME"], list(TOPIC_KEY_FIELD))
     await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
 
 
 async def caught_up(processes: list[ServiceProcess], *topics: str) -> None:
-    """Waits until each service has applied the session's earlier events on `topics`, so
-    the traced events are not lost among the replay's spans."""
+    """Waits until each service has applied what is on `topics` (the test's own events)."""
     for process in processes:
         group = process.env["CONSUMER_NAME"]
         for topic in topics:
@@ -155,7 +159,6 @@ async def test_a_published_offering_is_one_trace_across_four_services(
     names = sorted({hop.service for hop in OFFERING_HOPS})
     processes = {name: await service_process(name, **tracing(trace_backend)) for name in names}
     await start_all(list(processes.values()))
-    await caught_up(list(processes.values()), OFFERINGS)
     catalogue = processes["catalogue"]
     offering_id = new_offering_id("valdemora")
 
@@ -282,7 +285,6 @@ async def test_a_result_its_credential_and_the_stacked_credential_are_one_trace(
     names = sorted({hop.service for hop in RESULT_TO_STACKED_CREDENTIAL})
     processes = {name: await service_process(name, **tracing(trace_backend)) for name in names}
     await start_all(list(processes.values()))
-    await caught_up(list(processes.values()), OFFERINGS)
     bootstrap = processes["assessment"].env["KAFKA_BOOTSTRAP_SERVERS"]
 
     offering = offering_published("rheinfeld")

@@ -117,3 +117,22 @@ async def forget_history(bootstrap: str, topics: list[str]) -> None:
             await admin.delete_records(ends)
     finally:
         await admin.close()
+
+
+async def start_at_the_end(bootstrap: str, group: str, topics: list[str]) -> None:
+    """Commits the end of `topics` for a consumer group that has not started yet, so it
+    applies only what is published from now on, not the session's history."""
+    ends = {
+        TopicPartition(topic, partition): end
+        for topic in topics
+        for partition, end in (await end_offsets(bootstrap, topic)).items()
+    }
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.commit(ends)
+    finally:
+        await stop_consumer(consumer)
