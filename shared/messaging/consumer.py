@@ -167,10 +167,12 @@ class EventConsumer:
             span.end()
 
     async def consume_in_order(self, records: Sequence[ConsumedRecord]) -> list[Outcome]:
-        """Applies records of one partition, in their order, in one transaction: one inbox
-        claim, one commit and one relay wake for the lot instead of one per record. If any
-        handler refuses, defers or fails, that transaction is rolled back and the records are
-        applied one at a time, each with its own outcome, retries and dead letter."""
+        """Applies records of one partition, in their order, in as few transactions as
+        possible: one inbox claim, one commit and one relay wake per run of records instead
+        of one per record. A record whose handler refuses, defers or fails ends its run: the
+        run's transaction is rolled back, the records before it are applied together again,
+        it is applied alone (with its own outcome, retries and dead letter), and a new run
+        starts after it."""
         if len(records) == 1:
             return [await self.consume(records[0])]
         spans = [_process_span(record, self.name) for record in records]
@@ -186,13 +188,27 @@ class EventConsumer:
                 else:
                     outcomes.append(Outcome.APPLIED)
                     admitted[index] = found
-            together = await self._apply_together(admitted, spans)
-            for index, events in admitted.items():
-                if together is not None:
-                    outcomes[index] = together[index]
+            run = list(admitted)
+            while run:
+                applied, failed = await self._apply_together(run, admitted, spans)
+                for index, outcome in applied.items():
+                    outcomes[index] = outcome
+                if failed is None:
+                    break
+                if failed not in run:  # the commit failed: no telling which record did it
+                    alone, run = run, []
                 else:
+                    cut = run.index(failed)
+                    before, alone, run = run[:cut], [failed], run[cut + 1 :]
+                    if before:
+                        applied, again = await self._apply_together(before, admitted, spans)
+                        for index, outcome in applied.items():
+                            outcomes[index] = outcome
+                        if again is not None:  # failed again (a transient error?)
+                            alone = [*before, failed]
+                for index in alone:
                     with trace.use_span(spans[index], end_on_exit=False):
-                        outcomes[index] = await self._apply(records[index], *events, None)
+                        outcomes[index] = await self._apply(records[index], *admitted[index], None)
             for index, (span, outcome) in enumerate(zip(spans, outcomes, strict=True)):
                 _count(self.name, admitted.get(index), outcome, started, span)
             return outcomes
@@ -201,35 +217,37 @@ class EventConsumer:
                 span.end()
 
     async def _apply_together(
-        self, admitted: dict[int, _Admitted], spans: Sequence[TraceSpan]
-    ) -> dict[int, Outcome] | None:
-        """Applies the admitted records in one unit of work; None when it had to roll back."""
-        if not admitted:
-            return {}
+        self, run: Sequence[int], admitted: dict[int, _Admitted], spans: Sequence[TraceSpan]
+    ) -> tuple[dict[int, Outcome], int | None]:
+        """Applies the admitted records at `run` in one unit of work. Returns their outcomes,
+        or no outcomes and the record whose handler failed (-1: the commit failed)."""
         outcomes: dict[int, Outcome] = {}
+        current = -1
         try:
             async with self._units_of_work() as uow:
                 fresh = await inbox.claim_all(
-                    uow.session, self.name, [(e.id, e.type) for e, *_ in admitted.values()]
+                    uow.session, self.name, [(admitted[i][0].id, admitted[i][0].type) for i in run]
                 )
-                for index, (envelope, _, event, sender) in admitted.items():
+                for current in run:
+                    envelope, _, event, sender = admitted[current]
                     if envelope.id not in fresh:
-                        outcomes[index] = Outcome.DUPLICATE
+                        outcomes[current] = Outcome.DUPLICATE
                         continue
                     fresh.discard(envelope.id)  # the same event twice in one batch
-                    with trace.use_span(spans[index], end_on_exit=False):
+                    with trace.use_span(spans[current], end_on_exit=False):
                         annotate_event(envelope.type, envelope.id, event)
                         handler = self._handlers[envelope.type][1]
                         await handler(event, EventContext(envelope, sender), uow)
-                    outcomes[index] = Outcome.APPLIED
+                    outcomes[current] = Outcome.APPLIED
+                current = -1
                 await uow.commit()
                 released = list(uow.released)
         except Exception as exc:
-            log.debug("applying %d records one at a time: %s", len(admitted), _describe(exc))
-            return None
+            log.debug("a run of %d records stopped: %s", len(run), _describe(exc))
+            return {}, current
         if released:
             await self._resume(released)
-        return outcomes
+        return outcomes, None
 
     async def _admit_or_park(self, record: ConsumedRecord) -> _Admitted | Outcome:
         """The record's envelope, contract, event and sender; or what became of it."""
