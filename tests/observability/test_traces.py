@@ -123,13 +123,18 @@ def tracing(backend: TraceBackend) -> dict[str, str]:
     }
 
 
-async def start_all(processes: list[ServiceProcess]) -> None:
-    """Starts the traced processes at the end of the log: replaying the session's history
-    would only bury the test's traces among thousands of others."""
-    for process in processes:
+async def start_traced(
+    service_process: ServiceFactory, backend: TraceBackend, hops: tuple[Hop, ...]
+) -> dict[str, ServiceProcess]:
+    """Starts the services of `hops`, exporting spans, at the end of the log: replaying the
+    session's history would only bury the test's traces among thousands of others."""
+    names = sorted({hop.service for hop in hops})
+    processes = {name: await service_process(name, **tracing(backend)) for name in names}
+    for process in processes.values():
         bootstrap = process.env["KAFKA_BOOTSTRAP_SERVERS"]
         await start_at_the_end(bootstrap, process.env["CONSUMER_NAME"], list(TOPIC_KEY_FIELD))
-    await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes.values()))
+    return processes
 
 
 async def caught_up(processes: list[ServiceProcess], *topics: str) -> None:
@@ -156,9 +161,7 @@ OFFERING_HOPS = (
 async def test_a_published_offering_is_one_trace_across_four_services(
     service_process: ServiceFactory, trace_backend: TraceBackend
 ) -> None:
-    names = sorted({hop.service for hop in OFFERING_HOPS})
-    processes = {name: await service_process(name, **tracing(trace_backend)) for name in names}
-    await start_all(list(processes.values()))
+    processes = await start_traced(service_process, trace_backend, OFFERING_HOPS)
     catalogue = processes["catalogue"]
     offering_id = new_offering_id("valdemora")
 
@@ -187,7 +190,7 @@ async def test_a_published_offering_is_one_trace_across_four_services(
         assert tags(send)["messaging.system"] == "kafka"
         assert tags(send)["messaging.destination.name"] == "alliance.offerings"
         assert tags(send)["messaging.operation.type"] == "send"
-    for name in names:
+    for name in processes:
         [process] = [
             s
             for s in trace.named(name, OFFERINGS_PROCESS)
@@ -282,9 +285,7 @@ RESULT_TO_STACKED_CREDENTIAL = (
 async def test_a_result_its_credential_and_the_stacked_credential_are_one_trace(
     service_process: ServiceFactory, trace_backend: TraceBackend
 ) -> None:
-    names = sorted({hop.service for hop in RESULT_TO_STACKED_CREDENTIAL})
-    processes = {name: await service_process(name, **tracing(trace_backend)) for name in names}
-    await start_all(list(processes.values()))
+    processes = await start_traced(service_process, trace_backend, RESULT_TO_STACKED_CREDENTIAL)
     bootstrap = processes["assessment"].env["KAFKA_BOOTSTRAP_SERVERS"]
 
     offering = offering_published("rheinfeld")
@@ -338,6 +339,6 @@ async def test_a_result_its_credential_and_the_stacked_credential_are_one_trace(
     )
     trace = Trace(raw)
     assert_chain(trace, RESULT_TO_STACKED_CREDENTIAL)
-    assert {trace.service(s) for s in trace.spans} >= set(names)
+    assert {trace.service(s) for s in trace.spans} >= set(processes)
     values = [str(tag["value"]) for span in trace.spans for tag in span["tags"]]
     assert not [v for v in values if v.startswith("lrn-")]
