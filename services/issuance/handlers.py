@@ -20,14 +20,19 @@ from shared.events import (
     ResultRecorded,
 )
 from shared.events.pathways import PathwayCompletionRevoked
-from shared.messaging.consumer import EventConsumer, EventContext
-from shared.offering_views import OfferingEvent, is_newer
+from shared.messaging.consumer import EventConsumer, EventContext, EventRejected
+from shared.offering_views import OfferingConflict, OfferingEvent, supersedes
 
 
 async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
     terms = await uow.session.get(OfferingTerms, event.offering_id)
-    if not is_newer(event, terms):
-        return  # an older or repeated version
+    try:
+        # Another partner may not rewrite the terms (awarding body included) credentials
+        # for this offering are issued under.
+        if not supersedes(event, terms):
+            return  # an older or repeated version
+    except OfferingConflict as exc:
+        raise EventRejected(str(exc)) from exc
     if isinstance(event, OfferingWithdrawn):
         # Credentials already earned stay valid; only the terms are marked as withdrawn.
         if terms is not None:

@@ -24,8 +24,6 @@ from services.enrolment.commands import (
 )
 from services.enrolment.domain import Enrolment, EnrolmentStatus
 from services.enrolment.repository import EnrolmentRepository
-from shared.db.engine import create_engine, session_factory
-from shared.db.migrate import upgrade
 from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import (
@@ -35,23 +33,18 @@ from shared.events import (
     OfferingUpdated,
     Prerequisites,
 )
-from shared.messaging.consumer import EventContext
 from shared.offering_views import OfferingEvent
-from shared.partner_system import demo_signer, signed_event
-from shared.registry import PARTNER_URN
 from tests.contracts.examples import example_event, stacked_credential_issued
-from tests.support.builders import REGISTRY, offering_published, offering_withdrawn
+from tests.support.builders import offering_published, offering_withdrawn
+from tests.support.sqlite import deliver_offering, migrated_sqlite
 
 PREREQUISITE = "off-nordhavn-intro-data-science"
 
 
 @pytest.fixture
 async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'enrolment.db'}"
-    await asyncio.to_thread(upgrade, "enrolment", url)
-    engine = create_engine(url)
-    yield UnitOfWorkFactory(session_factory(engine), "urn:alliance:service:enrolment")
-    await engine.dispose()
+    async with migrated_sqlite(tmp_path, "enrolment") as units_of_work:
+        yield units_of_work
 
 
 def _learner(n: int) -> str:
@@ -59,14 +52,7 @@ def _learner(n: int) -> str:
 
 
 async def _deliver(units_of_work: UnitOfWorkFactory, event: OfferingEvent) -> None:
-    # The handlers do not read the context; a real signed envelope keeps it honest.
-    context = EventContext(
-        signed_event(demo_signer(event.partner_id), event),
-        REGISTRY.sender_for(PARTNER_URN + event.partner_id),
-    )
-    async with units_of_work() as uow:
-        await handlers.on_offering(event, context, uow)
-        await uow.commit()
+    await deliver_offering(units_of_work, handlers.on_offering, event)
 
 
 async def _credential(
