@@ -16,10 +16,10 @@ from typing import Any
 from shared.credentials.loader import CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS, VC_V2
 from shared.credentials.microcredential import (
     Organisation,
-    _number,
-    _profile,
-    _text,
     identity_hash,
+    json_number,
+    profile_of,
+    signed_text,
 )
 from shared.credentials.status_list import status_list_entry
 
@@ -57,15 +57,15 @@ def build_clr(data: ClrData) -> dict[str, Any]:
     salt = data.salt or secrets.token_hex(16)
     # As in the micro-credential: the country once per organisation node.
     same_body = data.awarding_body.id == data.issuer.id
-    creator = _profile(data.awarding_body, with_address=not same_body)
+    creator = profile_of(data.awarding_body, with_address=not same_body)
     pathway: dict[str, Any] = {
         "id": data.achievement_id,
         "type": ["Achievement"],
-        "name": _text(data.title),
-        "description": _text(data.description),
-        "criteria": {"narrative": _text(data.criteria)},
+        "name": signed_text(data.title),
+        "description": signed_text(data.description),
+        "criteria": {"narrative": signed_text(data.criteria)},
         "creator": creator,
-        "creditsAvailable": _number(data.ects),
+        "creditsAvailable": json_number(data.ects),
     }
     achievements = [pathway]
     associations = []
@@ -81,7 +81,7 @@ def build_clr(data: ClrData) -> dict[str, Any]:
             }
             for kind in ASSOCIATIONS
         ]
-    issuer = _profile(data.issuer, with_address=True)
+    issuer = profile_of(data.issuer, with_address=True)
     contexts = [VC_V2, CLR_V2P0, OB_V3P0]
     if data.include_schema:
         contexts.append(OB_V3P0_EXTENSIONS)
@@ -91,7 +91,7 @@ def build_clr(data: ClrData) -> dict[str, Any]:
         "type": ["VerifiableCredential", "ClrCredential"],
         "issuer": issuer,
         "validFrom": data.valid_from,
-        "name": _text(data.title),
+        "name": signed_text(data.title),
         "credentialSubject": {
             "type": ["ClrSubject"],
             "identifier": [

@@ -140,27 +140,27 @@ def build_microcredential(data: MicroCredentialData) -> dict[str, Any]:
     """The unsigned `OpenBadgeCredential` carrying every mandatory EU element."""
     _check(data)
     salt = data.salt or secrets.token_hex(16)
-    issuer = _profile(data.issuer, with_address=True)
+    issuer = profile_of(data.issuer, with_address=True)
     same_body = data.awarding_body.id == data.issuer.id
     # The issuer's node already carries its address; a second identical address blank
     # node would only make canonicalization ambiguous.
-    creator = _profile(data.awarding_body, with_address=not same_body)
+    creator = profile_of(data.awarding_body, with_address=not same_body)
     assessing = data.assessing_body or data.awarding_body
     achievement: dict[str, Any] = {
         "id": data.achievement_id,
         "type": ["Achievement"],
         "achievementType": "MicroCredential",
-        "name": _text(data.title),
-        "description": _text(data.description),
+        "name": signed_text(data.title),
+        "description": signed_text(data.description),
         "criteria": {"narrative": _narrative(data)},
         "creator": creator,
-        "creditsAvailable": _number(data.ects),
+        "creditsAvailable": json_number(data.ects),
         "inLanguage": data.language,
         "alignment": _alignments(data),
         "resultDescription": _result_descriptions(data),
     }
     if data.field_of_study:
-        achievement["fieldOfStudy"] = _text(data.field_of_study)
+        achievement["fieldOfStudy"] = signed_text(data.field_of_study)
     if data.translations:
         achievement["related"] = [
             _related(data.achievement_id, translation) for translation in data.translations
@@ -175,9 +175,15 @@ def build_microcredential(data: MicroCredentialData) -> dict[str, Any]:
         {
             "identifier": identifiers,
             "achievement": achievement,
-            "creditsEarned": _number(data.ects if data.ects_earned is None else data.ects_earned),
+            "creditsEarned": json_number(
+                data.ects if data.ects_earned is None else data.ects_earned
+            ),
             "result": _results(data),
-            "source": {"id": assessing.id, "type": ["Profile"], "name": _text(assessing.name)},
+            "source": {
+                "id": assessing.id,
+                "type": ["Profile"],
+                "name": signed_text(assessing.name),
+            },
         }
     )
     if data.activity_start:
@@ -194,7 +200,7 @@ def build_microcredential(data: MicroCredentialData) -> dict[str, Any]:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer,
         "validFrom": data.valid_from,
-        "name": _text(data.title),
+        "name": signed_text(data.title),
         "credentialSubject": subject,
     }
     if data.valid_until:
@@ -252,7 +258,7 @@ def _iri(value: str, label: str = "IRI") -> str:
     return value
 
 
-def _text(value: str) -> str:
+def signed_text(value: str) -> str:
     """Text as signed: line ends normalised, tabs as spaces, no other control characters.
 
     JSON-LD libraries escape control characters differently in N-Quads, which would make
@@ -264,24 +270,24 @@ def _text(value: str) -> str:
     return cleaned
 
 
-def _number(value: float) -> float | int:
+def json_number(value: float) -> float | int:
     # An integral value is written as a JSON integer: 5 and 5.0 canonicalize differently
     # across JSON-LD libraries, 5 the same everywhere.
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _profile(organisation: Organisation, *, with_address: bool) -> dict[str, Any]:
+def profile_of(organisation: Organisation, *, with_address: bool) -> dict[str, Any]:
     profile: dict[str, Any] = {
         "id": _iri(organisation.id),
         "type": ["Profile"],
-        "name": _text(organisation.name),
+        "name": signed_text(organisation.name),
     }
     if organisation.url:
         profile["url"] = _iri(organisation.url)
     if with_address:
         address: dict[str, Any] = {"type": ["Address"]}
         if organisation.country:
-            address["addressCountry"] = _text(organisation.country)
+            address["addressCountry"] = signed_text(organisation.country)
         address["addressCountryCode"] = organisation.country_code
         profile["address"] = address
     return profile
@@ -301,8 +307,8 @@ def _alignment(target_type: str, concept: Concept) -> dict[str, Any]:
     alignment: dict[str, Any] = {
         "type": ["Alignment"],
         "targetType": target_type,
-        "targetName": _text(concept.label),
-        "targetFramework": _text(concept.framework),
+        "targetName": signed_text(concept.label),
+        "targetFramework": signed_text(concept.framework),
         "targetUrl": _iri(concept.uri),
     }
     if concept.code is not None:
@@ -352,7 +358,7 @@ def _result_descriptions(data: MicroCredentialData) -> list[dict[str, Any]]:
         {
             "id": f"{data.achievement_id}#status",
             "type": ["ResultDescription"],
-            "name": _text(f"Assessment: {data.assessment_type.label}"),
+            "name": signed_text(f"Assessment: {data.assessment_type.label}"),
             "resultType": "Status",
         }
     ]
@@ -360,7 +366,7 @@ def _result_descriptions(data: MicroCredentialData) -> list[dict[str, Any]]:
         grade: dict[str, Any] = {
             "id": f"{data.achievement_id}#grade",
             "type": ["ResultDescription"],
-            "name": _text(data.grade_scale or "Grade"),
+            "name": signed_text(data.grade_scale or "Grade"),
             "resultType": "LetterGrade",
         }
         descriptions.append(grade)
@@ -380,7 +386,7 @@ def _results(data: MicroCredentialData) -> list[dict[str, Any]]:
             {
                 "type": ["Result"],
                 "resultDescription": f"{data.achievement_id}#grade",
-                "value": _text(data.grade),
+                "value": signed_text(data.grade),
             }
         )
     return results
@@ -391,34 +397,36 @@ def _related(achievement_id: str, translation: Translation) -> dict[str, Any]:
         "id": f"{achievement_id}#{translation.language}",
         "type": ["Related"],
         "inLanguage": translation.language,
-        "name": _text(translation.name),
+        "name": signed_text(translation.name),
     }
     if translation.description:
-        related["description"] = _text(translation.description)
+        related["description"] = signed_text(translation.description)
     return related
 
 
 def _narrative(data: MicroCredentialData) -> str:
     """The human-readable criteria (Markdown), spelling out the EU elements."""
     lines = ["Learning outcomes:"]
-    lines += [f"- {_text(outcome.text)}" for outcome in data.learning_outcomes]
+    lines += [f"- {signed_text(outcome.text)}" for outcome in data.learning_outcomes]
     lines += [
         "",
-        f"Workload: {_number(data.ects)} ECTS",
+        f"Workload: {json_number(data.ects)} ECTS",
         f"EQF level: {data.eqf_level}",
-        f"Type of assessment: {_text(data.assessment_type.label)}",
-        f"Form of participation: {_text(data.participation_form.label)}",
-        f"Quality assurance: {_text(data.quality_assurance.label)}",
+        f"Type of assessment: {signed_text(data.assessment_type.label)}",
+        f"Form of participation: {signed_text(data.participation_form.label)}",
+        f"Quality assurance: {signed_text(data.quality_assurance.label)}",
     ]
     if data.supervision is not None:
-        lines.append(f"Supervision and identity verification: {_text(data.supervision.label)}")
+        lines.append(
+            f"Supervision and identity verification: {signed_text(data.supervision.label)}"
+        )
     if data.stackability is not None:
-        lines.append(f"Integration/stackability: {_text(data.stackability.label)}")
+        lines.append(f"Integration/stackability: {signed_text(data.stackability.label)}")
     if data.prerequisites:
-        lines.append(f"Prerequisites: {_text(data.prerequisites)}")
+        lines.append(f"Prerequisites: {signed_text(data.prerequisites)}")
     if data.awarding_body.id != data.issuer.id:
         lines.append(
-            f"Awarded by {_text(data.awarding_body.name)}, issued on its behalf by "
-            f"{_text(data.issuer.name)}."
+            f"Awarded by {signed_text(data.awarding_body.name)}, issued on its behalf by "
+            f"{signed_text(data.issuer.name)}."
         )
     return "\n".join(lines)
