@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from shared.auth import learner_id_for
@@ -16,14 +15,12 @@ from shared.events import (
     EnrolmentWithdrawn,
     Grade,
     OfferingPublished,
-    Outcome,
     ResultSubmitted,
 )
-from shared.events.topics import ENROLMENTS, OFFERINGS
-from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
-from shared.partner_system import PartnerSystem, demo_signer
+from shared.events.topics import ENROLMENTS
+from shared.partner_system import PartnerSystem
 from tests.conftest import ServiceFactory
-from tests.support.builders import offering_published
+from tests.support.builders import offering_published, result_submitted as build_result_submitted
 from tests.support.identities import (  # re-exported for this folder's tests
     ISSUER as ISSUER,
     new_id as new_id,
@@ -32,7 +29,7 @@ from tests.support.identities import (  # re-exported for this folder's tests
 )
 from tests.support.infra import Infrastructure
 from tests.support.kafka import wait_until_caught_up
-from tests.support.services import ServiceProcess
+from tests.support.services import SHORT_RETRIES, ServiceUnderTest, publish_offering
 
 TEACHER = "rheinfeld"
 
@@ -58,22 +55,15 @@ def result_body(enrolment: EnrolmentAccepted, **changes: Any) -> dict[str, Any]:
 
 def result_submitted(enrolment: EnrolmentAccepted, **changes: Any) -> ResultSubmitted:
     fields: dict[str, Any] = {
-        "result_id": new_id("res"),
         "enrolment_id": enrolment.enrolment_id,
         "offering_id": enrolment.offering_id,
         "partner_id": enrolment.partner_id,
         "learner_id": enrolment.learner_id,
-        "outcome": Outcome.PASSED,
         "grade": Grade(value="1,7", scheme="de-1-5", normalised=82.5),
-        "assessment_type": AssessmentType.PROJECT_WORK,
-        "supervision_and_identity_verification": (
-            SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
-        ),
         "assessed_on": dt.date(2026, 6, 27),
-        "submitted_at": dt.datetime.now(dt.UTC),
         **changes,
     }
-    return ResultSubmitted(**fields)
+    return build_result_submitted(**fields)
 
 
 def accepted_enrolment(offering_id: str, learner_subject: str) -> EnrolmentAccepted:
@@ -87,25 +77,12 @@ def accepted_enrolment(offering_id: str, learner_subject: str) -> EnrolmentAccep
 
 
 @dataclass
-class Alliance:
+class Alliance(ServiceUnderTest):
     """The running service, its Kafka, and what the alliance has told it so far."""
 
-    infra: Infrastructure
-    service: ServiceProcess
     offering: OfferingPublished
     learner_subject: str
     enrolment: EnrolmentAccepted
-
-    @property
-    def bootstrap(self) -> str:
-        return self.infra.kafka_bootstrap_servers
-
-    @property
-    def consumer(self) -> str:
-        return self.service.env["CONSUMER_NAME"]
-
-    def api(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.service.url, timeout=10)
 
     async def enrol(self) -> EnrolmentAccepted:
         """Another learner accepted into the offering, as the enrolment service announces it."""
@@ -130,21 +107,11 @@ class Alliance:
 
 @pytest.fixture
 async def alliance(infra: Infrastructure, service_process: ServiceFactory) -> Alliance:
-    # A short retry budget for transient failures while a fresh consumer group replays the
-    # session's earlier events (a submission that overtakes its enrolment waits instead).
-    service = await service_process(
-        "assessment",
-        CONSUMER_MAX_ATTEMPTS="3",
-        CONSUMER_BACKOFF_INITIAL_S="0.01",
-        CONSUMER_BACKOFF_MAX_S="0.05",
-    )
+    # (A submission that overtakes its enrolment waits instead of being retried.)
+    service = await service_process("assessment", CONSUMER_MAX_ATTEMPTS="3", **SHORT_RETRIES)
     service.start()
     offering = offering_published(TEACHER)
-    async with PartnerSystem(infra.kafka_bootstrap_servers, demo_signer(TEACHER)) as partner:
-        await partner.publish(offering)
-    await wait_until_caught_up(
-        infra.kafka_bootstrap_servers, service.env["CONSUMER_NAME"], OFFERINGS
-    )
+    await publish_offering(infra, service, offering)
     learner_subject = new_id("learner")
     enrolment = accepted_enrolment(offering.offering_id, learner_subject)
     alliance = Alliance(infra, service, offering, learner_subject, enrolment)

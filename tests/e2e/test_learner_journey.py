@@ -10,35 +10,22 @@ sees it; a result forged by another partner is refused.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 from typing import Any
 
 from shared.auth import learner_id_for
-from shared.events import Outcome, Prerequisites, ResultSubmitted
-from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
+from shared.events import Prerequisites, ResultSubmitted
 from shared.messaging.dead_letter import dead_letter_topic
 from shared.partner_system import PartnerSystem, demo_signer
 from tests.e2e.conftest import ISSUER, Alliance, eventually, learner_headers, partner_headers
-from tests.support.builders import offering_published
+from tests.support.builders import offering_published, result_submitted
 from tests.support.infra import Infrastructure
 from tests.support.kafka import header, wait_for
 
 
 def _result(enrolment: dict[str, Any], partner_id: str) -> ResultSubmitted:
-    return ResultSubmitted(
-        result_id=f"res-{uuid.uuid4().hex[:12]}",
-        enrolment_id=enrolment["enrolment_id"],
-        offering_id=enrolment["offering_id"],
-        partner_id=partner_id,
-        learner_id=enrolment["learner_id"],
-        outcome=Outcome.PASSED,
-        assessment_type=AssessmentType.PROJECT_WORK,
-        supervision_and_identity_verification=(
-            SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
-        ),
-        assessed_on=dt.date.today(),
-        submitted_at=dt.datetime.now(dt.UTC),
+    return result_submitted(
+        enrolment["enrolment_id"], enrolment["offering_id"], partner_id, enrolment["learner_id"]
     )
 
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
-import httpx
 import pytest
 from pydantic import BaseModel
 
 from shared.auth import learner_id_for
 from shared.envelope import CloudEvent
 from shared.events import Grade, OfferingPublished, Outcome, ResultRecorded, spec_for_model
-from shared.events.topics import OFFERINGS
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
-from shared.partner_system import PartnerSystem, demo_signer, signed_event
+from shared.partner_system import PartnerSystem, signed_event
 from tests.conftest import ServiceFactory
 from tests.support.builders import offering_published
 from tests.support.identities import (  # re-exported for this folder's tests
@@ -28,8 +26,7 @@ from tests.support.identities import (  # re-exported for this folder's tests
     token as token,
 )
 from tests.support.infra import Infrastructure
-from tests.support.kafka import wait_until_caught_up
-from tests.support.services import ServiceProcess
+from tests.support.services import SHORT_RETRIES, ServiceUnderTest, publish_offering
 
 TEACHER = "rheinfeld"
 OPERATOR = "nordhavn"
@@ -56,21 +53,9 @@ def passed_result(offering: OfferingPublished, learner_id: str, **changes: Any) 
 
 
 @dataclass
-class Alliance:
-    infra: Infrastructure
-    service: ServiceProcess
+class Alliance(ServiceUnderTest):
     offering: OfferingPublished
-
-    @property
-    def bootstrap(self) -> str:
-        return self.infra.kafka_bootstrap_servers
-
-    @property
-    def consumer(self) -> str:
-        return self.service.env["CONSUMER_NAME"]
-
-    def api(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.service.url, timeout=15)
+    api_timeout_s: ClassVar[float] = 15
 
     async def announce(self, service: str, event: BaseModel, times: int = 1) -> CloudEvent:
         """Publishes `event` signed by an alliance service, the same envelope `times` times
@@ -92,20 +77,10 @@ class Alliance:
 
 @pytest.fixture
 async def alliance(infra: Infrastructure, service_process: ServiceFactory) -> Alliance:
-    # A short retry budget: a fresh consumer group replays every earlier test's events.
-    service = await service_process(
-        "issuance",
-        CONSUMER_MAX_ATTEMPTS="2",
-        CONSUMER_BACKOFF_INITIAL_S="0.01",
-        CONSUMER_BACKOFF_MAX_S="0.05",
-    )
+    service = await service_process("issuance", CONSUMER_MAX_ATTEMPTS="2", **SHORT_RETRIES)
     service.start()
     offering = offering_published(TEACHER)
-    async with PartnerSystem(infra.kafka_bootstrap_servers, demo_signer(TEACHER)) as partner:
-        await partner.publish(offering)
-    await wait_until_caught_up(
-        infra.kafka_bootstrap_servers, service.env["CONSUMER_NAME"], OFFERINGS
-    )
+    await publish_offering(infra, service, offering)
     return Alliance(infra, service, offering)
 
 

@@ -21,15 +21,14 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.auth import learner_id_for
-from shared.events import EnrolmentAccepted, Outcome, ResultSubmitted
+from shared.events import EnrolmentAccepted
 from shared.events.pathways import PathwayCriteria, PathwayDefined
 from shared.events.topics import ENROLMENTS, PATHWAY_DEFINITIONS, TOPIC_KEY_FIELD
-from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.catalogue.helpers import offering_draft, staff_of
 from tests.conftest import ServiceFactory
 from tests.observability.conftest import TraceBackend
-from tests.support.builders import new_offering_id, offering_published
+from tests.support.builders import new_offering_id, offering_published, result_submitted
 from tests.support.identities import ISSUER, new_id, service_signer
 from tests.support.kafka import start_at_the_end, wait_until_caught_up
 from tests.support.services import ServiceProcess
@@ -314,19 +313,8 @@ async def test_a_result_its_credential_and_the_stacked_credential_are_one_trace(
         await rheinfeld.publish(pathway)
         await caught_up([processes["recognition"]], PATHWAY_DEFINITIONS)
         await rheinfeld.send(ENROLMENTS, signed_event(service_signer("enrolment"), enrolment))
-        submitted = ResultSubmitted(
-            result_id=new_id("res"),
-            enrolment_id=enrolment.enrolment_id,
-            offering_id=offering.offering_id,
-            partner_id="rheinfeld",
-            learner_id=learner,
-            outcome=Outcome.PASSED,
-            assessment_type=AssessmentType.PROJECT_WORK,
-            supervision_and_identity_verification=(
-                SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
-            ),
-            assessed_on=dt.date.today(),
-            submitted_at=dt.datetime.now(dt.UTC),
+        submitted = result_submitted(
+            enrolment.enrolment_id, offering.offering_id, "rheinfeld", learner
         )
         await rheinfeld.publish(submitted)
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
@@ -41,7 +40,7 @@ from tests.support.identities import (  # re-exported for this folder's tests
 )
 from tests.support.infra import Infrastructure
 from tests.support.kafka import Record, end_offsets, header, wait_until_caught_up
-from tests.support.services import ServiceProcess
+from tests.support.services import SHORT_RETRIES, ServiceUnderTest
 
 SKILL = "http://data.europa.eu/esco/skill/0aac7a16-5943-4e77-930c-4e019c286bbf"
 
@@ -133,21 +132,8 @@ def of_type(records: list[Record], name: str, subject: str, key: str | None = No
 
 
 @dataclass
-class Alliance:
-    infra: Infrastructure
-    service: ServiceProcess
+class Alliance(ServiceUnderTest):
     offsets_at_start: dict[str, dict[int, int]]
-
-    @property
-    def bootstrap(self) -> str:
-        return self.infra.kafka_bootstrap_servers
-
-    @property
-    def consumer(self) -> str:
-        return self.service.env["CONSUMER_NAME"]
-
-    def api(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.service.url, timeout=10)
 
     async def issuance_sends(self, *envelopes: CloudEvent) -> None:
         """As the issuance service; then waits until recognition has applied them."""
@@ -219,12 +205,7 @@ class Alliance:
 
 @pytest.fixture
 async def alliance(infra: Infrastructure, service_process: ServiceFactory) -> Alliance:
-    service = await service_process(
-        "recognition",
-        CONSUMER_MAX_ATTEMPTS="3",
-        CONSUMER_BACKOFF_INITIAL_S="0.01",
-        CONSUMER_BACKOFF_MAX_S="0.05",
-    )
+    service = await service_process("recognition", CONSUMER_MAX_ATTEMPTS="3", **SHORT_RETRIES)
     bootstrap = infra.kafka_bootstrap_servers
     offsets = {
         t: await end_offsets(bootstrap, t) for t in (PATHWAY_DEFINITIONS, PATHWAYS, RECOGNITIONS)

@@ -5,9 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from shared.events import AwardingBody, OfferingPublished, OfferingWithdrawn
+from shared.events import (
+    AwardingBody,
+    OfferingPublished,
+    OfferingWithdrawn,
+    Outcome,
+    ResultSubmitted,
+)
+from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.registry import AllianceRegistry
 from tests.contracts.examples import example_event
+from tests.support.identities import new_id
 
 REGISTRY = AllianceRegistry.load()
 
@@ -46,3 +54,25 @@ def offering_withdrawn(published: OfferingPublished, version: int) -> OfferingWi
         reason="Withdrawn by the partner.",
         withdrawn_at=dt.datetime.now(dt.UTC),
     )
+
+
+def result_submitted(
+    enrolment_id: str, offering_id: str, partner_id: str, learner_id: str, **changes: object
+) -> ResultSubmitted:
+    """A passed result for an enrolment, as the teaching partner's system submits it."""
+    fields: dict[str, object] = {
+        "result_id": new_id("res"),
+        "enrolment_id": enrolment_id,
+        "offering_id": offering_id,
+        "partner_id": partner_id,
+        "learner_id": learner_id,
+        "outcome": Outcome.PASSED,
+        "assessment_type": AssessmentType.PROJECT_WORK,
+        "supervision_and_identity_verification": (
+            SupervisionAndIdentityVerification.SUPERVISED_WITH_IDENTITY_VERIFICATION
+        ),
+        "assessed_on": dt.date.today(),
+        "submitted_at": dt.datetime.now(dt.UTC),
+        **changes,
+    }
+    return ResultSubmitted.model_validate(fields)

@@ -10,10 +10,19 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
-from tests.support.infra import REPO_ROOT
+from shared.events import OfferingPublished
+from shared.events.topics import OFFERINGS
+from shared.partner_system import PartnerSystem, demo_signer
+from tests.support.infra import REPO_ROOT, Infrastructure
+from tests.support.kafka import wait_until_caught_up
+
+# A short retry budget for transient failures while a fresh consumer group replays the
+# session's earlier events.
+SHORT_RETRIES = {"CONSUMER_BACKOFF_INITIAL_S": "0.01", "CONSUMER_BACKOFF_MAX_S": "0.05"}
 
 
 def free_port() -> int:
@@ -79,3 +88,35 @@ def _inherited() -> dict[str, str]:
     starts (with `OTEL_EXPORTER_OTLP_ENDPOINT` in their own env) export spans, whether the
     run's shell loaded `.run/test/env` or not."""
     return {k: v for k, v in os.environ.items() if k != "OTEL_EXPORTER_OTLP_ENDPOINT"}
+
+
+@dataclass
+class ServiceUnderTest:
+    """One service process on the session's broker and database, as a service's tests
+    drive it: its consumer group, its API."""
+
+    infra: Infrastructure
+    service: ServiceProcess
+    api_timeout_s: ClassVar[float] = 10
+
+    @property
+    def bootstrap(self) -> str:
+        return self.infra.kafka_bootstrap_servers
+
+    @property
+    def consumer(self) -> str:
+        return self.service.env["CONSUMER_NAME"]
+
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.service.url, timeout=self.api_timeout_s)
+
+
+async def publish_offering(
+    infra: Infrastructure, service: ServiceProcess, offering: OfferingPublished
+) -> None:
+    """The teaching partner's system publishes `offering`; returns once `service` has it."""
+    async with PartnerSystem(infra.kafka_bootstrap_servers, demo_signer(offering.partner_id)) as p:
+        await p.publish(offering)
+    await wait_until_caught_up(
+        infra.kafka_bootstrap_servers, service.env["CONSUMER_NAME"], OFFERINGS
+    )
