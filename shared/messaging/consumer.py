@@ -173,8 +173,6 @@ class EventConsumer:
         run's transaction is rolled back, the records before it are applied together again,
         it is applied alone (with its own outcome, retries and dead letter), and a new run
         starts after it."""
-        if len(records) == 1:
-            return [await self.consume(records[0])]
         spans = [_process_span(record, self.name) for record in records]
         try:
             started = time.perf_counter()
