@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_backoff_initial_s: float = 0.2
     consumer_backoff_max_s: float = 5.0
+    # How long an event may wait for a fact it depends on (an enrolment for a result, ...)
+    # before it is dead-lettered; a replaying service catches up well within it.
+    deferral_max_wait_s: float = Field(default=3600.0, gt=0)
 
     @property
     def resolved_consumer_name(self) -> str:
@@ -77,3 +81,18 @@ class ServiceSettings(BaseSettings):
     @property
     def resolved_public_base_url(self) -> str:
         return self.public_base_url or f"http://{self.http_host}:{self.http_port}"
+
+
+# The moments at which the fault suite makes the outbox relay kill its own process.
+FaultMoment = Literal["after-commit-before-publish", "after-ack-before-mark"]
+
+
+class FaultSettings(BaseSettings):
+    """Fault injection that only the fault suite (`make faults`) enables: the outbox relay
+    kills its process with SIGKILL at `fault_injection` once it has published
+    `fault_after_published` rows. Unset, as everywhere else, it does nothing."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    fault_injection: FaultMoment | None = None
+    fault_after_published: int = 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.db.outbox import OutboxMessage, utc_now
 from shared.envelope import CloudEvent, EventSigner
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE_SECONDS
+from shared.settings import FaultMoment, FaultSettings
 from shared.telemetry import send_span
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class OutboxRelay:
         send: SendRecord,
         batch_size: int = 200,
         poll_interval_s: float = 0.2,
+        fault: FaultSettings | None = None,
     ) -> None:
         self._sessions = sessions
         self._signer = signer
@@ -49,6 +53,8 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
         self._stopping = False
+        self._fault = fault or FaultSettings()
+        self._published = 0
 
     @property
     def can_sign(self) -> bool:
@@ -75,8 +81,10 @@ class OutboxRelay:
             rows = (await session.exec(query)).all()
             if not rows:
                 return 0
+            self._fault_point("after-commit-before-publish")
             pending = [await self._send_row(row) for row in rows]
             await asyncio.gather(*pending)
+            self._fault_point("after-ack-before-mark")
             await session.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.position).in_([row.position for row in rows]))
@@ -84,7 +92,15 @@ class OutboxRelay:
             )
             for row in rows:
                 EVENTS_PUBLISHED.labels(row.event_type).inc()
+        self._published += len(rows)
         return len(rows)
+
+    def _fault_point(self, moment: FaultMoment) -> None:
+        """Dies here when the fault suite asked for this moment (see FaultSettings)."""
+        fault = self._fault
+        if fault.fault_injection == moment and self._published >= fault.fault_after_published:
+            log.warning("fault injection: SIGKILL %s after %d rows", moment, self._published)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     async def _send_row(self, row: OutboxMessage) -> asyncio.Future[Any]:
         if self._signer is None:
