@@ -8,6 +8,8 @@
     python -m infra.local services-stop  [--profile run|test|all] [NAME ...]
     python -m infra.local urls           [--profile run|test]
 
+KAFKA_BROKERS=3 in the environment starts (and addresses) a three-node KRaft cluster.
+
 Progress goes to stderr; `start` prints only the environment (KEY=VALUE) on stdout, which
 it also writes to .run/<profile>/env. `status` exits 0 when Kafka and PostgreSQL of every
 selected profile run, 3 otherwise. Stdlib only, so it runs before the venv exists.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import glob
@@ -36,6 +39,7 @@ from pathlib import Path
 from infra.processes import InfraError, Managed, http_ok, kafka_ready, port_open
 from infra.profiles import (
     DATABASES,
+    MAX_KAFKA_BROKERS,
     PG_HBA,
     PROFILES,
     SERVICES,
@@ -98,12 +102,13 @@ def profile_lock(profile: Profile) -> Iterator[None]:
 # --- Kafka ------------------------------------------------------------------------------
 
 
-def kafka_process(profile: Profile) -> Managed:
+def kafka_process(profile: Profile, node: int = 0) -> Managed:
+    name = profile.kafka_node_dir(node).name
     return Managed(
-        name="kafka",
-        pid_file=profile.pids_dir / "kafka.pid",
-        log_file=profile.logs_dir / "kafka.log",
-        marker=str(profile.kafka_dir / "server.properties"),
+        name=name,
+        pid_file=profile.pids_dir / f"{name}.pid",
+        log_file=profile.logs_dir / f"{name}.log",
+        marker=str(profile.kafka_node_dir(node) / "server.properties"),
     )
 
 
@@ -137,30 +142,55 @@ def java_command(profile: Profile, main: str, *args: str) -> list[str]:
 
 
 def start_kafka(profile: Profile) -> None:
-    managed = kafka_process(profile)
-    if (pid := managed.pid()) is not None:
-        say(profile, f"kafka: already running (pid {pid}), reusing it")
-    else:
-        require_free(profile, "kafka", profile.kafka_port, profile.kafka_controller_port)
-        properties = profile.kafka_dir / "server.properties"
-        properties.parent.mkdir(parents=True, exist_ok=True)
-        properties.write_text(kafka_properties(profile))
-        if not (profile.kafka_dir / "data" / "meta.properties").exists():
-            say(profile, "kafka: formatting storage (first start)")
-            format_cmd = java_command(
-                profile,
-                "kafka.tools.StorageTool",
-                "format",
-                "-t",
-                kafka_cluster_id(),
-                "-c",
-                str(properties),
-            )
-            run_logged(format_cmd, managed, "kafka: formatting storage")
-        say(profile, f"kafka: starting on {profile.bootstrap_servers}")
-        managed.spawn(java_command(profile, "kafka.Kafka", str(properties)))
-    wait_until(lambda: kafka_ready(profile.kafka_port), managed, "kafka")
+    """Start (or reuse) every KRaft node of the profile, then wait until each serves."""
+    cluster_id = existing_cluster_id(profile) or kafka_cluster_id()
+    for node in profile.kafka_nodes:
+        start_kafka_node(profile, node, cluster_id)
+    for node in profile.kafka_nodes:
+        port = profile.kafka_node_ports(node)[0]
+        # A node of a three-voter quorum serves only once a majority has started.
+        wait_until(functools.partial(kafka_ready, port), kafka_process(profile, node), "kafka")
     say(profile, f"kafka: ready on {profile.bootstrap_servers}")
+
+
+def existing_cluster_id(profile: Profile) -> str | None:
+    """The cluster id a formatted node already has: every node must carry the same."""
+    for node in profile.kafka_nodes:
+        meta = profile.kafka_node_dir(node) / "data" / "meta.properties"
+        if meta.exists():
+            for line in meta.read_text().splitlines():
+                if line.startswith("cluster.id="):
+                    return line.split("=", 1)[1].strip()
+    return None
+
+
+def start_kafka_node(profile: Profile, node: int, cluster_id: str) -> None:
+    managed = kafka_process(profile, node)
+    if (pid := managed.pid()) is not None:
+        say(profile, f"{managed.name}: already running (pid {pid}), reusing it")
+        return
+    require_free(profile, managed.name, *profile.kafka_node_ports(node))
+    properties = profile.kafka_node_dir(node) / "server.properties"
+    properties.parent.mkdir(parents=True, exist_ok=True)
+    properties.write_text(kafka_properties(profile, node))
+    if not (profile.kafka_node_dir(node) / "data" / "meta.properties").exists():
+        say(profile, f"{managed.name}: formatting storage (first start)")
+        format_cmd = java_command(
+            profile, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)
+        )
+        run_logged(format_cmd, managed, f"{managed.name}: formatting storage")
+    say(profile, f"{managed.name}: starting on 127.0.0.1:{profile.kafka_node_ports(node)[0]}")
+    managed.spawn(java_command(profile, "kafka.Kafka", str(properties)))
+
+
+def stop_kafka(profile: Profile) -> None:
+    """Stops every node that runs, however many the profile is set to now."""
+    for node in range(MAX_KAFKA_BROKERS):
+        managed = kafka_process(profile, node)
+        if managed.stop(signal.SIGTERM):
+            say(profile, f"{managed.name}: stopped")
+        elif node == 0:
+            say(profile, f"{managed.name}: not running")
 
 
 def run_logged(argv: Sequence[str], managed: Managed, what: str, user: str | None = None) -> None:
@@ -420,8 +450,8 @@ def stop_infra(profile: Profile) -> None:
     running."""
     with profile_lock(profile):
         stop_services(profile, SERVICES)
+        stop_kafka(profile)
         for managed, graceful in (
-            (kafka_process(profile), signal.SIGTERM),
             (jaeger_process(profile), signal.SIGTERM),
             # SIGTERM would wait for every client to leave; SIGINT is the fast shutdown.
             (find_postgres(profile), signal.SIGINT),
@@ -545,11 +575,14 @@ def status_lines(profile: Profile) -> list[str]:
 
     lines = [
         f"profile {profile.name} ({profile.run_dir})",
-        line(
-            "kafka",
-            kafka_process(profile),
-            profile.bootstrap_servers,
-            lambda: kafka_ready(profile.kafka_port),
+        *(
+            line(
+                kafka_process(profile, node).name,
+                kafka_process(profile, node),
+                f"127.0.0.1:{profile.kafka_node_ports(node)[0]}",
+                functools.partial(kafka_ready, profile.kafka_node_ports(node)[0]),
+            )
+            for node in profile.kafka_nodes
         ),
         line(
             "postgres",
@@ -606,7 +639,12 @@ def select_services(names: Sequence[str]) -> list[Service]:
 
 
 def profiles_named(name: str) -> list[Profile]:
-    return list(PROFILES.values()) if name == "all" else [PROFILES[name]]
+    """The profiles, with KAFKA_BROKERS (1 or 3, `make run KAFKA_BROKERS=3`) applied."""
+    brokers = int(os.environ.get("KAFKA_BROKERS") or 1)
+    if brokers not in (1, MAX_KAFKA_BROKERS):
+        raise InfraError(f"KAFKA_BROKERS must be 1 or {MAX_KAFKA_BROKERS}, not {brokers}")
+    chosen = list(PROFILES.values()) if name == "all" else [PROFILES[name]]
+    return [dataclasses.replace(profile, kafka_brokers=brokers) for profile in chosen]
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -57,6 +57,9 @@ class Profile:
     # Tests trade crash safety for speed; a demo keeps PostgreSQL's defaults.
     durable: bool
     root: Path = REPO_ROOT
+    # KRaft nodes (broker and controller each); node n listens on kafka_port + 2n and
+    # kafka_controller_port + 2n. Three replicate every topic three times, min ISR two.
+    kafka_brokers: int = 1
 
     @property
     def run_dir(self) -> Path:
@@ -72,7 +75,18 @@ class Profile:
 
     @property
     def kafka_dir(self) -> Path:
-        return self.run_dir / "kafka"
+        return self.kafka_node_dir(0)
+
+    def kafka_node_dir(self, node: int) -> Path:
+        return self.run_dir / ("kafka" if node == 0 else f"kafka-{node + 1}")
+
+    def kafka_node_ports(self, node: int) -> tuple[int, int]:
+        """(client port, controller port) of KRaft node `node` (0-based)."""
+        return self.kafka_port + 2 * node, self.kafka_controller_port + 2 * node
+
+    @property
+    def kafka_nodes(self) -> range:
+        return range(self.kafka_brokers)
 
     @property
     def postgres_link(self) -> Path:
@@ -106,7 +120,7 @@ class Profile:
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"{LOOPBACK}:{self.kafka_port}"
+        return ",".join(f"{LOOPBACK}:{self.kafka_node_ports(n)[0]}" for n in self.kafka_nodes)
 
     @property
     def database_url_template(self) -> str:
@@ -182,7 +196,22 @@ PROFILES: dict[str, Profile] = {
         service_port_offset=20000,
         durable=False,
     ),
+    # `make faults`: the fault suite's own stack, which it stops, kills and restarts.
+    "faults": Profile(
+        name="faults",
+        kafka_port=23092,
+        kafka_controller_port=23093,
+        postgres_port=25633,
+        otlp_port=24418,
+        traces_ui_port=24486,
+        traces_grpc_port=24485,
+        service_port_offset=21000,
+        durable=False,
+    ),
 }
+
+# Most KRaft nodes a profile may run; `stop` looks for this many whatever the setting.
+MAX_KAFKA_BROKERS = 3
 
 
 def render_env_file(env: Mapping[str, str]) -> str:
@@ -190,27 +219,36 @@ def render_env_file(env: Mapping[str, str]) -> str:
     return "".join(f"{key}={value}\n" for key, value in env.items())
 
 
-def kafka_properties(profile: Profile) -> str:
-    """server.properties for a single combined broker+controller node on loopback."""
-    port, cport = profile.kafka_port, profile.kafka_controller_port
+def kafka_properties(profile: Profile, node: int = 0) -> str:
+    """server.properties for combined broker+controller node `node` of the profile's KRaft
+    cluster on loopback (static voters: every node lists all of them)."""
+    port, cport = profile.kafka_node_ports(node)
+    voters = ",".join(
+        f"{n + 1}@{LOOPBACK}:{profile.kafka_node_ports(n)[1]}" for n in profile.kafka_nodes
+    )
+    # One node cannot replicate; three keep every partition on all of them and accept a
+    # write once two have it, so one node may fail without losing an acknowledged record.
+    replicas = str(profile.kafka_brokers)
+    min_isr = "2" if profile.kafka_brokers >= 3 else "1"
     settings = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{LOOPBACK}:{cport}",
+        "node.id": str(node + 1),
+        "controller.quorum.voters": voters,
         "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{cport}",
         "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(profile.kafka_dir / "data"),
+        "log.dirs": str(profile.kafka_node_dir(node) / "data"),
         "num.partitions": "1",
         "auto.create.topics.enable": "true",
-        # One node: internal topics cannot have more than one replica.
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "default.replication.factor": replicas,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": replicas,
+        "transaction.state.log.replication.factor": replicas,
+        "transaction.state.log.min.isr": min_isr,
+        "share.coordinator.state.topic.replication.factor": replicas,
+        "share.coordinator.state.topic.min.isr": min_isr,
         # Fewer internal partitions: less memory and a faster first consumer group.
         "offsets.topic.num.partitions": "5",
         "transaction.state.log.num.partitions": "5",
