@@ -123,6 +123,26 @@ def make_learners(
     return learners
 
 
+async def wait_until_known(
+    enrolment_url: str, offerings: Sequence[OfferingSnapshot], limit_s: float = 60
+) -> None:
+    """Until the enrolment service has every offering (else learners would be refused
+    an offering it has not read yet), asking as each offering's teaching partner."""
+    deadline = time.monotonic() + limit_s
+    async with httpx.AsyncClient(base_url=enrolment_url, timeout=10) as client:
+        for offering in offerings:
+            partner = offering.partner_id
+            request = TokenRequest(
+                subject=f"{partner}-sis", role="partner_system", partner_id=partner
+            )
+            headers = {"authorization": f"Bearer {issue_token(ISSUER, request)}"}
+            path = f"/offerings/{offering.offering_id}/enrolments"
+            while (await client.get(path, headers=headers)).status_code == 404:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"enrolment does not know {offering.offering_id}")
+                await asyncio.sleep(0.2)
+
+
 def passed(enrolment: dict[str, Any], offering: OfferingSnapshot) -> ResultSubmitted:
     return ResultSubmitted(
         result_id=f"res-{uuid.uuid4().hex[:16]}",
@@ -206,23 +226,6 @@ class Driver:
         for offering in self.offerings:
             await self._systems[offering.partner_id].publish(offering_published(offering))
         await self._systems[self.pathway.owner_partner_id].publish(self.pathway)
-
-    async def wait_until_enrolment_knows(self, enrolment_url: str, limit_s: float = 60) -> None:
-        """Until the enrolment service has every offering (else learners would be refused
-        an offering it has not read yet), asking as each offering's teaching partner."""
-        deadline = time.monotonic() + limit_s
-        async with httpx.AsyncClient(base_url=enrolment_url, timeout=10) as client:
-            for offering in self.offerings:
-                partner = offering.partner_id
-                request = TokenRequest(
-                    subject=f"{partner}-sis", role="partner_system", partner_id=partner
-                )
-                headers = {"authorization": f"Bearer {issue_token(ISSUER, request)}"}
-                path = f"/offerings/{offering.offering_id}/enrolments"
-                while (await client.get(path, headers=headers)).status_code == 404:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"enrolment does not know {offering.offering_id}")
-                    await asyncio.sleep(0.2)
 
     async def run_learners(self, learners: Sequence[Learner], tally: Tally) -> None:
         """Starts `rate` learners a second, each on its own journey; returns when all have

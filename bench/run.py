@@ -17,7 +17,7 @@ from bench.checks import (
     hops,
     last_component_to_stacked,
 )
-from bench.journeys import Driver, Load, Tally, make_learners
+from bench.journeys import Driver, Load, Tally, make_learners, wait_until_known
 from bench.memory import cpu_seconds, family_cpu_seconds
 from bench.observe import Observer
 from bench.stack import Stack, log
@@ -67,7 +67,7 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
     try:
         async with driver:
             await driver.publish_alliance()
-            await driver.wait_until_enrolment_knows(stack.url("enrolment"))
+            await wait_until_known(stack.url("enrolment"), driver.offerings)
             warm = make_learners(
                 driver.run, "w", WARMUP_LEARNERS, driver.offerings, load.components
             )

@@ -126,7 +126,11 @@ class Stack:
         )
         if migrated.returncode != 0:
             raise InfraError(f"migrations failed:\n{migrated.stdout}\n{migrated.stderr}")
-        asyncio.run(ensure_topics(self.profile.bootstrap_servers, self.partitions))
+        asyncio.run(
+            ensure_topics(
+                self.profile.bootstrap_servers, self.partitions, self.profile.kafka_brokers
+            )
+        )
         log(
             f"infrastructure ready in {time.monotonic() - started:.0f} s "
             f"(Kafka {self.profile.bootstrap_servers}, PostgreSQL "
@@ -143,23 +147,24 @@ class Stack:
         started = time.monotonic()
         self.plan = plan_instances(self.profile, instances)
         for instance in self.plan:
-            argv = [sys.executable, "-m", instance.service.module]
-            if self.profile_dir is not None:
-                out = self.profile_dir / f"{instance.name}.prof"
-                argv = [sys.executable, "-m", "bench.profiled", instance.service.module, str(out)]
-            self.managed(instance).spawn(
-                argv,
-                env=instance_env(self.profile, instance, self.plan, os.environ),
-                cwd=self.profile.root,
-            )
-        self._wait_ready()
+            self.spawn(instance)
+        self.wait_ready(self.plan)
         log(
             f"{len(self.plan)} service processes ready ({instances} per service) in "
             f"{time.monotonic() - started:.0f} s"
         )
 
-    def _wait_ready(self) -> None:
-        pending = list(self.plan)
+    def spawn(self, instance: Instance, extra_env: Mapping[str, str] | None = None) -> None:
+        """Starts one process of the plan (again, after a kill), with `extra_env` on top."""
+        argv = [sys.executable, "-m", instance.service.module]
+        if self.profile_dir is not None:
+            out = self.profile_dir / f"{instance.name}.prof"
+            argv = [sys.executable, "-m", "bench.profiled", instance.service.module, str(out)]
+        env = instance_env(self.profile, instance, self.plan, os.environ)
+        self.managed(instance).spawn(argv, env={**env, **(extra_env or {})}, cwd=self.profile.root)
+
+    def wait_ready(self, instances: Sequence[Instance]) -> None:
+        pending = list(instances)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while pending:
             for instance in list(pending):
