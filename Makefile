@@ -12,6 +12,10 @@ INFRA := $(PYTHON) -m infra.local
 RUN_ENV := .run/run/env
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+FAULTS_ARGS ?=
+# 1, or 3 for a three-node KRaft cluster (`make run KAFKA_BROKERS=3`); read by infra.local.
+KAFKA_BROKERS ?= 1
+export KAFKA_BROKERS
 # The project's packages (shared, services, infra) import from the repo root in every tool,
 # whatever directory pytest or mypy would otherwise put first on the path.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
@@ -19,7 +23,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 # Loads the run profile's addresses (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL_TEMPLATE).
 with_run_env = set -a && . $(RUN_ENV) && set +a &&
 
-.PHONY: help setup run stop status test lint clean bench
+.PHONY: help setup run stop status test lint clean bench faults
 
 help: ## list the targets
 	@echo "Targets:"
@@ -27,6 +31,8 @@ help: ## list the targets
 		awk -F'\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 	@echo "Variables: PYTEST_ARGS='...' is passed to pytest (make test PYTEST_ARGS='-k kafka -x')."
 	@echo "           BENCH_ARGS='...' is passed to the benchmark (make bench BENCH_ARGS='--learners 2000 --instances 2')."
+	@echo "           FAULTS_ARGS='...' is passed to the fault suite (make faults FAULTS_ARGS='--rows broker-restart')."
+	@echo "           KAFKA_BROKERS=3 runs a three-node KRaft cluster (make run KAFKA_BROKERS=3)."
 
 setup: ## install what is missing: Debian packages, .venv, the Kafka broker (idempotent)
 	@echo "==> setup: Debian packages, .venv from requirements.lock, Kafka into .cache/kafka/lib"
@@ -38,7 +44,7 @@ run: setup ## start Kafka, PostgreSQL and all services (profile run), migrate, l
 	@echo "==> run: migrating every service's database"
 	@$(with_run_env) $(PYTHON) -m shared.db.migrate --all
 	@echo "==> run: creating the alliance's Kafka topics"
-	@$(with_run_env) $(PYTHON) -m shared.messaging.topics
+	@$(PYTHON) -m infra.topics --profile run
 	@echo "==> run: starting the services"
 	@DEV_IDP_ENABLED=true $(INFRA) services-start --profile run
 	@echo "==> run: loading the demo data"
@@ -75,6 +81,10 @@ lint: setup ## ruff check and mypy --strict over the whole repo
 bench: setup ## drive simulated learners through the whole alliance on its own stack; report in bench-results/
 	@echo "==> bench: python -m bench $(BENCH_ARGS) (its own Kafka, PostgreSQL and services: profile bench)"
 	@$(PYTHON) -m bench $(BENCH_ARGS)
+
+faults: setup ## inject faults (kills, outages, redelivery, rebalance) on its own stack; report in faults-results/
+	@echo "==> faults: python -m faults $(FAULTS_ARGS) (its own Kafka, PostgreSQL and services: profile faults)"
+	@$(PYTHON) -m faults $(FAULTS_ARGS)
 
 clean: setup ## stop everything and delete all local data (.run)
 	@echo "==> clean: stopping everything and deleting .run"

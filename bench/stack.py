@@ -131,10 +131,11 @@ class Stack:
                 self.profile.bootstrap_servers, self.partitions, self.profile.kafka_brokers
             )
         )
-        log(
+        local.say(
+            self.profile,
             f"infrastructure ready in {time.monotonic() - started:.0f} s "
             f"(Kafka {self.profile.bootstrap_servers}, PostgreSQL "
-            f"127.0.0.1:{self.profile.postgres_port}, {self.partitions} partitions per topic)"
+            f"127.0.0.1:{self.profile.postgres_port}, {self.partitions} partitions per topic)",
         )
 
     def stop_infra(self) -> None:
@@ -149,9 +150,10 @@ class Stack:
         for instance in self.plan:
             self.spawn(instance)
         self.wait_ready(self.plan)
-        log(
+        local.say(
+            self.profile,
             f"{len(self.plan)} service processes ready ({instances} per service) in "
-            f"{time.monotonic() - started:.0f} s"
+            f"{time.monotonic() - started:.0f} s",
         )
 
     def spawn(self, instance: Instance, extra_env: Mapping[str, str] | None = None) -> None:
