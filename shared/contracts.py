@@ -141,7 +141,8 @@ def _headers_schema() -> dict[str, Any]:
         "type": "object",
         "description": (
             "CloudEvents 1.0 Kafka protocol binding, binary mode, plus W3C trace context "
-            "and the alliance signature extension. Header values are UTF-8 strings."
+            "and the alliance signature extension. Header values are UTF-8 strings; each "
+            "of these headers appears once."
         ),
         "required": [
             "ce_id",
@@ -158,12 +159,16 @@ def _headers_schema() -> dict[str, Any]:
         "properties": {
             "ce_id": {
                 "type": "string",
-                "minLength": 1,
-                "description": "Unique per source; consumers de-duplicate on (source, id).",
+                "pattern": "^[!-~]{1,64}$",
+                "description": (
+                    "Unique per source; consumers de-duplicate on (source, id). 1-64 visible "
+                    "ASCII characters."
+                ),
             },
             "ce_source": {
                 "type": "string",
                 "format": "uri-reference",
+                "pattern": "^[!-~]{1,128}$",
                 "description": (
                     "The sender as named in the alliance registry, "
                     "e.g. `urn:alliance:partner:nordhavn`."
@@ -182,7 +187,7 @@ def _headers_schema() -> dict[str, Any]:
             },
             "ce_subject": {
                 "type": "string",
-                "minLength": 1,
+                "pattern": "^[!-~]{1,128}$",
                 "description": "Id of the entity the event is about (offering, enrolment, ...).",
             },
             "ce_dataschema": {

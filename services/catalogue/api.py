@@ -29,6 +29,7 @@ from services.catalogue.publishing import (
 from services.catalogue.repository import OfferingQuery, OfferingRepository
 from shared.auth import PartnerCaller
 from shared.events import (
+    PLAIN_TEXT,
     OfferingPublished,
     OfferingSnapshot,
     OfferingUpdated,
@@ -127,7 +128,8 @@ def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
     @router.get("", summary="Search the alliance's offerings", responses=problem_responses(422))
     async def search(
         q: Annotated[
-            str | None, Query(max_length=200, description="Free text, any language")
+            str | None,
+            Query(max_length=200, pattern=PLAIN_TEXT, description="Free text, any language"),
         ] = None,
         partner: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,31}$")] = None,
         country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
@@ -138,11 +140,19 @@ def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
         max_ects: Annotated[float | None, Query(ge=0, le=360)] = None,
         field: Annotated[
             str | None,
-            Query(max_length=200, description="Part of a field of study (ISCED-F code or name)"),
+            Query(
+                max_length=200,
+                pattern=PLAIN_TEXT,
+                description="Part of a field of study (ISCED-F code or name)",
+            ),
         ] = None,
         skill: Annotated[
             str | None,
-            Query(max_length=200, description="Part of an ESCO skill URI the outcomes link to"),
+            Query(
+                max_length=200,
+                pattern=PLAIN_TEXT,
+                description="Part of an ESCO skill URI the outcomes link to",
+            ),
         ] = None,
         include_withdrawn: bool = False,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -283,7 +293,13 @@ def build_publishing_router(
         response: Response,
         offering_id: Annotated[str, Path(pattern=OFFERING_ID)],
         reason: Annotated[
-            str, Query(min_length=1, max_length=4000, description="Why, for learners and partners")
+            str,
+            Query(
+                min_length=1,
+                max_length=4000,
+                pattern=PLAIN_TEXT,
+                description="Why, for learners and partners",
+            ),
         ] = "Withdrawn by the partner.",
         if_match: Annotated[str | None, _IF_MATCH] = None,
     ) -> ChangeAccepted:

@@ -24,7 +24,7 @@ from services.gateway.models import (
     ResultPage,
 )
 from shared.auth import Caller, Learner
-from shared.events import ParticipationMode
+from shared.events import PLAIN_TEXT, ParticipationMode
 from shared.problems import problem_responses
 
 OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
@@ -51,6 +51,7 @@ def build_router(services: Downstreams) -> APIRouter:
             str | None,
             Query(
                 max_length=200,
+                pattern=PLAIN_TEXT,
                 description="Free text over titles, descriptions and outcomes, any language",
                 openapi_examples={"ethics": {"value": "data ethics"}},
             ),
@@ -76,6 +77,7 @@ def build_router(services: Downstreams) -> APIRouter:
             str | None,
             Query(
                 max_length=200,
+                pattern=PLAIN_TEXT,
                 description="Part of a field of study (ISCED-F code such as `0613`, or a name)",
                 openapi_examples={"ict": {"value": "0613"}},
             ),
@@ -84,6 +86,7 @@ def build_router(services: Downstreams) -> APIRouter:
             str | None,
             Query(
                 max_length=200,
+                pattern=PLAIN_TEXT,
                 description="Part of an ESCO skill URI that a learning outcome links to",
             ),
         ] = None,

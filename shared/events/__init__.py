@@ -44,6 +44,7 @@ from shared.events.recognition import (
 from shared.events.spec import EventSpec
 from shared.events.topics import TOPIC_KEY_FIELD
 from shared.events.vocabulary import (
+    PLAIN_TEXT,
     AssessmentType,
     AwardingBody,
     Grade,
@@ -87,6 +88,7 @@ def spec_for_model(model_cls: type[BaseModel]) -> EventSpec[Any]:
 
 __all__ = [
     "EVENT_SPECS",
+    "PLAIN_TEXT",
     "TOPICS",
     "TOPIC_KEY_FIELD",
     "AchievementSummary",

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from shared.events.spec import EventSpec
 from shared.events.topics import OFFERINGS
 from shared.events.vocabulary import (
+    PLAIN_TEXT,
     AssessmentType,
     AwardingBody,
     CountryCode,
@@ -67,8 +68,8 @@ class OfferingSnapshot(Payload):
     )
     workload: Workload = Field(description="Notional workload (EU mandatory element 7).")
     eqf_level: EqfLevel = Field(description="EQF level 1-8 (EU mandatory element 8).")
-    nqf_level: Annotated[str, Field(min_length=1, max_length=16)] | None = Field(
-        default=None, description="Level in the national qualifications framework, if any."
+    nqf_level: Annotated[str, Field(min_length=1, max_length=16, pattern=PLAIN_TEXT)] | None = (
+        Field(default=None, description="Level in the national qualifications framework, if any.")
     )
     assessment_types: NonEmptyUnique[AssessmentType] = Field(
         description="Type(s) of assessment (EU mandatory element 9)."

@@ -75,8 +75,12 @@ Version = Annotated[
     int, Field(ge=1, description="Version of the entity; increases with every change.")
 ]
 Timestamp = Annotated[AwareDatetime, Field(description="RFC 3339 date-time with a UTC offset.")]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+# Free text carries no control characters but tab and line ends: PostgreSQL refuses NUL and
+# the credential signer refuses the rest, so one service must not accept what another cannot
+# apply. The rule is in the JSON Schema, where a partner system in any language reads it.
+PLAIN_TEXT = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=PLAIN_TEXT)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300, pattern=PLAIN_TEXT)]
 LanguageCode = Annotated[
     str,
     Field(
@@ -228,12 +232,16 @@ class Workload(Payload):
 class Grade(Payload):
     """Grade achieved (EU optional element)."""
 
-    value: Annotated[str, Field(min_length=1, max_length=32, description="Grade as awarded.")]
+    value: Annotated[
+        str,
+        Field(min_length=1, max_length=32, pattern=PLAIN_TEXT, description="Grade as awarded."),
+    ]
     scheme: Annotated[
         str,
         Field(
             min_length=1,
             max_length=64,
+            pattern=PLAIN_TEXT,
             description="Grading scheme the value belongs to, e.g. `nl-0-10` or `ects-a-f`.",
         ),
     ]
@@ -243,6 +251,7 @@ class Grade(Payload):
 
 
 __all__ = [
+    "PLAIN_TEXT",
     "AssessmentType",
     "AwardingBody",
     "CountryCode",

@@ -105,3 +105,35 @@ def test_not_an_object() -> None:
 def test_unknown_event_type() -> None:
     violation = _violation("eu.alliance.offering.deleted.v1", {})
     assert "unknown event type 'eu.alliance.offering.deleted.v1'" in str(violation)
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f"])
+@pytest.mark.parametrize(
+    ("ce_type", "name", "path"),
+    [
+        (OFFERING, "offering.published", ("title", "en")),
+        (OFFERING, "offering.published", ("awarding_bodies", 0, "legal_name")),
+        (
+            "eu.alliance.assessment.result_submitted.v1",
+            "assessment.result_submitted",
+            ("grade", "value"),
+        ),
+    ],
+)
+def test_free_text_refuses_control_characters(
+    control: str, ce_type: str, name: str, path: tuple[str | int, ...]
+) -> None:
+    """The schema itself says it, so a partner in any language learns it from the contract."""
+    payload: Any = _payload(name)
+    node = payload
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = f"1{control}2"
+    errors = _violation(ce_type, payload).errors
+    assert any("does not match" in e for e in errors), errors
+
+
+def test_free_text_keeps_tabs_line_ends_and_any_script() -> None:
+    payload = _payload("offering.published")
+    payload["title"]["en"] = "Ethik\tder Daten\r\nΗθική 數據 😀"
+    validate_payload(OFFERING, payload)
