@@ -8,6 +8,7 @@ Ed25519 signature over the context attributes and the SHA-256 of the value (cont
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +22,10 @@ from shared.registry import AllianceRegistry, Unauthorised, decode_b64url, encod
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 _REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject")
+# The longest value each attribute may have: what the inbox, outbox and deferral rows hold.
+_MAX_LENGTH = {"ce_id": 64, "ce_source": 128, "ce_type": 128, "ce_subject": 128}
+# Visible ASCII only: these values are signed line by line and stored as keys.
+_PLAIN = re.compile(r"^[!-~]+$")
 
 
 class EnvelopeError(Exception):
@@ -81,6 +86,16 @@ class CloudEvent:
             raise EnvelopeError(f"content-type must be {CONTENT_TYPE}")
         if not key:
             raise EnvelopeError("the record has no key; events are keyed by the ordered entity")
+        for name, longest in _MAX_LENGTH.items():
+            if len(headers[name]) > longest or not _PLAIN.match(headers[name]):
+                raise EnvelopeError(
+                    f"{name} must be 1-{longest} visible ASCII characters, without spaces"
+                )
+        if isinstance(key, bytes):
+            try:
+                key = key.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise EnvelopeError("the record key is not UTF-8") from exc
         return cls(
             id=headers["ce_id"],
             source=headers["ce_source"],
@@ -88,7 +103,7 @@ class CloudEvent:
             subject=headers["ce_subject"],
             time=headers["ce_time"],
             data=value or b"",
-            key=key.decode() if isinstance(key, bytes) else key,
+            key=key,
             dataschema=headers.get("ce_dataschema"),
             traceparent=headers.get("traceparent"),
             tracestate=headers.get("tracestate"),
@@ -98,13 +113,20 @@ class CloudEvent:
 
 
 def decode_headers(raw: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+    """The record's headers as text. A header that is not UTF-8, or an envelope header given
+    twice (which one was signed?), makes the record unreadable."""
     decoded: dict[str, str] = {}
     for name, value in raw:
+        if name in decoded and (name.startswith("ce_") or name in _SINGLE):
+            raise EnvelopeError(f"header {name} is repeated")
         try:
             decoded[name] = value.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise EnvelopeError(f"header {name} is not UTF-8") from exc
     return decoded
+
+
+_SINGLE = frozenset({"content-type", "traceparent", "tracestate"})
 
 
 class EventSigner:

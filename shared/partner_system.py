@@ -7,16 +7,18 @@ writing in another language follows contracts/README.md to do the same.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from types import TracebackType
 from typing import Any, Self
 
-from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate
 from pydantic import BaseModel
 
 from shared.db.outbox import rfc3339, utc_now
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
+from shared.messaging.clients import producer
 from shared.registry import PARTNER_URN, REPO_ROOT
 
 
@@ -48,9 +50,7 @@ def signed_event(signer: EventSigner, event: BaseModel, event_id: str | None = N
 class PartnerSystem:
     def __init__(self, bootstrap_servers: str, signer: EventSigner) -> None:
         self.signer = signer
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
-        )
+        self._producer = producer(bootstrap_servers)
 
     async def __aenter__(self) -> Self:
         try:
@@ -74,10 +74,15 @@ class PartnerSystem:
         return envelope
 
     async def send(self, topic: str, envelope: CloudEvent) -> Any:
-        """Sends a signed event; returns the broker's record metadata (partition, offset)."""
+        """Sends a signed event; returns the broker's record metadata (partition, offset).
+        The record carries the caller's trace context, or starts a trace of its own."""
+        headers = envelope.headers()
+        if "traceparent" not in headers:
+            propagate.inject(headers)
+        headers.setdefault("traceparent", f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01")
         return await self._producer.send_and_wait(
             topic,
             envelope.data,
             key=envelope.key.encode(),
-            headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+            headers=[(k, v.encode()) for k, v in headers.items()],
         )

@@ -7,12 +7,14 @@ Kafka consumer and outbox relay (FastStream, AsyncAPI at /asyncapi).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from fastapi import APIRouter, FastAPI, Response
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
 from faststream.message import StreamMessage
@@ -20,17 +22,19 @@ from faststream.middlewares import AckPolicy
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.auth import TokenVerifier
+from shared.db.deferral import DeferredEvent
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import head as migrations_head
 from shared.db.uow import UnitOfWorkFactory
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
 from shared.logs import configure_logging
+from shared.messaging.clients import RawPublisher
 from shared.messaging.consumer import EventConsumer, RetryPolicy
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetters, dead_letter_topic
 from shared.messaging.relay import OutboxRelay
@@ -58,11 +62,13 @@ class ServiceRuntime:
     relay: OutboxRelay
     units_of_work: UnitOfWorkFactory
     consumer: EventConsumer
+    dead_letter_publisher: RawPublisher
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # FastStream's subscriber (its aiokafka consumer gives lag and assignment); None when
     # the service consumes nothing.
     _subscriber: Any = None
     _gauges: asyncio.Task[None] | None = None
+    _expiry: asyncio.Task[None] | None = None
 
     def declare_emits(self, models: Sequence[type[BaseModel]]) -> None:
         """Declares the events this service publishes, for the AsyncAPI document."""
@@ -106,6 +112,7 @@ class ServiceRuntime:
             # The consumer runtime reads the bytes itself: a body that is not JSON must reach
             # it (and the dead-letter topic) rather than fail inside the framework.
             decoder=_raw_body,
+            parser=_parse_any_bytes,
             title=f"{consumer.name}:consume",
             description="Signed CloudEvents; refused ones go to "
             + dead_letter_topic(consumer.name),
@@ -137,11 +144,14 @@ class ServiceRuntime:
     async def start_background(self) -> None:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._gauges = asyncio.create_task(self._refresh_gauges(), name="gauges")
+        if self.consumer.topics and await self._keeps_deferred_events():
+            self._expiry = asyncio.create_task(self._expire_deferred(), name="deferral-expiry")
 
     async def stop_background(self) -> None:
-        if self._gauges is not None:
-            self._gauges.cancel()
-            self._gauges = None
+        for periodic in (self._gauges, self._expiry):
+            if periodic is not None:
+                periodic.cancel()
+        self._gauges = self._expiry = None
         self.relay.stop()
         for task in self._tasks:
             try:
@@ -149,6 +159,7 @@ class ServiceRuntime:
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         self._tasks.clear()
+        await self.dead_letter_publisher.stop()
 
     def consumer_state(self) -> tuple[bool, int]:
         """Whether the Kafka consumer runs (True when there is none to run), and how many
@@ -171,6 +182,23 @@ class ServiceRuntime:
             lag = max(0, highwater - await client.position(tp))
             CONSUMER_LAG.labels(self.consumer.name, tp.topic, str(tp.partition)).set(lag)
 
+    async def _keeps_deferred_events(self) -> bool:
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: inspect(sync).has_table(DeferredEvent.__tablename__)
+            )
+
+    async def _expire_deferred(self) -> None:
+        waited_s = self.settings.deferral_max_wait_s
+        while True:
+            await asyncio.sleep(min(60.0, waited_s / 4))
+            try:
+                if expired := await self.consumer.expire_deferred(waited_s):
+                    log.warning("%d deferred event(s) waited too long: dead-lettered", expired)
+            except Exception as exc:
+                # The next round tries again; the events keep waiting meanwhile.
+                log.warning("cannot expire deferred events: %s", type(exc).__name__)
+
     async def _refresh_gauges(self) -> None:
         while True:
             await asyncio.sleep(GAUGE_INTERVAL_S)
@@ -184,6 +212,19 @@ class ServiceRuntime:
 
 async def _raw_body(message: StreamMessage[Any]) -> Any:
     return message.body
+
+
+async def _parse_any_bytes(
+    records: tuple[ConsumerRecord[Any, Any], ...],
+    parse_batch: Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's batch parser decodes every header value as UTF-8: one record with other
+    bytes makes it drop the whole fetched batch before any handler runs, and the next
+    acknowledged batch commits past the dropped records. The consumer runtime reads the raw
+    records itself, so the framework is given them without headers and cannot fail on them."""
+    message = await parse_batch(tuple(dataclasses.replace(r, headers=[]) for r in records))
+    message.raw_message = records
+    return message
 
 
 def _union(models: Sequence[type[BaseModel]]) -> Any:
@@ -229,21 +270,14 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
     )
     units_of_work = UnitOfWorkFactory(sessions, settings.source, relay.wake)
 
-    async def publish_raw(
-        topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
-    ) -> None:
-        await kafka.broker.publish(
-            value,
-            topic,
-            key=key,
-            headers={k: v.decode("utf-8", errors="replace") for k, v in headers},
-        )
-
+    dead_letter_publisher = RawPublisher(
+        settings.kafka_bootstrap_servers, f"{settings.service_name}-dead-letters"
+    )
     consumer = EventConsumer(
         settings.resolved_consumer_name,
         registry,
         units_of_work,
-        DeadLetters(settings.resolved_consumer_name, publish_raw),
+        DeadLetters(settings.resolved_consumer_name, dead_letter_publisher),
         RetryPolicy(
             settings.consumer_max_attempts,
             settings.consumer_backoff_initial_s,
@@ -251,7 +285,15 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
         ),
     )
     return ServiceRuntime(
-        settings, registry, engine, sessions, kafka, relay, units_of_work, consumer
+        settings,
+        registry,
+        engine,
+        sessions,
+        kafka,
+        relay,
+        units_of_work,
+        consumer,
+        dead_letter_publisher,
     )
 
 

@@ -14,6 +14,7 @@ so any attribute holding a learner id is redacted before the span is exported.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,14 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
-from opentelemetry.trace import Link, Span as TraceSpan, SpanKind
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    Span as TraceSpan,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+)
 from opentelemetry.util.types import Attributes
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -124,10 +132,37 @@ def process_span(
         attributes["messaging.message.id"] = event_id.decode("utf-8", errors="replace")
     return _TRACER.start_span(
         f"{operation} {topic}",
-        context=propagate.extract(carrier),
+        context=_record_context(carrier, headers),
         kind=SpanKind.CONSUMER,
         attributes=attributes,
     )
+
+
+def _record_context(
+    carrier: Mapping[str, str], headers: Sequence[tuple[str, bytes]]
+) -> otel_context.Context:
+    """The trace context a record carries. A record sent without one (a partner system that
+    does not trace) gets one derived from its source and id, the same in every service that
+    reads it, so the chain it starts is one trace rather than one per service."""
+    extracted = propagate.extract(carrier)
+    if trace.get_current_span(extracted).get_span_context().is_valid:
+        return extracted
+    found = dict(headers)
+    if not found.get("ce_id"):
+        return extracted
+    digest = hashlib.sha256(found.get("ce_source", b"") + b"\n" + found["ce_id"]).digest()
+    derived = SpanContext(
+        trace_id=int.from_bytes(digest[:16]),
+        span_id=int.from_bytes(digest[16:24]),
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    return trace.set_span_in_context(NonRecordingSpan(derived))
+
+
+def derived_trace_id(source: str, event_id: str) -> str:
+    """The trace id of the chain an event without trace context starts (see above)."""
+    return hashlib.sha256(f"{source}\n{event_id}".encode()).hexdigest()[:32]
 
 
 @contextmanager

@@ -82,6 +82,19 @@ async def pending(
     return [(int(r.position or 0), as_record(r)) for r in rows]
 
 
+async def waiting_since(
+    session: AsyncSession, consumer: str, before: datetime | None = None
+) -> list[DeferredEvent]:
+    """The events still waiting (those deferred before `before`, if given), oldest first;
+    rows taken for expiry are locked so that two instances do not expire the same one."""
+    query = select(DeferredEvent).where(col(DeferredEvent.consumer) == consumer)
+    if before is not None:
+        query = query.where(col(DeferredEvent.deferred_at) < before).with_for_update(
+            skip_locked=True
+        )
+    return list((await session.exec(query.order_by(col(DeferredEvent.position)))).all())
+
+
 def as_record(deferred: DeferredEvent) -> ConsumedRecord:
     """The record as kept, its trace context that of the span that deferred it."""
     return ConsumedRecord(

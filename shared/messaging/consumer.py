@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from opentelemetry import trace
@@ -25,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from shared.contracts import ContractViolation, validate_payload
 from shared.db import deferral, inbox
+from shared.db.outbox import rfc3339, utc_now
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.envelope import CloudEvent, EnvelopeError, decode_headers, verify_sender
 from shared.events import spec_for_model, spec_for_type
@@ -272,6 +274,11 @@ class EventConsumer:
             raise _Refused(
                 DeadLetterReason.UNKNOWN_TYPE, f"no contract for {envelope.type}"
             ) from exc
+        if record.topic != spec.topic:
+            raise _Refused(
+                DeadLetterReason.CONTRACT,
+                f"{spec.name} travels on {spec.topic}, not on {record.topic}",
+            )
         if envelope.type not in self._handlers:
             return None
         try:
@@ -377,16 +384,42 @@ class EventConsumer:
         async with self._units_of_work() as uow:
             return not await inbox.claim(uow.session, self.name, event_id, "")
 
+    async def expire_deferred(self, waited_s: float) -> int:
+        """Dead-letters the events that have waited longer than `waited_s` for their fact;
+        returns how many. Without a bound, a result for an enrolment that never comes would
+        wait unseen for ever."""
+        before = utc_now() - timedelta(seconds=waited_s)
+        async with self._units_of_work() as uow:
+            expired = await deferral.waiting_since(uow.session, self.name, before)
+            for waiting in expired:
+                await self._park(
+                    deferral.as_record(waiting),
+                    DeadLetterReason.WAITED_TOO_LONG,
+                    f"waited from {rfc3339(waiting.deferred_at)} for {waiting.waiting_for}: "
+                    f"{waiting.reason}",
+                )
+                await deferral.forget(uow.session, int(waiting.position or 0))
+            await uow.commit()
+        return len(expired)
+
     async def _park(self, record: ConsumedRecord, reason: DeadLetterReason, detail: str) -> Outcome:
-        log.warning(
-            "dead-lettering %s[%d]@%d: %s: %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason.value,
-            detail,
-        )
-        await self._dead_letters.park(record, reason, detail)
+        """Sends the record to the dead-letter topic, once: a redelivered record (offsets
+        reset, a rebalance before the commit) that was parked before is not parked again.
+        Records are told apart by position, not by event id, which a bad record may forge."""
+        async with self._units_of_work() as uow:
+            position = f"{record.topic}/{record.partition}/{record.offset}"
+            if not await inbox.claim(uow.session, f"{self.name}/parked", position, reason.value):
+                return Outcome.DEAD_LETTERED
+            log.warning(
+                "dead-lettering %s[%d]@%d: %s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                reason.value,
+                detail,
+            )
+            await self._dead_letters.park(record, reason, detail)
+            await uow.commit()
         DEAD_LETTERS.labels(self.name, reason.value).inc()
         return Outcome.DEAD_LETTERED
 

@@ -21,6 +21,7 @@ class DeadLetterReason(enum.StrEnum):
     REJECTED = "rejected"  # the domain refuses it (e.g. result for a learner not enrolled)
     HANDLER_FAILED = "handler-failed"  # a bug: unexpected error in the handler
     RETRIES_EXHAUSTED = "retries-exhausted"  # transient failures outlasted the retry budget
+    WAITED_TOO_LONG = "waited-too-long"  # the fact it was deferred for never came
 
 
 def dead_letter_topic(consumer: str) -> str:

@@ -3,6 +3,7 @@
     python -m shared.ops dead-letters list   --service NAME [--show-payload]
     python -m shared.ops dead-letters replay --service NAME (--event-id ID | --all) [--again]
     python -m shared.ops rebuild-views       --service NAME
+    python -m shared.ops waiting             --service NAME
 
 `--consumer` names the consumer group when it differs from the service (several copies of
 a service on one broker). Kafka comes from KAFKA_BOOTSTRAP_SERVERS, the service's database
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 
 from shared.ops.dead_letters import NothingToReplay, list_dead_letters, replay
 from shared.ops.views import RebuildRefused, rebuild_views
+from shared.ops.waiting import list_waiting
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -50,6 +52,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         commands.add_parser("rebuild-views", help="rebuild a stopped service's views from the log")
     )
     rebuild.add_argument("--database-url", help="default: DATABASE_URL or DATABASE_URL_TEMPLATE")
+    waiting = with_service(
+        commands.add_parser("waiting", help="events waiting for a fact, and since when")
+    )
+    waiting.add_argument("--database-url", help="default: DATABASE_URL or DATABASE_URL_TEMPLATE")
     return parser.parse_args(argv)
 
 
@@ -74,6 +80,8 @@ async def run(args: argparse.Namespace) -> str:
             f"replayed {letter.position} (event {letter.event_id}) to {letter.source_topic}"
             for letter in replayed
         )
+    if args.command == "waiting":
+        return await list_waiting(database_url(args), consumer)
     return await rebuild_views(bootstrap, database_url(args), args.service, consumer)
 
 

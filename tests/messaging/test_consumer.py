@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,11 +23,19 @@ from shared.partner_system import demo_signer, signed_event
 from tests.support.builders import offering_published
 from tests.support.consumers import consumer_for
 
+_OFFSETS = itertools.count(1000)
 
-def _record(envelope: CloudEvent, offset: int = 7) -> ConsumedRecord:
+
+def _record(envelope: CloudEvent, offset: int | None = None) -> ConsumedRecord:
+    """The record Kafka would deliver; a new offset each unless one is given."""
     headers = tuple((k, v.encode()) for k, v in envelope.headers().items())
     return ConsumedRecord(
-        "alliance.offerings", 0, offset, envelope.key.encode(), envelope.data, headers
+        "alliance.offerings",
+        0,
+        next(_OFFSETS) if offset is None else offset,
+        envelope.key.encode(),
+        envelope.data,
+        headers,
     )
 
 
