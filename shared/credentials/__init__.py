@@ -3,7 +3,6 @@ Bitstring Status Lists. Pure library: no web or messaging code."""
 
 from shared.credentials.canon import (
     FastPathUnsupported,
-    UndefinedTermError,
     canonicalize,
     canonicalize_fast,
 )
@@ -33,7 +32,11 @@ from shared.credentials.proof import (
     sign_credential,
     verify_credential,
 )
-from shared.credentials.reference import CanonicalizationError, canonicalize_reference
+from shared.credentials.reference import (
+    CanonicalizationError,
+    UndefinedTermError,
+    canonicalize_reference,
+)
 from shared.credentials.status_list import (
     StatusListError,
     build_status_list_credential,

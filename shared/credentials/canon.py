@@ -15,7 +15,7 @@ credentials always name the same few contexts and are trees with few blank nodes
 Anything outside the subset handled here raises `_NotSure` and `canonicalize` falls back
 to the reference (pyld) path, so the result is always the reference's bytes. A key that
 maps to no IRI raises `UndefinedTermError` instead: JSON-LD would silently drop it,
-leaving a claim outside the signature (and safe-mode verifiers reject such documents).
+leaving a claim outside the signature; the reference path refuses it too (safe mode).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.credentials.loader import UnknownContext, load_context
-from shared.credentials.reference import CanonicalizationError, canonicalize_reference
+from shared.credentials.reference import UndefinedTermError, canonicalize_reference
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -70,10 +70,6 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _ODD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _GEN_DELIMS = frozenset(":/?#[]@")
-
-
-class UndefinedTermError(CanonicalizationError):
-    """A key maps to no IRI in the active context, so JSON-LD would drop it."""
 
 
 class _NotSure(Exception):

@@ -15,13 +15,17 @@ from typing import Any
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 VC_EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_V3P0_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 CLR_V2P0 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 
 _FILES = {
+    VC_V1: "credentials-v1.jsonld",
+    DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
     VC_V2: "credentials-v2.jsonld",
     VC_EXAMPLES_V2: "credentials-examples-v2.jsonld",
     OB_V3P0: "ob-v3p0-context-3.0.3.json",

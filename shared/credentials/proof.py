@@ -97,43 +97,66 @@ def verify_credential(
     *,
     check_issuer: bool = True,
 ) -> VerificationResult:
-    """Check the embedded proof; never raises for a bad credential, says why instead.
+    """Check every embedded proof; never raises for a bad credential, says why instead.
 
-    With `check_issuer`, the verification method must belong to the credential's issuer
-    (its id is the part before `#`), so a valid key of someone else does not pass.
+    Several proofs are a proof set (each signs the document alone) or a chain (a proof
+    naming others in `previousProof` signs the document carrying them, VC Data Integrity
+    4.5); all must hold. With `check_issuer`, one of them must be by the credential's
+    issuer (its verification method's id, before `#`, is the issuer's id), so a valid key
+    of someone else does not pass; `verification_method` is then that proof's.
     """
-    proof = document.get("proof")
-    if isinstance(proof, list) and len(proof) == 1:
-        proof = proof[0]
-    if not isinstance(proof, dict):
-        return VerificationResult(False, "no single embedded proof")
+    proofs = _as_list(document.get("proof"))
+    if not proofs or not all(isinstance(proof, dict) for proof in proofs):
+        return VerificationResult(False, "no embedded proof")
+    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    by_id = {proof["id"]: proof for proof in proofs if isinstance(proof.get("id"), str)}
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    methods = [proof.get("verificationMethod") for proof in proofs]
+    issuers = [m for m in methods if isinstance(m, str) and m.split("#", 1)[0] == issuer_id]
+    if check_issuer and not issuers:
+        named = ", ".join(str(method) for method in methods)
+        return VerificationResult(
+            False, f"verification method {named} is not the issuer's ({issuer_id})", named
+        )
+    for number, proof in enumerate(proofs, 1):
+        label = f"proof {number} of {len(proofs)}: " if len(proofs) > 1 else ""
+        previous = _as_list(proof.get("previousProof"))
+        missing = [ref for ref in previous if ref not in by_id]
+        if missing:
+            return VerificationResult(False, f"{label}previousProof {missing} is not in the set")
+        chained = {**unsecured, "proof": [by_id[ref] for ref in previous]}
+        result = _verify_proof(chained if previous else unsecured, proof, resolve_key)
+        if not result.verified:
+            return VerificationResult(False, f"{label}{result.reason}", result.verification_method)
+    return VerificationResult(True, None, (issuers or methods)[0])
+
+
+def _verify_proof(
+    unsecured: dict[str, Any],
+    proof: dict[str, Any],
+    resolve_key: Callable[[str], Ed25519PublicKey],
+) -> VerificationResult:
+    """One eddsa-rdfc-2022 proof over `unsecured` (which carries any previous proofs)."""
     method = proof.get("verificationMethod")
     if not isinstance(method, str):
         return VerificationResult(False, "proof has no verificationMethod")
     problem = _check_proof_fields(proof)
     if problem:
         return VerificationResult(False, problem, method)
-    if check_issuer:
-        issuer = document.get("issuer")
-        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-        if not isinstance(issuer_id, str) or method.split("#", 1)[0] != issuer_id:
-            return VerificationResult(
-                False, f"verification method {method} is not the issuer's ({issuer_id})", method
-            )
     try:
         signature = b58decode(proof["proofValue"][1:])
     except ValueError:
         return VerificationResult(False, "proofValue is not base58btc", method)
     if len(signature) != 64:
         return VerificationResult(False, "proofValue is not a 64-byte Ed25519 signature", method)
-    unsecured = {key: value for key, value in document.items() if key != "proof"}
     options = {key: value for key, value in proof.items() if key != "proofValue"}
     if "@context" in options:
         # The proof's own @context must be a prefix of the document's (VC-DI-EdDSA 3.3.2).
         contexts = _as_list(options.pop("@context"))
-        if _as_list(document.get("@context"))[: len(contexts)] != contexts:
+        if _as_list(unsecured.get("@context"))[: len(contexts)] != contexts:
             return VerificationResult(False, "proof @context does not match document", method)
-        unsecured["@context"] = contexts
+        unsecured = {**unsecured, "@context": contexts}
     options["@context"] = unsecured.get("@context")
     try:
         public_key = resolve_key(method)
@@ -167,4 +190,4 @@ def _check_proof_fields(proof: dict[str, Any]) -> str | None:
 
 
 def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    return value if isinstance(value, list) else [] if value is None else [value]
