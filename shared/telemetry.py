@@ -114,7 +114,6 @@ def process_span(
     """A started consumer span for one record, child of the span that produced it (from the
     record's `traceparent`); the caller ends it once the record's effect is committed.
     A deferred record applied later is a `resume`, child of the span that deferred it."""
-    carrier = {k: v.decode("latin-1") for k, v in headers if k in _TRACE_HEADERS}
     attributes: dict[str, str | int] = {
         "messaging.system": "kafka",
         "messaging.operation.type": "process",
@@ -132,18 +131,17 @@ def process_span(
         attributes["messaging.message.id"] = event_id.decode("utf-8", errors="replace")
     return _TRACER.start_span(
         f"{operation} {topic}",
-        context=_record_context(carrier, headers),
+        context=record_context(headers),
         kind=SpanKind.CONSUMER,
         attributes=attributes,
     )
 
 
-def _record_context(
-    carrier: Mapping[str, str], headers: Sequence[tuple[str, bytes]]
-) -> otel_context.Context:
+def record_context(headers: Sequence[tuple[str, bytes]]) -> otel_context.Context:
     """The trace context a record carries. A record sent without one (a partner system that
     does not trace) gets one derived from its source and id, the same in every service that
     reads it, so the chain it starts is one trace rather than one per service."""
+    carrier = {k: v.decode("latin-1") for k, v in headers if k in _TRACE_HEADERS}
     extracted = propagate.extract(carrier)
     if trace.get_current_span(extracted).get_span_context().is_valid:
         return extracted

@@ -135,5 +135,5 @@ def test_free_text_refuses_control_characters(
 
 def test_free_text_keeps_tabs_line_ends_and_any_script() -> None:
     payload = _payload("offering.published")
-    payload["title"]["en"] = "Ethik\tder Daten\r\nΗθική 數據 😀"
+    payload["title"]["en"] = "Ethik\tder Daten\r\n數據 😀"
     validate_payload(OFFERING, payload)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, select, update
 
 from shared.db.deferral import DeferredEvent
 from shared.db.uow import UnitOfWork
@@ -108,3 +110,35 @@ async def test_many_events_waiting_for_one_fact_are_each_looked_at_twice_not_qua
     assert looks == 40
     async with sqlite_engine.connect() as conn:
         assert len((await conn.execute(select(DeferredEvent))).all()) == 20
+
+
+async def test_an_event_waiting_longer_than_the_bound_is_dead_lettered_with_that_reason(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    await _with_deferral_table(sqlite_engine)
+    consumer, parked = consumer_for(sqlite_engine, "c")
+
+    @consumer.handles(OfferingWithdrawn)
+    async def withdraw(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
+        raise Deferred(f"offering:{event.offering_id}", "the offering is not known yet")
+
+    signer = demo_signer("nordhavn")
+    old, young = (offering_withdrawn(offering_published("nordhavn"), 2) for _ in range(2))
+    assert await consumer.consume(_record(signed_event(signer, old))) is Outcome.DEFERRED
+    async with sqlite_engine.begin() as conn:
+        await conn.execute(
+            update(DeferredEvent).values(
+                deferred_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+            )
+        )
+    assert await consumer.consume(_record(signed_event(signer, young))) is Outcome.DEFERRED
+
+    assert await consumer.expire_deferred(waited_s=3600) == 1
+    assert len(parked) == 1
+    reason = dict(parked[0][2])
+    assert reason["dlq_reason"] == b"waited-too-long"
+    assert f"offering:{old.offering_id}".encode() in reason["dlq_detail"]
+    async with sqlite_engine.connect() as conn:
+        waiting = (await conn.execute(select(DeferredEvent.waiting_for))).scalars().all()  # type: ignore[call-overload]
+    assert waiting == [f"offering:{young.offering_id}"]
+    assert await consumer.expire_deferred(waited_s=3600) == 0
