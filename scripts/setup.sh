@@ -19,6 +19,15 @@ JAEGER_MODULE="$ROOT/infra/jaeger"
 JAEGER_BIN="$CACHE/jaeger/jaeger"
 PYTHON="${PYTHON:-python3}"
 
+# One set-up at a time per clone: `make run`, `make test` and `make bench` started together
+# (two terminals) each run it; the later ones wait, then find everything up to date.
+mkdir -p "$CACHE"
+exec 8>"$CACHE/setup.lock"
+if ! flock -n 8; then
+    printf '==> setup: another set-up of this clone is running; waiting for it\n'
+    flock 8
+fi
+
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -136,12 +145,12 @@ setup_jaeger() {
     # not reachable through the module proxy here, hence GOSUMDB=off.
     if ! (cd "$JAEGER_MODULE" && GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" \
         GOFLAGS="-mod=readonly -modcacherw" GOSUMDB=off \
-        go build -trimpath -o "$JAEGER_BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) \
+        go build -trimpath -o "$JAEGER_BIN.$$" github.com/jaegertracing/jaeger/cmd/jaeger) \
         >"$CACHE/jaeger/build.log" 2>&1; then
         tail -n 40 "$CACHE/jaeger/build.log" >&2
         die "could not build Jaeger (full log: ${CACHE#"$ROOT"/}/jaeger/build.log)"
     fi
-    mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
+    mv "$JAEGER_BIN.$$" "$JAEGER_BIN"
     write_stamp jaeger "$want"
     say "jaeger: built in $((SECONDS - started)) s"
 }
