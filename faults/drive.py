@@ -100,10 +100,18 @@ async def populate(
     return Population(offering, learners, enrolled)
 
 
-async def submit_results(bootstrap: str, population: Population) -> None:
-    """The teaching partner's system sends a passing result for every enrolment, in a burst."""
+async def submit_results(
+    bootstrap: str, population: Population, per_second: float | None = None
+) -> None:
+    """The teaching partner's system sends a passing result for every enrolment: in one
+    burst, or `per_second` when the stream must last (a process joining it mid-way)."""
     offering = population.offering
     async with PartnerSystem(bootstrap, demo_signer(offering.partner_id)) as system:
-        await asyncio.gather(
-            *(system.publish(passed(enrolment, offering)) for enrolment in population.enrolled)
-        )
+        if per_second is None:
+            await asyncio.gather(
+                *(system.publish(passed(e, offering)) for e in population.enrolled)
+            )
+            return
+        for enrolment in population.enrolled:
+            await system.publish(passed(enrolment, offering))
+            await asyncio.sleep(1 / per_second)

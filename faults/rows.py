@@ -26,6 +26,8 @@ TRIGGER_SHARE = 0.2
 # After the last effect, the consumer groups get this long to commit everything, so a late
 # duplicate would still be counted.
 SETTLE_S = 60.0
+# Results a second in the rebalance row: the stream outlasts a second process's start-up.
+REBALANCE_RATE = 10.0
 
 
 def log(message: str) -> None:
@@ -90,8 +92,10 @@ async def result_row(
     strike: Strike,
     prepare: Callable[[Suite], Awaitable[None]] | None = None,
     recount_history: bool = False,
+    per_second: float | None = None,
 ) -> Figures:
-    """N results in flight, struck by `strike`; one credential each is the goal."""
+    """N results in flight, struck by `strike`; one credential each is the goal. Results
+    go in one burst before the strike, or `per_second` while it strikes."""
     enrolment_url = suite.stack.url("enrolment")
     population = await populate(
         suite.bootstrap, enrolment_url, suite.databases, f"{fault}-{uuid.uuid4().hex[:6]}",
@@ -101,9 +105,12 @@ async def result_row(
     if prepare is not None:
         await prepare(suite)
     before = await dead_letters(suite.bootstrap)
-    log(f"{fault}: {suite.results} results submitted")
-    await submit_results(suite.bootstrap, population)
+    log(f"{fault}: submitting {suite.results} results")
+    submitting = asyncio.create_task(submit_results(suite.bootstrap, population, per_second))
+    if per_second is None:
+        await submitting
     struck = await strike(suite, population)
+    await submitting
     counted = suite.history if recount_history else [population]
     drain_s = await drain(suite, counted, struck.at)
     lost = duplicated = 0
@@ -213,20 +220,21 @@ async def redelivery(suite: Suite, population: Population) -> Struck:
 
 
 async def rebalance(suite: Suite, population: Population) -> Struck:
-    """A second issuance process joins the consumer group while the results stream in, and
-    leaves (SIGTERM) when half of them are credentialed."""
+    """A second issuance process joins the consumer group while the results stream in (at
+    REBALANCE_RATE a second, longer than a process takes to start), and leaves (SIGTERM)
+    when three quarters of them are credentialed."""
     second = suite.instance("issuance", 1)
     at = time.monotonic()
     suite.stack.plan.append(second)
     suite.stack.spawn(second)
     await asyncio.to_thread(suite.stack.wait_ready, [second])
     at_join = len(population.learners) - await suite.credentialed(population)
-    half = len(population.learners) // 2
+    most = len(population.learners) * 3 // 4
 
-    async def halfway() -> bool:
-        return await suite.credentialed(population) >= half
+    async def three_quarters() -> bool:
+        return await suite.credentialed(population) >= most
 
-    await wait_for(halfway, suite.timeout_s)
+    await wait_for(three_quarters, suite.timeout_s)
     at_leave = len(population.learners) - await suite.credentialed(population)
     await asyncio.to_thread(suite.stack.managed(second).stop, signal.SIGTERM, 20)
     suite.stack.plan.remove(second)
@@ -340,7 +348,11 @@ ROWS: dict[str, Row] = {
         suite, "postgres-restart", "PostgreSQL stopped and restarted mid-stream", postgres_restart
     ),
     "rebalance": lambda suite: result_row(
-        suite, "rebalance", "a second issuance process joins, then leaves (rebalance)", rebalance
+        suite,
+        "rebalance",
+        "a second issuance process joins, then leaves (rebalance)",
+        rebalance,
+        per_second=REBALANCE_RATE,
     ),
     "seats": seats,
     "redelivery": lambda suite: result_row(
