@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from opentelemetry import trace
@@ -17,6 +19,34 @@ class _TraceContextFilter(logging.Filter):
         context = trace.get_current_span().get_span_context()
         record.trace_id = format(context.trace_id, "032x") if context.is_valid else ""
         record.span_id = format(context.span_id, "016x") if context.is_valid else ""
+        return True
+
+
+class RepeatSummary(logging.Filter):
+    """Lets the first warning of a kind through, then one line per `window_s` that says how
+    many more came. While the broker or the database is away, aiokafka's reconnect loops
+    and each retrying task warn several times a second; an outage should cost one line and
+    a slow summary, not a gigabyte of log."""
+
+    def __init__(self, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self._window_s = window_s
+        self._clock = clock
+        # (logger, message template) -> (when its last line was let through, lines held back)
+        self._seen: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        kind = (record.name, record.msg)
+        now = self._clock()
+        shown, held = self._seen.get(kind, (float("-inf"), 0))
+        if now - shown < self._window_s:
+            self._seen[kind] = (shown, held + 1)
+            return False
+        self._seen[kind] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} ({held} more like this in the last {now - shown:.0f} s)"
         return True
 
 
@@ -43,6 +73,7 @@ class _JsonFormatter(logging.Formatter):
 def configure_logging(service: str, level: str, fmt: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_TraceContextFilter())
+    handler.addFilter(RepeatSummary())
     if fmt == "json":
         handler.setFormatter(_JsonFormatter(service))
     else:

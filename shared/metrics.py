@@ -27,6 +27,11 @@ DEAD_LETTERS = Counter(
 EVENTS_PUBLISHED = Counter(
     "alliance_events_published_total", "Events published by the outbox relay", ["event_type"]
 )
+DEPENDENCY_UP = Gauge(
+    "alliance_dependency_up",
+    "1 while the service reaches the dependency (broker, database), 0 during an outage",
+    ["dependency"],
+)
 OUTBOX_BACKLOG = Gauge("alliance_outbox_backlog", "Outbox rows not yet published")
 OUTBOX_OLDEST_AGE_SECONDS = Gauge(
     "alliance_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row"

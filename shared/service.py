@@ -38,7 +38,7 @@ from shared.messaging.clients import RawPublisher
 from shared.messaging.consumer import EventConsumer, RetryPolicy
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetters, dead_letter_topic
 from shared.messaging.relay import OutboxRelay
-from shared.metrics import CONSUMER_LAG, HttpMetricsMiddleware
+from shared.metrics import CONSUMER_LAG, DEPENDENCY_UP, HttpMetricsMiddleware
 from shared.problems import install_problem_handlers
 from shared.registry import AllianceRegistry
 from shared.settings import ServiceSettings
@@ -199,9 +199,25 @@ class ServiceRuntime:
                 # The next round tries again; the events keep waiting meanwhile.
                 log.warning("cannot expire deferred events: %s", type(exc).__name__)
 
+    async def dependencies(self) -> dict[str, str]:
+        """ "ok" for each dependency the service reaches, else what went wrong."""
+        found = {"database": "ok", "broker": "ok"}
+        try:
+            async with self.sessions() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception as exc:
+            found["database"] = type(exc).__name__
+        if not await self.kafka.broker.ping(timeout=2.0):
+            found["broker"] = "unreachable"
+        for dependency, state in found.items():
+            DEPENDENCY_UP.labels(dependency).set(state == "ok")
+        return found
+
     async def _refresh_gauges(self) -> None:
         while True:
             await asyncio.sleep(GAUGE_INTERVAL_S)
+            if any(state != "ok" for state in (await self.dependencies()).values()):
+                continue  # an outage: /health/ready and alliance_dependency_up say so
             try:
                 await self.measure_consumer_lag()
                 await self.relay.measure_backlog()
@@ -371,14 +387,7 @@ def _operations_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/health/ready", summary="Database and broker reachable, consumer running")
     async def ready(response: Response) -> dict[str, str]:
-        checks = {"database": "ok", "broker": "ok", "consumer": "ok"}
-        try:
-            async with runtime.sessions() as session:
-                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        except Exception as exc:
-            checks["database"] = type(exc).__name__
-        if not await runtime.kafka.broker.ping(timeout=2.0):
-            checks["broker"] = "unreachable"
+        checks = {**await runtime.dependencies(), "consumer": "ok"}
         running, partitions = runtime.consumer_state()
         if not running:
             checks["consumer"] = "not running"

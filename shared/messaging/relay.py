@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,6 +35,7 @@ SendRecord = Callable[[str, CloudEvent, dict[str, str]], Awaitable["asyncio.Futu
 
 # One relay per database publishes at a time, which keeps each key's events in order.
 _RELAY_LOCK_ID = 0x0A111A2CE
+_MAX_BACKOFF_S = 10.0
 
 
 class OutboxRelay:
@@ -129,13 +131,21 @@ class OutboxRelay:
         while not self._stopping:
             try:
                 published = await self.publish_pending()
-                failures = 0
-            except Exception:
+            except Exception as exc:
                 failures += 1
-                delay = min(5.0, 0.2 * 2**failures)
-                log.exception("outbox relay failed; retrying in %.1fs", delay)
+                # Full jitter: the relays of every service do not all knock at once when the
+                # broker or database comes back. The first failure is logged with its cause.
+                delay = random.uniform(0, min(_MAX_BACKOFF_S, 0.2 * 2**failures))
+                log.warning(
+                    "outbox relay cannot publish (%s); retrying with back-off",
+                    type(exc).__name__,
+                    exc_info=failures == 1,
+                )
                 await asyncio.sleep(delay)
                 continue
+            if failures:
+                log.info("outbox relay publishing again after %d failed attempts", failures)
+                failures = 0
             if published < self._batch_size:
                 await self._idle()
 
