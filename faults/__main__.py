@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import shlex
@@ -89,6 +90,8 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # The suite's own clients would log every reconnect while it holds a broker down.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     command = shlex.join(["python", "-m", "faults", *(sys.argv[1:] if argv is None else argv)])
     stack = Stack(profile=PROFILE, partitions=args.partitions)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
