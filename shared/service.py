@@ -346,6 +346,7 @@ def create_app(
         settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url
     )
     install_problem_handlers(app)
+    _without_try_it_out(runtime.kafka)
     app.include_router(runtime.kafka)
     app.include_router(_operations_router(runtime))
     for router in routers:
@@ -354,6 +355,16 @@ def create_app(
     if settings.otel_exporter_otlp_endpoint:
         FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
     return app
+
+
+def _without_try_it_out(kafka: KafkaRouter) -> None:
+    """Drops FastStream's AsyncAPI "try it out" route (`POST /asyncapi/try`): unauthenticated,
+    it would publish any payload to any topic. The documents themselves stay readable."""
+    docs = kafka.docs_router
+    if docs is not None:
+        docs.routes[:] = [
+            route for route in docs.routes if not getattr(route, "path", "").endswith("/try")
+        ]
 
 
 async def _check_database(runtime: ServiceRuntime) -> None:

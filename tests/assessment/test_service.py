@@ -232,6 +232,12 @@ async def test_the_teaching_partner_records_results_through_the_api(alliance: Al
                 422,
             ),
             "no such outcome": (rheinfeld, result_body(alliance.enrolment, outcome="great"), 422),
+            # Issuance could never sign it: refused here rather than recorded and then parked.
+            "a grade with a NUL byte": (
+                rheinfeld,
+                result_body(alliance.enrolment, grade={"value": "1\u0000", "scheme": "de-1-5"}),
+                422,
+            ),
             "nothing to correct": (
                 rheinfeld,
                 result_body(alliance.enrolment, supersedes_result_id=new_id("res")),

@@ -61,3 +61,22 @@ def test_generated_asyncapi_agrees_with_the_contract(service: str, tmp_path: Pat
             assert set(generated.get("required", [])) == set(contract.get("required", [])), (
                 spec.name
             )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_asyncapi_document_is_served_and_nothing_publishes_through_it(
+    service: str, tmp_path: Path
+) -> None:
+    """FastStream's "try it out" route would publish any payload to any topic, unsigned by
+    any key and without a token: no service serves it (a running service answers 404 in
+    tests/integration/test_any_bytes.py)."""
+    bootstrap = importlib.import_module(f"services.{service}.bootstrap").bootstrap
+    app = bootstrap(
+        ServiceSettings(
+            service_name=service, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+        )
+    )
+    docs = app.state.runtime.kafka.docs_router  # mounted when the service starts
+    paths = {route.path for route in docs.routes}
+    assert {"/asyncapi", "/asyncapi.json", "/asyncapi.yaml"} <= paths
+    assert not [path for path in paths if path.endswith("/try")]

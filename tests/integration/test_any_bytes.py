@@ -167,6 +167,13 @@ async def test_bad_bytes_in_a_burst_lose_no_record_even_when_the_log_is_read_aga
     title = json.loads(bad["contract: a title with a NUL byte"][1] or b"{}")
     async with httpx.AsyncClient(base_url=catalogue.url) as api:
         assert (await api.get(f"/offerings/{title['offering_id']}")).status_code == 404
+        assert (await api.get("/asyncapi.json")).status_code == 200
+        # FastStream's "try it out" would publish anything to any topic without a token.
+        tried = await api.post(
+            "/asyncapi/try",
+            json={"channelName": TOPIC, "message": {}, "options": {"sendToRealBroker": True}},
+        )
+        assert tried.status_code in (404, 405)
         search = await api.get("/offerings", params={"q": "a\x00b"})
         assert search.status_code == 422, search.text
         assert search.headers["content-type"].startswith("application/problem+json")
