@@ -157,6 +157,14 @@ class Profile:
             # Logs reach the log file as they happen, not when a buffer fills.
             PYTHONUNBUFFERED="1",
         )
+        # Where the gateway reaches the others: this profile's ports, never another's.
+        env.update(
+            {
+                f"{other.name.upper()}_URL": self.service_url(other)
+                for other in SERVICES
+                if other is not service and other.name != "gateway"
+            }
+        )
         # The profile's own trace backend, unless the environment names another one.
         env.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", self.otlp_endpoint)
         return env

@@ -39,6 +39,7 @@ from infra.profiles import (
     postgres_settings,
     render_env_file,
 )
+from services.gateway.settings import GatewaySettings
 
 RUN, TEST = PROFILES["run"], PROFILES["test"]
 
@@ -119,6 +120,18 @@ def test_service_env_adds_its_settings_to_the_given_environment() -> None:
     assert TEST.service_env(enrolment, {})["OTEL_EXPORTER_OTLP_ENDPOINT"] == (
         "http://127.0.0.1:14318"
     )
+
+
+def test_the_gateway_calls_the_services_of_its_own_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gateway = next(s for s in SERVICES if s.name == "gateway")
+    for name, value in TEST.service_env(gateway, {}).items():
+        monkeypatch.setenv(name, value)
+    settings = GatewaySettings()
+    assert settings.catalogue_url == "http://127.0.0.1:18001"
+    assert settings.recognition_url == "http://127.0.0.1:18005"
+    assert settings.resolved_issuance_public_url == "http://127.0.0.1:18004"
 
 
 def test_kafka_properties_single_kraft_node_on_loopback() -> None:
