@@ -1,8 +1,11 @@
-"""Verifying an OB 3.0 / CLR 2.0 credential, check by check, in the order OB 3.0 verifiers use.
+"""Verifying a credential (VC 1.1 or 2.0, OB 3.0 and CLR 2.0 profiles), check by check, in
+the order OB 3.0 verifiers use.
 
-`verify` runs, in order: `structure` (contexts, required fields, types, dates, subject
-shape), `proof` (eddsa-rdfc-2022 by a key in the issuer's DID document `assertionMethod`),
-`validity` (validFrom <= now <= validUntil), `status` (each BitstringStatusListEntry,
+`verify` runs, in order: `structure` (the data model and the profile, `data_model.py`),
+`proof` (every eddsa-rdfc-2022 proof of a proof set or chain, one by a key in the issuer's
+DID document `assertionMethod`, canonicalized in JSON-LD safe mode), `validity` (validFrom
+<= now <= validUntil, each when present; issuanceDate/expirationDate for VC 1.1),
+`status` (each BitstringStatusListEntry,
 reading a status list credential whose own proof is verified too) and `trust` (the issuer
 is a partner of the alliance). Each check says `passed`, `failed` or `skipped` and why; a
 malformed credential skips everything after `structure`.
@@ -40,6 +43,13 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from shared.credentials.data_model import (
+    CLR_TYPE,
+    OB_TYPES,
+    InvalidCredential,
+    check_credential,
+    parse_datetime,
+)
 from shared.credentials.did import (
     KeyResolutionError,
     KeyResolver,
@@ -47,14 +57,12 @@ from shared.credentials.did import (
     did_web_document_url,
     public_key_from_did_key,
 )
-from shared.credentials.loader import CLR_V2P0, KNOWN_CONTEXTS, OB_V3P0, VC_V2
-from shared.credentials.microcredential import DATETIME_PATTERN, IRI_PATTERN
+from shared.credentials.loader import VC_V1
+from shared.credentials.microcredential import IRI_PATTERN
 from shared.credentials.proof import verify_credential
 from shared.credentials.status_list import StatusListError, decode_status_list, get_status
 from shared.registry import DEFAULT_REGISTRY, AllianceRegistry, Partner
 
-OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
-CLR_TYPE = "ClrCredential"
 STATUS_ENTRY = "BitstringStatusListEntry"
 STATUS_LIST_CREDENTIAL = "BitstringStatusListCredential"
 STATUS_PURPOSES = frozenset({"revocation", "suspension"})
@@ -121,21 +129,46 @@ class VerificationReport:
         }
 
 
-def vc_api_response(report: VerificationReport) -> dict[str, list[str]]:
-    """The W3C VC API verify answer: checks that passed, warnings, errors.
+# The W3C VC API's names for our checks (`options.checks`), ours accepted too.
+VC_API_CHECKS: dict[str, CheckName] = {
+    "proof": CheckName.PROOF,
+    "validity": CheckName.VALIDITY,
+    "expiration": CheckName.VALIDITY,
+    "credentialStatus": CheckName.STATUS,
+    "status": CheckName.STATUS,
+    "trust": CheckName.TRUST,
+}
 
-    An untrusted issuer is a warning, not an error: the credential is genuine, only not
-    from an alliance partner, and VC API callers decide what that means for them.
+
+def vc_api_response(
+    report: VerificationReport, checks: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The W3C VC API verify answer: whether verified, checks that passed, warnings, errors.
+
+    `checks` (the request's `options.checks`) limits the answer to those checks, named as
+    asked; the structure check always counts, since nothing else means anything without
+    it. An unknown name is a `ValueError`. An untrusted issuer is a warning, not an error:
+    the credential is genuine, only not from an alliance partner, and VC API callers
+    decide what that means for them.
     """
+    if checks is None:
+        wanted = {str(check.name): check.name for check in report.checks}
+    else:
+        unknown = [name for name in checks if name not in VC_API_CHECKS]
+        if unknown:
+            raise ValueError(f"unknown checks {unknown}; known: {sorted(VC_API_CHECKS)}")
+        wanted = {name: VC_API_CHECKS[name] for name in checks}
+        wanted.setdefault(str(CheckName.STRUCTURE), CheckName.STRUCTURE)
     response: dict[str, list[str]] = {"checks": [], "warnings": [], "errors": []}
-    for check in report.checks:
+    for name, check_name in wanted.items():
+        check = report.check(check_name)
         if check.passed:
-            response["checks"].append(str(check.name))
+            response["checks"].append(name)
         elif check.name is CheckName.TRUST or check.outcome is Outcome.SKIPPED:
-            response["warnings"].append(f"{check.name}: {check.message}")
+            response["warnings"].append(f"{name}: {check.message}")
         else:
-            response["errors"].append(f"{check.name}: {check.message}")
-    return response
+            response["errors"].append(f"{name}: {check.message}")
+    return {"verified": not response["errors"], **response}
 
 
 # --- resolving DID documents and status lists -------------------------------------------
@@ -390,104 +423,24 @@ class _DocumentCache:
     resolver: Resolver
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    async def key_resolver(self, method: str) -> KeyResolver:
-        did = method.split("#", 1)[0]
-        if did not in self.documents:
-            document = await self.resolver.did_document(did)
-            if document.get("id") != did:
-                raise ResolutionError(f"the DID document for {did} names {document.get('id')}")
-            self.documents[did] = document
-        return KeyResolver([self.documents[did]])
+    async def key_resolver(self, methods: list[str]) -> KeyResolver:
+        """A resolver over the DID documents of every method's controller."""
+        dids = list(dict.fromkeys(method.split("#", 1)[0] for method in methods))
+        for did in dids:
+            if did not in self.documents:
+                document = await self.resolver.did_document(did)
+                if document.get("id") != did:
+                    raise ResolutionError(f"the DID document for {did} names {document.get('id')}")
+                self.documents[did] = document
+        return KeyResolver([self.documents[did] for did in dids])
 
 
 def _structure_problem(credential: dict[str, Any]) -> str | None:
-    contexts = credential.get("@context")
-    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
-        return f"@context must be a list starting with {VC_V2}"
-    unknown = [c for c in contexts if not isinstance(c, str) or c not in KNOWN_CONTEXTS]
-    if unknown:
-        return f"@context names contexts this verifier does not know: {unknown}"
-    if len(set(contexts)) != len(contexts):
-        return "@context lists a context twice"
-    types = _types(credential)
-    if "VerifiableCredential" not in types:
-        return "type must include VerifiableCredential"
-    is_clr = CLR_TYPE in types
-    if is_clr and OB_TYPES & types:
-        return f"type must include at most one of OpenBadgeCredential or {CLR_TYPE}"
-    if not is_clr and not OB_TYPES & types and not {OB_V3P0, CLR_V2P0} & set(contexts):
-        # Not an Open Badge nor a CLR in any way: checked as a plain VC 2.0 credential (the
-        # W3C VC API's verifier suites send those).
-        return _vc_problem(credential)
-    if not is_clr and not OB_TYPES & types:
-        return f"with these contexts, type must include OpenBadgeCredential or {CLR_TYPE}"
-    if is_clr and (contexts[1:2] != [CLR_V2P0] or OB_V3P0 not in contexts):
-        return f"a {CLR_TYPE} has @context {VC_V2}, {CLR_V2P0}, then {OB_V3P0}"
-    if not is_clr and contexts[1:2] != [OB_V3P0]:
-        return f"an OpenBadgeCredential has @context {VC_V2} then {OB_V3P0}"
-    if not _is_iri(credential.get("id")):
-        return "id must be an absolute IRI"
-    issuer = credential.get("issuer")
-    if not _is_iri(_issuer_id(credential)):
-        return "issuer must be an IRI or a Profile with an IRI id"
-    if isinstance(issuer, dict) and "Profile" not in _types(issuer):
-        return "issuer must be a Profile"
-    if not isinstance(credential.get("name"), str) or not credential["name"].strip():
-        return "name is required"
-    for key in ("validFrom", "validUntil"):
-        value = credential.get(key)
-        if (key == "validFrom" or value is not None) and not _is_datetime(value):
-            return f"{key} must be an XML Schema dateTime with a time zone"
-    subject = credential.get("credentialSubject")
-    if not isinstance(subject, dict):
-        return "credentialSubject must be one object"
-    subject_problem = _clr_subject_problem(subject) if is_clr else _ob_subject_problem(subject)
-    return subject_problem or _status_entries_problem(credential.get("credentialStatus"))
-
-
-def _vc_problem(credential: dict[str, Any]) -> str | None:
-    """What VC Data Model 2.0 itself requires of a credential."""
-    if "id" in credential and not _is_iri(credential["id"]):
-        return "id must be a URL"
-    if not _is_iri(_issuer_id(credential)):
-        return "issuer must be a URL or an object with a URL id"
-    for key in ("validFrom", "validUntil"):
-        if key in credential and not _is_datetime(credential[key]):
-            return f"{key} must be an XML Schema dateTime with a time zone"
-    subjects = _as_list(credential.get("credentialSubject"))
-    if not subjects or not all(isinstance(subject, dict) and subject for subject in subjects):
-        return "credentialSubject must be one or more non-empty objects"
+    try:
+        check_credential(credential)
+    except InvalidCredential as exc:
+        return f"{exc} ({exc.url})"
     return _status_entries_problem(credential.get("credentialStatus"))
-
-
-def _ob_subject_problem(subject: dict[str, Any]) -> str | None:
-    if "AchievementSubject" not in _types(subject):
-        return "credentialSubject must be an AchievementSubject"
-    if not _is_iri(subject.get("id")) and not (
-        isinstance(subject.get("identifier"), list) and subject["identifier"]
-    ):
-        return "credentialSubject needs an id or at least one identifier"
-    achievement = subject.get("achievement")
-    if not isinstance(achievement, dict) or "Achievement" not in _types(achievement):
-        return "credentialSubject.achievement must be an Achievement"
-    if not _is_iri(achievement.get("id")):
-        return "achievement.id must be an absolute IRI"
-    for key in ("name", "description"):
-        if not isinstance(achievement.get(key), str):
-            return f"achievement.{key} is required"
-    criteria = achievement.get("criteria")
-    if not isinstance(criteria, dict) or not ("id" in criteria or "narrative" in criteria):
-        return "achievement.criteria needs an id or a narrative"
-    return None
-
-
-def _clr_subject_problem(subject: dict[str, Any]) -> str | None:
-    if "ClrSubject" not in _types(subject):
-        return "credentialSubject must be a ClrSubject"
-    components = subject.get("verifiableCredential")
-    if not isinstance(components, list) or not components:
-        return "credentialSubject.verifiableCredential must list the component credentials"
-    return None
 
 
 def _status_entries_problem(status: Any) -> str | None:
@@ -507,51 +460,66 @@ def _status_entries_problem(status: Any) -> str | None:
 
 
 async def _proof_check(credential: dict[str, Any], documents: _DocumentCache) -> Check:
-    problem = await _proof_problem(credential, documents)
+    problem, method = await _proof_problem(credential, documents)
     if problem is not None:
         return Check(CheckName.PROOF, Outcome.FAILED, problem)
-    method = _single_proof(credential)["verificationMethod"]
-    return Check(CheckName.PROOF, Outcome.PASSED, f"eddsa-rdfc-2022 signature by {method}")
+    count = len(_as_list(credential.get("proof")))
+    proofs = f" ({count} proofs, all verified)" if count > 1 else ""
+    return Check(CheckName.PROOF, Outcome.PASSED, f"eddsa-rdfc-2022 signature by {method}{proofs}")
 
 
-async def _proof_problem(credential: dict[str, Any], documents: _DocumentCache) -> str | None:
-    """Why the embedded proof does not hold, or None when it does."""
-    proof = _single_proof(credential)
-    method = proof.get("verificationMethod")
-    if not isinstance(method, str):
-        return "no single embedded proof with a verificationMethod"
+async def _proof_problem(
+    credential: dict[str, Any], documents: _DocumentCache
+) -> tuple[str | None, str | None]:
+    """Why the embedded proofs do not hold (None when they do), and the issuer's method."""
+    proofs = _as_list(credential.get("proof"))
+    methods = [
+        proof["verificationMethod"]
+        for proof in proofs
+        if isinstance(proof, dict) and isinstance(proof.get("verificationMethod"), str)
+    ]
+    if not proofs or len(methods) != len(proofs):
+        return "no embedded proof with a verificationMethod", None
     try:
-        key_resolver = await documents.key_resolver(method)
+        key_resolver = await documents.key_resolver(methods)
     except ResolutionError as exc:
-        return f"cannot resolve {method}: {exc}"
+        return f"cannot resolve a verification method: {exc}", None
     result = await asyncio.to_thread(verify_credential, credential, key_resolver)
-    return None if result.verified else result.reason
+    return (None if result.verified else result.reason), result.verification_method
 
 
 def _validity_check(credential: dict[str, Any], now: datetime) -> Check:
     problem = _validity_problem(credential, now)
     if problem is not None:
         return Check(CheckName.VALIDITY, Outcome.FAILED, problem)
-    until = credential.get("validUntil")
-    ending = f" until {until}" if until else ", with no end date"
-    return Check(
-        CheckName.VALIDITY, Outcome.PASSED, f"valid from {credential['validFrom']}{ending}"
-    )
+    begins, ends = _validity_period(credential)
+    beginning = f"valid from {begins}" if begins else "valid with no start date"
+    ending = f" until {ends}" if ends else ", with no end date"
+    return Check(CheckName.VALIDITY, Outcome.PASSED, beginning + ending)
+
+
+def _validity_period(document: dict[str, Any]) -> tuple[Any, Any]:
+    """Start and end as the document's data model names them; VC 2.0 makes both optional."""
+    if _as_list(document.get("@context"))[:1] == [VC_V1]:
+        return document.get("issuanceDate"), document.get("expirationDate")
+    return document.get("validFrom"), document.get("validUntil")
 
 
 def _validity_problem(document: dict[str, Any], now: datetime) -> str | None:
-    valid_from = _parse_datetime(document.get("validFrom"))
-    if valid_from is None:
-        return "validFrom is missing or not a dateTime"
-    if now < valid_from:
-        return f"not valid before {document['validFrom']}"
-    until = document.get("validUntil")
-    if until is not None:
-        valid_until = _parse_datetime(until)
-        if valid_until is None:
-            return "validUntil is not a dateTime"
-        if now > valid_until:
-            return f"expired on {until}"
+    begins, ends = _validity_period(document)
+    with_zone = _as_list(document.get("@context"))[:1] != [VC_V1]
+    if begins is not None:
+        start = parse_datetime(begins, with_zone=with_zone)
+        if start is None:
+            return f"the start {begins!r} is not a dateTime"
+        if now < start:
+            return f"not valid before {begins}"
+    if ends is not None:
+        end = parse_datetime(ends, with_zone=with_zone)
+        if end is None:
+            return f"the end {ends!r} is not a dateTime"
+        if now > end:
+            return f"expired on {ends}"
     return None
 
 
@@ -612,7 +580,7 @@ async def _status_list_problem(
         return f"not a {STATUS_LIST_CREDENTIAL}"
     if _issuer_id(status_list) != _issuer_id(credential):
         return f"issued by {_issuer_id(status_list)}, not by the credential's issuer"
-    proof_problem = await _proof_problem(status_list, documents)
+    proof_problem, _ = await _proof_problem(status_list, documents)
     if proof_problem is not None:
         return f"its proof does not hold: {proof_problem}"
     dates_problem = _validity_problem(status_list, now)
@@ -648,13 +616,6 @@ def _status_word(purpose: str) -> str:
     return "revoked" if purpose == "revocation" else "suspended"
 
 
-def _single_proof(document: dict[str, Any]) -> dict[str, Any]:
-    proof = document.get("proof")
-    if isinstance(proof, list) and len(proof) == 1:
-        proof = proof[0]
-    return proof if isinstance(proof, dict) else {}
-
-
 def _issuer_id(document: dict[str, Any]) -> str | None:
     issuer = document.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
@@ -673,20 +634,8 @@ def _is_iri(value: Any) -> bool:
     return isinstance(value, str) and bool(IRI_PATTERN.match(value))
 
 
-def _is_datetime(value: Any) -> bool:
-    return isinstance(value, str) and bool(DATETIME_PATTERN.match(value))
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not _is_datetime(value):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 __all__ = [
+    "VC_API_CHECKS",
     "Check",
     "CheckName",
     "HttpResolver",

@@ -124,6 +124,7 @@ async def test_a_good_credential_passes_every_check_in_order(
     assert "Universidad de Valdemora" in report.check(CheckName.TRUST).message
     assert "not revoked" in report.check(CheckName.STATUS).message
     assert vc_api_response(report) == {
+        "verified": True,
         "checks": ["structure", "proof", "validity", "status", "trust"],
         "warnings": [],
         "errors": [],
@@ -292,7 +293,7 @@ async def test_malformed_structure_skips_the_other_checks(
 ) -> None:
     malformed: dict[str, Callable[[dict[str, Any]], None]] = {
         "@context": lambda c: c["@context"].remove(OB_V3P0),
-        "type": _set(("type",), ["VerifiableCredential"]),
+        "type": _set(("type",), ["OpenBadgeCredential"]),
         "validFrom": _set(("validFrom",), "30 June 2025"),
         "subject": _set(("credentialSubject",), [{"type": "AchievementSubject"}]),
         "achievement": lambda c: c["credentialSubject"]["achievement"].pop("criteria"),
@@ -441,7 +442,7 @@ def test_cli_prints_each_check_and_exits_by_the_verdict(
     assert report["partner"] == {"id": "valdemora", "legalName": "Universidad de Valdemora"}
 
     broken = copy.deepcopy(issued.credential)
-    broken["type"] = ["VerifiableCredential"]
+    broken["type"] = ["OpenBadgeCredential"]
     assert verify_cli.main([_write(tmp_path, "broken.json", broken), *files]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].startswith("✗ structure")
