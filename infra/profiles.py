@@ -165,6 +165,8 @@ class Profile:
                 if other is not service and other.name != "gateway"
             }
         )
+        # Every profile is a local alliance, whose development keys are committed.
+        env.setdefault("ALLOW_DEVELOPMENT_KEYS", "true")
         # The profile's own trace backend, unless the environment names another one.
         env.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", self.otlp_endpoint)
         return env

@@ -251,6 +251,7 @@ def _union(models: Sequence[type[BaseModel]]) -> Any:
 
 
 def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
+    settings.refuse_development_keys()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     traced = bool(settings.otel_exporter_otlp_endpoint)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)

@@ -10,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.registry import DEFAULT_REGISTRY, REPO_ROOT, SERVICE_URN
 
+# Keys committed to the repository for the local alliance: anyone can read them.
+DEVELOPMENT_SECRETS = REPO_ROOT / "alliance" / "demo-secrets"
+DEVELOPMENT_JWKS = REPO_ROOT / "alliance" / "dev-idp" / "jwks.json"
+
+
+class DevelopmentKeysRefused(RuntimeError):
+    """A service was configured with committed keys outside a local alliance."""
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
@@ -32,8 +40,12 @@ class ServiceSettings(BaseSettings):
     # whose public keys are committed (alliance/dev-idp/jwks.json).
     oidc_issuer: str = "http://127.0.0.1:8000/dev-idp"
     oidc_audience: str = "alliance"
-    oidc_jwks_url: str = (REPO_ROOT / "alliance" / "dev-idp" / "jwks.json").as_uri()
+    oidc_jwks_url: str = DEVELOPMENT_JWKS.as_uri()
     dev_idp_enabled: bool = False
+    # Only a local alliance (make run, the tests, the benchmark) may trust tokens or sign
+    # events and credentials with the committed development keys; anything else refuses to
+    # start until it is given its own.
+    allow_development_keys: bool = False
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
@@ -50,6 +62,26 @@ class ServiceSettings(BaseSettings):
     # How long an event may wait for a fact it depends on (an enrolment for a result, ...)
     # before it is dead-lettered; a replaying service catches up well within it.
     deferral_max_wait_s: float = Field(default=3600.0, gt=0)
+
+    def development_keys_in_use(self) -> list[str]:
+        """The settings that make this service trust or use a committed key."""
+        found = []
+        if self.oidc_jwks_url == DEVELOPMENT_JWKS.as_uri():
+            found.append("OIDC_JWKS_URL")
+        if self.dev_idp_enabled:
+            found.append("DEV_IDP_ENABLED")
+        if self.resolved_signing_key_file.resolve().is_relative_to(DEVELOPMENT_SECRETS):
+            found.append("SIGNING_KEY_FILE")
+        return found
+
+    def refuse_development_keys(self) -> None:
+        in_use = self.development_keys_in_use()
+        if in_use and not self.allow_development_keys:
+            raise DevelopmentKeysRefused(
+                f"{self.service_name}: {', '.join(in_use)} left at the development keys "
+                "committed to the repository, which anyone can read: configure this "
+                "deployment's own, or set ALLOW_DEVELOPMENT_KEYS=true for a local alliance"
+            )
 
     @property
     def resolved_consumer_name(self) -> str:
@@ -71,7 +103,7 @@ class ServiceSettings(BaseSettings):
     def resolved_signing_key_file(self) -> Path:
         return (
             self.signing_key_file
-            or REPO_ROOT / "alliance" / "demo-secrets" / f"{self.service_name}.pem"
+            or DEVELOPMENT_SECRETS / f"{self.service_name}.pem"
         )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,10 @@ from tests.support.infra import (
 )
 from tests.support.kafka import forget_history
 from tests.support.services import ServiceProcess, free_port
+
+# The tests are a local alliance: services they build in-process or start as processes may
+# use the committed development keys (tests/infra/test_development_keys.py shows the refusal).
+os.environ.setdefault("ALLOW_DEVELOPMENT_KEYS", "true")
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from shared.registry import REPO_ROOT
-from shared.settings import ServiceSettings
+from shared.settings import DEVELOPMENT_SECRETS, ServiceSettings
 
 
 class IssuanceSettings(ServiceSettings):
@@ -14,9 +13,13 @@ class IssuanceSettings(ServiceSettings):
     http_port: int = 8004
     # One folder of Ed25519 credential-signing keys, `<partner>-<n>.pem`, the highest `n`
     # the current key. Demo keys live in the repository; a real deployment mounts its own.
-    credential_keys_dir: Path = REPO_ROOT / "alliance" / "demo-secrets" / "credentials"
+    credential_keys_dir: Path = DEVELOPMENT_SECRETS / "credentials"
     # `web`: did:web documents served by this service; `key`: did:key, for offline use.
     credential_did_method: Literal["web", "key"] = "web"
     # The partner that operates issuance and signs credentials by mandate of the awarding
     # partners (the operator named in the alliance registry when not set).
     issuing_partner_id: str | None = None
+
+    def development_keys_in_use(self) -> list[str]:
+        committed = self.credential_keys_dir.resolve().is_relative_to(DEVELOPMENT_SECRETS)
+        return super().development_keys_in_use() + (["CREDENTIAL_KEYS_DIR"] if committed else [])
