@@ -17,7 +17,7 @@ from bench.journeys import make_learners
 from bench.stack import Instance, Stack, plan_instances
 from faults.count import Figures, lost_and_duplicated
 from faults.drive import Population, enrol, open_offering, populate, submit_results
-from faults.system import Databases, dead_letters, groups, lag, wait_for
+from faults.system import Databases, dead_letters, groups, lag, recorded_twice, wait_for
 from infra import local
 from shared.ops.views import rewind
 
@@ -113,6 +113,7 @@ async def result_row(
     await submitting
     counted = suite.history if recount_history else [population]
     drain_s = await drain(suite, counted, struck.at)
+    repeats = await recorded_twice(suite.bootstrap, population.offering.offering_id)
     lost = duplicated = 0
     for each in counted:
         credentials = await suite.databases.credentials(each.offering.offering_id)
@@ -127,7 +128,7 @@ async def result_row(
         duplicated=duplicated,
         dead_letters=await dead_letters(suite.bootstrap) - before,
         drain_s=drain_s,
-        note=struck.note,
+        note=f"{struck.note}; {repeats} result_recorded records on the log twice",
     )
 
 

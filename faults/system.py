@@ -4,6 +4,7 @@ consumer groups' lag, read from outside (the services are not asked to count for
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -14,11 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench.observe import partitions_of
+from bench.observe import header, partitions_of
 from infra.profiles import DATABASES, Profile
+from shared.events import ResultRecorded, spec_for_model
 from shared.messaging.dead_letter import dead_letter_topic
 from shared.messaging.topics import alliance_topics
-from shared.ops.kafka import stop_consumer
+from shared.ops.kafka import read_topic, stop_consumer
 
 POLL_S = 0.25
 
@@ -138,3 +140,20 @@ async def lag(bootstrap: str) -> int:
     finally:
         await stop_consumer(consumer)
     return sum(max(0, ends[tp] - offset) for (_, tp), offset in committed.items())
+
+
+async def recorded_twice(bootstrap: str, offering_id: str) -> int:
+    """Records on the log repeating an earlier result_recorded event of `offering_id` (same
+    event id): the at-least-once repeats the consumers must absorb."""
+    spec = spec_for_model(ResultRecorded)
+    seen: set[str] = set()
+    repeats = 0
+    for record in await read_topic(bootstrap, spec.topic):
+        if header(record.headers, "ce_type") != spec.ce_type:
+            continue
+        if json.loads(record.value).get("offering_id") != offering_id:
+            continue
+        event_id = header(record.headers, "ce_id")
+        repeats += event_id in seen
+        seen.add(event_id)
+    return repeats
