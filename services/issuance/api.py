@@ -18,6 +18,7 @@ from services.issuance.repository import REVOCATION, Credentials
 from services.issuance.tables import CredentialRecord
 from services.issuance.verification import CredentialVerifier
 from shared.auth import Learner, PartnerCaller
+from shared.credentials.data_model import InvalidCredential
 from shared.credentials.verifier import vc_api_response
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import AchievementSummary, RevocationReason
@@ -79,8 +80,9 @@ def _vc_api_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-async def _json_object(request: Request, field: str) -> dict[str, Any]:
-    """The VC API body's `field`; malformed input is a 400, as the VC API specifies."""
+async def _read_vc_api_body(request: Request, field: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The VC API body's `field` and `options`; malformed input is a 400, as the VC API
+    specifies."""
     try:
         body = json.loads(await request.body())
     except ValueError as exc:
@@ -91,7 +93,7 @@ async def _json_object(request: Request, field: str) -> dict[str, Any]:
     if not isinstance(options, dict):
         raise Problem(400, "Bad request", "`options` must be an object.")
     value: dict[str, Any] = body[field]
-    return value
+    return value, options
 
 
 def build_router(
@@ -199,7 +201,7 @@ def build_router(
         ),
     )
     async def issue(request: Request, caller: PartnerCaller) -> JSONResponse:
-        credential = await _json_object(request, "credential")
+        credential, _ = await _read_vc_api_body(request, "credential")
         partner_id: PartnerId = str(caller.partner_id)
         if partner_id not in service.keys.partners:
             raise Problem(403, "Forbidden", "No credential key is held for your institution.")
@@ -208,6 +210,9 @@ def build_router(
                 signed = await service.issue_document(uow, partner_id, credential)
             except ForeignIssuer as exc:
                 raise Problem(403, "Forbidden", str(exc)) from exc
+            except InvalidCredential as exc:
+                # The problem names the rule and links where the data model states it.
+                raise Problem(400, "Invalid credential", str(exc), type_=exc.url) from exc
             except NotIssuable as exc:
                 raise Problem(400, "Bad request", str(exc)) from exc
             await uow.commit()
@@ -232,9 +237,17 @@ def build_router(
         ),
     )
     async def verify(request: Request) -> JSONResponse:
-        credential = await _json_object(request, "verifiableCredential")
+        credential, options = await _read_vc_api_body(request, "verifiableCredential")
+        checks = options.get("checks")
+        if checks is not None and not (
+            isinstance(checks, list) and all(isinstance(name, str) for name in checks)
+        ):
+            raise Problem(400, "Bad request", "`options.checks` must be a list of check names.")
         report = await verifier.verify(credential)
-        body = vc_api_response(report)
+        try:
+            body = vc_api_response(report, checks)
+        except ValueError as exc:
+            raise Problem(400, "Bad request", f"options.checks: {exc}") from exc
         # VC API test suites expect a credential that fails verification to be refused.
         return JSONResponse(body, status_code=200 if not body["errors"] else 400)
 

@@ -38,6 +38,9 @@ from shared.credentials import (
     status_list_entry,
 )
 from shared.credentials.clr import ClrData, build_clr
+from shared.credentials.data_model import check_credential, vc_version
+from shared.credentials.loader import DATA_INTEGRITY_V2
+from shared.credentials.reference import CanonicalizationError
 from shared.db.outbox import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import (
@@ -55,8 +58,6 @@ from shared.messaging.consumer import Deferred, EventRejected, TransientError
 from shared.registry import AllianceRegistry
 
 log = logging.getLogger(__name__)
-
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
 
 
 class NotIssuable(Exception):
@@ -298,33 +299,48 @@ class CredentialService:
     async def issue_document(
         self, uow: UnitOfWork, partner_id: str, credential: dict[str, Any]
     ) -> dict[str, Any]:
-        """Signs `credential` in the partner's own name, with a revocation entry."""
+        """Signs `credential` (VC 1.1 or 2.0) in the partner's own name, with a revocation
+        entry of ours beside any status entry it asks for; refuses what the data model calls
+        invalid (`InvalidCredential`) and what JSON-LD safe mode refuses (`NotIssuable`)."""
         issuer_did = self.keys.did(partner_id)
         given = credential.get("issuer")
         given_id = given.get("id") if isinstance(given, dict) else given
         if given is not None and given_id != issuer_did:
             raise ForeignIssuer(f"{partner_id} issues as {issuer_did}, not as {given_id}")
-        contexts = credential.get("@context")
-        if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
-            raise NotIssuable(f"@context must be a list starting with {VC_V2}")
         if "proof" in credential:
             raise NotIssuable("the credential already carries a proof")
-        status = credential.get("credentialStatus")
-        if status is not None and not _placeholder_status(status):
-            raise NotIssuable("credentialStatus is assigned by the issuer")
+        version = vc_version(credential)
         credential_id = new_credential_id()
         now = utc_now()
         index = await Credentials(uow.session).free_status_index(partner_id)
+        requested = credential.get("credentialStatus")
+        entries = [
+            entry
+            for entry in (requested if isinstance(requested, list) else [requested])
+            if entry is not None and not _placeholder_status(entry)
+        ]
+        if any(isinstance(e, dict) and _incomplete_status(e) for e in entries):
+            raise NotIssuable("credentialStatus: only revocation entries are completed here")
         unsigned = {
             **credential,
             "id": credential.get("id", self.credential_url(credential_id)),
             "issuer": issuer_did if given is None else given,
-            "credentialStatus": status_list_entry(self.status_list_url(partner_id), index),
         }
+        if version == "2.0":
+            ours = status_list_entry(self.status_list_url(partner_id), index)
+            unsigned["credentialStatus"] = [*entries, ours] if entries else ours
+        else:
+            # Our Bitstring Status List is a VC 2.0 term, so a 1.1 credential keeps only the
+            # status it came with; as Digital Bazaar's issuer does, it gets its issuance
+            # date and the context that defines DataIntegrityProof.
+            unsigned.setdefault("issuanceDate", xsd_datetime(now))
+            if DATA_INTEGRITY_V2 not in unsigned["@context"]:
+                unsigned["@context"] = [*unsigned["@context"], DATA_INTEGRITY_V2]
+        check_credential(unsigned)
         try:
             signed = self.keys.sign(partner_id, unsigned, xsd_datetime(now))
-        except Exception as exc:  # canonicalization refuses the document, says why
-            raise NotIssuable(f"cannot secure the credential: {exc}") from exc
+        except CanonicalizationError as exc:
+            raise NotIssuable(f"JSON-LD safe mode: {exc}") from exc
         record = CredentialRecord(
             credential_id=credential_id,
             basis="vc-api",
@@ -445,7 +461,10 @@ def _placeholder_status(status: Any) -> bool:
     """A bare `BitstringStatusListEntry` request the issuer completes."""
     return (
         isinstance(status, dict)
-        and status.get("type") == "BitstringStatusListEntry"
+        and _incomplete_status(status)
         and status.get("statusPurpose", REVOCATION) == REVOCATION
-        and "statusListIndex" not in status
     )
+
+
+def _incomplete_status(status: dict[str, Any]) -> bool:
+    return status.get("type") == "BitstringStatusListEntry" and "statusListIndex" not in status

@@ -265,6 +265,93 @@ async def test_the_vc_api_issues_in_the_partners_own_name_and_verifies(
         assert malformed.status_code == 400
 
 
+async def test_the_vc_api_refuses_to_sign_what_the_data_model_calls_invalid(
+    alliance: Alliance,
+) -> None:
+    async with alliance.api() as api:
+        did = (await api.get("/partners/valdemora/did.json")).json()["id"]
+        good = _plain_credential(did)
+        invalid: dict[str, tuple[dict[str, Any], str]] = {
+            "no subject": (
+                {k: v for k, v in good.items() if k != "credentialSubject"}, "#credential-subject"
+            ),
+            "not a date": ({**good, "validFrom": "not-a-date"}, "#validity-period"),
+            "ends first": ({**good, "validUntil": "2020-01-01T00:00:00Z"}, "#validity-period"),
+            "undefined type": (
+                {**good, "@context": [VC_V2], "type": ["VerifiableCredential", "Undefined"]},
+                "safe mode",
+            ),
+        }  # fmt: skip
+        for label, (credential, rule) in invalid.items():
+            response = await api.post(
+                "/credentials/issue", json={"credential": credential}, headers=staff("valdemora")
+            )
+            assert response.status_code == 400, (label, response.text)
+            problem = response.json()
+            assert response.headers["content-type"] == "application/problem+json"
+            assert rule in problem["type"] + problem["detail"], (label, problem)
+    rows = await alliance.query("SELECT count(*) AS n FROM credentials WHERE basis = 'vc-api'")
+    assert rows[0]["n"] == 0, "nothing refused is signed or kept"
+
+
+async def test_the_vc_api_issues_what_the_data_model_allows(alliance: Alliance) -> None:
+    async with alliance.api() as api:
+        did = (await api.get("/partners/valdemora/did.json")).json()["id"]
+        requested_status = {
+            "id": "https://status.valdemora.example/1#5",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "suspension",
+            "statusListIndex": "5",
+            "statusListCredential": "https://status.valdemora.example/1",
+        }
+        v2 = {
+            **_plain_credential(did),
+            "name": [
+                {"@value": "Open science", "@language": "en"},
+                {"@value": "Ciencia abierta", "@language": "es"},
+            ],
+            "description": [{"@value": "Compartir la investigación", "@language": "es"}],
+            "evidence": [{"id": "https://valdemora.example/evidence/1", "type": ["Evidence"]}],
+            "termsOfUse": {"type": "TrustFrameworkPolicy"},
+            "credentialStatus": requested_status,
+        }
+        v1 = {
+            "@context": ["https://www.w3.org/2018/credentials/v1"],
+            "type": ["VerifiableCredential"],
+            "issuer": did,
+            "credentialSubject": {"id": "did:example:learner"},
+        }
+        for credential in (v2, v1):
+            response = await api.post(
+                "/credentials/issue", json={"credential": credential}, headers=staff("valdemora")
+            )
+            assert response.status_code == 201, response.text
+            vc = response.json()["verifiableCredential"]
+            verified = await api.post("/credentials/verify", json={"verifiableCredential": vc})
+            assert "proof" in verified.json()["checks"], verified.text
+            only_proof = await api.post(
+                "/credentials/verify",
+                json={"verifiableCredential": vc, "options": {"checks": ["proof"]}},
+            )
+            assert only_proof.status_code == 200, only_proof.text
+            assert only_proof.json()["checks"] == ["proof", "structure"]
+            if credential is v2:
+                assert vc["name"] == v2["name"]
+                # The requested entry is kept (its list is not ours to read: status fails),
+                # and ours is added so the partner can revoke through this service.
+                assert vc["credentialStatus"][0] == requested_status
+                assert vc["credentialStatus"][1]["statusPurpose"] == "revocation"
+            else:
+                assert vc["issuanceDate"]
+                assert vc["@context"][-1] == "https://w3id.org/security/data-integrity/v2"
+                assert verified.status_code == 200, verified.text
+        unknown_check = await api.post(
+            "/credentials/verify",
+            json={"verifiableCredential": vc, "options": {"checks": ["astrology"]}},
+        )
+        assert unknown_check.status_code == 400
+
+
 async def test_a_completed_pathway_stacks_the_components_into_a_signed_clr(
     alliance: Alliance,
 ) -> None:
@@ -347,6 +434,20 @@ def _private_forms(paths: Any) -> list[str]:
             b58encode(raw),
         ]
     return forms
+
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+
+
+def _plain_credential(issuer_did: str) -> dict[str, Any]:
+    """A VC 2.0 credential with no profile, as the W3C suites send them."""
+    return {
+        "@context": [VC_V2, "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential", "ExampleCredential"],
+        "issuer": issuer_did,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "alumniOf": "Example School"},
+    }
 
 
 def _ob_credential(issuer_did: str) -> dict[str, Any]:
