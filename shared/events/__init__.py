@@ -22,7 +22,9 @@ from shared.events.catalogue import (
 from shared.events.credentials import (
     AchievementSummary,
     CredentialIssued,
+    CredentialReinstated,
     CredentialRevoked,
+    CredentialSuspended,
     RevocationReason,
     StatusListEntry,
 )
@@ -96,7 +98,9 @@ __all__ = [
     "AssessmentType",
     "AwardingBody",
     "CredentialIssued",
+    "CredentialReinstated",
     "CredentialRevoked",
+    "CredentialSuspended",
     "EnrolmentAccepted",
     "EnrolmentEvent",
     "EnrolmentRejected",

@@ -1,5 +1,5 @@
-"""Credential events: issuance signs a credential on behalf of the awarding partner, or
-revokes one."""
+"""Credential events: issuance signs a credential on behalf of the awarding partner, revokes
+one for good, or suspends and reinstates one."""
 
 from __future__ import annotations
 
@@ -128,6 +128,27 @@ class CredentialRevoked(Payload):
     revoked_at: Timestamp
 
 
+class CredentialSuspended(Payload):
+    """A credential is suspended: it does not count while its suspension bit is set, and it
+    may be reinstated (unlike a revocation)."""
+
+    credential_id: CredentialId
+    learner_id: LearnerId
+    awarding_partner_id: PartnerId
+    detail: Text | None = Field(default=None, description="Why, for the learner.")
+    suspended_at: Timestamp
+
+
+class CredentialReinstated(Payload):
+    """A suspended credential is valid again; its suspension bit is cleared."""
+
+    credential_id: CredentialId
+    learner_id: LearnerId
+    awarding_partner_id: PartnerId
+    detail: Text | None = None
+    reinstated_at: Timestamp
+
+
 CREDENTIAL_ISSUED = EventSpec(
     name="credential.issued",
     version=1,
@@ -148,4 +169,24 @@ CREDENTIAL_REVOKED = EventSpec(
     subject=lambda e: e.credential_id,
     acting_partner=lambda e: e.awarding_partner_id,
 )
-SPECS = (CREDENTIAL_ISSUED, CREDENTIAL_REVOKED)
+CREDENTIAL_SUSPENDED = EventSpec(
+    name="credential.suspended",
+    version=1,
+    model=CredentialSuspended,
+    topic=CREDENTIALS,
+    summary="A credential was suspended by its awarding partner (reversible).",
+    key=lambda e: e.learner_id,
+    subject=lambda e: e.credential_id,
+    acting_partner=lambda e: e.awarding_partner_id,
+)
+CREDENTIAL_REINSTATED = EventSpec(
+    name="credential.reinstated",
+    version=1,
+    model=CredentialReinstated,
+    topic=CREDENTIALS,
+    summary="A suspended credential was reinstated by its awarding partner.",
+    key=lambda e: e.learner_id,
+    subject=lambda e: e.credential_id,
+    acting_partner=lambda e: e.awarding_partner_id,
+)
+SPECS = (CREDENTIAL_ISSUED, CREDENTIAL_REVOKED, CREDENTIAL_SUSPENDED, CREDENTIAL_REINSTATED)
