@@ -19,6 +19,7 @@ from faults.count import Figures, lost_and_duplicated
 from faults.drive import Population, enrol, open_offering, populate, submit_results
 from faults.system import Databases, dead_letters, groups, lag, recorded_twice, wait_for
 from infra import local
+from infra.processes import http_ok
 from shared.ops.views import rewind
 
 # The fault strikes once this share of the row's results has its credential.
@@ -28,6 +29,8 @@ TRIGGER_SHARE = 0.2
 SETTLE_S = 60.0
 # Results a second in the rebalance row: the stream outlasts a second process's start-up.
 REBALANCE_RATE = 10.0
+# How long an outage may take to show on a service's readiness.
+OUTAGE_NOTICED_S = 30.0
 
 
 def log(message: str) -> None:
@@ -196,13 +199,22 @@ async def broker_restart(suite: Suite, population: Population) -> Struck:
 
 
 async def postgres_restart(suite: Suite, population: Population) -> Struck:
+    """PostgreSQL stopped, kept down until issuance reports it is not ready (so the services
+    have met the outage, not just a blink), then started again."""
     in_flight = await suite.mid_stream(population)
     down = time.monotonic()
     # SIGINT: PostgreSQL's fast shutdown, which ends the services' sessions.
     await asyncio.to_thread(local.find_postgres(suite.stack.profile).stop, signal.SIGINT)
+    ready = suite.stack.url("issuance") + local.SERVICE_READY_PATH
+
+    async def noticed() -> bool:
+        return not await asyncio.to_thread(http_ok, ready)
+
+    seen = await wait_for(noticed, OUTAGE_NOTICED_S)
     await asyncio.to_thread(local.start_postgres, suite.stack.profile)
     outage = time.monotonic() - down
-    return Struck(in_flight, down, f"PostgreSQL stopped and back in {outage:.0f} s")
+    how = "issuance reported not ready" if seen else "issuance never reported not ready"
+    return Struck(in_flight, down, f"PostgreSQL stopped, {how}, back in {outage:.0f} s")
 
 
 async def redelivery(suite: Suite, population: Population) -> Struck:
