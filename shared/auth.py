@@ -13,7 +13,8 @@ import hashlib
 import json
 import time
 import urllib.parse
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -51,6 +52,19 @@ def _unauthorised(detail: str) -> Problem:
     return Problem(401, "Unauthorized", detail)
 
 
+@dataclass(frozen=True)
+class ClientTokenIssuer:
+    """An OAuth 2.0 authorisation server run by this service itself (client credentials for
+    partner systems). Its tokens are narrower than the identity provider's: they make the
+    caller a `partner_system` of the partner the client is registered for, and are accepted
+    only on the routes their scopes open (`scope_for_route`: route path -> scope needed)."""
+
+    issuer: str
+    audience: str
+    keys: Mapping[str, Any]  # key id -> public key
+    scope_for_route: Mapping[str, str] = field(default_factory=dict)
+
+
 class TokenVerifier:
     """Verifies access tokens; fetches the provider's keys once and again on an unknown key id."""
 
@@ -61,6 +75,12 @@ class TokenVerifier:
         self._refresh_after_s = refresh_after_s
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
+        self._client_issuers: dict[str, ClientTokenIssuer] = {}
+
+    def trust_client_tokens(self, issuer: ClientTokenIssuer) -> None:
+        if issuer.issuer == self.issuer:
+            raise ValueError("client tokens need an issuer of their own")
+        self._client_issuers[issuer.issuer] = issuer
 
     async def _load_keys(self) -> None:
         url = urllib.parse.urlparse(self._jwks_url)
@@ -86,11 +106,16 @@ class TokenVerifier:
             raise _unauthorised("The token's signing key is not one the identity provider lists.")
         return self._keys[kid]
 
-    async def verify(self, token: str) -> Principal:
+    async def verify(self, token: str, route: str | None = None) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
+            # Only to pick whose keys to check it with; nothing else is read before that.
+            claimed_issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError as exc:
             raise _unauthorised("The bearer token is not a JWT.") from exc
+        client_issuer = self._client_issuers.get(str(claimed_issuer))
+        if client_issuer is not None:
+            return _client_principal(client_issuer, token, header, route)
         key = await self._key(str(header.get("kid", "")))
         try:
             claims = jwt.decode(
@@ -106,6 +131,40 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise _unauthorised(f"The token is not valid: {exc}.") from exc
         return _principal(claims, self.issuer)
+
+
+def _client_principal(
+    issuer: ClientTokenIssuer, token: str, header: dict[str, Any], route: str | None
+) -> Principal:
+    key = issuer.keys.get(str(header.get("kid", "")))
+    if key is None:
+        raise _unauthorised("The token's signing key is not one this service signs with.")
+    try:
+        claims = jwt.decode(
+            token,
+            key=key,
+            algorithms=["EdDSA"],
+            audience=issuer.audience,
+            issuer=issuer.issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise _unauthorised("The token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise _unauthorised(f"The token is not valid: {exc}.") from exc
+    partner_id = claims.get("partner_id")
+    if claims.get("alliance_role") != "partner_system" or not isinstance(partner_id, str):
+        raise _unauthorised("A client token must name the partner system's partner_id.")
+    needed = issuer.scope_for_route.get(route or "")
+    if needed is None or needed not in str(claims.get("scope", "")).split():
+        raise Problem(
+            403,
+            "Forbidden",
+            f"A client-credentials token does not open this route (it needs scope {needed!r})"
+            if needed
+            else "A client-credentials token opens only the VC API.",
+        )
+    return Principal("partner_system", str(claims["sub"]), partner_id=partner_id)
 
 
 def _principal(claims: dict[str, Any], issuer: str) -> Principal:
@@ -131,7 +190,8 @@ async def authenticated(request: Request) -> Principal:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(401, "Unauthorized", "Send an access token: `Authorization: Bearer <token>`.")
-    return await verifier_from(request).verify(token.strip())
+    route = getattr(request.scope.get("route"), "path", None)
+    return await verifier_from(request).verify(token.strip(), route)
 
 
 Caller = Annotated[Principal, Depends(authenticated)]

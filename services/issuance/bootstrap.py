@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.issuance import handlers
+from services.issuance import clients, handlers
 from services.issuance.api import build_router
 from services.issuance.issuing import CredentialService
 from services.issuance.keys import CredentialKeys
@@ -34,7 +34,7 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
     verifier = CredentialVerifier(credentials, runtime.units_of_work, runtime.registry, base_url)
     handlers.register(runtime.consumer, credentials)
     runtime.declare_emits([CredentialIssued, CredentialRevoked])
-    return create_app(
+    app = create_app(
         runtime,
         title="Alliance issuance",
         description=(
@@ -44,3 +44,5 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
         ),
         routers=[build_router(runtime.units_of_work, credentials, verifier)],
     )
+    clients.install(app, settings, keys.partners)
+    return app
