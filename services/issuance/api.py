@@ -1,10 +1,12 @@
 """Issuance's HTTP API: the partners' DID documents and status lists (public), the learner's
-own credentials, revocation by the issuing or awarding partner, and the W3C VC API
+own credentials, revocation, suspension and reinstatement by the awarding partner's staff,
+and the W3C VC API
 (`/credentials/issue` for partners, `/credentials/verify` for anyone)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -12,15 +14,21 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.issuance.issuing import CredentialService, ForeignIssuer, NotIssuable
+from services.issuance.issuing import (
+    CredentialService,
+    ForeignIssuer,
+    NotIssuable,
+    StatusConflict,
+)
 from services.issuance.keys import UnknownPartnerKey
-from services.issuance.repository import REVOCATION, Credentials
+from services.issuance.repository import Credentials
 from services.issuance.tables import CredentialRecord
 from services.issuance.verification import CredentialVerifier
-from shared.auth import Learner, PartnerCaller
+from shared.auth import Learner, PartnerCaller, Principal
 from shared.credentials.data_model import InvalidCredential
+from shared.credentials.status_list import PURPOSES
 from shared.credentials.verifier import vc_api_response
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import AchievementSummary, RevocationReason
 from shared.events.vocabulary import CredentialId, PartnerId, Payload, Text
 from shared.problems import Problem, problem_responses
@@ -40,8 +48,9 @@ class CredentialSummary(BaseModel):
     awarding_partner_id: str
     issuing_partner_id: str
     issued_at: datetime
-    status: Literal["valid", "revoked"]
+    status: Literal["valid", "suspended", "revoked"]
     revoked_at: datetime | None
+    suspended_at: datetime | None = None
     url: str
 
 
@@ -60,6 +69,16 @@ class RevocationView(BaseModel):
     revoked_at: datetime
 
 
+class SuspensionRequest(Payload):
+    detail: Text | None = None
+
+
+class SuspensionView(BaseModel):
+    credential_id: CredentialId
+    status: Literal["suspended", "valid"]
+    suspended_at: datetime | None
+
+
 def _summary(service: CredentialService, record: CredentialRecord) -> CredentialSummary:
     return CredentialSummary(
         credential_id=record.credential_id,
@@ -70,10 +89,18 @@ def _summary(service: CredentialService, record: CredentialRecord) -> Credential
         awarding_partner_id=record.awarding_partner_id,
         issuing_partner_id=record.issuer_partner_id,
         issued_at=record.issued_at,
-        status="revoked" if record.revoked_at else "valid",
+        status=_status(record),
         revoked_at=record.revoked_at,
+        suspended_at=record.suspended_at,
         url=service.credential_url(record.credential_id),
     )
+
+
+def _status(record: CredentialRecord) -> Literal["valid", "suspended", "revoked"]:
+    # Revocation is final and outranks a suspension that preceded it.
+    if record.revoked_at is not None:
+        return "revoked"
+    return "suspended" if record.suspended_at is not None else "valid"
 
 
 def _vc_api_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -123,10 +150,10 @@ def build_router(
         responses=problem_responses(404),
     )
     async def status_list(partner_id: PartnerPath, purpose: str) -> JSONResponse:
-        if purpose != REVOCATION or partner_id not in service.keys.partners:
+        if purpose not in PURPOSES or partner_id not in service.keys.partners:
             raise Problem(404, "Not found", "No such status list.")
         async with units_of_work() as uow:
-            signed = await service.signed_status_list(uow, partner_id)
+            signed = await service.signed_status_list(uow, partner_id, purpose)
             await uow.commit()
         return JSONResponse(signed, media_type=JSON_LD)
 
@@ -160,24 +187,29 @@ def build_router(
         # The stored text is returned as is: the credential as it was signed.
         return Response(document, media_type=JSON_LD)
 
+    async def awarded_by_callers_staff(
+        uow: UnitOfWork, credential_id: str, caller: Principal
+    ) -> CredentialRecord:
+        """The credential, when the caller is staff of its awarding partner: a decision on
+        a credential is a person's, never a partner system's, and never the operator's."""
+        if caller.role != "partner_staff":
+            raise Problem(403, "Forbidden", "Only the awarding partner's staff decide this.")
+        record = await Credentials(uow.session).get(credential_id)
+        if record is None or not caller.acts_for(record.awarding_partner_id):
+            raise Problem(404, "Not found", "Your institution awarded no such credential.")
+        return record
+
     @router.post(
         "/credentials/{credential_id}/revoke",
         tags=["credentials"],
-        summary="Revoke a credential (staff of its issuing or awarding partner)",
+        summary="Revoke a credential for good (staff of its awarding partner)",
         responses=problem_responses(401, 403, 404, 422),
     )
     async def revoke(
         credential_id: CredentialPath, request: RevocationRequest, caller: PartnerCaller
     ) -> RevocationView:
         async with units_of_work() as uow:
-            record = await Credentials(uow.session).get(credential_id)
-            if record is None or not (
-                caller.acts_for(record.issuer_partner_id)
-                or caller.acts_for(record.awarding_partner_id)
-            ):
-                raise Problem(
-                    404, "Not found", "Your institution issued or awarded no such credential."
-                )
+            record = await awarded_by_callers_staff(uow, credential_id, caller)
             revocation = await service.revoke(uow, record, request.reason, request.detail)
             await uow.commit()
         return RevocationView(
@@ -185,6 +217,48 @@ def build_router(
             reason=revocation.reason,
             revoked_at=revocation.revoked_at,
         )
+
+    @router.post(
+        "/credentials/{credential_id}/suspend",
+        tags=["credentials"],
+        summary="Suspend a credential until it is reinstated (staff of its awarding partner)",
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    async def suspend(
+        credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerCaller
+    ) -> SuspensionView:
+        return await change_suspension(credential_id, request, caller, service.suspend)
+
+    @router.post(
+        "/credentials/{credential_id}/reinstate",
+        tags=["credentials"],
+        summary="Reinstate a suspended credential (staff of its awarding partner)",
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    async def reinstate(
+        credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerCaller
+    ) -> SuspensionView:
+        return await change_suspension(credential_id, request, caller, service.reinstate)
+
+    async def change_suspension(
+        credential_id: str,
+        request: SuspensionRequest,
+        caller: Principal,
+        change: Callable[[UnitOfWork, CredentialRecord, str | None], Awaitable[None]],
+    ) -> SuspensionView:
+        async with units_of_work() as uow:
+            record = await awarded_by_callers_staff(uow, credential_id, caller)
+            try:
+                await change(uow, record, request.detail)
+            except StatusConflict as exc:
+                raise Problem(409, "Conflict", str(exc)) from exc
+            view = SuspensionView(
+                credential_id=record.credential_id,
+                status="suspended" if record.suspended_at else "valid",
+                suspended_at=record.suspended_at,
+            )
+            await uow.commit()
+        return view
 
     @router.post(
         "/credentials/issue",

@@ -10,7 +10,12 @@ from services.issuance.issuing import CredentialService
 from services.issuance.keys import CredentialKeys
 from services.issuance.settings import IssuanceSettings
 from services.issuance.verification import CredentialVerifier
-from shared.events import CredentialIssued, CredentialRevoked
+from shared.events import (
+    CredentialIssued,
+    CredentialReinstated,
+    CredentialRevoked,
+    CredentialSuspended,
+)
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
 
@@ -33,7 +38,9 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
     )
     verifier = CredentialVerifier(credentials, runtime.units_of_work, runtime.registry, base_url)
     handlers.register(runtime.consumer, credentials)
-    runtime.declare_emits([CredentialIssued, CredentialRevoked])
+    runtime.declare_emits(
+        [CredentialIssued, CredentialRevoked, CredentialSuspended, CredentialReinstated]
+    )
     app = create_app(
         runtime,
         title="Alliance issuance",

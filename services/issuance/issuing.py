@@ -1,4 +1,5 @@
-"""Issuing and revoking: the service's use cases, shared by the event handlers and the API.
+"""Issuing, revoking, suspending and reinstating: the service's use cases, shared by the
+event handlers and the API.
 
 Issuance is operated by one partner and issues by mandate: a credential earned through an
 offering is signed by the issuing partner (the operator) and names the offering's awarding
@@ -29,7 +30,7 @@ from services.issuance.domain import (
     xsd_datetime,
 )
 from services.issuance.keys import CredentialKeys, UnknownPartnerKey
-from services.issuance.repository import REVOCATION, Credentials, StatusLists
+from services.issuance.repository import Credentials, StatusLists
 from services.issuance.tables import CredentialRecord, OfferingTerms
 from shared.credentials import (
     build_microcredential,
@@ -38,16 +39,19 @@ from shared.credentials import (
     status_list_entry,
 )
 from shared.credentials.clr import ClrData, build_clr
-from shared.credentials.data_model import check_credential, vc_version
+from shared.credentials.data_model import CLR_TYPE, OB_TYPES, check_credential, vc_version
 from shared.credentials.loader import DATA_INTEGRITY_V2
 from shared.credentials.reference import CanonicalizationError
+from shared.credentials.status_list import PURPOSES, REVOCATION, SUSPENSION
 from shared.db.outbox import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import (
     AchievementSummary,
     AssessedResult,
     CredentialIssued,
+    CredentialReinstated,
     CredentialRevoked,
+    CredentialSuspended,
     OfferingSnapshot,
     PathwayCompleted,
     RevocationReason,
@@ -66,6 +70,10 @@ class NotIssuable(Exception):
 
 class ForeignIssuer(Exception):
     """A partner asked for a credential in another issuer's name."""
+
+
+class StatusConflict(Exception):
+    """A revoked credential can be neither suspended nor reinstated: revocation is final."""
 
 
 def new_credential_id() -> str:
@@ -96,15 +104,16 @@ class CredentialService:
     def credential_url(self, credential_id: str) -> str:
         return f"{self._base}/credentials/{credential_id}"
 
-    def status_list_url(self, partner_id: str) -> str:
-        return f"{self._base}/status/{partner_id}/{REVOCATION}"
+    def status_list_url(self, partner_id: str, purpose: str = REVOCATION) -> str:
+        return f"{self._base}/status/{partner_id}/{purpose}"
 
-    def local_status_list(self, url: str) -> str | None:
-        """The issuing partner of a status list this service publishes, from its URL."""
+    def local_status_list(self, url: str) -> tuple[str, str] | None:
+        """The issuing partner and purpose of a status list this service publishes, from its
+        URL."""
         prefix = f"{self._base}/status/"
         partner, _, purpose = url.removeprefix(prefix).partition("/")
-        if url.startswith(prefix) and purpose == REVOCATION and partner in self.keys.partners:
-            return partner
+        if url.startswith(prefix) and purpose in PURPOSES and partner in self.keys.partners:
+            return partner, purpose
         return None
 
     def party(self, partner_id: str) -> Party:
@@ -320,15 +329,25 @@ class CredentialService:
             if entry is not None and not _placeholder_status(entry)
         ]
         if any(isinstance(e, dict) and _incomplete_status(e) for e in entries):
-            raise NotIssuable("credentialStatus: only revocation entries are completed here")
+            raise NotIssuable(
+                "credentialStatus: only revocation and suspension entries are completed here"
+            )
         unsigned = {
             **credential,
             "id": credential.get("id", self.credential_url(credential_id)),
             "issuer": issuer_did if given is None else given,
         }
         if version == "2.0":
-            ours = status_list_entry(self.status_list_url(partner_id), index)
-            unsigned["credentialStatus"] = [*entries, ours] if entries else ours
+            # Open Badges 3.0 and CLR 2.0 allow one credentialStatus, so a badge gets only
+            # our revocation entry; a plain VC 2.0 credential gets a suspension entry too.
+            types = credential.get("type")
+            profiled = isinstance(types, list) and bool(set(types) & (OB_TYPES | {CLR_TYPE}))
+            ours = [
+                status_list_entry(self.status_list_url(partner_id, purpose), index, purpose)
+                for purpose in ((REVOCATION,) if profiled else PURPOSES)
+            ]
+            every = [*entries, *ours]
+            unsigned["credentialStatus"] = every if len(every) > 1 else every[0]
         else:
             # Our Bitstring Status List is a VC 2.0 term, so a 1.1 credential keeps only the
             # status it came with; as Digital Bazaar's issuer does, it gets its issuance
@@ -371,15 +390,7 @@ class CredentialService:
         credential.revoked_at = now
         credential.revocation_reason = reason.value
         uow.session.add(credential)
-        status_list = await StatusLists(uow.session).get(
-            credential.issuer_partner_id, for_update=True
-        )
-        bits = bytearray(status_list.bits)
-        set_status(bits, credential.status_list_index)
-        status_list.bits = bytes(bits)
-        status_list.signed = None
-        status_list.changed_at = now
-        uow.session.add(status_list)
+        await self._set_status(uow, credential, REVOCATION, True, now)
         if credential.learner_id is not None:
             uow.record(
                 CredentialRevoked(
@@ -395,30 +406,99 @@ class CredentialService:
         await uow.session.flush()
         return Revocation(credential.credential_id, reason.value, now)
 
+    # Suspension: reversible, and announced so recognition stops counting the credential
+    # meanwhile; it is not revocation's cascade.
+    async def suspend(
+        self, uow: UnitOfWork, credential: CredentialRecord, detail: str | None = None
+    ) -> None:
+        if credential.revoked_at is not None:
+            raise StatusConflict(f"{credential.credential_id} is revoked; revocation is final")
+        if credential.suspended_at is not None:
+            return
+        now = utc_now()
+        credential.suspended_at = now
+        uow.session.add(credential)
+        await self._set_status(uow, credential, SUSPENSION, True, now)
+        if credential.learner_id is not None:
+            uow.record(
+                CredentialSuspended(
+                    credential_id=credential.credential_id,
+                    learner_id=credential.learner_id,
+                    awarding_partner_id=credential.awarding_partner_id,
+                    detail=detail,
+                    suspended_at=now,
+                )
+            )
+
+    async def reinstate(
+        self, uow: UnitOfWork, credential: CredentialRecord, detail: str | None = None
+    ) -> None:
+        if credential.revoked_at is not None:
+            raise StatusConflict(f"{credential.credential_id} is revoked; revocation is final")
+        if credential.suspended_at is None:
+            return
+        now = utc_now()
+        credential.suspended_at = None
+        uow.session.add(credential)
+        await self._set_status(uow, credential, SUSPENSION, False, now)
+        if credential.learner_id is not None:
+            uow.record(
+                CredentialReinstated(
+                    credential_id=credential.credential_id,
+                    learner_id=credential.learner_id,
+                    awarding_partner_id=credential.awarding_partner_id,
+                    detail=detail,
+                    reinstated_at=now,
+                )
+            )
+
+    async def _set_status(
+        self,
+        uow: UnitOfWork,
+        credential: CredentialRecord,
+        purpose: str,
+        value: bool,
+        now: datetime,
+    ) -> None:
+        """Sets or clears the credential's bit in its issuer's `purpose` list; the signed
+        list is made again when next read."""
+        status_list = await StatusLists(uow.session).get(
+            credential.issuer_partner_id, purpose, for_update=True
+        )
+        bits = bytearray(status_list.bits)
+        set_status(bits, credential.status_list_index, value)
+        status_list.bits = bytes(bits)
+        status_list.signed = None
+        status_list.changed_at = now
+        uow.session.add(status_list)
+
     # Status lists.
-    async def signed_status_list(self, uow: UnitOfWork, partner_id: str) -> dict[str, Any]:
-        """The partner's signed revocation list; signed again only after a bit changed (or
+    async def signed_status_list(
+        self, uow: UnitOfWork, partner_id: str, purpose: str
+    ) -> dict[str, Any]:
+        """The partner's signed `purpose` list; signed again only after a bit changed (or
         after a key rotation)."""
-        status_list = await StatusLists(uow.session).get(partner_id)
+        status_list = await StatusLists(uow.session).get(partner_id, purpose)
         if status_list.signed is not None:
             cached: dict[str, Any] = json.loads(status_list.signed)
             if cached["proof"]["verificationMethod"] == self.keys.verification_method(partner_id):
                 return cached
         now = xsd_datetime(utc_now())
         unsigned = build_status_list_credential(
-            self.status_list_url(partner_id),
+            self.status_list_url(partner_id, purpose),
             self.keys.did(partner_id),
             now,
             status_list.bits,
+            purpose,
         )
         signed = self.keys.sign(partner_id, unsigned, now)
         await StatusLists(uow.session).cache_signed(
-            partner_id, status_list.changed_at, json.dumps(signed)
+            partner_id, purpose, status_list.changed_at, json.dumps(signed)
         )
         return signed
 
     async def status_bits(self, uow: UnitOfWork, partner_id: str) -> bytes:
-        return (await StatusLists(uow.session).get(partner_id)).bits
+        return (await StatusLists(uow.session).get(partner_id, REVOCATION)).bits
 
     # Helpers.
     async def _store(
@@ -458,11 +538,11 @@ class CredentialService:
 
 
 def _placeholder_status(status: Any) -> bool:
-    """A bare `BitstringStatusListEntry` request the issuer completes."""
+    """A bare `BitstringStatusListEntry` request the issuer completes (with its own entries)."""
     return (
         isinstance(status, dict)
         and _incomplete_status(status)
-        and status.get("statusPurpose", REVOCATION) == REVOCATION
+        and status.get("statusPurpose", REVOCATION) in PURPOSES
     )
 
 

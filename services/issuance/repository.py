@@ -12,8 +12,6 @@ from services.issuance.tables import CredentialComponent, CredentialRecord, Stat
 from shared.credentials import new_status_list, random_status_index
 from shared.db.outbox import utc_now
 
-REVOCATION = "revocation"
-
 
 class Credentials:
     def __init__(self, session: AsyncSession) -> None:
@@ -81,21 +79,23 @@ class StatusLists:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, issuer_partner_id: str, *, for_update: bool = False) -> StatusListRecord:
-        """The issuer's revocation list, created empty the first time it is needed."""
+    async def get(
+        self, issuer_partner_id: str, purpose: str, *, for_update: bool = False
+    ) -> StatusListRecord:
+        """The issuer's list for `purpose`, created empty the first time it is needed."""
         query = select(StatusListRecord).where(
             col(StatusListRecord.issuer_partner_id) == issuer_partner_id,
-            col(StatusListRecord.purpose) == REVOCATION,
+            col(StatusListRecord.purpose) == purpose,
         )
         if for_update:
-            # Two revocations at once must not both write the bits they read.
+            # Two changes at once must not both write the bits they read.
             query = query.with_for_update()
         found = (await self._session.exec(query)).first()
         if found is not None:
             return found
         created = StatusListRecord(
             issuer_partner_id=issuer_partner_id,
-            purpose=REVOCATION,
+            purpose=purpose,
             bits=bytes(new_status_list()),
             changed_at=utc_now(),
         )
@@ -108,14 +108,14 @@ class StatusLists:
         return created
 
     async def cache_signed(
-        self, issuer_partner_id: str, read_at_change: datetime, signed: str
+        self, issuer_partner_id: str, purpose: str, read_at_change: datetime, signed: str
     ) -> None:
         """Keeps the signed list unless a bit changed since it was read."""
         await self._session.exec(
             update(StatusListRecord)
             .where(
                 col(StatusListRecord.issuer_partner_id) == issuer_partner_id,
-                col(StatusListRecord.purpose) == REVOCATION,
+                col(StatusListRecord.purpose) == purpose,
                 col(StatusListRecord.changed_at) == read_at_change,
             )
             .values(signed=signed)

@@ -70,6 +70,8 @@ class CredentialRecord(IssuanceTable, table=True):
     issued_at: datetime = Field(sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revocation_reason: str | None = Field(default=None, max_length=32)
+    # Set while suspended; cleared when reinstated.
+    suspended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class CredentialComponent(IssuanceTable, table=True):
@@ -82,7 +84,8 @@ class CredentialComponent(IssuanceTable, table=True):
 
 
 class StatusListRecord(IssuanceTable, table=True):
-    """One issuer's revocation bitstring and its signed credential, re-signed on change."""
+    """One issuer's revocation or suspension bitstring and its signed credential, re-signed
+    on change."""
 
     __tablename__ = "status_lists"
 

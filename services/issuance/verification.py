@@ -45,11 +45,11 @@ class _LocalResolver:
         )
 
     async def status_list(self, url: str) -> dict[str, Any]:
-        partner = self._service.local_status_list(url)
-        if partner is None:
+        local = self._service.local_status_list(url)
+        if local is None:
             return await self._remote.status_list(url)
         async with self._units_of_work() as uow:
-            signed = await self._service.signed_status_list(uow, partner)
+            signed = await self._service.signed_status_list(uow, *local)
             await uow.commit()
         return signed
 

@@ -1,4 +1,5 @@
-"""W3C Bitstring Status List v1.0: the revocation bitstring and its credential.
+"""W3C Bitstring Status List v1.0: the revocation and suspension bitstrings and their
+credentials.
 
 Index 0 is the left-most (most significant) bit of the first byte. The list is GZIP-ed and
 written as multibase base64url without padding (`u...`); at least 131,072 entries, so a
@@ -16,6 +17,10 @@ from typing import Any
 from shared.credentials.loader import VC_V2
 
 MIN_LENGTH = 131_072
+REVOCATION = "revocation"
+# Reversible: a suspension bit is cleared again when the credential is reinstated.
+SUSPENSION = "suspension"
+PURPOSES = (REVOCATION, SUSPENSION)
 
 
 class StatusListError(Exception):
@@ -64,7 +69,7 @@ def get_status(bits: bytes | bytearray, index: int) -> bool:
 
 
 def set_status(bits: bytearray, index: int, value: bool = True) -> None:
-    """Set (revoke) or clear (reinstate, for suspension lists) the entry at `index`."""
+    """Set (revoke, suspend) or clear (reinstate, on a suspension list) the entry at `index`."""
     byte, mask = _position(bits, index)
     if value:
         bits[byte] |= mask
@@ -82,7 +87,7 @@ def random_status_index(used: Container[int], length: int = MIN_LENGTH) -> int:
 
 
 def status_list_entry(
-    status_list_credential: str, index: int, purpose: str = "revocation"
+    status_list_credential: str, index: int, purpose: str = REVOCATION
 ) -> dict[str, Any]:
     """The `credentialStatus` of a credential whose status lives at `index`."""
     return {
@@ -99,7 +104,7 @@ def build_status_list_credential(
     issuer: str,
     valid_from: str,
     bits: bytes | bytearray,
-    purpose: str = "revocation",
+    purpose: str = REVOCATION,
 ) -> dict[str, Any]:
     """The unsigned `BitstringStatusListCredential` publishing `bits`."""
     return {

@@ -60,12 +60,18 @@ from shared.credentials.did import (
 from shared.credentials.loader import VC_V1
 from shared.credentials.microcredential import IRI_PATTERN
 from shared.credentials.proof import verify_credential
-from shared.credentials.status_list import StatusListError, decode_status_list, get_status
+from shared.credentials.status_list import (
+    PURPOSES,
+    REVOCATION,
+    StatusListError,
+    decode_status_list,
+    get_status,
+)
 from shared.registry import DEFAULT_REGISTRY, AllianceRegistry, Partner
 
 STATUS_ENTRY = "BitstringStatusListEntry"
 STATUS_LIST_CREDENTIAL = "BitstringStatusListCredential"
-STATUS_PURPOSES = frozenset({"revocation", "suspension"})
+STATUS_PURPOSES = frozenset(PURPOSES)
 ISSUANCE_SERVICE = "issuance"
 # Bounds on what the HTTP resolver reads: it fetches URLs a submitted credential names.
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -613,7 +619,7 @@ def _trust_check(issuer: str, partner: Partner | None) -> Check:
 
 
 def _status_word(purpose: str) -> str:
-    return "revoked" if purpose == "revocation" else "suspended"
+    return "revoked" if purpose == REVOCATION else "suspended"
 
 
 def _issuer_id(document: dict[str, Any]) -> str | None:

@@ -23,7 +23,15 @@ from shared.credentials import (
     get_status,
     verify_credential,
 )
-from shared.events import CredentialIssued, CredentialRevoked, Grade, Outcome, PathwayCompleted
+from shared.events import (
+    CredentialIssued,
+    CredentialReinstated,
+    CredentialRevoked,
+    CredentialSuspended,
+    Grade,
+    Outcome,
+    PathwayCompleted,
+)
 from shared.events.topics import CREDENTIALS, RESULTS
 from shared.partner_system import PartnerSystem, demo_signer
 from shared.registry import b58encode
@@ -42,6 +50,8 @@ from tests.support.kafka import Record, header, wait_for, wait_until_caught_up
 
 ISSUED = "eu.alliance.credential.issued.v1"
 REVOKED = "eu.alliance.credential.revoked.v1"
+SUSPENDED = "eu.alliance.credential.suspended.v1"
+REINSTATED = "eu.alliance.credential.reinstated.v1"
 
 
 def _events(records: list[Record], learner_id: str, ce_type: str) -> list[Record]:
@@ -59,20 +69,26 @@ async def issued_to(alliance: Alliance, learner_id: str, count: int = 1) -> list
     ]
 
 
-async def revoked_of(alliance: Alliance, credential_id: str) -> CredentialRevoked:
-    records = await wait_for(
-        alliance.bootstrap,
-        CREDENTIALS,
-        lambda rs: any(
-            header(r, "ce_type") == REVOKED and header(r, "ce_subject") == credential_id for r in rs
-        ),
+async def announced_about(
+    alliance: Alliance, credential_id: str, ce_type: str, count: int = 1
+) -> list[bytes]:
+    """The payloads of the `ce_type` events about the credential, once `count` are there."""
+
+    def about(records: list[Record]) -> list[bytes]:
+        return [
+            r.value
+            for r in records
+            if header(r, "ce_type") == ce_type and header(r, "ce_subject") == credential_id
+        ]
+
+    return about(
+        await wait_for(alliance.bootstrap, CREDENTIALS, lambda rs: len(about(rs)) >= count)
     )
-    [record] = [
-        r
-        for r in records
-        if header(r, "ce_type") == REVOKED and header(r, "ce_subject") == credential_id
-    ]
-    return CredentialRevoked.model_validate_json(record.value)
+
+
+async def revoked_of(alliance: Alliance, credential_id: str) -> CredentialRevoked:
+    [value] = await announced_about(alliance, credential_id, REVOKED)
+    return CredentialRevoked.model_validate_json(value)
 
 
 async def did_resolver(api: Any, *partners: str) -> KeyResolver:
@@ -155,10 +171,14 @@ async def test_a_passed_result_delivered_five_times_gives_one_verifiable_revocab
         index = int(status["statusListIndex"])
         assert not await status_bit(api, resolver, status["statusListCredential"], index)
 
-        # Only the issuing or the awarding partner may revoke.
+        # Only the awarding partner's staff may revoke: not the issuing operator, not another
+        # partner, not a partner system (even the awarding partner's), not the learner.
         path = f"/credentials/{issued.credential_id}/revoke"
         body = {"reason": "misconduct", "detail": "Plagiarism established by the exam board."}
         assert (await api.post(path, json=body, headers=staff("valdemora"))).status_code == 404
+        assert (await api.post(path, json=body, headers=staff(OPERATOR))).status_code == 404
+        system = token("sis", "partner_system", TEACHER)
+        assert (await api.post(path, json=body, headers=system)).status_code == 403
         assert (await api.post(path, json=body, headers=token(subject))).status_code == 403
         revoked = await api.post(path, json=body, headers=staff(TEACHER))
         assert revoked.status_code == 200, revoked.text
@@ -166,6 +186,61 @@ async def test_a_passed_result_delivered_five_times_gives_one_verifiable_revocab
         assert await status_bit(api, resolver, status["statusListCredential"], index)
     event = await revoked_of(alliance, issued.credential_id)
     assert (event.reason.value, event.learner_id) == ("misconduct", learner_id)
+
+
+async def test_the_awarding_partners_staff_suspend_and_reinstate_but_never_undo_a_revocation(
+    alliance: Alliance,
+) -> None:
+    subject, learner_id = learner()
+    await alliance.announce("assessment", passed_result(alliance.offering, learner_id))
+    [issued] = await issued_to(alliance, learner_id)
+    path = f"/credentials/{issued.credential_id}"
+    body = {"detail": "Under review by the exam board."}
+    async with alliance.api() as api:
+        resolver = await did_resolver(api, OPERATOR)
+        revocation_list = issued.status.status_list_url
+        suspension_list = revocation_list.removesuffix("/revocation") + "/suspension"
+        index = issued.status.status_list_index
+        assert not await status_bit(api, resolver, suspension_list, index)
+
+        system = token("sis", "partner_system", TEACHER)
+        for headers, refused in (
+            (system, 403), (token(subject), 403), (staff(OPERATOR), 404), (staff("valdemora"), 404),
+        ):  # fmt: skip
+            for action in ("suspend", "reinstate"):
+                answer = await api.post(f"{path}/{action}", json=body, headers=headers)
+                assert answer.status_code == refused, (headers, action, answer.text)
+
+        suspended = await api.post(f"{path}/suspend", json=body, headers=staff(TEACHER))
+        assert suspended.status_code == 200, suspended.text
+        assert suspended.json()["status"] == "suspended"
+        assert await status_bit(api, resolver, suspension_list, index)
+        assert not await status_bit(api, resolver, revocation_list, index)
+        [mine] = (await api.get("/credentials", headers=token(subject))).json()["items"]
+        assert mine["status"] == "suspended"
+
+        reinstated = await api.post(f"{path}/reinstate", json={}, headers=staff(TEACHER))
+        assert reinstated.status_code == 200, reinstated.text
+        assert not await status_bit(api, resolver, suspension_list, index)
+        [mine] = (await api.get("/credentials", headers=token(subject))).json()["items"]
+        assert mine["status"] == "valid"
+
+        await api.post(f"{path}/suspend", json=body, headers=staff(TEACHER))
+        revoked = await api.post(
+            f"{path}/revoke", json={"reason": "misconduct"}, headers=staff(TEACHER)
+        )
+        assert revoked.status_code == 200, revoked.text
+        for action in ("reinstate", "suspend"):
+            answer = await api.post(f"{path}/{action}", json={}, headers=staff(TEACHER))
+            assert answer.status_code == 409, answer.text
+        [mine] = (await api.get("/credentials", headers=token(subject))).json()["items"]
+        assert mine["status"] == "revoked"
+    suspensions = await announced_about(alliance, issued.credential_id, SUSPENDED, count=2)
+    first = CredentialSuspended.model_validate_json(suspensions[0])
+    assert (first.learner_id, first.awarding_partner_id) == (learner_id, TEACHER)
+    assert first.detail == body["detail"]
+    [back] = await announced_about(alliance, issued.credential_id, REINSTATED)
+    assert CredentialReinstated.model_validate_json(back).learner_id == learner_id
 
 
 async def test_corrections_keep_one_valid_credential_stating_the_current_result(
@@ -340,7 +415,9 @@ async def test_the_vc_api_issues_what_the_data_model_allows(alliance: Alliance) 
                 # The requested entry is kept (its list is not ours to read: status fails),
                 # and ours is added so the partner can revoke through this service.
                 assert vc["credentialStatus"][0] == requested_status
-                assert vc["credentialStatus"][1]["statusPurpose"] == "revocation"
+                assert [e["statusPurpose"] for e in vc["credentialStatus"][1:]] == [
+                    "revocation", "suspension",
+                ]  # fmt: skip
             else:
                 assert vc["issuanceDate"]
                 assert vc["@context"][-1] == "https://w3id.org/security/data-integrity/v2"
@@ -350,6 +427,34 @@ async def test_the_vc_api_issues_what_the_data_model_allows(alliance: Alliance) 
             json={"verifiableCredential": vc, "options": {"checks": ["astrology"]}},
         )
         assert unknown_check.status_code == 400
+
+
+async def test_a_suspended_vc_api_credential_is_reported_suspended_until_reinstated(
+    alliance: Alliance,
+) -> None:
+    async with alliance.api() as api:
+        did = (await api.get("/partners/valdemora/did.json")).json()["id"]
+        issued = await api.post(
+            "/credentials/issue", json={"credential": _plain_credential(did)},
+            headers=staff("valdemora"),
+        )  # fmt: skip
+        assert issued.status_code == 201, issued.text
+        vc = issued.json()["verifiableCredential"]
+        assert [e["statusPurpose"] for e in vc["credentialStatus"]] == ["revocation", "suspension"]
+        [row] = await alliance.query(
+            "SELECT credential_id FROM credentials WHERE document LIKE $1", f"%{vc['id']}%"
+        )
+        path = f"/credentials/{row['credential_id']}"
+        suspended = await api.post(f"{path}/suspend", json={}, headers=staff("valdemora"))
+        assert suspended.status_code == 200, suspended.text
+        report = await api.post("/credentials/verify", json={"verifiableCredential": vc})
+        assert report.status_code == 400
+        assert any("is suspended" in e for e in report.json()["errors"]), report.text
+        reinstated = await api.post(f"{path}/reinstate", json={}, headers=staff("valdemora"))
+        assert reinstated.status_code == 200, reinstated.text
+        report = await api.post("/credentials/verify", json={"verifiableCredential": vc})
+        assert report.status_code == 200, report.text
+        assert "status" in report.json()["checks"]
 
 
 async def test_a_completed_pathway_stacks_the_components_into_a_signed_clr(
