@@ -118,8 +118,9 @@ class CredentialSummary(_Answer):
     awarding_partner_id: str
     issuing_partner_id: str
     issued_at: dt.datetime
-    status: Literal["valid", "revoked"]
+    status: Literal["valid", "suspended", "revoked"]
     revoked_at: dt.datetime | None = None
+    suspended_at: dt.datetime | None = None
 
 
 class CredentialList(_Answer):

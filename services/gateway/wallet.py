@@ -99,7 +99,7 @@ def build_wallet_router(
         "/me/credentials",
         tags=["my wallet"],
         summary="My credentials",
-        description="Micro-credentials and stacked credentials, valid or revoked.",
+        description="Micro-credentials and stacked credentials, valid, suspended or revoked.",
         responses=problem_responses(401, 403, *UPSTREAM_FAILURES),
     )
     async def my_credentials(request: Request, _: Learner) -> CredentialList:

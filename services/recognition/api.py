@@ -76,6 +76,9 @@ class CredentialView(BaseModel):
     issued_at: dt.datetime
     counts: bool
     revocation_reason: str | None
+    suspended_at: dt.datetime | None = Field(
+        default=None, description="While suspended, the credential counts towards no pathway."
+    )
 
 
 class PathwayDraft(BaseModel):
@@ -288,8 +291,9 @@ def build_router(
                 ects=c.ects,
                 eqf_level=c.eqf_level,
                 issued_at=c.issued_at,
-                counts=c.counts,
+                counts=c.counts and c.suspended_at is None,
                 revocation_reason=c.revocation_reason,
+                suspended_at=c.suspended_at,
             )
             for c in held
         ]

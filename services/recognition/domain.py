@@ -30,11 +30,17 @@ class HeldCredential:
     skill_uris: tuple[str, ...] = ()
     revoked_at: dt.datetime | None = None
     revocation_reason: str | None = None
+    suspended_at: dt.datetime | None = None
 
     @property
     def counts(self) -> bool:
         """A revoked credential no longer counts towards anything."""
         return self.revoked_at is None
+
+    def reinstated(self) -> HeldCredential:
+        """As it stands once reinstated: what was earned on it is judged this way, so a
+        suspension takes nothing away for good."""
+        return replace(self, suspended_at=None)
 
     @property
     def is_stacked(self) -> bool:
@@ -90,6 +96,8 @@ def _why_not(credential: HeldCredential, definition: PathwayDefined) -> str | No
     criteria = definition.criteria
     if not credential.counts:
         return f"revoked ({credential.revocation_reason or 'no reason given'})"
+    if credential.suspended_at is not None:
+        return "suspended by its awarding partner: it counts again once reinstated"
     if credential.is_stacked or credential.offering_id is None:
         return "a stacked credential does not count towards pathways"
     eligible = (*criteria.required_offering_ids, *criteria.eligible_offering_ids)

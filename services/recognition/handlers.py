@@ -8,7 +8,12 @@ from services.recognition.pathways import PathwayTracker
 from services.recognition.recognitions import RecognitionDesk
 from services.recognition.repository import CredentialLedger, Offerings, PathwayDefinitions
 from shared.db.uow import UnitOfWork
-from shared.events import CredentialIssued, CredentialRevoked
+from shared.events import (
+    CredentialIssued,
+    CredentialReinstated,
+    CredentialRevoked,
+    CredentialSuspended,
+)
 from shared.events.catalogue import OfferingPublished, OfferingUpdated, OfferingWithdrawn
 from shared.events.pathways import PathwayDefined
 from shared.messaging.consumer import Deferred, EventConsumer, EventContext, EventRejected
@@ -48,6 +53,19 @@ async def on_credential_revoked(event: CredentialRevoked, _: EventContext, uow: 
     assert revoked is not None
     await PathwayTracker(uow).learner_changed(event.learner_id)
     await RecognitionDesk(uow).credential_revoked(revoked)
+
+
+async def on_credential_suspension(
+    event: CredentialSuspended | CredentialReinstated, _: EventContext, uow: UnitOfWork
+) -> None:
+    """Progress stops counting a suspended credential and counts it again once reinstated;
+    a standing completion and the stacked credential built on it are left as they are."""
+    at = event.suspended_at if isinstance(event, CredentialSuspended) else None
+    if not await CredentialLedger(uow.session).suspend(event.credential_id, at):
+        raise Deferred(
+            f"credential:{event.credential_id}", f"credential {event.credential_id} not known yet"
+        )
+    await PathwayTracker(uow).learner_changed(event.learner_id)
 
 
 async def on_pathway_defined(event: PathwayDefined, _: EventContext, uow: UnitOfWork) -> None:
@@ -97,6 +115,8 @@ async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) ->
 def register(consumer: EventConsumer) -> None:
     consumer.handles(CredentialIssued)(on_credential_issued)
     consumer.handles(CredentialRevoked)(on_credential_revoked)
+    consumer.handles(CredentialSuspended)(on_credential_suspension)
+    consumer.handles(CredentialReinstated)(on_credential_suspension)
     consumer.handles(PathwayDefined)(on_pathway_defined)
     consumer.handles(OfferingPublished)(on_offering)
     consumer.handles(OfferingUpdated)(on_offering)

@@ -71,7 +71,8 @@ class PathwayTracker:
         self._titles: dict[str, str] = {}
 
     async def learner_changed(self, learner_id: str) -> None:
-        """A credential of the learner was issued or revoked: every pathway again."""
+        """A credential of the learner was issued, revoked, suspended or reinstated: every
+        pathway again."""
         credentials = await self._ledger.of_learner(learner_id)
         announced = await self._progress.of_learner(learner_id)
         completions = await self._completions.of_learner(learner_id)
@@ -160,8 +161,9 @@ class PathwayTracker:
         if standing is not None:
             reached_under = await self._reached_under(standing.pathway_id, standing.pathway_version)
             # Judged on the version it was reached under: a later version of the pathway
-            # does not take away what was earned.
-            if reached_under is None or evaluate(reached_under, credentials).complete:
+            # does not take away what was earned, nor does a suspension, which may be lifted.
+            standing_on = [c.reinstated() for c in credentials]
+            if reached_under is None or evaluate(reached_under, standing_on).complete:
                 return
             await self._lose(reached_under, standing, credentials)
         if progress.complete:

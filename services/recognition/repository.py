@@ -40,6 +40,7 @@ def _held(record: CredentialRecord) -> HeldCredential:
         issued_at=record.issued_at,
         revoked_at=record.revoked_at,
         revocation_reason=record.revocation_reason,
+        suspended_at=record.suspended_at,
     )
 
 
@@ -74,6 +75,16 @@ class CredentialLedger:
             record.revoked_at = at
             record.revocation_reason = reason
             self._session.add(record)
+        return True
+
+    async def suspend(self, credential_id: str, at: dt.datetime | None) -> bool:
+        """Marks a credential suspended (`at`) or reinstated (None); False when the ledger
+        does not know it."""
+        record = await self._session.get(CredentialRecord, credential_id, with_for_update=True)
+        if record is None:
+            return False
+        record.suspended_at = at
+        self._session.add(record)
         return True
 
     async def get(self, credential_id: str, lock: bool = False) -> HeldCredential | None:

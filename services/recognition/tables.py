@@ -33,6 +33,8 @@ class CredentialRecord(RecognitionTable, table=True):
     issued_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
     revoked_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revocation_reason: str | None = Field(default=None, max_length=64)
+    # Set while suspended; cleared when reinstated.
+    suspended_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class PathwayDefinitionRecord(RecognitionTable, table=True):

@@ -21,7 +21,9 @@ from shared.envelope import CloudEvent
 from shared.events import (
     AchievementSummary,
     CredentialIssued,
+    CredentialReinstated,
     CredentialRevoked,
+    CredentialSuspended,
     RevocationReason,
     Stackability,
     StatusListEntry,
@@ -106,6 +108,25 @@ def credential_revoked(issued: CredentialIssued) -> CredentialRevoked:
     )
 
 
+def credential_suspended(issued: CredentialIssued) -> CredentialSuspended:
+    return CredentialSuspended(
+        credential_id=issued.credential_id,
+        learner_id=issued.learner_id,
+        awarding_partner_id=issued.awarding_partner_id,
+        detail="Under review by the exam board.",
+        suspended_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def credential_reinstated(issued: CredentialIssued) -> CredentialReinstated:
+    return CredentialReinstated(
+        credential_id=issued.credential_id,
+        learner_id=issued.learner_id,
+        awarding_partner_id=issued.awarding_partner_id,
+        reinstated_at=dt.datetime.now(dt.UTC),
+    )
+
+
 def pathway_defined(owner: str, **criteria: Any) -> PathwayDefined:
     return PathwayDefined(
         pathway_id=new_id("pth"),
@@ -142,7 +163,7 @@ class Alliance(ServiceUnderTest):
                 await issuance.send(CREDENTIALS, envelope)
         await wait_until_caught_up(self.bootstrap, self.consumer, CREDENTIALS)
 
-    async def issue(self, *events: CredentialIssued | CredentialRevoked) -> None:
+    async def issue(self, *events: BaseModel) -> None:
         await self.issuance_sends(*(signed_event(service_signer("issuance"), e) for e in events))
 
     async def partner_publishes(self, partner_id: str, event: BaseModel) -> None:

@@ -151,6 +151,17 @@ def test_revoked_and_stacked_credentials_do_not_count() -> None:
     assert reasons["cred-0004"] == "a stacked credential does not count towards pathways"
 
 
+def test_a_suspended_credential_does_not_count_until_reinstated() -> None:
+    suspended = HeldCredential(**{**credential(2, "valdemora").__dict__, "suspended_at": T0})
+    held = [credential(1), suspended, credential(3, "rheinfeld")]
+    progress = evaluate(pathway(), held)
+    assert progress.counted_ids == ("cred-0001", "cred-0003")
+    reasons = dict((c.credential_id, r) for c, r in progress.not_counted)
+    assert reasons["cred-0002"].startswith("suspended")
+    assert suspended.counts, "a suspension is not a revocation"
+    assert evaluate(pathway(), [c.reinstated() for c in held]).complete
+
+
 def test_one_credential_counts_per_offering() -> None:
     first = credential(1, ects=5, offering="off-nordhavn-same")
     again = credential(2, ects=5, offering="off-nordhavn-same", days=30)

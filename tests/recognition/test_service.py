@@ -16,7 +16,9 @@ from tests.recognition.conftest import (
     SKILL,
     Alliance,
     credential_issued,
+    credential_reinstated,
     credential_revoked,
+    credential_suspended,
     learner,
     new_id,
     pathway_defined,
@@ -93,6 +95,24 @@ async def test_credentials_at_three_partners_complete_a_pathway_once_and_revokin
     assert progress["stacked_credential_id"] == stacked.credential_id
     assert progress["complete"] is True
     assert progress["would_complete"] == []
+
+    # The required module is suspended: it does not count meanwhile, but the completion and
+    # the stacked credential stand (a suspension can be lifted); reinstated, it counts again.
+    await alliance.issue(credential_suspended(second))
+    async with alliance.api() as api:
+        progress = (await api.get(f"/progress/{pathway_id}", headers=token(subject))).json()
+    assert progress["status"] == "credential_issued"
+    assert progress["complete"] is False
+    assert {c["credential_id"]: c["reason"] for c in progress["not_counted"]}[
+        second.credential_id
+    ] == "suspended by its awarding partner: it counts again once reinstated"
+    await alliance.issue(credential_reinstated(second))
+    async with alliance.api() as api:
+        progress = (await api.get(f"/progress/{pathway_id}", headers=token(subject))).json()
+    assert progress["complete"] is True
+    assert second.credential_id in [c["credential_id"] for c in progress["counted"]]
+    assert await alliance.recorded("pathway.completion_revoked", learner_id) == 0
+    assert await alliance.recorded("pathway.completed", learner_id) == 1
 
     # The required module's result is corrected: its credential is revoked, the pathway is
     # no longer complete and the stacked credential has lost its basis.
