@@ -32,7 +32,8 @@ from shared.credentials import (
     verification_method_id,
 )
 from shared.credentials.bench import sample_data
-from shared.credentials.loader import KNOWN_CONTEXTS, load_context
+from shared.credentials.loader import KNOWN_CONTEXTS, VC_V2, load_context
+from shared.credentials.status_list import PURPOSES, SUSPENSION, status_list_entry
 from shared.credentials.verifier import OfflineResolver, did_key_document, verify
 
 HERE = Path(__file__).resolve().parent
@@ -213,3 +214,52 @@ def test_did_key_credential_verifies(node: str, tmp_path: Path) -> None:
     result = _independent(node, _files(tmp_path, did_document), credential)
     assert result["verified"], result["error"]
     assert result["status"]["checked"] == ["revocation: unchecked (no status list given)"]
+
+
+def test_a_suspended_credential_is_refused_as_suspended_and_verifies_once_reinstated(
+    node: str, tmp_path: Path
+) -> None:
+    """A plain VC 2.0 credential carries a revocation and a suspension entry at one index."""
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    did_document = build_did_document(ISSUER, [key.public_key()])
+    files = _files(tmp_path, did_document)
+    index = 4242
+    urls = {purpose: f"{STATUS_URL}/{purpose}" for purpose in PURPOSES}
+    credential = _signed(
+        {
+            "@context": [VC_V2],
+            "type": ["VerifiableCredential"],
+            "issuer": ISSUER,
+            "validFrom": CREATED,
+            "credentialSubject": {"id": "did:example:learner"},
+            "credentialStatus": [
+                status_list_entry(urls[purpose], index, purpose) for purpose in PURPOSES
+            ],
+        },
+        key,
+        ISSUER,
+    )
+
+    def lists(suspended: bool) -> list[dict[str, Any]]:
+        made = []
+        for purpose, url in urls.items():
+            bits = new_status_list()
+            if purpose == SUSPENSION and suspended:
+                set_status(bits, index)
+            unsigned = build_status_list_credential(url, ISSUER, CREATED, bits, purpose)
+            made.append(_signed(unsigned, key, ISSUER))
+        return made
+
+    result = _independent(node, files, credential, *lists(suspended=True))
+    assert not result["verified"]
+    assert "suspension bit set" in result["error"]
+    report = asyncio.run(
+        verify(credential, OfflineResolver([did_document], lists(suspended=True)),
+               now=datetime(2026, 1, 15, tzinfo=UTC))
+    )  # fmt: skip
+    assert report.check("status").message.startswith("the credential is suspended")
+
+    result = _independent(node, files, credential, *lists(suspended=False))
+    assert result["verified"], result["error"]
+    assert result["status"]["checked"] == ["revocation: clear", "suspension: clear"]
+    assert _ours(credential, did_document, *lists(suspended=False))
