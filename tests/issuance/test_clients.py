@@ -389,6 +389,18 @@ async def test_a_partner_system_issues_in_its_own_name_with_a_client_token(
         verified = await api.post("/credentials/verify", json={"verifiableCredential": vc})
         assert verified.status_code == 200, verified.text
 
+        # An absent issuer is the partner's own; an explicit null is refused, not filled in.
+        null_issuer = {**_credential(own_did), "issuer": None}
+        refused_null = await api.post(
+            "/credentials/issue", json={"credential": null_issuer}, headers=bearer
+        )
+        assert refused_null.status_code == 400, refused_null.text
+        assert "issuer" in refused_null.json()["type"]
+        absent = {k: v for k, v in _credential(own_did).items() if k != "issuer"}
+        filled = await api.post("/credentials/issue", json={"credential": absent}, headers=bearer)
+        assert filled.status_code == 201, filled.text
+        assert filled.json()["verifiableCredential"]["issuer"] == own_did
+
         for_another = await api.post(
             "/credentials/issue", json={"credential": _credential(other_did)}, headers=bearer
         )
