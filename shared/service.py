@@ -42,7 +42,7 @@ from shared.metrics import CONSUMER_LAG, DEPENDENCY_UP, HttpMetricsMiddleware
 from shared.problems import install_problem_handlers
 from shared.registry import AllianceRegistry
 from shared.settings import ServiceSettings
-from shared.telemetry import configure_tracing
+from shared.telemetry import configure_tracing, scrub_server_span
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +354,9 @@ def create_app(
         app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware)
     if settings.otel_exporter_otlp_endpoint:
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls="health,metrics", server_request_hook=scrub_server_span
+        )
     return app
 
 

@@ -60,16 +60,33 @@ SEARCHABLE_FIELDS = (
 ATTRIBUTE_PREFIX = "alliance."
 LEARNER_ID = re.compile(r"lrn-[A-Za-z0-9_-]+")
 REDACTED = "[learner]"
+# Bearer secrets that travel in URLs: a share link's token opens the learner's credential to
+# whoever holds it, so anyone who can read traces must not find it there.
+BEARER_IN_PATH = re.compile(r"(/(?:shared|verify|shares)/)(?!\{)[^/?#\s]+")
+BEARER_REDACTED = "[secret]"
+
+
+def scrub(span: TraceSpan) -> None:
+    """Replaces learner ids and bearer secrets in a span's attributes (where instrumentations
+    put message keys, URLs and routes) before any exporter sees them."""
+    for key, value in dict(getattr(span, "attributes", None) or {}).items():
+        if isinstance(value, str):
+            safe = BEARER_IN_PATH.sub(rf"\1{BEARER_REDACTED}", LEARNER_ID.sub(REDACTED, value))
+            if safe != value:
+                span.set_attribute(key, safe)
+
+
+def scrub_server_span(span: TraceSpan, scope: Mapping[str, object]) -> None:
+    """The ASGI instrumentation sets the request's attributes (`http.target`, `http.url`)
+    again after the span started, so the server span is scrubbed once more, here."""
+    scrub(span)
 
 
 class LearnerSafeSpanProcessor(SpanProcessor):
-    """Replaces learner ids in the attributes a span starts with (where instrumentations put
-    message keys, URLs and routes) before any exporter sees them."""
+    """Scrubs the attributes every span starts with."""
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        for key, value in dict(span.attributes or {}).items():
-            if isinstance(value, str) and LEARNER_ID.search(value):
-                span.set_attribute(key, LEARNER_ID.sub(REDACTED, value))
+        scrub(span)
 
     def on_end(self, span: ReadableSpan) -> None:
         return None

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 
 import httpx
 
 from shared.credentials import KeyResolver, verify_credential
+from shared.events import OfferingPublished
 from shared.events.topics import OFFERINGS
 from shared.partner_system import PartnerSystem, demo_signer
 from tests.conftest import ServiceFactory
@@ -26,20 +28,34 @@ from tests.issuance.conftest import (
 from tests.support.builders import offering_published
 from tests.support.infra import Infrastructure
 from tests.support.kafka import wait_until_caught_up
+from tests.support.services import ServiceProcess
 
 DEADLINE_S = 30.0
 
 
-async def test_a_learner_holds_shares_and_withdraws_a_credential_anyone_can_verify(
-    infra: Infrastructure, service_process: ServiceFactory
-) -> None:
+@dataclass(frozen=True)
+class Holder:
+    """A learner holding one credential in the wallet, and the processes serving it."""
+
+    issuance: ServiceProcess
+    gateway: ServiceProcess
+    subject: str
+    credential_id: str
+    offering: OfferingPublished
+
+
+async def hold_a_credential(
+    infra: Infrastructure, service_process: ServiceFactory, **gateway_env: str
+) -> Holder:
+    """Issuance issues a credential from a recorded result; waits until the learner's wallet
+    in the gateway lists it."""
     issuance = await service_process(
         "issuance",
         CONSUMER_MAX_ATTEMPTS="2",
         CONSUMER_BACKOFF_INITIAL_S="0.01",
         CONSUMER_BACKOFF_MAX_S="0.05",
     )
-    gateway = await service_process("gateway", ISSUANCE_URL=issuance.url)
+    gateway = await service_process("gateway", ISSUANCE_URL=issuance.url, **gateway_env)
     await asyncio.gather(asyncio.to_thread(issuance.start), asyncio.to_thread(gateway.start))
 
     offering = offering_published(TEACHER)
@@ -53,20 +69,29 @@ async def test_a_learner_holds_shares_and_withdraws_a_credential_anyone_can_veri
         infra.kafka_bootstrap_servers, service_signer("assessment")
     ) as assessment:
         await assessment.publish(passed_result(offering, learner_id))
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=15) as wallet:
+        deadline = time.monotonic() + DEADLINE_S
+        while not (
+            items := (await wallet.get("/me/credentials", headers=bearer(subject))).json()["items"]
+        ):
+            assert time.monotonic() < deadline, "no credential in the wallet"
+            await asyncio.sleep(0.1)
+    [item] = items
+    assert (item["kind"], item["awarding_partner_id"]) == ("offering", TEACHER)
+    return Holder(issuance, gateway, subject, item["credential_id"], offering)
 
-    ada, grace = bearer(subject), bearer(learner()[0])
+
+async def test_a_learner_holds_shares_and_withdraws_a_credential_anyone_can_verify(
+    infra: Infrastructure, service_process: ServiceFactory
+) -> None:
+    holder = await hold_a_credential(infra, service_process)
+    issuance, gateway, offering = holder.issuance, holder.gateway, holder.offering
+    credential_id = holder.credential_id
+    ada, grace = bearer(holder.subject), bearer(learner()[0])
     async with (
         httpx.AsyncClient(base_url=gateway.url, timeout=15) as wallet,
         httpx.AsyncClient(base_url=issuance.url, timeout=15) as issuer,
     ):
-        deadline = time.monotonic() + DEADLINE_S
-        while not (items := (await wallet.get("/me/credentials", headers=ada)).json()["items"]):
-            assert time.monotonic() < deadline, "no credential in the wallet"
-            await asyncio.sleep(0.1)
-        [item] = items
-        credential_id = item["credential_id"]
-        assert (item["kind"], item["awarding_partner_id"]) == ("offering", TEACHER)
-
         as_issued = await wallet.get(f"/me/credentials/{credential_id}", headers=ada)
         assert as_issued.status_code == 200, as_issued.text
         direct = await issuer.get(f"/credentials/{credential_id}", headers=ada)

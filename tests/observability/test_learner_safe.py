@@ -46,6 +46,30 @@ def test_a_learner_keyed_record_exports_no_learner_id() -> None:
     assert attributes["messaging.destination.name"] == "alliance.results"
 
 
+def test_share_tokens_in_urls_are_exported_as_secret() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(LearnerSafeSpanProcessor())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    token = "Zq8Xr0c2YdVY6m4rQ2vN1w"
+    with provider.get_tracer("test").start_as_current_span(
+        "GET /shared/{token}",
+        attributes={
+            "url.path": f"/shared/{token}/page",
+            "http.target": f"/verify/{token}?lang=en",
+            "url.full": f"http://127.0.0.1:8000/me/shares/{token}",
+            "http.route": "/shared/{token}",
+        },
+    ):
+        pass
+    [span] = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert not [v for v in attributes.values() if token in str(v)]
+    assert attributes["url.path"] == "/shared/[secret]/page"
+    assert attributes["http.target"] == "/verify/[secret]?lang=en"
+    assert attributes["http.route"] == "/shared/{token}"
+
+
 def test_searchable_attributes_are_the_event_ids_not_the_learner() -> None:
     event: OfferingPublished = offering_published("valdemora")
     attributes = searchable_attributes("eu.alliance.offering.published.v1", "evt-1", event)
