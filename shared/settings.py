@@ -101,10 +101,7 @@ class ServiceSettings(BaseSettings):
 
     @property
     def resolved_signing_key_file(self) -> Path:
-        return (
-            self.signing_key_file
-            or DEVELOPMENT_SECRETS / f"{self.service_name}.pem"
-        )
+        return self.signing_key_file or DEVELOPMENT_SECRETS / f"{self.service_name}.pem"
 
     @property
     def resolved_signing_key_id(self) -> str:
