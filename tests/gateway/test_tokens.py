@@ -1,0 +1,104 @@
+"""Every way a bearer token can be wrong is refused with 401, and the right one is accepted.
+
+The verifier runs against an identity provider of the test's own (a fresh Ed25519 key in a
+JWKS file), as a deployment's would be configured with `OIDC_ISSUER` and `OIDC_JWKS_URL`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+from shared.auth import TokenVerifier
+from shared.problems import Problem
+
+ISSUER = "https://idp.alliance.example"
+AUDIENCE = "alliance"
+KEY_ID = "idp-2026-1"
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> tuple[Ed25519PrivateKey, TokenVerifier]:
+    key = Ed25519PrivateKey.generate()
+    public = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [{**public, "kid": KEY_ID, "alg": "EdDSA"}]}))
+    return key, TokenVerifier(ISSUER, AUDIENCE, jwks.as_uri())
+
+
+def _claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "ada",
+        "iat": now,
+        "exp": now + 300,
+        "alliance_role": "learner",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _signed(key: Ed25519PrivateKey, kid: str = KEY_ID, **changes: Any) -> str:
+    return jwt.encode(_claims(**changes), key, algorithm="EdDSA", headers={"kid": kid})
+
+
+def _unsigned(**changes: Any) -> str:
+    """`alg: none`: a token anyone can write."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT', 'kid': KEY_ID})}.{part(_claims(**changes))}."
+
+
+async def test_a_valid_token_names_its_principal(
+    provider: tuple[Ed25519PrivateKey, TokenVerifier],
+) -> None:
+    key, verifier = provider
+    learner = await verifier.verify(_signed(key))
+    assert (learner.role, learner.learner_id is not None) == ("learner", True)
+    staff = await verifier.verify(
+        _signed(key, alliance_role="partner_staff", partner_id="rheinfeld")
+    )
+    assert staff.acts_for("rheinfeld")
+    assert not staff.acts_for("nordhavn")
+
+
+@pytest.mark.parametrize(
+    ("case", "make"),
+    [
+        ("expired", lambda key: _signed(key, exp=int(time.time()) - 60)),
+        ("not yet valid", lambda key: _signed(key, nbf=int(time.time()) + 600)),
+        ("wrong issuer", lambda key: _signed(key, iss="https://evil.example")),
+        ("wrong audience", lambda key: _signed(key, aud="another-alliance")),
+        ("no expiry", lambda key: _signed(key, exp=None)),
+        ("unknown key", lambda key: _signed(Ed25519PrivateKey.generate(), kid="other")),
+        ("known kid, other key", lambda key: _signed(Ed25519PrivateKey.generate())),
+        ("alg none", lambda key: _unsigned()),
+        ("no role", lambda key: _signed(key, alliance_role=None)),
+        ("unknown role", lambda key: _signed(key, alliance_role="admin")),
+        ("partner staff without partner", lambda key: _signed(key, alliance_role="partner_staff")),
+        (
+            "partner system without partner",
+            lambda key: _signed(key, alliance_role="partner_system", partner_id=""),
+        ),
+        ("not a JWT", lambda key: "not-a-token"),
+    ],
+)
+async def test_a_wrong_token_is_refused(
+    provider: tuple[Ed25519PrivateKey, TokenVerifier], case: str, make: Any
+) -> None:
+    key, verifier = provider
+    with pytest.raises(Problem) as refused:
+        await verifier.verify(make(key))
+    assert refused.value.status == 401, case
