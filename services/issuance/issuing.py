@@ -497,9 +497,6 @@ class CredentialService:
         )
         return signed
 
-    async def status_bits(self, uow: UnitOfWork, partner_id: str) -> bytes:
-        return (await StatusLists(uow.session).get(partner_id, REVOCATION)).bits
-
     # Helpers.
     async def _store(
         self, uow: UnitOfWork, record: CredentialRecord, components: tuple[str, ...]
