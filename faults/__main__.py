@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+import httpx
+from aiokafka.errors import KafkaError
+from sqlalchemy.exc import SQLAlchemyError
+
 from bench.stack import Stack
 from faults.count import Figures, markdown
 from faults.rows import ROWS, Suite, log
@@ -26,6 +30,16 @@ from infra.processes import InfraError
 from infra.profiles import PROFILES
 
 PROFILE = PROFILES["faults"]
+# What a row may meet when the stack does not come back from a fault; the table says so.
+ROW_FAILURES = (
+    InfraError,
+    OSError,
+    RuntimeError,
+    TimeoutError,
+    KafkaError,
+    SQLAlchemyError,
+    httpx.HTTPError,
+)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -56,7 +70,13 @@ async def run_rows(stack: Stack, args: argparse.Namespace) -> list[Figures]:
     try:
         for name in args.rows:
             log(f"row {name}")
-            row = await ROWS[name](suite)
+            try:
+                row = await ROWS[name](suite)
+            except ROW_FAILURES as exc:
+                # The table says which row could not run and why; the next rows still run.
+                log(f"row {name} failed: {exc!r}")
+                figures.append(Figures.failed(name, f"{type(exc).__name__}: {exc}"[:300]))
+                continue
             log(
                 f"row {name}: lost {row.lost}, duplicated {row.duplicated}, dead letters "
                 f"{row.dead_letters}, drained in {row.drain_s} s ({row.note})"

@@ -22,10 +22,18 @@ class Figures:
     drain_s: float | None
     """seconds from the end of the fault until every effect was applied; None: never"""
     note: str = ""
+    error: str = ""
+    """why the row could not be run to the end (its counts then mean nothing)"""
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.drain_s is not None
+        return (
+            not self.error and self.lost == 0 and self.duplicated == 0 and self.drain_s is not None
+        )
+
+    @classmethod
+    def failed(cls, fault: str, error: str) -> Figures:
+        return cls(fault, fault, 0, 0, 0, 0, 0, None, error=error)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
@@ -52,6 +60,12 @@ def markdown(rows: Sequence[Figures], commands: Mapping[str, str]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in rows:
+        if row.error:
+            lines.append(
+                f"| {row.title} | n/a | n/a | n/a | n/a | n/a | n/a | `{commands[row.fault]}` "
+                f"| **row failed**: {row.error} |"
+            )
+            continue
         verdict = "" if row.ok else "**goal not met** "
         lines.append(
             f"| {row.title} | {row.expected} | {row.in_flight} | {row.lost} | {row.duplicated} "

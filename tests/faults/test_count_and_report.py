@@ -57,3 +57,11 @@ def test_every_row_runs_by_default_and_each_can_run_alone() -> None:
     assert parse_args(["--rows", "seats"]).rows == ["seats"]
     assert row_command("seats", 200) == "make faults FAULTS_ARGS='--rows seats'"
     assert row_command("seats", 300) == "make faults FAULTS_ARGS='--rows seats --results 300'"
+
+
+def test_a_row_that_could_not_run_says_why_and_shows_no_counts() -> None:
+    row = Figures.failed("seats", "TimeoutError: enrolment does not know off-x")
+    assert not row.ok
+    line = markdown([row], {"seats": "make faults B"}).splitlines()[2]
+    assert "| n/a | n/a |" in line
+    assert "**row failed**: TimeoutError: enrolment does not know off-x" in line
