@@ -256,18 +256,19 @@ async def rebalance(suite: Suite, population: Population) -> Struck:
 
 
 async def broker_kill(suite: Suite, population: Population) -> Struck:
-    """One node of the three-node cluster killed with SIGKILL and left down."""
+    """Node 1 of the three-node cluster (the first bootstrap address, often the active
+    controller) killed with SIGKILL and left down."""
     pids = suite.stack.service_pids()
     in_flight = await suite.mid_stream(population)
-    node = local.kafka_process(suite.stack.profile, 2)
+    node = local.kafka_process(suite.stack.profile, 0)
     pid = node.pid()
     if pid is None:
-        return Struck(in_flight, time.monotonic(), "node 3 was not running: no fault")
+        return Struck(in_flight, time.monotonic(), "node 1 was not running: no fault")
     os.kill(pid, signal.SIGKILL)
     over = time.monotonic()
     await drain(suite, [population], over)
     same = suite.stack.service_pids() == pids
-    note = "node 3 of 3 killed (SIGKILL), left down; services " + (
+    note = "node 1 of 3 killed (SIGKILL), left down; services " + (
         "not restarted" if same else "RESTARTED"
     )
     return Struck(in_flight, over, note)

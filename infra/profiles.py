@@ -151,9 +151,8 @@ class Profile:
             SERVICE_NAME=service.name,
             HTTP_PORT=str(self.service_port(service)),
             DATABASE_URL=self.database_url(service.name),
-            # Node 1 only: FastStream takes a string as one address, so the services cannot be
-            # given the list; they bootstrap from node 1 and learn the others from it.
-            KAFKA_BOOTSTRAP_SERVERS=f"{LOOPBACK}:{self.kafka_port}",
+            # Every node: a service can start or restart while any one of them is down.
+            KAFKA_BOOTSTRAP_SERVERS=self.bootstrap_servers,
             # Logs reach the log file as they happen, not when a buffer fills.
             PYTHONUNBUFFERED="1",
         )

@@ -259,7 +259,8 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
     engine = create_engine(settings.resolved_database_url, traced=traced)
     sessions = session_factory(engine)
     kafka = KafkaRouter(
-        settings.kafka_bootstrap_servers,
+        # FastStream takes one string as one address: a cluster's list is split here.
+        settings.kafka_bootstrap_servers.split(","),
         acks="all",
         enable_idempotence=True,
         client_id=settings.service_name,
