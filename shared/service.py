@@ -216,11 +216,14 @@ class ServiceRuntime:
     async def _refresh_gauges(self) -> None:
         while True:
             await asyncio.sleep(GAUGE_INTERVAL_S)
-            if any(state != "ok" for state in (await self.dependencies()).values()):
-                continue  # an outage: /health/ready and alliance_dependency_up say so
+            reached = await self.dependencies()
             try:
-                await self.measure_consumer_lag()
-                await self.relay.measure_backlog()
+                # During an outage each gauge that can still be read is: the backlog grows
+                # while the broker is away, and that is what an operator wants to see.
+                if reached["broker"] == "ok":
+                    await self.measure_consumer_lag()
+                if reached["database"] == "ok":
+                    await self.relay.measure_backlog()
             except Exception as exc:
                 # A gauge left stale for one round is better than a crash of the service.
                 log.warning("cannot refresh the lag and backlog gauges: %s", type(exc).__name__)
