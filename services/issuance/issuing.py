@@ -487,7 +487,10 @@ class CredentialService:
         unsigned = build_status_list_credential(
             self.status_list_url(partner_id, purpose),
             self.keys.did(partner_id),
-            now,
+            # Valid from its last change, not from its signing: a verifier that started
+            # checking a credential a moment before the list was signed must not find the
+            # list "not valid yet".
+            xsd_datetime(status_list.changed_at),
             status_list.bits,
             purpose,
         )

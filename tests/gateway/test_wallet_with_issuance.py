@@ -127,7 +127,7 @@ async def test_a_learner_holds_shares_and_withdraws_a_credential_anyone_can_veri
         revoked = await issuer.post(
             f"/credentials/{credential_id}/revoke",
             json={"reason": "misconduct"},
-            headers=staff_of(OPERATOR),
+            headers=staff_of(TEACHER),  # revoking is the awarding partner's decision
         )
         assert revoked.status_code == 200, revoked.text
         report = (await wallet.get(f"/verify/{token}")).json()
