@@ -80,8 +80,12 @@ def _document_problems(app: FastAPI) -> None:
                 del schema["paths"][path]
                 continue
             for operation in operations.values():
-                if "422" in operation.get("responses", {}):
-                    operation["responses"]["422"] = problem_responses(422)[422]
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = problem_responses(422)[422]
+                if "requestBody" in operation and "400" not in responses:
+                    # FastAPI answers 400 to a body it cannot parse, before any validation.
+                    responses["400"] = problem_responses(400)[400]
         app.openapi_schema = schema
         return schema
 

@@ -1,9 +1,7 @@
-"""Schemathesis fuzzes the gateway and the catalogue from their own OpenAPI documents.
+"""Schemathesis fuzzes the gateway from its own OpenAPI document (tests/support/fuzz.py).
 
-Each operation gets a few generated requests (valid and invalid); every answer must be no
-5xx and must match what the document promises (status, content type, headers, body). The
-gateway runs in-process over fake services, with its own database on SQLite (share links);
-the catalogue runs as its real process.
+The gateway runs in-process over fake services, with its own database on SQLite (share
+links); the services behind it are fuzzed as their real processes in their own folders.
 """
 
 from __future__ import annotations
@@ -15,44 +13,17 @@ from typing import Any
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.bootstrap import bootstrap
 from services.gateway.settings import GatewaySettings
 from shared.db.migrate import upgrade
 from shared.events import OfferingPublished
-from tests.catalogue.helpers import bearer, staff_of
-from tests.conftest import ServiceFactory
+from tests.catalogue.helpers import bearer
 from tests.contracts.examples import example_event
 from tests.gateway.fake_issuance import FakeIssuance
 from tests.gateway.test_translation import ENROLMENT
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
-# A few examples per operation keeps each fuzz run to seconds.
-BOUNDED = settings(
-    max_examples=12,
-    deadline=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=list(HealthCheck),
-)
-# The shared runtime's routes (health, AsyncAPI page, development token issuer), not these
-# services' APIs; the AsyncAPI page answers HTML where its OpenAPI entry promises JSON.
-NOT_FUZZED = r"^/(health|asyncapi|dev-idp)"
+from tests.support.fuzz import BOUNDED, CHECKS, NOT_FUZZED
 
 
 def _offering() -> dict[str, object]:
@@ -129,21 +100,3 @@ gateway = schemathesis.openapi.from_asgi(
 @BOUNDED
 def test_the_gateway_keeps_its_openapi_promises(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=bearer("fuzzer"), checks=CHECKS)
-
-
-async def test_the_catalogue_keeps_its_openapi_promises(service_process: ServiceFactory) -> None:
-    catalogue = await service_process("catalogue")
-    catalogue.start()
-    schema = schemathesis.openapi.from_url(f"{catalogue.url}/openapi.json").exclude(
-        path_regex=NOT_FUZZED
-    )
-    # As a partner, so the write routes are exercised past authentication.
-    partner = staff_of("lindeveld")
-    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-        @given(case=schema.as_strategy(generation_mode=mode))
-        @settings(parent=BOUNDED, max_examples=40)
-        def exchange(case: schemathesis.Case[Any]) -> None:
-            case.call_and_validate(headers=partner, checks=CHECKS)
-
-        exchange()
