@@ -55,7 +55,7 @@ from shared.events.vocabulary import (
     ShortText,
     Text,
 )
-from shared.problems import Problem
+from shared.problems import Problem, problem_responses
 from shared.registry import AllianceRegistry, Unauthorised
 
 PATHWAY_ID = r"^pth-[a-z0-9-]{4,64}$"
@@ -277,6 +277,7 @@ def build_router(
         "/credentials",
         tags=["progress"],
         summary="The caller's credentials, as recognition counts them",
+        responses=problem_responses(401, 403),
     )
     async def my_credentials(caller: Learner) -> list[CredentialView]:
         async with sessions() as session:
@@ -303,6 +304,7 @@ def build_router(
         tags=["progress"],
         summary="The caller's progress on every pathway: what counts, what is missing, and "
         "which offerings would complete it",
+        responses=problem_responses(401, 403),
     )
     async def my_progress(caller: Learner) -> list[ProgressView]:
         async with sessions() as session:
@@ -310,7 +312,10 @@ def build_router(
         return [_progress_view(r) for r in reports]
 
     @router.get(
-        "/progress/{pathway_id}", tags=["progress"], summary="The caller's progress on one pathway"
+        "/progress/{pathway_id}",
+        tags=["progress"],
+        summary="The caller's progress on one pathway",
+        responses=problem_responses(401, 403, 404),
     )
     async def my_progress_on(
         caller: Learner, pathway_id: Annotated[str, Path(pattern=PATHWAY_ID)]
@@ -328,7 +333,12 @@ def build_router(
         async with sessions() as session:
             return list(await PathwayDefinitions(session).all_current())
 
-    @router.get("/pathways/{pathway_id}", tags=["pathways"], summary="One pathway")
+    @router.get(
+        "/pathways/{pathway_id}",
+        tags=["pathways"],
+        summary="One pathway",
+        responses=problem_responses(404),
+    )
     async def get_pathway(
         pathway_id: Annotated[str, Path(pattern=PATHWAY_ID)],
     ) -> PathwayDefined:
@@ -369,6 +379,7 @@ def build_router(
         summary="Define a pathway (staff or system of the owning partner)",
         description="Announces `pathway.defined` version 1; learners' progress follows once "
         "recognition has read the event back (typically within a second).",
+        responses=problem_responses(401, 403, 409),
     )
     async def define(
         caller: PartnerCaller, request: Request, response: Response, draft: PathwayDraft
@@ -387,6 +398,7 @@ def build_router(
         summary="Change a pathway: its next version (its owner only)",
         description="Learners' progress is judged on the newest version; a completion "
         "reached under an earlier version keeps its stacked credential.",
+        responses=problem_responses(401, 403, 404, 409, 412),
     )
     async def redefine(
         caller: PartnerCaller,
@@ -409,6 +421,7 @@ def build_router(
         "/recognition-rules/{partner_id}",
         tags=["recognition"],
         summary="The recognition rules a partner publishes",
+        responses=problem_responses(404),
     )
     async def rules_of(partner_id: Annotated[str, Path(pattern=PARTNER_ID)]) -> RuleSetView:
         known_partner(partner_id)
@@ -423,6 +436,7 @@ def build_router(
         tags=["recognition"],
         summary="Replace a partner's recognition rules (that partner's staff or system)",
         description="Applies to requests made from now on; pending requests stay with staff.",
+        responses=problem_responses(401, 403, 404),
     )
     async def publish_rules(
         caller: PartnerCaller,
@@ -448,6 +462,7 @@ def build_router(
         summary="Ask a partner to recognise one of the caller's credentials (learners)",
         description="Announces `recognition.requested`; where the partner's rules decide, "
         "also `recognition.decided` (automatic), otherwise the request waits for its staff.",
+        responses=problem_responses(401, 403, 404, 409),
     )
     async def request_recognition(
         caller: Learner, request: Request, response: Response, body: RecognitionRequest
@@ -473,6 +488,7 @@ def build_router(
         "/recognitions",
         tags=["recognition"],
         summary="A learner's own requests, or those made to the caller's partner (staff)",
+        responses=problem_responses(401),
     )
     async def recognitions(
         caller: Caller, status: Annotated[Status | None, Query()] = None
@@ -489,6 +505,7 @@ def build_router(
         "/recognitions/{recognition_id}",
         tags=["recognition"],
         summary="One request (its learner, or the recognising partner)",
+        responses=problem_responses(401, 404),
     )
     async def get_recognition(
         caller: Caller, recognition_id: Annotated[str, Path(pattern=RECOGNITION_ID)]
@@ -509,6 +526,7 @@ def build_router(
         tags=["recognition"],
         summary="Decide a pending request (the recognising partner's staff)",
         description="Announces `recognition.decided` (not automatic) with the reasons given.",
+        responses=problem_responses(401, 403, 404, 409),
     )
     async def decide(
         caller: PartnerCaller,

@@ -1,0 +1,17 @@
+"""Schemathesis fuzzes recognition's API, its real process, as each kind of caller."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ServiceFactory
+from tests.support.fuzz import CALLER_IDS, CALLERS, CallerRole, caller, keeps_its_promises
+
+
+@pytest.mark.parametrize("role", CALLERS, ids=CALLER_IDS)
+async def test_recognition_keeps_its_openapi_promises(
+    service_process: ServiceFactory, role: CallerRole
+) -> None:
+    recognition = await service_process("recognition")
+    recognition.start()
+    keeps_its_promises(recognition.url, caller(role))
