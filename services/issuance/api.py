@@ -134,7 +134,10 @@ def build_router(
         "/partners/{partner_id}/did.json",
         tags=["DIDs"],
         summary="A partner's did:web document: every credential key it has used, newest first",
-        responses=problem_responses(404),
+        responses={
+            200: {"content": {DID_JSON: {}}, "description": "The DID document"},
+            **problem_responses(404),
+        },
     )
     async def did_document(partner_id: PartnerPath) -> JSONResponse:
         try:
@@ -147,7 +150,10 @@ def build_router(
         "/status/{partner_id}/{purpose}",
         tags=["status lists"],
         summary="A partner's signed Bitstring Status List credential (public)",
-        responses=problem_responses(404),
+        responses={
+            200: {"content": {JSON_LD: {}}, "description": "The signed status list"},
+            **problem_responses(404),
+        },
     )
     async def status_list(partner_id: PartnerPath, purpose: str) -> JSONResponse:
         if purpose not in PURPOSES or partner_id not in service.keys.partners:
