@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import schemathesis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -19,11 +20,19 @@ from services.gateway.bootstrap import bootstrap
 from services.gateway.settings import GatewaySettings
 from shared.db.migrate import upgrade
 from shared.events import OfferingPublished
-from tests.catalogue.helpers import bearer
 from tests.contracts.examples import example_event
 from tests.gateway.fake_issuance import FakeIssuance
 from tests.gateway.test_translation import ENROLMENT
-from tests.support.fuzz import BOUNDED, CHECKS, NOT_FUZZED
+from tests.support.fuzz import (
+    BOUNDED,
+    CALLER_IDS,
+    CALLERS,
+    CHECKS,
+    LEARNER,
+    NOT_FUZZED,
+    CallerRole,
+    caller,
+)
 
 
 def _offering() -> dict[str, object]:
@@ -40,7 +49,7 @@ def _offering() -> dict[str, object]:
 
 
 _ISSUANCE = FakeIssuance()
-_ISSUANCE.issue("fuzzer")
+_ISSUANCE.issue(LEARNER)
 
 
 def _fake_services(request: httpx.Request) -> httpx.Response:
@@ -96,7 +105,10 @@ gateway = schemathesis.openapi.from_asgi(
 ).exclude(path_regex=NOT_FUZZED)
 
 
+@pytest.mark.parametrize("role", CALLERS, ids=CALLER_IDS)
 @gateway.parametrize()
 @BOUNDED
-def test_the_gateway_keeps_its_openapi_promises(case: schemathesis.Case[Any]) -> None:
-    case.call_and_validate(headers=bearer("fuzzer"), checks=CHECKS)
+def test_the_gateway_keeps_its_openapi_promises(
+    case: schemathesis.Case[Any], role: CallerRole
+) -> None:
+    case.call_and_validate(headers=caller(role), checks=CHECKS)

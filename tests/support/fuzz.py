@@ -48,6 +48,7 @@ NOT_FUZZED = r"^/(health|asyncapi|dev-idp)"
 # The partner whose staff and systems call the services in the fuzz tests: it teaches,
 # awards and holds a credential key, so its calls get past the role checks.
 PARTNER = "lindeveld"
+LEARNER = "fuzzer"  # the learner's token subject
 CallerRole = Role | None  # None: no token at all
 
 
@@ -55,8 +56,9 @@ def caller(role: CallerRole) -> dict[str, str]:
     """The headers a caller in `role` sends: a development token, or none when anonymous."""
     if role is None:
         return {}
-    partner_id = None if role == "learner" else PARTNER
-    return token(f"fuzzer-{role}", role, partner_id)
+    if role == "learner":
+        return token(LEARNER)
+    return token(f"fuzzer-{role}", role, PARTNER)
 
 
 # Every role, and no token: a route that needs another role must say so (401, 403).
