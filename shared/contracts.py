@@ -71,8 +71,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "credential.revoked": _CREDENTIAL_ROUTE,
     # Recognition's pathways stop counting a suspended credential; enrolment's
     # prerequisites do not follow suspensions yet.
-    "credential.suspended": (("issuance",), ("recognition", PARTNER_SYSTEMS)),
-    "credential.reinstated": (("issuance",), ("recognition", PARTNER_SYSTEMS)),
+    "credential.suspended": (("issuance",), ("enrolment", "recognition", PARTNER_SYSTEMS)),
+    "credential.reinstated": (("issuance",), ("enrolment", "recognition", PARTNER_SYSTEMS)),
     "pathway.progressed": (("recognition",), (PARTNER_SYSTEMS,)),
     "pathway.completed": (("recognition",), ("issuance", PARTNER_SYSTEMS)),
     # Partners define pathways from their own systems or through recognition's API, which

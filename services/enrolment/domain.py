@@ -85,28 +85,41 @@ class EarnedCredential:
 
     credential_id: str
     learner_id: str
-    offering_id: str | None  # None only while its revocation is known but not its issuance
+    offering_id: str | None  # None only while its status is known but not its issuance
     revoked: bool = False
+    suspended: bool = False
 
 
 def credential_issued(
     current: EarnedCredential | None, credential_id: str, learner_id: str, offering_id: str
 ) -> EarnedCredential:
-    # A revocation that arrived first keeps the credential revoked.
-    revoked = current.revoked if current else False
-    return EarnedCredential(credential_id, learner_id, offering_id, revoked)
+    # A revocation or suspension that arrived first stands.
+    if current is None:
+        return EarnedCredential(credential_id, learner_id, offering_id)
+    return replace(current, offering_id=offering_id)
 
 
-def credential_revoked(
-    current: EarnedCredential | None, credential_id: str, learner_id: str
+def credential_status_changed(
+    current: EarnedCredential | None,
+    credential_id: str,
+    learner_id: str,
+    *,
+    revoked: bool | None = None,
+    suspended: bool | None = None,
 ) -> EarnedCredential:
-    offering_id = current.offering_id if current else None
-    return EarnedCredential(credential_id, learner_id, offering_id, revoked=True)
+    """A revocation (for good) or a suspension or reinstatement (until the next one)."""
+    known = current or EarnedCredential(credential_id, learner_id, None)
+    return replace(
+        known,
+        revoked=known.revoked or bool(revoked),
+        suspended=known.suspended if suspended is None else suspended,
+    )
 
 
 def completed_offering_ids(credentials: Iterable[EarnedCredential]) -> set[str]:
-    """The offerings the learner holds a valid credential for; a revoked one counts for none."""
-    return {c.offering_id for c in credentials if c.offering_id and not c.revoked}
+    """The offerings the learner holds a valid credential for; a revoked credential counts
+    for none, a suspended one for none while it is suspended."""
+    return {c.offering_id for c in credentials if c.offering_id and not (c.revoked or c.suspended)}
 
 
 @dataclass(frozen=True)

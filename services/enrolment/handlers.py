@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from services.enrolment.commands import fill_free_seats, reject_waiting_list
-from services.enrolment.domain import apply_offering, credential_issued, credential_revoked
+from services.enrolment.domain import apply_offering, credential_issued, credential_status_changed
 from services.enrolment.repository import EarnedCredentialRepository, OfferingRepository
 from shared.db.uow import UnitOfWork
 from shared.events import (
     CredentialIssued,
+    CredentialReinstated,
     CredentialRevoked,
+    CredentialSuspended,
     OfferingPublished,
     OfferingUpdated,
     OfferingWithdrawn,
@@ -45,10 +47,26 @@ async def on_credential_issued(event: CredentialIssued, _: EventContext, uow: Un
     )
 
 
-async def on_credential_revoked(event: CredentialRevoked, _: EventContext, uow: UnitOfWork) -> None:
+# What each status event says of the suspension; a revocation says nothing of it.
+_SUSPENDS: dict[type, bool] = {CredentialSuspended: True, CredentialReinstated: False}
+
+
+async def on_credential_status(
+    event: CredentialRevoked | CredentialSuspended | CredentialReinstated,
+    _: EventContext,
+    uow: UnitOfWork,
+) -> None:
     credentials = EarnedCredentialRepository(uow.session)
     current = await credentials.get(event.credential_id)
-    await credentials.save(credential_revoked(current, event.credential_id, event.learner_id))
+    await credentials.save(
+        credential_status_changed(
+            current,
+            event.credential_id,
+            event.learner_id,
+            revoked=isinstance(event, CredentialRevoked),
+            suspended=_SUSPENDS.get(type(event)),
+        )
+    )
 
 
 def register(consumer: EventConsumer) -> None:
@@ -56,4 +74,6 @@ def register(consumer: EventConsumer) -> None:
     consumer.handles(OfferingUpdated)(on_offering)
     consumer.handles(OfferingWithdrawn)(on_offering)
     consumer.handles(CredentialIssued)(on_credential_issued)
-    consumer.handles(CredentialRevoked)(on_credential_revoked)
+    consumer.handles(CredentialRevoked)(on_credential_status)
+    consumer.handles(CredentialSuspended)(on_credential_status)
+    consumer.handles(CredentialReinstated)(on_credential_status)

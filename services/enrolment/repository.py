@@ -49,7 +49,11 @@ def _enrolment(record: EnrolmentRecord, position: int | None = None) -> Enrolmen
 
 def _credential(record: EarnedCredentialRecord) -> EarnedCredential:
     return EarnedCredential(
-        record.credential_id, record.learner_id, record.offering_id, record.revoked
+        record.credential_id,
+        record.learner_id,
+        record.offering_id,
+        record.revoked,
+        record.suspended,
     )
 
 
@@ -251,6 +255,7 @@ class EarnedCredentialRepository:
             "learner_id": credential.learner_id,
             "offering_id": credential.offering_id,
             "revoked": credential.revoked,
+            "suspended": credential.suspended,
             "changed_at": utc_now(),
         }
         if record is None:

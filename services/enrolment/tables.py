@@ -65,9 +65,10 @@ class EarnedCredentialRecord(EnrolmentTable, table=True):
 
     credential_id: str = Field(primary_key=True, max_length=72)
     learner_id: str = Field(index=True, max_length=72)
-    # None only while a revocation is known but its issuance is not (yet).
+    # None only while its status is known but its issuance is not (yet).
     offering_id: str | None = Field(default=None, max_length=64)
     revoked: bool = False
+    suspended: bool = False
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 

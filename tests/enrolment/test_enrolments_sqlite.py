@@ -28,7 +28,9 @@ from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import (
     CredentialIssued,
+    CredentialReinstated,
     CredentialRevoked,
+    CredentialSuspended,
     OfferingPublished,
     OfferingUpdated,
     Prerequisites,
@@ -56,13 +58,14 @@ async def _deliver(units_of_work: UnitOfWorkFactory, event: OfferingEvent) -> No
 
 
 async def _credential(
-    units_of_work: UnitOfWorkFactory, event: CredentialIssued | CredentialRevoked
+    units_of_work: UnitOfWorkFactory,
+    event: CredentialIssued | CredentialRevoked | CredentialSuspended | CredentialReinstated,
 ) -> None:
     async with units_of_work() as uow:
         if isinstance(event, CredentialIssued):
             await handlers.on_credential_issued(event, None, uow)  # type: ignore[arg-type]
         else:
-            await handlers.on_credential_revoked(event, None, uow)  # type: ignore[arg-type]
+            await handlers.on_credential_status(event, None, uow)  # type: ignore[arg-type]
         await uow.commit()
 
 
@@ -215,3 +218,32 @@ async def test_prerequisites_follow_issued_and_revoked_credentials(
     )
     after_revocation = await _enrol(units_of_work, other, offering.offering_id)
     assert after_revocation.reason == "prerequisites_not_met"
+
+
+async def test_a_suspended_prerequisite_counts_again_once_reinstated(
+    units_of_work: UnitOfWorkFactory,
+) -> None:
+    offering = offering_published(
+        "valdemora",
+        prerequisites=Prerequisites(
+            description={"en": "Intro first."}, required_offering_ids=(PREREQUISITE,)
+        ),
+    )
+    await _deliver(units_of_work, offering)
+    learner, credential_id = _learner(3), "cred-nordhavn-sqlite-3"
+    mine = {"credential_id": credential_id, "learner_id": learner}
+    issued = example_event("credential.issued")
+    suspended = example_event("credential.suspended")
+    reinstated = example_event("credential.reinstated")
+    assert isinstance(issued, CredentialIssued)
+    assert isinstance(suspended, CredentialSuspended)
+    assert isinstance(reinstated, CredentialReinstated)
+    await _credential(
+        units_of_work, issued.model_copy(update={**mine, "offering_id": PREREQUISITE})
+    )
+    await _credential(units_of_work, suspended.model_copy(update=mine))
+    while_suspended = await _enrol(units_of_work, learner, offering.offering_id)
+    assert while_suspended.reason == "prerequisites_not_met"
+    await _credential(units_of_work, reinstated.model_copy(update=mine))
+    again = await _enrol(units_of_work, learner, offering.offering_id)
+    assert again.status is EnrolmentStatus.ACCEPTED
