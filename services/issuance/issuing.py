@@ -411,46 +411,37 @@ class CredentialService:
     async def suspend(
         self, uow: UnitOfWork, credential: CredentialRecord, detail: str | None = None
     ) -> None:
-        if credential.revoked_at is not None:
-            raise StatusConflict(f"{credential.credential_id} is revoked; revocation is final")
-        if credential.suspended_at is not None:
-            return
-        now = utc_now()
-        credential.suspended_at = now
-        uow.session.add(credential)
-        await self._set_status(uow, credential, SUSPENSION, True, now)
-        if credential.learner_id is not None:
-            uow.record(
-                CredentialSuspended(
-                    credential_id=credential.credential_id,
-                    learner_id=credential.learner_id,
-                    awarding_partner_id=credential.awarding_partner_id,
-                    detail=detail,
-                    suspended_at=now,
-                )
-            )
+        await self._change_suspension(uow, credential, True, detail)
 
     async def reinstate(
         self, uow: UnitOfWork, credential: CredentialRecord, detail: str | None = None
     ) -> None:
+        await self._change_suspension(uow, credential, False, detail)
+
+    async def _change_suspension(
+        self, uow: UnitOfWork, credential: CredentialRecord, suspended: bool, detail: str | None
+    ) -> None:
         if credential.revoked_at is not None:
             raise StatusConflict(f"{credential.credential_id} is revoked; revocation is final")
-        if credential.suspended_at is None:
-            return
+        if (credential.suspended_at is not None) == suspended:
+            return  # already so: asking twice changes nothing
         now = utc_now()
-        credential.suspended_at = None
+        credential.suspended_at = now if suspended else None
         uow.session.add(credential)
-        await self._set_status(uow, credential, SUSPENSION, False, now)
-        if credential.learner_id is not None:
-            uow.record(
-                CredentialReinstated(
-                    credential_id=credential.credential_id,
-                    learner_id=credential.learner_id,
-                    awarding_partner_id=credential.awarding_partner_id,
-                    detail=detail,
-                    reinstated_at=now,
-                )
-            )
+        await self._set_status(uow, credential, SUSPENSION, suspended, now)
+        if credential.learner_id is None:
+            return
+        fields = {
+            "credential_id": credential.credential_id,
+            "learner_id": credential.learner_id,
+            "awarding_partner_id": credential.awarding_partner_id,
+            "detail": detail,
+        }
+        uow.record(
+            CredentialSuspended(**fields, suspended_at=now)
+            if suspended
+            else CredentialReinstated(**fields, reinstated_at=now)
+        )
 
     async def _set_status(
         self,
