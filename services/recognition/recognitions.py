@@ -48,6 +48,10 @@ class NotPending(RecognitionRefused):
     pass
 
 
+class CredentialOnHold(RecognitionRefused):
+    """Suspended by its awarding partner: nothing is decided on it until it is reinstated."""
+
+
 def reasons_of(record: RecognitionRecord) -> list[str]:
     reasons: list[str] = json.loads(record.reasons)
     return reasons
@@ -91,6 +95,7 @@ class RecognitionDesk:
             raise CredentialNoLongerValid(
                 f"Credential {credential_id} was revoked ({credential.revocation_reason})."
             )
+        _not_on_hold(credential)
         if credential.awarding_partner_id == partner_id:
             raise NotForThisPartner(
                 f"{partner_id} awarded credential {credential_id} itself; recognition is "
@@ -152,6 +157,8 @@ class RecognitionDesk:
         credential = await self._ledger.get(record.credential_id)
         if credential is not None and not credential.counts:
             raise NotPending(f"Credential {record.credential_id} was revoked meanwhile.")
+        if credential is not None:
+            _not_on_hold(credential)
         self._uow.record(_decide(record, decision, reasons, automatic=False))
         self._recognitions.add(record)
         return record
@@ -183,3 +190,11 @@ class RecognitionDesk:
             else:
                 continue
             self._recognitions.add(record)
+
+
+def _not_on_hold(credential: HeldCredential) -> None:
+    if credential.suspended_at is not None:
+        raise CredentialOnHold(
+            f"Credential {credential.credential_id} is suspended by its awarding partner; "
+            "recognition can be asked for and decided once it is reinstated."
+        )

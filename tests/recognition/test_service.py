@@ -214,6 +214,16 @@ async def test_recognition_is_decided_by_rules_or_by_the_recognising_partners_st
         url = f"/recognitions/{pending_id}/decision"
         assert (await api.post(url, json=decision, headers=staff("lindeveld"))).status_code == 404
         assert (await api.post(url, json=decision, headers=token(subject))).status_code == 403
+        # Suspended by its awarding partner, the credential is neither decided on nor asked
+        # for again until it is reinstated.
+        await alliance.issue(credential_suspended(other))
+        on_hold = await api.post(url, json=decision, headers=staff("vallombra"))
+        assert on_hold.status_code == 409, on_hold.text
+        assert "suspended" in on_hold.json()["detail"]
+        elsewhere = {**ask(other.credential_id), "programme": "MSc Statistics"}
+        asked = await api.post("/recognitions", json=elsewhere, headers=token(subject))
+        assert (asked.status_code, asked.json()["title"]) == (409, "Credential suspended")
+        await alliance.issue(credential_reinstated(other))
         decided = await api.post(url, json=decision, headers=staff("vallombra"))
         assert decided.status_code == 200, decided.text
         assert decided.json()["status"] == "recognised"
