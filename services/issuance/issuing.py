@@ -139,13 +139,17 @@ class CredentialService:
         terms = None
         if action in (Action.ISSUE, Action.REISSUE):
             terms = await self._terms(uow, result.offering_id)
-        for current in [c for c in earlier if c.revoked_at is None]:
+        current = [c for c in earlier if c.revoked_at is None]
+        for superseded in current:
             await self.revoke(
-                uow, current, RevocationReason.RESULT_SUPERSEDED,
+                uow, superseded, RevocationReason.RESULT_SUPERSEDED,
                 f"Result {result.result_id} corrects the result it was issued for.",
             )  # fmt: skip
         if terms is not None:
-            await self._issue_for_result(uow, terms, result)
+            replacement = await self._issue_for_result(uow, terms, result)
+            # A correction of the grade does not lift a suspension the awarding partner set.
+            if any(c.suspended_at is not None for c in current):
+                await self.suspend(uow, replacement, "Suspended as the credential it replaces was.")
 
     async def _terms(self, uow: UnitOfWork, offering_id: str) -> OfferingSnapshot:
         stored = await uow.session.get(OfferingTerms, offering_id)
@@ -159,7 +163,7 @@ class CredentialService:
 
     async def _issue_for_result(
         self, uow: UnitOfWork, terms: OfferingSnapshot, result: AssessedResult
-    ) -> None:
+    ) -> CredentialRecord:
         awarding_id = terms.awarding_bodies[0].partner_id
         try:
             issuer = self.party(self.issuing_partner_id)
@@ -202,6 +206,7 @@ class CredentialService:
         )
         await self._store(uow, record, ())
         uow.record(self._issued_event(record, issuer, summary, offering_id=terms.offering_id))
+        return record
 
     # Pathways.
     async def on_pathway_completed(self, uow: UnitOfWork, event: PathwayCompleted) -> None:

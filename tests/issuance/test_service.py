@@ -260,6 +260,22 @@ async def test_corrections_keep_one_valid_credential_stating_the_current_result(
     replacement = (await issued_to(alliance, learner_id, 2))[1]
     assert (await revoked_of(alliance, original.credential_id)).reason.value == "result_superseded"
 
+    # A new grade does not lift a suspension: the replacement of a suspended credential is
+    # suspended too.
+    async with alliance.api() as api:
+        path = f"/credentials/{replacement.credential_id}/suspend"
+        assert (await api.post(path, json={}, headers=staff(TEACHER))).status_code == 200
+    regraded_again = passed_result(
+        alliance.offering, learner_id,
+        result_id=new_id("res"), enrolment_id=first.enrolment_id,
+        grade=Grade(value="1,0", scheme="de-1-5"), supersedes_result_id=regraded.result_id,
+    )  # fmt: skip
+    await alliance.announce("assessment", regraded_again)
+    third = (await issued_to(alliance, learner_id, 3))[2]
+    await announced_about(alliance, third.credential_id, SUSPENDED)
+    regraded = regraded_again
+    replacement = third
+
     failed = passed_result(
         alliance.offering, learner_id,
         result_id=new_id("res"), enrolment_id=first.enrolment_id, outcome=Outcome.FAILED,
