@@ -209,5 +209,14 @@ async def partner(principal: Caller) -> Principal:
     return principal
 
 
+async def staff(principal: Caller) -> Principal:
+    """A person at a partner: deciding about a learner's credential (revoking, suspending,
+    recognising) is never left to a partner's system."""
+    if principal.role != "partner_staff" or principal.partner_id is None:
+        raise Problem(403, "Forbidden", "Only a partner's staff decide this.")
+    return principal
+
+
 Learner = Annotated[Principal, Depends(learner)]
 PartnerCaller = Annotated[Principal, Depends(partner)]
+PartnerStaff = Annotated[Principal, Depends(staff)]

@@ -24,7 +24,7 @@ from services.issuance.keys import UnknownPartnerKey
 from services.issuance.repository import Credentials
 from services.issuance.tables import CredentialRecord
 from services.issuance.verification import CredentialVerifier
-from shared.auth import Learner, PartnerCaller, Principal
+from shared.auth import Learner, PartnerCaller, PartnerStaff, Principal
 from shared.credentials.data_model import InvalidCredential
 from shared.credentials.status_list import PURPOSES
 from shared.credentials.verifier import vc_api_response
@@ -196,10 +196,8 @@ def build_router(
     async def awarded_by_callers_staff(
         uow: UnitOfWork, credential_id: str, caller: Principal
     ) -> CredentialRecord:
-        """The credential, when the caller is staff of its awarding partner: a decision on
-        a credential is a person's, never a partner system's, and never the operator's."""
-        if caller.role != "partner_staff":
-            raise Problem(403, "Forbidden", "Only the awarding partner's staff decide this.")
+        """The credential, when the caller (staff, see `PartnerStaff`) is of its awarding
+        partner: never the operator's decision."""
         record = await Credentials(uow.session).get(credential_id)
         if record is None or not caller.acts_for(record.awarding_partner_id):
             raise Problem(404, "Not found", "Your institution awarded no such credential.")
@@ -212,7 +210,7 @@ def build_router(
         responses=problem_responses(401, 403, 404, 422),
     )
     async def revoke(
-        credential_id: CredentialPath, request: RevocationRequest, caller: PartnerCaller
+        credential_id: CredentialPath, request: RevocationRequest, caller: PartnerStaff
     ) -> RevocationView:
         async with units_of_work() as uow:
             record = await awarded_by_callers_staff(uow, credential_id, caller)
@@ -231,7 +229,7 @@ def build_router(
         responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def suspend(
-        credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerCaller
+        credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerStaff
     ) -> SuspensionView:
         return await change_suspension(credential_id, request, caller, service.suspend)
 
@@ -242,7 +240,7 @@ def build_router(
         responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def reinstate(
-        credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerCaller
+        credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerStaff
     ) -> SuspensionView:
         return await change_suspension(credential_id, request, caller, service.reinstate)
 

@@ -43,7 +43,7 @@ from services.recognition.repository import (
     RuleSets,
 )
 from services.recognition.tables import RecognitionRecord
-from shared.auth import Caller, Learner, PartnerCaller
+from shared.auth import Caller, Learner, PartnerCaller, PartnerStaff
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import RecognitionDecision
 from shared.events.pathways import PathwayCriteria, PathwayDefined
@@ -531,7 +531,7 @@ def build_router(
         responses=problem_responses(401, 403, 404, 409),
     )
     async def decide(
-        caller: PartnerCaller,
+        caller: PartnerStaff,
         recognition_id: Annotated[str, Path(pattern=RECOGNITION_ID)],
         body: DecisionBody,
     ) -> RecognitionView:

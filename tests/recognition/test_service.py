@@ -214,6 +214,9 @@ async def test_recognition_is_decided_by_rules_or_by_the_recognising_partners_st
         url = f"/recognitions/{pending_id}/decision"
         assert (await api.post(url, json=decision, headers=staff("lindeveld"))).status_code == 404
         assert (await api.post(url, json=decision, headers=token(subject))).status_code == 403
+        # A decision is a person's: the recognising partner's own system may not make it.
+        system = token("registry", "partner_system", "vallombra")
+        assert (await api.post(url, json=decision, headers=system)).status_code == 403
         # Suspended by its awarding partner, the credential is neither decided on nor asked
         # for again until it is reinstated.
         await alliance.issue(credential_suspended(other))
