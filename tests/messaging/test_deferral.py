@@ -139,6 +139,6 @@ async def test_an_event_waiting_longer_than_the_bound_is_dead_lettered_with_that
     assert reason["dlq_reason"] == b"waited-too-long"
     assert f"offering:{old.offering_id}".encode() in reason["dlq_detail"]
     async with sqlite_engine.connect() as conn:
-        waiting = (await conn.execute(select(DeferredEvent.waiting_for))).scalars().all()  # type: ignore[call-overload]
+        waiting = (await conn.execute(select(DeferredEvent.waiting_for))).scalars().all()
     assert waiting == [f"offering:{young.offering_id}"]
     assert await consumer.expire_deferred(waited_s=3600) == 0
