@@ -17,6 +17,7 @@ from shared.credentials import canon, proof
 from shared.credentials.bench import ISSUER, _rate, sample_data
 from shared.credentials.did import verification_method_id
 from shared.credentials.microcredential import build_microcredential
+from shared.messaging.clients import kafka_connection
 
 KEY_BYTES = 36  # about a learner id, the key of most alliance records
 
@@ -41,16 +42,21 @@ async def plain_kafka(
     """`messages` records of `size` bytes sent (acks=all, idempotent, as the services send)
     and received by one consumer; timed from the first send to the last receipt."""
     topic = f"bench.plain-kafka.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_connection())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, partitions, 1)])
     finally:
         await admin.close()
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
+        **kafka_connection(),
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
     )
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka_connection(), bootstrap_servers=bootstrap_servers, enable_auto_commit=False
+    )
     await producer.start()
     await consumer.start()
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from shared.messaging.clients import kafka_connection
 from shared.messaging.dead_letter import dead_letter_topic
 from shared.messaging.topics import alliance_topics
 
@@ -59,7 +60,7 @@ def header(headers: Any, name: str) -> str:
 
 async def partitions_of(bootstrap_servers: str, topics: Iterable[str]) -> list[TopicPartition]:
     """Every partition of `topics` (a consumer without a group knows only what it assigned)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka_connection(), bootstrap_servers=bootstrap_servers)
     await producer.start()
     try:
         return [
@@ -87,6 +88,7 @@ class Observer:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
+            **kafka_connection(),
             bootstrap_servers=self.bootstrap_servers,
             enable_auto_commit=False,
             fetch_max_wait_ms=50,

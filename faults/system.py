@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bench.observe import header, partitions_of
 from infra.profiles import DATABASES, Profile
 from shared.events import ResultRecorded, spec_for_model
+from shared.messaging.clients import kafka_connection
 from shared.messaging.dead_letter import dead_letter_topic
 from shared.messaging.topics import alliance_topics
 from shared.ops.kafka import read_topic, stop_consumer
@@ -100,7 +101,9 @@ class Databases:
 async def dead_letters(bootstrap: str) -> int:
     """Records on every dead-letter topic (their end offsets: nothing is ever deleted)."""
     topics = [topic for topic in alliance_topics() if topic.endswith(dead_letter_topic(""))]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka_connection(), bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         ends = await consumer.end_offsets(await partitions_of(bootstrap, topics))
@@ -110,7 +113,7 @@ async def dead_letters(bootstrap: str) -> int:
 
 
 async def groups(bootstrap: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_connection())
     await admin.start()
     try:
         return sorted(group for group, _ in await admin.list_consumer_groups())
@@ -120,7 +123,7 @@ async def groups(bootstrap: str) -> list[str]:
 
 async def lag(bootstrap: str) -> int:
     """Records the consumer groups have not yet committed past, over every group."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_connection())
     await admin.start()
     try:
         committed = {
@@ -133,7 +136,9 @@ async def lag(bootstrap: str) -> int:
         await admin.close()
     if not committed:
         return 0
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka_connection(), bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         ends = await consumer.end_offsets(sorted({tp for _, tp in committed}))

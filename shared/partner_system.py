@@ -19,7 +19,7 @@ from shared.db.outbox import rfc3339, utc_now
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
 from shared.messaging.clients import producer
-from shared.registry import PARTNER_URN, REPO_ROOT
+from shared.registry import PARTNER_URN, REPO_ROOT, SERVICE_URN
 
 
 def demo_signer(partner_id: str) -> EventSigner:
@@ -47,10 +47,21 @@ def signed_event(signer: EventSigner, event: BaseModel, event_id: str | None = N
     )
 
 
+def broker_principal(signer: EventSigner) -> str:
+    """The broker principal of whoever signs with `signer`: its partner's, or its service's."""
+    for prefix in (PARTNER_URN, SERVICE_URN):
+        if signer.source.startswith(prefix):
+            return signer.source.removeprefix(prefix)
+    raise ValueError(f"{signer.source} is no partner or service of the alliance")
+
+
 class PartnerSystem:
+    """Connects to the broker as the signer's principal (see shared.messaging.clients), so
+    the broker lets it write only what the signer may send."""
+
     def __init__(self, bootstrap_servers: str, signer: EventSigner) -> None:
         self.signer = signer
-        self._producer = producer(bootstrap_servers)
+        self._producer = producer(bootstrap_servers, principal=broker_principal(signer))
 
     async def __aenter__(self) -> Self:
         try:

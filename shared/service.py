@@ -34,7 +34,7 @@ from shared.db.uow import UnitOfWorkFactory
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
 from shared.logs import configure_logging
-from shared.messaging.clients import RawPublisher
+from shared.messaging.clients import RawPublisher, faststream_security
 from shared.messaging.consumer import EventConsumer, RetryPolicy
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetters, dead_letter_topic
 from shared.messaging.relay import OutboxRelay
@@ -267,6 +267,7 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
         acks="all",
         enable_idempotence=True,
         client_id=settings.service_name,
+        security=faststream_security(),
         # Through the service's structured logger; one line per message only at DEBUG.
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,

@@ -10,12 +10,14 @@ import argparse
 import asyncio
 import contextlib
 import os
+from collections.abc import Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.db.migrate import SERVICES
 from shared.events import TOPICS
+from shared.messaging.clients import kafka_connection
 from shared.messaging.dead_letter import dead_letter_topic
 
 
@@ -23,9 +25,17 @@ def alliance_topics() -> tuple[str, ...]:
     return (*TOPICS, *(dead_letter_topic(s) for s in SERVICES))
 
 
-async def ensure_topics(bootstrap_servers: str, partitions: int, replication: int = 1) -> list[str]:
-    """Creates the missing topics; returns the ones it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def ensure_topics(
+    bootstrap_servers: str,
+    partitions: int,
+    replication: int = 1,
+    environ: Mapping[str, str] = os.environ,
+) -> list[str]:
+    """Creates the missing topics (as the super user the environment names); returns the ones
+    it created."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, **kafka_connection(environ=environ)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -9,11 +9,13 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
+from shared.messaging.clients import kafka_connection
+
 Record = Any  # aiokafka's ConsumerRecord; aiokafka ships no type hints
 
 
 async def partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_connection())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -32,7 +34,9 @@ async def read_topic(bootstrap: str, topic: str) -> list[Record]:
     assigned = await partitions(bootstrap, topic)
     if not assigned:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka_connection(), bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         consumer.assign(assigned)

@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import delete, table, text
 
 from shared.db.engine import create_engine
+from shared.messaging.clients import kafka_connection
 from shared.ops.kafka import stop_consumer
 
 
@@ -44,7 +45,7 @@ def declared_views(service: str) -> tuple[str, ...]:
 
 
 async def active_members(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_connection())
     await admin.start()
     try:
         responses = await admin.describe_consumer_groups([group])
@@ -57,7 +58,7 @@ async def active_members(bootstrap: str, group: str) -> int:
 async def rewind(bootstrap: str, group: str) -> int:
     """Commits the earliest offset for every partition the group has committed on; returns
     how many partitions it rewound."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_connection())
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
@@ -68,7 +69,7 @@ async def rewind(bootstrap: str, group: str) -> int:
         return 0
     # Not a group member: it commits for the (empty) group without joining it.
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        **kafka_connection(), bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:

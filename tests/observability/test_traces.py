@@ -312,7 +312,10 @@ async def test_a_result_its_credential_and_the_stacked_credential_are_one_trace(
         await rheinfeld.publish(offering)
         await rheinfeld.publish(pathway)
         await caught_up([processes["recognition"]], PATHWAY_DEFINITIONS)
-        await rheinfeld.send(ENROLMENTS, signed_event(service_signer("enrolment"), enrolment))
+        async with PartnerSystem(bootstrap, service_signer("enrolment")) as enrolment_service:
+            await enrolment_service.send(
+                ENROLMENTS, signed_event(enrolment_service.signer, enrolment)
+            )
         submitted = result_submitted(
             enrolment.enrolment_id, offering.offering_id, "rheinfeld", learner
         )

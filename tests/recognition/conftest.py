@@ -31,6 +31,7 @@ from shared.events import (
 )
 from shared.events.pathways import PathwayCriteria, PathwayDefined
 from shared.events.topics import CREDENTIALS, OFFERINGS, PATHWAY_DEFINITIONS, PATHWAYS, RECOGNITIONS
+from shared.messaging.clients import kafka_connection
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.conftest import ServiceFactory
 from tests.support.identities import (  # re-exported for this folder's tests
@@ -192,7 +193,9 @@ class Alliance(ServiceUnderTest):
     async def _read_since_start(self, topic: str) -> list[Record]:
         # The shared broker's log outlives test runs; reading only what came after this
         # service started keeps the wait independent of its length.
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            **kafka_connection(), bootstrap_servers=self.bootstrap, enable_auto_commit=False
+        )
         await consumer.start()
         try:
             starts = self.offsets_at_start[topic]
