@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra import local
+from infra.acls import alliance_acls, apply_acls
 from infra.processes import InfraError, Managed, http_ok
 from infra.profiles import PROFILES, SERVICES, Profile, Service
 from shared.messaging.topics import ensure_topics
@@ -116,6 +117,8 @@ class Stack:
             ]
             for job in jobs:
                 job.result()
+        # This process (its partner systems, observers, checks) connects as the profile says.
+        os.environ.update({k: v for k, v in self.profile.infra_env().items() if "KAFKA" in k})
         env = {**os.environ, **self.profile.infra_env()}
         migrated = subprocess.run(
             [sys.executable, "-m", "shared.db.migrate", "--all"],
@@ -131,6 +134,7 @@ class Stack:
                 self.profile.bootstrap_servers, self.partitions, self.profile.kafka_brokers
             )
         )
+        asyncio.run(apply_acls(self.profile.bootstrap_servers, alliance_acls()))
         local.say(
             self.profile,
             f"infrastructure ready in {time.monotonic() - started:.0f} s "

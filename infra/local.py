@@ -12,7 +12,8 @@ KAFKA_BROKERS=3 in the environment starts (and addresses) a three-node KRaft clu
 
 Progress goes to stderr; `start` prints only the environment (KEY=VALUE) on stdout, which
 it also writes to .run/<profile>/env. `status` exits 0 when Kafka and PostgreSQL of every
-selected profile run, 3 otherwise. Stdlib only, so it runs before the venv exists.
+selected profile run, 3 otherwise. Stdlib only, so it runs before the venv exists, except
+where the broker's first start reads the alliance registry for its principals.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import fcntl
 import functools
 import glob
 import hashlib
+import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -36,9 +39,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from infra.processes import InfraError, Managed, http_ok, kafka_ready, port_open
+from infra.processes import InfraError, KafkaLogin, Managed, http_ok, kafka_ready, port_open
 from infra.profiles import (
     DATABASES,
+    KAFKA_ADMIN,
+    KAFKA_MECHANISM,
     MAX_KAFKA_BROKERS,
     PG_HBA,
     PROFILES,
@@ -141,15 +146,77 @@ def java_command(profile: Profile, main: str, *args: str) -> list[str]:
     ]
 
 
+def make_kafka_secrets(profile: Profile) -> None:
+    """Every principal's password, a CA and the broker's certificate, made once per profile
+    (in .run/, never committed). A broker formatted before it had principals knows none of
+    them, so its storage is formatted again."""
+    if profile.kafka_credentials_file.exists():
+        return
+    from infra.acls import principals  # the registry needs the venv; only this step does
+    from shared.registry import AllianceRegistry
+
+    stop_kafka(profile)
+    for node in range(MAX_KAFKA_BROKERS):
+        shutil.rmtree(profile.kafka_node_dir(node) / "data", ignore_errors=True)
+    secrets_dir = profile.kafka_secrets_dir
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    secrets_dir.chmod(0o700)
+    say(profile, f"kafka: making credentials and a local CA in {secrets_dir}")
+    make_certificates(secrets_dir, profile)
+    passwords = {name: secrets.token_hex(24) for name in principals(AllianceRegistry.load())}
+    written = secrets_dir / "credentials.json.tmp"
+    written.write_text(json.dumps(passwords, indent=2))
+    written.chmod(0o600)
+    written.replace(profile.kafka_credentials_file)
+
+
+def make_certificates(folder: Path, profile: Profile) -> None:
+    """A CA and a broker certificate for loopback (and `kafka`, compose's host name)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise InfraError("kafka: `openssl` not found; run `make setup`")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    steps = [
+        [openssl, "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
+         "-subj", "/CN=Alliance local Kafka CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        [openssl, "req", *ec, "-keyout", "broker.key", "-out", "broker.csr",
+         "-subj", "/CN=kafka"],
+        [openssl, "x509", "-req", "-in", "broker.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "broker.crt", "-days", "825", "-extfile", "broker.ext"],
+    ]  # fmt: skip
+    (folder / "broker.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kafka\nextendedKeyUsage=serverAuth\n"
+    )
+    for argv in steps:
+        run_logged(argv, kafka_process(profile), "kafka: making certificates", cwd=folder)
+    # Kafka's PEM key store: the private key (PKCS#8) and then its certificate chain.
+    broker = (folder / "broker.key").read_text() + (folder / "broker.crt").read_text()
+    profile.kafka_broker_pem.write_text(broker)
+    for leftover in ("broker.key", "broker.crt", "broker.csr", "broker.ext", "ca.srl"):
+        (folder / leftover).unlink(missing_ok=True)
+
+
+def kafka_login(profile: Profile) -> KafkaLogin:
+    password = profile.kafka_passwords().get(KAFKA_ADMIN, "")
+    return KafkaLogin(KAFKA_ADMIN, password, profile.kafka_ca_file)
+
+
 def start_kafka(profile: Profile) -> None:
     """Start (or reuse) every KRaft node of the profile, then wait until each serves."""
+    make_kafka_secrets(profile)
     cluster_id = existing_cluster_id(profile) or kafka_cluster_id()
     for node in profile.kafka_nodes:
         start_kafka_node(profile, node, cluster_id)
     for node in profile.kafka_nodes:
         port = profile.kafka_node_ports(node)[0]
         # A node of a three-voter quorum serves only once a majority has started.
-        wait_until(functools.partial(kafka_ready, port), kafka_process(profile, node), "kafka")
+        wait_until(
+            functools.partial(kafka_ready, port, kafka_login(profile)),
+            kafka_process(profile, node),
+            "kafka",
+        )
     say(profile, f"kafka: ready on {profile.bootstrap_servers}")
 
 
@@ -166,17 +233,36 @@ def existing_cluster_id(profile: Profile) -> str | None:
 
 def start_kafka_node(profile: Profile, node: int, cluster_id: str) -> None:
     managed = kafka_process(profile, node)
-    if (pid := managed.pid()) is not None:
-        say(profile, f"{managed.name}: already running (pid {pid}), reusing it")
-        return
-    require_free(profile, managed.name, *profile.kafka_node_ports(node))
     properties = profile.kafka_node_dir(node) / "server.properties"
+    wanted = kafka_properties(profile, node)
+    if (pid := managed.pid()) is not None:
+        if properties.exists() and properties.read_text() == wanted:
+            say(profile, f"{managed.name}: already running (pid {pid}), reusing it")
+            return
+        # Started by an older version of this file: its listeners would not be the ones
+        # the environment hands out.
+        say(profile, f"{managed.name}: configuration changed, restarting")
+        managed.stop(signal.SIGTERM)
+    require_free(profile, managed.name, *profile.kafka_node_ports(node))
     properties.parent.mkdir(parents=True, exist_ok=True)
-    properties.write_text(kafka_properties(profile, node))
+    properties.write_text(wanted)
+    properties.chmod(0o600)  # it holds the super user's password
     if not (profile.kafka_node_dir(node) / "data" / "meta.properties").exists():
         say(profile, f"{managed.name}: formatting storage (first start)")
+        scram = [
+            arg
+            for name, password in profile.kafka_passwords().items()
+            for arg in ("--add-scram", f"{KAFKA_MECHANISM}=[name={name},password={password}]")
+        ]
         format_cmd = java_command(
-            profile, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)
+            profile,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(properties),
+            *scram,
         )
         run_logged(format_cmd, managed, f"{managed.name}: formatting storage")
     say(profile, f"{managed.name}: starting on 127.0.0.1:{profile.kafka_node_ports(node)[0]}")
@@ -193,12 +279,19 @@ def stop_kafka(profile: Profile) -> None:
             say(profile, f"{managed.name}: not running")
 
 
-def run_logged(argv: Sequence[str], managed: Managed, what: str, user: str | None = None) -> None:
+def run_logged(
+    argv: Sequence[str],
+    managed: Managed,
+    what: str,
+    user: str | None = None,
+    cwd: Path | None = None,
+) -> None:
     """Run a one-off command, its output appended to the part's log; fail with the tail."""
     managed.log_file.parent.mkdir(parents=True, exist_ok=True)
     with managed.log_file.open("ab") as log:
         result = subprocess.run(
             list(argv),
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -580,7 +673,9 @@ def status_lines(profile: Profile) -> list[str]:
                 kafka_process(profile, node).name,
                 kafka_process(profile, node),
                 f"127.0.0.1:{profile.kafka_node_ports(node)[0]}",
-                functools.partial(kafka_ready, profile.kafka_node_ports(node)[0]),
+                functools.partial(
+                    kafka_ready, profile.kafka_node_ports(node)[0], kafka_login(profile)
+                ),
             )
             for node in profile.kafka_nodes
         ),

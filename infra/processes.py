@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import os
+import secrets
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -265,18 +270,74 @@ def metadata_request_body(version: int) -> bytes:
     return body
 
 
-def kafka_broker_count(port: int, host: str = "127.0.0.1") -> int:
+@dataclass(frozen=True)
+class KafkaLogin:
+    """How the readiness probe logs in: SCRAM-SHA-512 over TLS, as every client does."""
+
+    username: str
+    password: str
+    cafile: Path
+
+
+_API_SASL_HANDSHAKE = 17
+_API_SASL_AUTHENTICATE = 36
+
+
+def _string(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack(">h", len(data)) + data
+
+
+def _scram_sha512(sock: socket.socket, login: KafkaLogin) -> None:
+    """SASL SCRAM-SHA-512 (RFC 5802) over the Kafka protocol's SaslHandshake and
+    SaslAuthenticate v0; raises ConnectionError when the broker refuses."""
+    (error,) = struct.unpack_from(
+        ">h", _kafka_request(sock, _API_SASL_HANDSHAKE, 1, _string("SCRAM-SHA-512"))
+    )
+    if error != 0:
+        raise ConnectionError(f"SaslHandshake error {error}")
+
+    def authenticate(message: str) -> str:
+        data = message.encode()
+        body = _kafka_request(sock, _API_SASL_AUTHENTICATE, 0, struct.pack(">i", len(data)) + data)
+        (code, text_len) = struct.unpack_from(">hh", body)
+        offset = 4 + max(text_len, 0)
+        if code != 0:
+            raise ConnectionError(f"SaslAuthenticate error {code}")
+        (size,) = struct.unpack_from(">i", body, offset)
+        return body[offset + 4 : offset + 4 + size].decode()
+
+    client_bare = f"n={login.username},r={secrets.token_urlsafe(18)}"
+    server_first = authenticate("n,," + client_bare)
+    fields = dict(item.split("=", 1) for item in server_first.split(","))
+    salted = hashlib.pbkdf2_hmac(
+        "sha512", login.password.encode(), base64.b64decode(fields["s"]), int(fields["i"])
+    )
+    client_key = hmac.digest(salted, b"Client Key", "sha512")
+    without_proof = f"c=biws,r={fields['r']}"
+    auth_message = f"{client_bare},{server_first},{without_proof}".encode()
+    signature = hmac.digest(hashlib.sha512(client_key).digest(), auth_message, "sha512")
+    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
+    authenticate(f"{without_proof},p={base64.b64encode(proof).decode()}")
+
+
+def kafka_broker_count(port: int, login: KafkaLogin | None, host: str = "127.0.0.1") -> int:
     """Brokers a Metadata request lists; raises OSError/ConnectionError when not serving."""
-    with socket.create_connection((host, port), timeout=2) as sock:
-        sock.settimeout(2)
+    with socket.create_connection((host, port), timeout=2) as raw:
+        raw.settimeout(2)
+        sock = raw
+        if login is not None:
+            context = ssl.create_default_context(cafile=str(login.cafile))
+            sock = context.wrap_socket(raw, server_hostname=host)
+            _scram_sha512(sock, login)
         version = metadata_version(_kafka_request(sock, _API_VERSIONS, 0, b""))
         body = _kafka_request(sock, _API_METADATA, version, metadata_request_body(version))
     (count,) = struct.unpack_from(">i", body, 4)  # after throttle_time_ms
     return int(count)
 
 
-def kafka_ready(port: int) -> bool:
+def kafka_ready(port: int, login: KafkaLogin | None = None) -> bool:
     try:
-        return kafka_broker_count(port) > 0
-    except (OSError, ConnectionError, struct.error):
+        return kafka_broker_count(port, login) > 0
+    except (OSError, ConnectionError, struct.error, ssl.SSLError):
         return False

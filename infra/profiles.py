@@ -6,12 +6,18 @@ The two profiles use disjoint ports and folders so a test run never clobbers a r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
+# The broker's super user: creates topics and ACLs; the tests and operator tools use it.
+KAFKA_ADMIN = "admin"
+KAFKA_MECHANISM = "SCRAM-SHA-512"
+# Clients reach the broker over TLS with SCRAM; the controller listener stays on loopback.
+KAFKA_PROTOCOL = "SASL_SSL"
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,41 @@ class Profile:
         return self.run_dir / "postgres"
 
     @property
+    def kafka_secrets_dir(self) -> Path:
+        """Passwords, the local CA and the broker's certificate, made at the first start."""
+        return self.run_dir / "kafka-secrets"
+
+    @property
+    def kafka_credentials_file(self) -> Path:
+        """JSON {principal: password} of every principal of the profile's broker."""
+        return self.kafka_secrets_dir / "credentials.json"
+
+    @property
+    def kafka_ca_file(self) -> Path:
+        return self.kafka_secrets_dir / "ca.pem"
+
+    @property
+    def kafka_broker_pem(self) -> Path:
+        """The broker's private key and certificate chain, one PEM file (Kafka's PEM store)."""
+        return self.kafka_secrets_dir / "broker.pem"
+
+    def kafka_passwords(self) -> dict[str, str]:
+        if not self.kafka_credentials_file.exists():
+            return {}
+        passwords: dict[str, str] = json.loads(self.kafka_credentials_file.read_text())
+        return passwords
+
+    def kafka_client_env(self, principal: str) -> dict[str, str]:
+        """How a client connects as `principal` (read by shared.messaging.clients)."""
+        return {
+            "KAFKA_SECURITY_PROTOCOL": KAFKA_PROTOCOL,
+            "KAFKA_SASL_MECHANISM": KAFKA_MECHANISM,
+            "KAFKA_SASL_USERNAME": principal,
+            "KAFKA_SASL_PASSWORD": self.kafka_passwords().get(principal, ""),
+            "KAFKA_SSL_CAFILE": str(self.kafka_ca_file),
+        }
+
+    @property
     def env_file(self) -> Path:
         return self.run_dir / "env"
 
@@ -139,6 +180,10 @@ class Profile:
         """What clients of this profile's infrastructure need to know (the env file)."""
         return {
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            # The super user: the tools this file is for (migrations, topics, ops, tests).
+            **self.kafka_client_env(KAFKA_ADMIN),
+            # Every principal's password, for the tools that act as several partners.
+            "KAFKA_CREDENTIALS_FILE": str(self.kafka_credentials_file),
             "DATABASE_URL_TEMPLATE": self.database_url_template,
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint,
             "TRACES_URL": self.traces_url,
@@ -153,9 +198,12 @@ class Profile:
             DATABASE_URL=self.database_url(service.name),
             # Every node: a service can start or restart while any one of them is down.
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap_servers,
+            # Each service is its own principal at the broker, never the super user.
+            **self.kafka_client_env(service.name),
             # Logs reach the log file as they happen, not when a buffer fills.
             PYTHONUNBUFFERED="1",
         )
+        env.pop("KAFKA_CREDENTIALS_FILE", None)
         # Where the gateway reaches the others: this profile's ports, never another's.
         env.update(
             {
@@ -245,11 +293,14 @@ def kafka_properties(profile: Profile, node: int = 0) -> str:
         "process.roles": "broker,controller",
         "node.id": str(node + 1),
         "controller.quorum.voters": voters,
-        "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{cport}",
-        "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
+        "listeners": f"{KAFKA_PROTOCOL}://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{cport}",
+        "advertised.listeners": f"{KAFKA_PROTOCOL}://{LOOPBACK}:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": KAFKA_PROTOCOL,
+        "listener.security.protocol.map": (
+            f"{KAFKA_PROTOCOL}:{KAFKA_PROTOCOL},CONTROLLER:SASL_PLAINTEXT"
+        ),
+        **kafka_security_properties(profile),
         "log.dirs": str(profile.kafka_node_dir(node) / "data"),
         "num.partitions": "1",
         "auto.create.topics.enable": "true",
@@ -266,6 +317,43 @@ def kafka_properties(profile: Profile, node: int = 0) -> str:
         "group.initial.rebalance.delay.ms": "0",
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def kafka_security_properties(profile: Profile) -> dict[str, str]:
+    """SCRAM over TLS for every client, the nodes among themselves as the super user, and
+    ACLs (infra.acls) for everyone else. KRaft cannot check SCRAM on the controller
+    listener (its credentials live in the metadata the controller serves), so that one, on
+    loopback only, takes PLAIN with the super user's password."""
+    passwords = profile.kafka_passwords()
+    password = passwords.get(KAFKA_ADMIN, "")
+    scram = f'username="{KAFKA_ADMIN}" password="{password}";'
+    plain = f'username="{KAFKA_ADMIN}" password="{password}" user_{KAFKA_ADMIN}="{password}";'
+    # PLAIN (over TLS) too, for librdkafka clients such as Debian's kcat, whose SCRAM this
+    # broker refuses; the ACLs are the same whichever mechanism a principal logs in with.
+    plain_users = " ".join(f'user_{name}="{secret}"' for name, secret in passwords.items())
+    listener = KAFKA_PROTOCOL.lower()
+    return {
+        "sasl.enabled.mechanisms": f"{KAFKA_MECHANISM},PLAIN",
+        f"listener.name.{listener}.plain.sasl.jaas.config": (
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};"
+        ),
+        "sasl.mechanism.inter.broker.protocol": KAFKA_MECHANISM,
+        f"listener.name.{listener}.scram-sha-512.sasl.jaas.config": (
+            f"org.apache.kafka.common.security.scram.ScramLoginModule required {scram}"
+        ),
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": (
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain}"
+        ),
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": str(profile.kafka_broker_pem),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(profile.kafka_ca_file),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{KAFKA_ADMIN}",
+    }
 
 
 def postgres_settings(profile: Profile) -> dict[str, str]:

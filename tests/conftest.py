@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from infra.acls import alliance_acls, apply_acls
 from shared.db.migrate import upgrade
+from shared.messaging.clients import kafka_connection
 from shared.messaging.topics import alliance_topics, ensure_topics
 from tests.support.infra import (
     Infrastructure,
@@ -19,7 +21,7 @@ from tests.support.infra import (
     drop_database,
     provide_infrastructure,
 )
-from tests.support.kafka import forget_history
+from tests.support.kafka import forget_history, principal_env
 from tests.support.services import ServiceProcess, free_port
 
 # The tests are a local alliance: services they build in-process or start as processes may
@@ -33,6 +35,9 @@ def infra() -> Iterator[Infrastructure]:
         with provide_infrastructure() as provided:
             bootstrap = provided.kafka_bootstrap_servers
             asyncio.run(ensure_topics(bootstrap, partitions=3))
+            if "sasl_plain_username" in kafka_connection():
+                # A broker with principals (the local profile): they may do only this.
+                asyncio.run(apply_acls(bootstrap, alliance_acls()))
             if provided.origin == "local":
                 # The project's own test broker outlives a session; without this, every
                 # service a test starts would replay all earlier sessions' events first.
@@ -84,6 +89,8 @@ async def service_process(
                 "CONSUMER_NAME": consumer,
                 "LOG_FORMAT": "text",
                 "CONSUMER_BACKOFF_INITIAL_S": "0.05",
+                # Each service is its own principal at the broker, as under `make run`.
+                **principal_env(name),
                 **env,
             },
             log_path=tmp_path / f"{consumer}.log",

@@ -18,6 +18,7 @@ from shared.partner_system import demo_signer, signed_event
 from tests.conftest import ServiceFactory
 from tests.support.builders import offering_published
 from tests.support.infra import Infrastructure
+from tests.support.kafka import kcat_options
 
 
 async def test_an_event_published_with_kcat_is_consumed(
@@ -35,7 +36,7 @@ async def test_an_event_published_with_kcat_is_consumed(
     ]
     producer = await asyncio.create_subprocess_exec(
         kcat, "-P", "-b", infra.kafka_bootstrap_servers, "-t", "alliance.offerings",
-        "-k", envelope.key, "-X", "acks=all", *headers,
+        "-k", envelope.key, "-X", "acks=all", *kcat_options("vallombra"), *headers,
         stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(producer.communicate(envelope.data), timeout=30)

@@ -109,6 +109,9 @@ def _local_profile() -> Iterator[Infrastructure]:
             f"--profile {PROFILE}):\n{started.stdout}\n{started.stderr}"
         )
     env = _read_env_file(REPO_ROOT / ".run" / PROFILE / "env")
+    # Every client of the session connects as the profile says (shared.messaging.clients):
+    # as its super user, or with KAFKA_CREDENTIALS_FILE as a partner or service.
+    os.environ.update({k: v for k, v in env.items() if k.startswith("KAFKA_")})
     try:
         yield Infrastructure(env["KAFKA_BOOTSTRAP_SERVERS"], env["DATABASE_URL_TEMPLATE"], "local")
     finally:

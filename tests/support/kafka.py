@@ -10,7 +10,27 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.structs import TopicPartition
 
+from shared.messaging.clients import kafka_connection, librdkafka_options
 from shared.ops.kafka import Record as Record, partitions, read_topic, stop_consumer
+
+
+def principal_env(principal: str) -> dict[str, str]:
+    """The environment of a process that connects as `principal` (a service, a partner):
+    its own name and password, and not the others'. Empty when this session connects
+    without credentials (a broker given in the environment, testcontainers)."""
+    settings = kafka_connection(principal)
+    if "sasl_plain_username" not in settings:
+        return {}
+    return {
+        "KAFKA_SASL_USERNAME": principal,
+        "KAFKA_SASL_PASSWORD": settings["sasl_plain_password"],
+        "KAFKA_CREDENTIALS_FILE": "",
+    }
+
+
+def kcat_options(principal: str | None = None) -> list[str]:
+    """kcat's `-X` arguments for connecting as `principal` (default: this session's)."""
+    return [arg for k, v in librdkafka_options(principal).items() for arg in ("-X", f"{k}={v}")]
 
 
 def header(record: Record, name: str) -> str | None:
@@ -44,7 +64,7 @@ def with_event_id(records: list[Record], event_id: str) -> list[Record]:
 
 
 async def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int | None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_connection())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -56,7 +76,9 @@ async def committed_offset(bootstrap: str, group: str, topic: str, partition: in
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     assigned = await partitions(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka_connection(), bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         ends = await consumer.end_offsets(assigned)
@@ -87,7 +109,9 @@ async def wait_until_caught_up(
 
 async def _log_bounds(bootstrap: str, topic: str) -> tuple[dict[int, int], dict[int, int]]:
     assigned = await partitions(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka_connection(), bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         starts = await consumer.beginning_offsets(assigned)
@@ -103,7 +127,7 @@ async def _log_bounds(bootstrap: str, topic: str) -> tuple[dict[int, int], dict[
 async def forget_history(bootstrap: str, topics: list[str]) -> None:
     """Deletes every record now on `topics` (the topics stay): new consumer groups, which
     read from the earliest offset, then start where this test session starts."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_connection())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -128,7 +152,7 @@ async def start_at_the_end(bootstrap: str, group: str, topics: list[str]) -> Non
         for partition, end in (await end_offsets(bootstrap, topic)).items()
     }
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        **kafka_connection(), bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:

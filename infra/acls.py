@@ -1,0 +1,151 @@
+"""The broker's principals and their ACLs, derived from the alliance registry and the contracts.
+
+Principals: `admin` (the super user: topic creation, tests, operator tools), one per service
+(named after it; the gateway's too), and one per partner for its own systems. A service
+writes the topics of the events the registry lets it emit and reads the topics the AsyncAPI
+document says it receives; a partner's systems write the topics of what the partner may emit
+and read what `partner-systems` receive. Each principal uses only consumer groups,
+transactional ids and dead-letter topics that start with its own name (a test's consumer
+group is `<service>-<random>`, its dead letters `<service>-<random>.dead-letter`).
+
+`python -m infra.topics` applies them with the topics.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.protocol.admin import CreateAclsRequest
+
+from infra.profiles import KAFKA_ADMIN, SERVICES
+from shared.events import EVENT_SPECS
+from shared.messaging.clients import kafka_connection
+from shared.registry import DEFAULT_REGISTRY, REPO_ROOT, AllianceRegistry
+
+ASYNCAPI = REPO_ROOT / "contracts" / "asyncapi.yaml"
+# The AsyncAPI document's name for what partners' own systems send and receive.
+PARTNER_SYSTEMS = "partner-systems"
+
+
+# Kafka's protocol codes (org.apache.kafka.common.resource / acl).
+class Resource(IntEnum):
+    TOPIC = 2
+    GROUP = 3
+    TRANSACTIONAL_ID = 5
+
+
+class Operation(IntEnum):
+    READ = 3
+    WRITE = 4
+    CREATE = 5
+    DESCRIBE = 8
+
+
+class Pattern(IntEnum):
+    LITERAL = 3
+    PREFIXED = 4
+
+
+ALLOW = 3
+
+
+@dataclass(frozen=True, order=True)
+class Acl:
+    principal: str
+    resource: Resource
+    name: str
+    pattern: Pattern
+    operation: Operation
+
+
+def principals(registry: AllianceRegistry) -> list[str]:
+    """Every principal the broker knows, the super user first."""
+    return [KAFKA_ADMIN, *(s.name for s in SERVICES), *registry.partners]
+
+
+def _topics_of(may_emit: Iterable[str]) -> set[str]:
+    patterns = tuple(may_emit)
+    return {s.topic for s in EVENT_SPECS if any(fnmatch.fnmatchcase(s.name, p) for p in patterns)}
+
+
+def _received(asyncapi: dict[str, Any]) -> dict[str, set[str]]:
+    """Topics each AsyncAPI participant (a service, or `partner-systems`) receives."""
+    received: dict[str, set[str]] = {}
+    for operation in asyncapi["operations"].values():
+        if operation["action"] != "receive":
+            continue
+        participant = operation["tags"][0]["name"]
+        channel = operation["channel"]["$ref"].rsplit("/", 1)[-1]
+        received.setdefault(participant, set()).add(asyncapi["channels"][channel]["address"])
+    return received
+
+
+def broker_acls(registry: AllianceRegistry, asyncapi: dict[str, Any]) -> list[Acl]:
+    """The ACLs of every principal but the super user, which needs none."""
+    received = _received(asyncapi)
+    allowed: dict[str, tuple[set[str], set[str]]] = {}  # principal -> (writes, reads)
+    for service in SERVICES:
+        entry = registry.services.get(service.name)
+        writes = _topics_of(entry.may_emit) if entry else set()
+        allowed[service.name] = (writes, received.get(service.name, set()))
+    for partner in registry.partners.values():
+        allowed[partner.id] = (_topics_of(partner.may_emit), received.get(PARTNER_SYSTEMS, set()))
+    acls = []
+    for principal, (writes, reads) in allowed.items():
+        for operation, topics in ((Operation.WRITE, writes), (Operation.READ, reads)):
+            acls += [Acl(principal, Resource.TOPIC, t, Pattern.LITERAL, operation) for t in topics]
+        # Its own prefix: consumer groups, transactional ids, and dead-letter topics, which a
+        # consumer creates on its first refusal.
+        own = [
+            (Resource.GROUP, Operation.READ),
+            (Resource.GROUP, Operation.DESCRIBE),
+            (Resource.TRANSACTIONAL_ID, Operation.WRITE),
+            (Resource.TRANSACTIONAL_ID, Operation.DESCRIBE),
+            (Resource.TOPIC, Operation.WRITE),
+            (Resource.TOPIC, Operation.CREATE),
+            (Resource.TOPIC, Operation.DESCRIBE),
+        ]
+        acls += [Acl(principal, r, principal, Pattern.PREFIXED, op) for r, op in own]
+    return sorted(acls)
+
+
+def alliance_acls(registry_file: Path = DEFAULT_REGISTRY) -> list[Acl]:
+    asyncapi: dict[str, Any] = yaml.safe_load(ASYNCAPI.read_text(encoding="utf-8"))
+    return broker_acls(AllianceRegistry.load(registry_file), asyncapi)
+
+
+async def apply_acls(
+    bootstrap_servers: str, acls: Sequence[Acl], environ: Mapping[str, str] = os.environ
+) -> None:
+    """Creates the ACLs as the environment's super user (creating one that exists changes
+    nothing)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, **kafka_connection(environ=environ)
+    )
+    await admin.start()
+    try:
+        for acl in acls:
+            request = CreateAclsRequest(
+                acl.resource,
+                acl.name,
+                acl.pattern,
+                f"User:{acl.principal}",
+                "*",
+                acl.operation,
+                ALLOW,
+            )
+            # aiokafka has no public ACL call; its request type and client do the work.
+            response = await admin._send_request(request)
+            for error_code, message in response.creation_responses:
+                if error_code:
+                    raise RuntimeError(f"creating {acl}: error {error_code} {message}")
+    finally:
+        await admin.close()
