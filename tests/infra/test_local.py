@@ -96,13 +96,30 @@ def test_every_service_has_a_database_and_runs_its_own_module() -> None:
 
 
 def test_env_file_content() -> None:
-    content = render_env_file(TEST.infra_env())
-    assert content == (
-        "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092\n"
-        "DATABASE_URL_TEMPLATE=postgresql+asyncpg://postgres@127.0.0.1:15433/{service}\n"
-        "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:14318\n"
-        "TRACES_URL=http://127.0.0.1:26686\n"
-    )
+    env = TEST.infra_env()
+    password = TEST.kafka_passwords().get("admin", "")
+    assert env == {
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        # The tools the env file is for connect as the super user, over TLS.
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "KAFKA_SASL_USERNAME": "admin",
+        "KAFKA_SASL_PASSWORD": password,
+        "KAFKA_SSL_CAFILE": str(TEST.kafka_ca_file),
+        "KAFKA_CREDENTIALS_FILE": str(TEST.kafka_credentials_file),
+        "DATABASE_URL_TEMPLATE": "postgresql+asyncpg://postgres@127.0.0.1:15433/{service}",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:14318",
+        "TRACES_URL": "http://127.0.0.1:26686",
+    }
+    assert render_env_file(env).startswith("KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092\n")
+
+
+def test_a_service_connects_as_its_own_principal_without_the_others_passwords() -> None:
+    enrolment = next(s for s in SERVICES if s.name == "enrolment")
+    env = TEST.service_env(enrolment, TEST.infra_env())
+    assert env["KAFKA_SASL_USERNAME"] == "enrolment"
+    assert env["KAFKA_SASL_PASSWORD"] == TEST.kafka_passwords().get("enrolment", "")
+    assert "KAFKA_CREDENTIALS_FILE" not in env
 
 
 def test_service_env_adds_its_settings_to_the_given_environment() -> None:
@@ -139,8 +156,14 @@ def test_kafka_properties_single_kraft_node_on_loopback() -> None:
     props = dict(line.split("=", 1) for line in lines)
     assert props["process.roles"] == "broker,controller"
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
-    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
-    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert props["listeners"] == "SASL_SSL://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["advertised.listeners"] == "SASL_SSL://127.0.0.1:19092"
+    assert props["listener.security.protocol.map"] == (
+        "SASL_SSL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT"
+    )
+    assert props["authorizer.class.name"].endswith(".StandardAuthorizer")
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"] == "User:admin"
     assert Path(props["log.dirs"]).is_relative_to(TEST.run_dir)
     for key in (
         "offsets.topic.replication.factor",
