@@ -8,11 +8,13 @@ and read what `partner-systems` receive. Each principal uses only consumer group
 transactional ids and dead-letter topics that start with its own name (a test's consumer
 group is `<service>-<random>`, its dead letters `<service>-<random>.dead-letter`).
 
-`python -m infra.topics` applies them with the topics.
+`python -m infra.topics` applies them with the topics; `python -m infra.acls` to the broker
+the environment names.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -149,3 +151,15 @@ async def apply_acls(
                     raise RuntimeError(f"creating {acl}: error {error_code} {message}")
     finally:
         await admin.close()
+
+
+def main() -> None:
+    """`python -m infra.acls`: apply the ACLs to KAFKA_BOOTSTRAP_SERVERS as the environment's
+    super user (docker-compose.yml's kafka-init; `make run` has infra.topics do it)."""
+    acls = alliance_acls()
+    asyncio.run(apply_acls(os.environ["KAFKA_BOOTSTRAP_SERVERS"], acls))
+    print(f"acls: {len(acls)} for {len({acl.principal for acl in acls})} principals")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@
     python -m infra.local services-start [--profile run|test] [NAME ...]
     python -m infra.local services-stop  [--profile run|test|all] [NAME ...]
     python -m infra.local urls           [--profile run|test]
+    python -m infra.local compose-secrets                  (for docker-compose.yml)
 
 KAFKA_BROKERS=3 in the environment starts (and addresses) a three-node KRaft cluster.
 
@@ -50,6 +51,7 @@ from infra.profiles import (
     SERVICES,
     Profile,
     Service,
+    compose_kafka_files,
     jaeger_config,
     kafka_properties,
     postgres_settings,
@@ -201,6 +203,22 @@ def make_certificates(folder: Path, profile: Profile) -> None:
 def kafka_login(profile: Profile) -> KafkaLogin:
     password = profile.kafka_passwords().get(KAFKA_ADMIN, "")
     return KafkaLogin(KAFKA_ADMIN, password, profile.kafka_ca_file)
+
+
+def make_compose_secrets() -> Path:
+    """The credentials and certificates docker-compose.yml mounts, made on this machine
+    into .run/compose (once; never committed); returns the folder."""
+    profile = dataclasses.replace(PROFILES["run"], name="compose")
+    make_kafka_secrets(profile)
+    for name, text in compose_kafka_files(profile.kafka_passwords()).items():
+        (profile.run_dir / name).write_text(text)
+    # The containers run as their images' own users, not as this one.
+    for path in (profile.kafka_secrets_dir, *profile.run_dir.glob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    for path in profile.kafka_secrets_dir.glob("*"):
+        path.chmod(0o644)
+    (profile.kafka_secrets_dir / "ca.key").chmod(0o600)  # no container needs it
+    return profile.run_dir
 
 
 def start_kafka(profile: Profile) -> None:
@@ -764,6 +782,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     command("status", "show what runs", many, "all")
     command("reset", "stop everything and delete the profile's data", many, "run")
     command("urls", "print the service URLs", one, "run")
+    commands.add_parser("compose-secrets", help="make docker-compose.yml's Kafka credentials")
     for name, help_text, choices in (
         ("services-start", "start the services and wait until ready", one),
         ("services-stop", "stop the services", many),
@@ -775,6 +794,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out one command; its exit status."""
+    if args.command == "compose-secrets":
+        print(make_compose_secrets())
+        return 0
     profiles = profiles_named(args.profile)
     if args.command == "start":
         env = start_infra(profiles[0])

@@ -356,6 +356,40 @@ def kafka_security_properties(profile: Profile) -> dict[str, str]:
     }
 
 
+def compose_kafka_files(passwords: Mapping[str, str]) -> dict[str, str]:
+    """What docker-compose.yml reads from .run/compose: the broker's JAAS settings (the
+    official image turns KAFKA_A_B__C into a.b_c), one env file per principal, and the
+    super user's client properties for the broker's health check.
+
+    The official image formats its storage itself, without SCRAM credentials, so compose's
+    broker takes SASL PLAIN over TLS; the principals and ACLs are the same as locally."""
+    admin = passwords[KAFKA_ADMIN]
+    users = " ".join(f'user_{name}="{secret}"' for name, secret in passwords.items())
+    jaas = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{KAFKA_ADMIN}" password="{admin}" {users};'
+    )
+    files = {
+        "kafka.env": render_env_file(
+            {
+                f"KAFKA_LISTENER_NAME_{listener}_PLAIN_SASL_JAAS_CONFIG": jaas
+                for listener in ("SASL__SSL", "HOST", "CONTROLLER")
+            }
+        ),
+        "kafka-secrets/admin-client.properties": (
+            "security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n"
+            "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
+            f'required username="{KAFKA_ADMIN}" password="{admin}";\n'
+            "ssl.truststore.type=PEM\nssl.truststore.location=/secrets/ca.pem\n"
+        ),
+    }
+    for name, secret in passwords.items():
+        files[f"{name}.env"] = render_env_file(
+            {"KAFKA_SASL_USERNAME": name, "KAFKA_SASL_PASSWORD": secret}
+        )
+    return files
+
+
 def postgres_settings(profile: Profile) -> dict[str, str]:
     """Server settings passed as `-c` options, so a changed profile applies at next start."""
     settings = {

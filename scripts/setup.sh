@@ -159,4 +159,7 @@ install_packages
 setup_venv
 setup_kafka
 setup_jaeger
+# docker-compose.yml's broker credentials and certificates, made here, never committed (the
+# local profiles make their own at their broker's first start).
+"$VENV/bin/python" -m infra.local compose-secrets >/dev/null
 say "setup: done"

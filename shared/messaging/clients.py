@@ -25,7 +25,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
-from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 DEFAULT_MECHANISM = "SCRAM-SHA-512"
 
@@ -110,8 +110,12 @@ def faststream_security(environ: Mapping[str, str] = os.environ) -> BaseSecurity
     use_ssl = context is not None
     if "sasl_plain_username" not in settings:
         return BaseSecurity(context, use_ssl=True) if use_ssl else None
-    scram = SASLScram256 if settings["sasl_mechanism"] == "SCRAM-SHA-256" else SASLScram512
-    return scram(
+    mechanisms: dict[str, type[SASLPlaintext | SASLScram256 | SASLScram512]] = {
+        "PLAIN": SASLPlaintext,  # docker-compose.yml's broker; over TLS only
+        "SCRAM-SHA-256": SASLScram256,
+        "SCRAM-SHA-512": SASLScram512,
+    }
+    return mechanisms[settings["sasl_mechanism"]](
         settings["sasl_plain_username"],
         settings["sasl_plain_password"],
         ssl_context=context,

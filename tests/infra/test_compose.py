@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ def compose() -> dict[str, Any]:
             "docker-compose is not installed, so docker-compose.yml cannot be validated; "
             "`make setup` installs it (Debian package docker-compose)"
         )
+    # What `make setup` makes on a fresh clone: the broker's credentials, never committed.
+    subprocess.run(
+        [sys.executable, "-m", "infra.local", "compose-secrets"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
     result = subprocess.run(
         [binary, "-f", "docker-compose.yml", "config"],
         cwd=REPO_ROOT,
@@ -77,6 +86,24 @@ def test_kafka_runs_kraft_single_node(compose: dict[str, Any]) -> None:
     assert memory_limit(kafka)
 
 
+def test_kafka_knows_its_principals_and_authorises_with_acls(compose: dict[str, Any]) -> None:
+    env = service(compose, "kafka")["environment"]
+    assert "PLAINTEXT://" not in env["KAFKA_LISTENERS"]
+    assert set(env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")) == {
+        "SASL_SSL:SASL_SSL",
+        "HOST:SASL_SSL",
+        "CONTROLLER:SASL_PLAINTEXT",
+    }
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert env["KAFKA_SUPER_USERS"] == "User:admin"
+    for listener in ("SASL__SSL", "HOST", "CONTROLLER"):
+        assert "user_catalogue=" in env[f"KAFKA_LISTENER_NAME_{listener}_PLAIN_SASL_JAAS_CONFIG"]
+    init = service(compose, "kafka-init")
+    assert "infra.acls" in " ".join(init["command"])
+    assert init["environment"]["KAFKA_SASL_USERNAME"] == "admin"
+
+
 def test_postgres_creates_one_database_per_service(compose: dict[str, Any]) -> None:
     postgres = service(compose, "postgres")
     assert postgres["image"] == "postgres:16"
@@ -112,6 +139,10 @@ def test_app_service(compose: dict[str, Any], name: str) -> None:
     assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert env["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    # Its own principal, never the super user, over TLS.
+    assert env["KAFKA_SASL_USERNAME"] == name
+    assert env["KAFKA_SASL_PASSWORD"]
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
     assert {int(port["published"]) for port in app["ports"]} == {expected_port}
 
@@ -120,6 +151,7 @@ def test_app_service(compose: dict[str, Any], name: str) -> None:
     depends = app["depends_on"]
     assert depends["kafka"]["condition"] == "service_healthy"
     assert depends["postgres"]["condition"] == "service_healthy"
+    assert depends["kafka-init"]["condition"] == "service_completed_successfully"
 
 
 def test_dockerfile_migrates_then_runs_the_service() -> None:
