@@ -11,10 +11,11 @@
 
 KAFKA_BROKERS=3 in the environment starts (and addresses) a three-node KRaft cluster.
 
-Progress goes to stderr; `start` prints only the environment (KEY=VALUE) on stdout, which
-it also writes to .run/<profile>/env. `status` exits 0 when Kafka and PostgreSQL of every
-selected profile run, 3 otherwise. Stdlib only, so it runs before the venv exists, except
-where the broker's first start reads the alliance registry for its principals.
+Progress goes to stderr; `start` prints only the environment (KEY=VALUE, passwords left
+out) on stdout, and writes it whole to .run/<profile>/env. `status` exits 0 when Kafka and
+PostgreSQL of every selected profile run, 3 otherwise. Stdlib only, so it runs before the
+venv exists, except where the broker's first start reads the alliance registry for its
+principals.
 """
 
 from __future__ import annotations
@@ -553,6 +554,7 @@ def start_infra(profile: Profile) -> dict[str, str]:
             raise InfraError("\n\n".join(errors))
         env = profile.infra_env()
         profile.env_file.write_text(render_env_file(env))
+        profile.env_file.chmod(0o600)  # it holds the super user's password
         return env
 
 
@@ -801,7 +803,9 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "start":
         env = start_infra(profiles[0])
         say(profiles[0], f"environment written to {profiles[0].env_file}")
-        print(render_env_file(env), end="")
+        # Passwords stay in the env file (owner-only), out of terminals and CI logs.
+        shown = {k: "<in the env file>" if "PASSWORD" in k else v for k, v in env.items()}
+        print(render_env_file(shown), end="")
     elif args.command == "stop":
         for profile in profiles:
             stop_infra(profile)

@@ -264,6 +264,9 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
     kafka = KafkaRouter(
         # FastStream takes one string as one address: a cluster's list is split here.
         settings.kafka_bootstrap_servers.split(","),
+        # The alliance's topics are created by its operators (shared.messaging.topics); a
+        # service's principal may not create them, and would warn at every start trying.
+        allow_auto_create_topics=False,
         acks="all",
         enable_idempotence=True,
         client_id=settings.service_name,
