@@ -197,10 +197,14 @@ def build_router(
         uow: UnitOfWork, credential_id: str, caller: Principal
     ) -> CredentialRecord:
         """The credential, when the caller (staff, see `PartnerStaff`) is of its awarding
-        partner: never the operator's decision."""
+        partner: never the operator's decision, nor another partner's."""
         record = await Credentials(uow.session).get(credential_id)
-        if record is None or not caller.acts_for(record.awarding_partner_id):
-            raise Problem(404, "Not found", "Your institution awarded no such credential.")
+        if record is None:
+            raise Problem(404, "Not found", "No such credential.")
+        if not caller.acts_for(record.awarding_partner_id):
+            raise Problem(
+                403, "Forbidden", "Only the staff of the partner that awarded it decide this."
+            )
         return record
 
     @router.post(
