@@ -2,9 +2,10 @@
 
 Principals: `admin` (the super user: topic creation, tests, operator tools), one per service
 (named after it; the gateway's too), and one per partner for its own systems. A service
-writes the topics of the events the registry lets it emit and reads the topics the AsyncAPI
-document says it receives; a partner's systems write the topics of what the partner may emit
-and read what `partner-systems` receive. Each principal uses only consumer groups,
+writes the topics of the events the registry lets it emit and reads the topics the contract
+routes (`shared.contracts.ROUTES`, what contracts/asyncapi.yaml is made from) say it
+receives; a partner's systems write the topics of what the partner may emit and read what
+`partner-systems` receive. Each principal uses only consumer groups,
 transactional ids and dead-letter topics that start with its own name (a test's consumer
 group is `<service>-<random>`, its dead letters `<service>-<random>.dead-letter`).
 
@@ -21,20 +22,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
 
-import yaml
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import CreateAclsRequest
 
 from infra.profiles import KAFKA_ADMIN, SERVICES
+from shared.contracts import PARTNER_SYSTEMS, ROUTES
 from shared.events import EVENT_SPECS
 from shared.messaging.clients import kafka_connection
-from shared.registry import DEFAULT_REGISTRY, REPO_ROOT, AllianceRegistry
-
-ASYNCAPI = REPO_ROOT / "contracts" / "asyncapi.yaml"
-# The AsyncAPI document's name for what partners' own systems send and receive.
-PARTNER_SYSTEMS = "partner-systems"
+from shared.registry import DEFAULT_REGISTRY, AllianceRegistry
 
 
 # Kafka's protocol codes (org.apache.kafka.common.resource / acl).
@@ -78,21 +74,18 @@ def _topics_of(may_emit: Iterable[str]) -> set[str]:
     return {s.topic for s in EVENT_SPECS if any(fnmatch.fnmatchcase(s.name, p) for p in patterns)}
 
 
-def _received(asyncapi: dict[str, Any]) -> dict[str, set[str]]:
-    """Topics each AsyncAPI participant (a service, or `partner-systems`) receives."""
+def _received() -> dict[str, set[str]]:
+    """Topics each participant of the contract (a service, or `partner-systems`) receives."""
     received: dict[str, set[str]] = {}
-    for operation in asyncapi["operations"].values():
-        if operation["action"] != "receive":
-            continue
-        participant = operation["tags"][0]["name"]
-        channel = operation["channel"]["$ref"].rsplit("/", 1)[-1]
-        received.setdefault(participant, set()).add(asyncapi["channels"][channel]["address"])
+    for spec in EVENT_SPECS:
+        for participant in ROUTES[spec.name][1]:
+            received.setdefault(participant, set()).add(spec.topic)
     return received
 
 
-def broker_acls(registry: AllianceRegistry, asyncapi: dict[str, Any]) -> list[Acl]:
+def broker_acls(registry: AllianceRegistry) -> list[Acl]:
     """The ACLs of every principal but the super user, which needs none."""
-    received = _received(asyncapi)
+    received = _received()
     allowed: dict[str, tuple[set[str], set[str]]] = {}  # principal -> (writes, reads)
     for service in SERVICES:
         entry = registry.services.get(service.name)
@@ -120,8 +113,7 @@ def broker_acls(registry: AllianceRegistry, asyncapi: dict[str, Any]) -> list[Ac
 
 
 def alliance_acls(registry_file: Path = DEFAULT_REGISTRY) -> list[Acl]:
-    asyncapi: dict[str, Any] = yaml.safe_load(ASYNCAPI.read_text(encoding="utf-8"))
-    return broker_acls(AllianceRegistry.load(registry_file), asyncapi)
+    return broker_acls(AllianceRegistry.load(registry_file))
 
 
 async def apply_acls(
