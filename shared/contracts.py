@@ -69,10 +69,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "assessment.result_recorded": (("assessment",), ("issuance", PARTNER_SYSTEMS)),
     "credential.issued": _CREDENTIAL_ROUTE,
     "credential.revoked": _CREDENTIAL_ROUTE,
-    # Recognition's pathways stop counting a suspended credential; enrolment's
-    # prerequisites do not follow suspensions yet.
-    "credential.suspended": (("issuance",), ("enrolment", "recognition", PARTNER_SYSTEMS)),
-    "credential.reinstated": (("issuance",), ("enrolment", "recognition", PARTNER_SYSTEMS)),
+    "credential.suspended": _CREDENTIAL_ROUTE,
+    "credential.reinstated": _CREDENTIAL_ROUTE,
     "pathway.progressed": (("recognition",), (PARTNER_SYSTEMS,)),
     "pathway.completed": (("recognition",), ("issuance", PARTNER_SYSTEMS)),
     # Partners define pathways from their own systems or through recognition's API, which
