@@ -22,6 +22,9 @@ class _TraceContextFilter(logging.Filter):
         return True
 
 
+_MAX_KINDS = 1000
+
+
 class RepeatSummary(logging.Filter):
     """Lets the first warning of a kind through, then one line per `window_s` that says how
     many more came. While the broker or the database is away, aiokafka's reconnect loops
@@ -40,6 +43,9 @@ class RepeatSummary(logging.Filter):
             return True
         kind = (record.name, record.msg)
         now = self._clock()
+        if len(self._seen) > _MAX_KINDS:
+            # Messages formatted before logging make a kind each: forget the quiet ones.
+            self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self._window_s}
         shown, held = self._seen.get(kind, (float("-inf"), 0))
         if now - shown < self._window_s:
             self._seen[kind] = (shown, held + 1)

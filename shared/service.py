@@ -200,7 +200,7 @@ class ServiceRuntime:
                 log.warning("cannot expire deferred events: %s", type(exc).__name__)
 
     async def dependencies(self) -> dict[str, str]:
-        """ "ok" for each dependency the service reaches, else what went wrong."""
+        """Each dependency (database, broker): "ok" when reached, else what went wrong."""
         found = {"database": "ok", "broker": "ok"}
         try:
             async with self.sessions() as session:

@@ -165,7 +165,7 @@ def record_context(headers: Sequence[tuple[str, bytes]]) -> otel_context.Context
     found = dict(headers)
     if not found.get("ce_id"):
         return extracted
-    digest = hashlib.sha256(found.get("ce_source", b"") + b"\n" + found["ce_id"]).digest()
+    digest = _chain_digest(found.get("ce_source", b""), found["ce_id"])
     derived = SpanContext(
         trace_id=int.from_bytes(digest[:16]),
         span_id=int.from_bytes(digest[16:24]),
@@ -177,7 +177,11 @@ def record_context(headers: Sequence[tuple[str, bytes]]) -> otel_context.Context
 
 def derived_trace_id(source: str, event_id: str) -> str:
     """The trace id of the chain an event without trace context starts (see above)."""
-    return hashlib.sha256(f"{source}\n{event_id}".encode()).hexdigest()[:32]
+    return _chain_digest(source.encode(), event_id.encode())[:16].hex()
+
+
+def _chain_digest(source: bytes, event_id: bytes) -> bytes:
+    return hashlib.sha256(source + b"\n" + event_id).digest()
 
 
 @contextmanager
