@@ -284,16 +284,6 @@ def build_router(
     )
     async def issue(request: Request, caller: PartnerCaller) -> JSONResponse:
         credential, _ = await _read_vc_api_body(request, "credential")
-        if "issuer" in credential and credential["issuer"] is None:
-            # An absent issuer is filled in with the partner's DID; null is a value, and one
-            # the data model forbids.
-            raise Problem(
-                400,
-                "Invalid credential",
-                "issuer must be a URL or an object whose id is a URL, not null "
-                "(VC Data Model 2.0, 4.7 Issuer).",
-                type_="https://www.w3.org/TR/vc-data-model-2.0/#issuer",
-            )
         partner_id: PartnerId = str(caller.partner_id)
         if partner_id not in service.keys.partners:
             raise Problem(403, "Forbidden", "No credential key is held for your institution.")

@@ -340,7 +340,8 @@ class CredentialService:
         unsigned = {
             **credential,
             "id": credential.get("id", self.credential_url(credential_id)),
-            "issuer": issuer_did if given is None else given,
+            # An absent issuer is the partner's; a null one stays, for the data model to refuse.
+            "issuer": given if "issuer" in credential else issuer_did,
         }
         if version == "2.0":
             # Open Badges 3.0 and CLR 2.0 allow one credentialStatus, so a badge gets only
