@@ -26,6 +26,7 @@ from typing import Any, Literal
 from jsonschema import Draft201909Validator
 
 from shared.credentials.loader import CLR_V2P0, KNOWN_CONTEXTS, OB_V3P0, VC_V1, VC_V2
+from shared.credentials.microcredential import IRI_PATTERN
 
 Version = Literal["1.1", "2.0"]
 
@@ -40,7 +41,6 @@ CLR_TYPE = "ClrCredential"
 
 # xsd:dateTimeStamp (VC 2.0): a dateTime with its time zone. VC 1.1 takes any xsd:dateTime.
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -170,7 +170,7 @@ class _Rules:
         for context in contexts[1:]:
             if isinstance(context, dict):
                 continue  # an embedded context: JSON-LD processing judges it
-            if not isinstance(context, str) or not _IRI.match(context):
+            if not isinstance(context, str) or not IRI_PATTERN.match(context):
                 raise self.fail("contexts", "contexts", "each @context item is a URL or an object")
             if context in (VC_V1, VC_V2):
                 raise self.fail("contexts", "contexts", "one data model context, named first")
@@ -188,7 +188,7 @@ class _Rules:
 
     def types(self) -> None:
         value = self.credential.get("type")
-        if not all(isinstance(item, str) for item in _as_list(value)) or value == []:
+        if not all(isinstance(item, str) for item in as_list(value)) or value == []:
             raise self.fail("types", "types", "type is a string or a list of strings")
         if "VerifiableCredential" not in _types(self.credential):
             raise self.fail("types", "types", "type includes VerifiableCredential")
@@ -216,7 +216,7 @@ class _Rules:
             raise self.fail("issuer", "issuer", "issuer is a URL or an object whose id is a URL")
 
     def subjects(self) -> None:
-        subjects = _as_list(self.credential.get("credentialSubject"))
+        subjects = as_list(self.credential.get("credentialSubject"))
         section = "credential-subject"
         if not subjects or not all(isinstance(s, dict) and s for s in subjects):
             raise self.fail(
@@ -271,12 +271,12 @@ class _Rules:
         for key, id_required in needs_id.items():
             if key not in self.credential:
                 continue
-            for entry in _as_list(self.credential[key]):
+            for entry in as_list(self.credential[key]):
                 section = sections[key]
                 if (
                     not isinstance(entry, dict)
                     or not _types(entry)
-                    or not all(isinstance(item, str) for item in _as_list(entry.get("type")))
+                    or not all(isinstance(item, str) for item in as_list(entry.get("type")))
                 ):
                     raise self.fail(section, section, f"each {key} entry is an object with a type")
                 if (id_required or "id" in entry) and not _is_url(entry.get("id")):
@@ -313,12 +313,12 @@ def _is_language_value(item: Any) -> bool:
 
 
 def _types(node: dict[str, Any]) -> set[str]:
-    return {value for value in _as_list(node.get("type")) if isinstance(value, str)}
+    return {value for value in as_list(node.get("type")) if isinstance(value, str)}
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and bool(_IRI.match(value))
+    return isinstance(value, str) and bool(IRI_PATTERN.match(value))

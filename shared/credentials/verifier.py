@@ -47,6 +47,7 @@ from shared.credentials.data_model import (
     CLR_TYPE,
     OB_TYPES,
     InvalidCredential,
+    as_list,
     check_credential,
     parse_datetime,
 )
@@ -450,7 +451,7 @@ def _structure_problem(credential: dict[str, Any]) -> str | None:
 
 
 def _status_entries_problem(status: Any) -> str | None:
-    for entry in _as_list(status) if status is not None else []:
+    for entry in as_list(status):
         if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
             return "each credentialStatus entry is an object with a type"
         if entry["type"] != STATUS_ENTRY:
@@ -469,7 +470,7 @@ async def _proof_check(credential: dict[str, Any], documents: _DocumentCache) ->
     problem, method = await _proof_problem(credential, documents)
     if problem is not None:
         return Check(CheckName.PROOF, Outcome.FAILED, problem)
-    count = len(_as_list(credential.get("proof")))
+    count = len(as_list(credential.get("proof")))
     proofs = f" ({count} proofs, all verified)" if count > 1 else ""
     return Check(CheckName.PROOF, Outcome.PASSED, f"eddsa-rdfc-2022 signature by {method}{proofs}")
 
@@ -478,7 +479,7 @@ async def _proof_problem(
     credential: dict[str, Any], documents: _DocumentCache
 ) -> tuple[str | None, str | None]:
     """Why the embedded proofs do not hold (None when they do), and the issuer's method."""
-    proofs = _as_list(credential.get("proof"))
+    proofs = as_list(credential.get("proof"))
     methods = [
         proof["verificationMethod"]
         for proof in proofs
@@ -506,14 +507,14 @@ def _validity_check(credential: dict[str, Any], now: datetime) -> Check:
 
 def _validity_period(document: dict[str, Any]) -> tuple[Any, Any]:
     """Start and end as the document's data model names them; VC 2.0 makes both optional."""
-    if _as_list(document.get("@context"))[:1] == [VC_V1]:
+    if as_list(document.get("@context"))[:1] == [VC_V1]:
         return document.get("issuanceDate"), document.get("expirationDate")
     return document.get("validFrom"), document.get("validUntil")
 
 
 def _validity_problem(document: dict[str, Any], now: datetime) -> str | None:
     begins, ends = _validity_period(document)
-    with_zone = _as_list(document.get("@context"))[:1] != [VC_V1]
+    with_zone = as_list(document.get("@context"))[:1] != [VC_V1]
     if begins is not None:
         start = parse_datetime(begins, with_zone=with_zone)
         if start is None:
@@ -536,7 +537,7 @@ async def _status_check(
     if entries is None:
         return Check(CheckName.STATUS, Outcome.PASSED, "no credentialStatus: it cannot be revoked")
     messages = []
-    for entry in _as_list(entries):
+    for entry in as_list(entries):
         problem = await _status_problem(credential, entry, documents, now)
         if problem is not None:
             return Check(CheckName.STATUS, Outcome.FAILED, problem)
@@ -595,7 +596,7 @@ async def _status_list_problem(
     subject = status_list.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("encodedList"), str):
         return "no encodedList"
-    if purpose not in _as_list(subject.get("statusPurpose")):
+    if purpose not in as_list(subject.get("statusPurpose")):
         return f"it is not a {purpose} list"
     return None
 
@@ -629,11 +630,7 @@ def _issuer_id(document: dict[str, Any]) -> str | None:
 
 
 def _types(node: dict[str, Any]) -> set[str]:
-    return {value for value in _as_list(node.get("type")) if isinstance(value, str)}
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    return {value for value in as_list(node.get("type")) if isinstance(value, str)}
 
 
 def _is_iri(value: Any) -> bool:
