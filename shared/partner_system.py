@@ -15,7 +15,7 @@ from typing import Any, Self
 from opentelemetry import propagate
 from pydantic import BaseModel
 
-from shared.db.outbox import rfc3339, utc_now
+from shared.clock import rfc3339, utc_now
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
 from shared.messaging.clients import producer

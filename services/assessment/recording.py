@@ -8,7 +8,7 @@ from services.assessment.repository import (
     OfferingRepository,
     ResultRepository,
 )
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import AssessedResult
 

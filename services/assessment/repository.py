@@ -17,7 +17,7 @@ from services.assessment.domain import (
     ResultRefused,
 )
 from services.assessment.tables import EnrolmentRecord, OfferingRecord, ResultRecord
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.events import AssessedResult
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError, create_model, model_validator
 from services.catalogue.domain import Listing
 from services.catalogue.repository import EmittedVersions, OfferingRepository
 from services.catalogue.tables import EmittedVersionRecord
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import OfferingPublished, OfferingSnapshot, OfferingUpdated, OfferingWithdrawn
 from shared.events.vocabulary import Payload

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.catalogue.domain import Listing, fields_text, search_text, skills_text
 from services.catalogue.tables import EmittedVersionRecord, OfferingRecord
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.events import OfferingSnapshot
 
 _SNAPSHOT = TypeAdapter(OfferingSnapshot)

@@ -28,7 +28,7 @@ from services.enrolment.repository import (
     EnrolmentRepository,
     OfferingRepository,
 )
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import (
     EnrolmentAccepted,

@@ -17,7 +17,7 @@ from services.enrolment.domain import (
     Seats,
 )
 from services.enrolment.tables import EarnedCredentialRecord, EnrolmentRecord, OfferingRecord
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.events import EnrolmentRejectionReason
 
 

@@ -35,8 +35,8 @@ from services.gateway.shares import (
 from services.gateway.tables import ShareLinkRecord
 from services.gateway.verification import WalletVerifier
 from shared.auth import Learner
+from shared.clock import utc_now
 from shared.credentials.verifier import MAX_DOCUMENT_BYTES, VerificationReport
-from shared.db.outbox import utc_now
 from shared.db.uow import UnitOfWorkFactory
 from shared.problems import Problem, problem_responses
 

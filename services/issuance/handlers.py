@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from services.issuance.issuing import CredentialService
 from services.issuance.tables import OfferingTerms
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import (
     OfferingPublished,

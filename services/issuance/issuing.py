@@ -32,6 +32,7 @@ from services.issuance.domain import (
 from services.issuance.keys import CredentialKeys, UnknownPartnerKey
 from services.issuance.repository import Credentials, StatusLists
 from services.issuance.tables import CredentialRecord, OfferingTerms
+from shared.clock import utc_now
 from shared.credentials import (
     build_microcredential,
     build_status_list_credential,
@@ -43,7 +44,6 @@ from shared.credentials.data_model import CLR_TYPE, OB_TYPES, check_credential, 
 from shared.credentials.loader import DATA_INTEGRITY_V2
 from shared.credentials.reference import CanonicalizationError
 from shared.credentials.status_list import PURPOSES, REVOCATION, SUSPENSION
-from shared.db.outbox import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import (
     AchievementSummary,

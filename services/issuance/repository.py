@@ -9,8 +9,8 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.issuance.tables import CredentialComponent, CredentialRecord, StatusListRecord
+from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
-from shared.db.outbox import utc_now
 
 
 class Credentials:

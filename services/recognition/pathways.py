@@ -28,7 +28,7 @@ from services.recognition.repository import (
     PathwayDefinitions,
     ProgressStore,
 )
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import PathwayCompleted, PathwayProgressed
 from shared.events.pathways import PathwayCompletionRevoked, PathwayDefined

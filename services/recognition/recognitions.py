@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from services.recognition.domain import HeldCredential, apply_rules
 from services.recognition.repository import CredentialLedger, Recognitions, RuleSets
 from services.recognition.tables import RecognitionRecord
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.db.uow import UnitOfWork
 from shared.events import RecognitionDecided, RecognitionDecision, RecognitionRequested
 from shared.events.recognition import RecognitionWithdrawn

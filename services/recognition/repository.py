@@ -22,7 +22,7 @@ from services.recognition.tables import (
     RecognitionRecord,
     RuleSetRecord,
 )
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.events.pathways import PathwayDefined
 
 

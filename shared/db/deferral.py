@@ -18,7 +18,7 @@ from sqlalchemy import DateTime, Text, delete
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 from shared.messaging.dead_letter import ConsumedRecord
 
 

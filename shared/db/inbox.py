@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db.outbox import utc_now
+from shared.clock import utc_now
 
 
 class ProcessedEvent(SQLModel, table=True):

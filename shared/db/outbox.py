@@ -8,23 +8,16 @@ that wrote it, so the relay can publish it later as if no time had passed.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from opentelemetry import propagate
 from pydantic import BaseModel
 from sqlalchemy import DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
+from shared.clock import rfc3339, utc_now
 from shared.envelope import CloudEvent
 from shared.events import spec_for_model
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class OutboxMessage(SQLModel, table=True):

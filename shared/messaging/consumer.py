@@ -24,9 +24,9 @@ from opentelemetry.trace import Span as TraceSpan
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
+from shared.clock import rfc3339, utc_now
 from shared.contracts import ContractViolation, validate_payload
 from shared.db import deferral, inbox
-from shared.db.outbox import rfc3339, utc_now
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.envelope import CloudEvent, EnvelopeError, decode_headers, verify_sender
 from shared.events import spec_for_model, spec_for_type

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from shared.db.outbox import rfc3339, utc_now
+from shared.clock import rfc3339, utc_now
 
 REASON_HEADER = "dlq_reason"
 DETAIL_HEADER = "dlq_detail"

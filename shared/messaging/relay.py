@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db.outbox import OutboxMessage, utc_now
+from shared.clock import utc_now
+from shared.db.outbox import OutboxMessage
 from shared.envelope import CloudEvent, EventSigner
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE_SECONDS
 from shared.settings import FaultMoment, FaultSettings

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.db.outbox import rfc3339, utc_now
+from shared.clock import rfc3339, utc_now
 from shared.messaging.clients import producer
 from shared.messaging.dead_letter import DETAIL_HEADER, REASON_HEADER, dead_letter_topic
 from shared.ops.kafka import Record, read_topic

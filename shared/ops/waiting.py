@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from shared.clock import rfc3339, utc_now
 from shared.db import deferral
 from shared.db.engine import create_engine, session_factory
-from shared.db.outbox import rfc3339, utc_now
 
 
 async def list_waiting(database_url: str, consumer: str) -> str:

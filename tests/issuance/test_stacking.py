@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.issuance.repository import Credentials
 from services.issuance.tables import CredentialRecord, IssuanceTable
+from shared.clock import utc_now
 from shared.credentials import (
     Organisation,
     build_microcredential,
@@ -25,7 +26,6 @@ from shared.credentials.bench import sample_data
 from shared.credentials.clr import ClrData, build_clr
 from shared.credentials.did import public_key_from_did_key
 from shared.db.engine import session_factory
-from shared.db.outbox import utc_now
 
 
 def test_a_clr_stacks_the_signed_components_with_their_associations() -> None:
