@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeAlias
 
+from shared.errors import Conflict
 from shared.events import OfferingPublished, OfferingUpdated, OfferingWithdrawn
 
 OfferingEvent: TypeAlias = OfferingPublished | OfferingUpdated | OfferingWithdrawn
@@ -26,7 +27,7 @@ class HeldOffering(Protocol):
     def version(self) -> int: ...
 
 
-class OfferingConflict(Exception):
+class OfferingConflict(Conflict):
     """An offering event naming another partner than the one the offering is held for."""
 
 

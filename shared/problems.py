@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import Conflict, DomainError, Invalid, NotFound, NotPermitted, NotYet, Stale
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -40,6 +42,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"description": HTTPStatus(status).phrase, "content": _PROBLEM_CONTENT}
         for status in statuses
     }
+
+
+# How the API reports each kind of domain refusal.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    # The more specific kinds first.
+    Stale: 412,
+    NotFound: 404,
+    NotPermitted: 403,
+    Conflict: 409,
+    NotYet: 409,
+    Invalid: 422,
+}
+
+
+def domain_status(error: DomainError) -> int:
+    return next((s for kind, s in DOMAIN_STATUS.items() if isinstance(error, kind)), 422)
 
 
 class Problem(Exception):
@@ -98,6 +116,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, request.url.path, exc.type)
+
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        status = domain_status(exc)
+        title = exc.title or HTTPStatus(status).phrase
+        return problem_response(status, title, str(exc), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic
 
 from aiokafka import ConsumerRecord
 from fastapi import APIRouter, FastAPI, Response
@@ -30,7 +30,7 @@ from shared.auth import TokenVerifier
 from shared.db.deferral import DeferredEvent
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import head as migrations_head
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, UowT
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
 from shared.logs import configure_logging
@@ -51,7 +51,7 @@ GAUGE_INTERVAL_S = 2.0
 
 
 @dataclass
-class ServiceRuntime:
+class ServiceRuntime(Generic[UowT]):
     """The infrastructure of one service; the domain and handlers are wired onto it."""
 
     settings: ServiceSettings
@@ -60,8 +60,8 @@ class ServiceRuntime:
     sessions: async_sessionmaker[AsyncSession]
     kafka: KafkaRouter
     relay: OutboxRelay
-    units_of_work: UnitOfWorkFactory
-    consumer: EventConsumer
+    units_of_work: UnitOfWorkFactory[UowT]
+    consumer: EventConsumer[UowT]
     dead_letter_publisher: RawPublisher
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # FastStream's subscriber (its aiokafka consumer gives lag and assignment); None when
@@ -253,7 +253,8 @@ def _union(models: Sequence[type[BaseModel]]) -> Any:
     return union
 
 
-def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
+def build_runtime(settings: ServiceSettings, unit_of_work: type[UowT]) -> ServiceRuntime[UowT]:
+    """The service's infrastructure; `unit_of_work` is its kind, exposing its repositories."""
     settings.refuse_development_keys()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     traced = bool(settings.otel_exporter_otlp_endpoint)
@@ -293,7 +294,7 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
     relay = OutboxRelay(
         sessions, signer, send, settings.outbox_batch_size, settings.outbox_poll_interval_s
     )
-    units_of_work = UnitOfWorkFactory(sessions, settings.source, relay.wake)
+    units_of_work = UnitOfWorkFactory(unit_of_work, sessions, settings.source, relay.wake)
 
     dead_letter_publisher = RawPublisher(
         settings.kafka_bootstrap_servers, f"{settings.service_name}-dead-letters"
@@ -323,7 +324,7 @@ def build_runtime(settings: ServiceSettings) -> ServiceRuntime:
 
 
 def create_app(
-    runtime: ServiceRuntime, title: str, description: str, routers: Sequence[APIRouter]
+    runtime: ServiceRuntime[Any], title: str, description: str, routers: Sequence[APIRouter]
 ) -> FastAPI:
     """The service's ASGI app: its API, health, metrics, OpenAPI and AsyncAPI docs."""
     runtime.subscribe()
@@ -378,7 +379,7 @@ def _without_try_it_out(kafka: KafkaRouter) -> None:
         ]
 
 
-async def _check_database(runtime: ServiceRuntime) -> None:
+async def _check_database(runtime: ServiceRuntime[Any]) -> None:
     """Fails start-up with a clear message when the database is missing or not migrated to
     what this code expects (a service on an older schema would fail every request)."""
     service = runtime.settings.service_name
@@ -400,7 +401,7 @@ async def _check_database(runtime: ServiceRuntime) -> None:
         )
 
 
-def _operations_router(runtime: ServiceRuntime) -> APIRouter:
+def _operations_router(runtime: ServiceRuntime[Any]) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/health/live", summary="The process is up")

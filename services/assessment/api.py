@@ -16,7 +16,7 @@ from services.assessment.domain import Accepted, Refusal, Result, ResultRefused
 from services.assessment.recording import record_result
 from services.assessment.repository import OfferingRepository, ResultRepository
 from shared.auth import Caller, PartnerCaller, Principal
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import AssessedResult, Grade, Outcome
 from shared.events.vocabulary import (
     AssessmentType,
@@ -101,7 +101,7 @@ async def _check_teaches(session: AsyncSession, principal: Principal, offering_i
 
 
 def build_router(
-    units_of_work: UnitOfWorkFactory, sessions: async_sessionmaker[AsyncSession]
+    units_of_work: UnitOfWorkFactory[UnitOfWork], sessions: async_sessionmaker[AsyncSession]
 ) -> APIRouter:
     router = APIRouter(prefix="/results", tags=["results"])
 

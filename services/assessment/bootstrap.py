@@ -6,13 +6,14 @@ from fastapi import FastAPI
 
 from services.assessment import handlers
 from services.assessment.api import build_router
+from shared.db.uow import UnitOfWork
 from shared.events import ResultRecorded
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="assessment"))
+    runtime = build_runtime(settings or ServiceSettings(service_name="assessment"), UnitOfWork)
     handlers.register(runtime.consumer)
     runtime.declare_emits([ResultRecorded])
     return create_app(

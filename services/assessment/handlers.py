@@ -33,9 +33,9 @@ from shared.messaging.consumer import (
     EventConsumer,
     EventContext,
     EventRejected,
-    TransientError,
 )
 from shared.offering_views import OfferingConflict, OfferingEvent
+from shared.transient import TransientError
 
 
 async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
@@ -80,7 +80,7 @@ async def on_result_submitted(event: ResultSubmitted, _: EventContext, uow: Unit
         raise TransientError("a concurrent result for this enrolment was recorded") from exc
 
 
-def register(consumer: EventConsumer) -> None:
+def register(consumer: EventConsumer[UnitOfWork]) -> None:
     consumer.handles(OfferingPublished)(on_offering)
     consumer.handles(OfferingUpdated)(on_offering)
     consumer.handles(OfferingWithdrawn)(on_offering)

@@ -7,27 +7,17 @@ reaches the search once the catalogue's consumer has applied it (well under a se
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
-from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
 
-from services.catalogue.domain import Listing
-from services.catalogue.publishing import (
-    AlreadyExists,
-    AlreadyWithdrawn,
-    ConcurrentChange,
-    NotTheOwner,
-    OfferingDraft,
-    OfferingNotFound,
-    Publishing,
-    PublishingRefused,
-    VersionMismatch,
-)
-from services.catalogue.repository import OfferingQuery, OfferingRepository
+from services.catalogue import application
+from services.catalogue.domain import Listing, OfferingNotFound
+from services.catalogue.repository import OfferingQuery
+from services.catalogue.unit_of_work import CatalogueUnitOfWork
 from shared.auth import PartnerCaller
+from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.events import (
     PLAIN_TEXT,
     OfferingPublished,
@@ -37,12 +27,44 @@ from shared.events import (
     ParticipationMode,
     spec_for_model,
 )
+from shared.events.vocabulary import Payload
 from shared.problems import Problem, problem_responses
 from shared.registry import AllianceRegistry, Unauthorised
 
 OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
 
 OfferingEvent = OfferingPublished | OfferingUpdated | OfferingWithdrawn
+
+
+class _Draft(Payload):
+    @model_validator(mode="after")
+    def _valid_as_snapshot(self) -> Self:
+        # The snapshot's own cross-field rules (dates in order), without a second copy of them.
+        try:
+            OfferingSnapshot.model_validate({**self.model_dump(), "version": 1})
+        except ValidationError as exc:
+            raise ValueError("; ".join(e["msg"] for e in exc.errors())) from exc
+        return self
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        return dict(self)
+
+
+# What a partner sends: every field of the offering snapshot except `version`, which the
+# catalogue assigns. Derived from the contract model so the two cannot drift apart.
+if TYPE_CHECKING:
+    OfferingDraft = _Draft
+else:
+    OfferingDraft = create_model(
+        "OfferingDraft",
+        __base__=_Draft,
+        __doc__="An offering as the partner describes it; the catalogue assigns the version.",
+        **{
+            name: (info.annotation, info)
+            for name, info in OfferingSnapshot.model_fields.items()
+            if name != "version"
+        },
+    )
 
 
 class OfferingView(BaseModel):
@@ -122,7 +144,7 @@ def _view(listing: Listing) -> OfferingView:
     )
 
 
-def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
+def build_router(units_of_work: UnitOfWorkFactory[CatalogueUnitOfWork]) -> APIRouter:
     router = APIRouter(prefix="/offerings", tags=["offerings"])
 
     @router.get("", summary="Search the alliance's offerings", responses=problem_responses(422))
@@ -173,8 +195,8 @@ def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
             limit=limit,
             offset=offset,
         )
-        async with sessions() as session:
-            listings, total = await OfferingRepository(session).search(query)
+        async with units_of_work() as uow:
+            listings, total = await uow.offerings.search(query)
         return OfferingPage(
             items=[_view(x) for x in listings], total=total, limit=limit, offset=offset
         )
@@ -183,17 +205,17 @@ def build_router(sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
     async def get_offering(
         offering_id: Annotated[str, Path(pattern=OFFERING_ID)],
     ) -> OfferingView:
-        async with sessions() as session:
-            listing = await OfferingRepository(session).get(offering_id)
+        async with units_of_work() as uow:
+            listing = await uow.offerings.get(offering_id)
         if listing is None:
-            raise Problem(404, "Offering not found", f"No offering {offering_id} in the catalogue.")
+            raise OfferingNotFound(f"No offering {offering_id} in the catalogue.")
         return _view(listing)
 
     return router
 
 
 def build_publishing_router(
-    publishing: Publishing, registry: AllianceRegistry, source: str
+    units_of_work: UnitOfWorkFactory[CatalogueUnitOfWork], registry: AllianceRegistry, source: str
 ) -> APIRouter:
     """Partner staff and partner systems publish, replace and withdraw their own offerings."""
     router = APIRouter(prefix="/offerings", tags=["publishing"])
@@ -239,10 +261,9 @@ def build_publishing_router(
     ) -> ChangeAccepted:
         partner_id = draft.snapshot_fields()["partner_id"]
         entitled(caller, partner_id, "offering.published")
-        try:
-            event = await publishing.publish(partner_id, draft)
-        except PublishingRefused as exc:
-            raise _problem(exc) from exc
+        event = await run_committed(
+            units_of_work, lambda uow: application.publish(uow, partner_id, draft.snapshot_fields())
+        )
         return accepted(request, response, event)
 
     @router.put(
@@ -269,12 +290,12 @@ def build_publishing_router(
         if fields["offering_id"] != offering_id:
             raise Problem(422, "Invalid request", "The body's offering_id differs from the URL's.")
         entitled(caller, fields["partner_id"], "offering.updated")
-        try:
-            event = await publishing.update(
-                fields["partner_id"], offering_id, draft, _version(if_match)
-            )
-        except PublishingRefused as exc:
-            raise _problem(exc) from exc
+        event = await run_committed(
+            units_of_work,
+            lambda uow: application.update(
+                uow, fields["partner_id"], offering_id, fields, _version(if_match)
+            ),
+        )
         return accepted(request, response, event)
 
     @router.delete(
@@ -306,10 +327,12 @@ def build_publishing_router(
         # Whose it is comes from the catalogue; the caller can only withdraw its own.
         partner_id = str(caller.partner_id)
         entitled(caller, partner_id, "offering.withdrawn")
-        try:
-            event = await publishing.withdraw(partner_id, offering_id, reason, _version(if_match))
-        except PublishingRefused as exc:
-            raise _problem(exc) from exc
+        event = await run_committed(
+            units_of_work,
+            lambda uow: application.withdraw(
+                uow, partner_id, offering_id, reason, _version(if_match)
+            ),
+        )
         return accepted(request, response, event)
 
     return router
@@ -317,18 +340,3 @@ def build_publishing_router(
 
 def _version(if_match: str | None) -> int | None:
     return int(if_match.removeprefix("W/").strip('"')) if if_match else None
-
-
-_REFUSALS: dict[type[PublishingRefused], tuple[int, str]] = {
-    OfferingNotFound: (404, "Offering not found"),
-    NotTheOwner: (403, "Forbidden"),
-    AlreadyExists: (409, "Offering already exists"),
-    AlreadyWithdrawn: (409, "Offering withdrawn"),
-    ConcurrentChange: (409, "Concurrent change"),
-    VersionMismatch: (412, "Precondition Failed"),
-}
-
-
-def _problem(refused: PublishingRefused) -> Problem:
-    status, title = _REFUSALS[type(refused)]
-    return Problem(status, title, str(refused))

@@ -6,14 +6,16 @@ from fastapi import FastAPI
 
 from services.catalogue import handlers
 from services.catalogue.api import build_publishing_router, build_router
-from services.catalogue.publishing import Publishing
+from services.catalogue.unit_of_work import CatalogueUnitOfWork
 from shared.events import OfferingPublished, OfferingUpdated, OfferingWithdrawn
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="catalogue"))
+    runtime = build_runtime(
+        settings or ServiceSettings(service_name="catalogue"), CatalogueUnitOfWork
+    )
     handlers.register(runtime.consumer)
     runtime.declare_emits([OfferingPublished, OfferingUpdated, OfferingWithdrawn])
     return create_app(
@@ -22,9 +24,9 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
         description="Every partner's micro-credential offerings, fed by offering events "
         "from partners' systems or published by partners through this API.",
         routers=[
-            build_router(runtime.sessions),
+            build_router(runtime.units_of_work),
             build_publishing_router(
-                Publishing(runtime.units_of_work), runtime.registry, runtime.settings.source
+                runtime.units_of_work, runtime.registry, runtime.settings.source
             ),
         ],
     )

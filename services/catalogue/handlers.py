@@ -1,26 +1,19 @@
-"""The offering events, one handler for all three: load, apply the domain rule, save."""
+"""The offering events, one handler for all three: the use case applies them to the search."""
 
 from __future__ import annotations
 
-from services.catalogue.domain import apply_offering
-from services.catalogue.repository import OfferingRepository
-from shared.db.uow import UnitOfWork
+from services.catalogue import application
+from services.catalogue.unit_of_work import CatalogueUnitOfWork
 from shared.events import OfferingPublished, OfferingUpdated, OfferingWithdrawn
-from shared.messaging.consumer import EventConsumer, EventContext, EventRejected
-from shared.offering_views import OfferingConflict, OfferingEvent
+from shared.messaging.consumer import EventConsumer, EventContext
+from shared.offering_views import OfferingEvent
 
 
-async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
-    offerings = OfferingRepository(uow.session)
-    try:
-        listing = apply_offering(await offerings.get(event.offering_id), event)
-    except OfferingConflict as exc:
-        raise EventRejected(str(exc)) from exc
-    if listing is not None:
-        await offerings.save(listing)
+async def on_offering(event: OfferingEvent, _: EventContext, uow: CatalogueUnitOfWork) -> None:
+    await application.apply_offering_event(uow, event)
 
 
-def register(consumer: EventConsumer) -> None:
+def register(consumer: EventConsumer[CatalogueUnitOfWork]) -> None:
     consumer.handles(OfferingPublished)(on_offering)
     consumer.handles(OfferingUpdated)(on_offering)
     consumer.handles(OfferingWithdrawn)(on_offering)

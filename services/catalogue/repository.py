@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.catalogue.domain import Listing, fields_text, search_text, skills_text
+from services.catalogue.domain import Listing, Standing, fields_text, search_text, skills_text
 from services.catalogue.tables import EmittedVersionRecord, OfferingRecord
 from shared.clock import utc_now
 from shared.events import OfferingSnapshot
@@ -128,14 +128,14 @@ class EmittedVersions:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get_for_update(self, offering_id: str) -> EmittedVersionRecord | None:
-        """The row, locked until commit (PostgreSQL), so concurrent changes queue up.
-
-        Where rows cannot be locked (SQLite) `advance` still refuses a lost race.
-        """
-        return await self._session.get(
+    async def get_for_update(self, offering_id: str) -> Standing | None:
+        """The last announced standing, locked until commit (PostgreSQL), so concurrent
+        changes queue up. Where rows cannot be locked (SQLite) `advance` still refuses a
+        lost race."""
+        record = await self._session.get(
             EmittedVersionRecord, offering_id, populate_existing=True, with_for_update=True
         )
+        return Standing(record.partner_id, record.version, record.withdrawn) if record else None
 
     async def advance(
         self, offering_id: str, partner_id: str, seen: int | None, version: int, withdrawn: bool

@@ -18,7 +18,7 @@ from services.enrolment.commands import (
 from services.enrolment.domain import Enrolment, EnrolmentStatus, NotWithdrawable
 from services.enrolment.repository import EnrolmentRepository, OfferingRepository
 from shared.auth import Learner, PartnerCaller
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import EnrolmentRejectionReason
 from shared.events.vocabulary import OfferingId
 from shared.problems import Problem, problem_responses
@@ -71,7 +71,7 @@ def _not_found(enrolment_id: str) -> Problem:
 EnrolmentIdPath = Annotated[str, Path(pattern=ENROLMENT_ID)]
 
 
-def build_router(units_of_work: UnitOfWorkFactory) -> APIRouter:
+def build_router(units_of_work: UnitOfWorkFactory[UnitOfWork]) -> APIRouter:
     router = APIRouter(tags=["enrolments"])
     sessions = units_of_work.sessions
 

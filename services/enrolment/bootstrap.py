@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.enrolment import handlers
 from services.enrolment.api import build_router
+from shared.db.uow import UnitOfWork
 from shared.events import (
     EnrolmentAccepted,
     EnrolmentRejected,
@@ -18,7 +19,7 @@ from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="enrolment"))
+    runtime = build_runtime(settings or ServiceSettings(service_name="enrolment"), UnitOfWork)
     handlers.register(runtime.consumer)
     runtime.declare_emits(
         [

@@ -69,7 +69,7 @@ async def on_credential_status(
     )
 
 
-def register(consumer: EventConsumer) -> None:
+def register(consumer: EventConsumer[UnitOfWork]) -> None:
     consumer.handles(OfferingPublished)(on_offering)
     consumer.handles(OfferingUpdated)(on_offering)
     consumer.handles(OfferingWithdrawn)(on_offering)

@@ -11,6 +11,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.verification import WalletVerifier
 from services.gateway.wallet import build_wallet_router
 from shared import dev_idp
+from shared.db.uow import UnitOfWork
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
 
@@ -27,7 +28,7 @@ def bootstrap(
         settings = GatewaySettings(**given)
     # The gateway consumes and announces no events; the runtime still gives it health,
     # metrics, tracing, problem details and its database (share links) like every service.
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, UnitOfWork)
     services = Downstreams.connect(
         {
             "catalogue": settings.catalogue_url,

@@ -37,7 +37,7 @@ from services.gateway.verification import WalletVerifier
 from shared.auth import Learner
 from shared.clock import utc_now
 from shared.credentials.verifier import MAX_DOCUMENT_BYTES, VerificationReport
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.problems import Problem, problem_responses
 
 JSON_LD = "application/ld+json"
@@ -80,7 +80,7 @@ class _Links:
 
 def build_wallet_router(
     issuance: Downstream,
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
     verifier: WalletVerifier,
     public_base_url: str,
 ) -> APIRouter:

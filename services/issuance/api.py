@@ -124,7 +124,7 @@ async def _read_vc_api_body(request: Request, field: str) -> tuple[dict[str, Any
 
 
 def build_router(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
     service: CredentialService,
     verifier: CredentialVerifier,
 ) -> APIRouter:

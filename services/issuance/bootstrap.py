@@ -10,6 +10,7 @@ from services.issuance.issuing import CredentialService
 from services.issuance.keys import CredentialKeys
 from services.issuance.settings import IssuanceSettings
 from services.issuance.verification import CredentialVerifier
+from shared.db.uow import UnitOfWork
 from shared.events import (
     CredentialIssued,
     CredentialReinstated,
@@ -25,7 +26,7 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
     if not isinstance(settings, IssuanceSettings):
         given = settings.model_dump(exclude_unset=True) if settings else {}
         settings = IssuanceSettings(**given)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, UnitOfWork)
     base_url = settings.resolved_public_base_url
     keys = CredentialKeys.load(
         settings.credential_keys_dir, base_url, settings.credential_did_method

@@ -58,7 +58,7 @@ async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) ->
     uow.release(f"offering:{event.offering_id}")
 
 
-def register(consumer: EventConsumer, credentials: CredentialService) -> None:
+def register(consumer: EventConsumer[UnitOfWork], credentials: CredentialService) -> None:
     async def on_result_recorded(event: ResultRecorded, _: EventContext, uow: UnitOfWork) -> None:
         await credentials.on_result(uow, event)
 

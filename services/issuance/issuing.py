@@ -58,8 +58,9 @@ from shared.events import (
     StatusListEntry,
 )
 from shared.events.pathways import PathwayCompletionRevoked
-from shared.messaging.consumer import Deferred, EventRejected, TransientError
+from shared.messaging.consumer import Deferred, EventRejected
 from shared.registry import AllianceRegistry
+from shared.transient import TransientError
 
 log = logging.getLogger(__name__)
 

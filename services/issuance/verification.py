@@ -20,12 +20,14 @@ from shared.credentials.verifier import (
     did_key_document,
     verify,
 )
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.registry import AllianceRegistry, Partner
 
 
 class _LocalResolver:
-    def __init__(self, service: CredentialService, units_of_work: UnitOfWorkFactory) -> None:
+    def __init__(
+        self, service: CredentialService, units_of_work: UnitOfWorkFactory[UnitOfWork]
+    ) -> None:
         self._service = service
         self._units_of_work = units_of_work
         self._documents = {
@@ -74,7 +76,7 @@ class CredentialVerifier:
     def __init__(
         self,
         service: CredentialService,
-        units_of_work: UnitOfWorkFactory,
+        units_of_work: UnitOfWorkFactory[UnitOfWork],
         registry: AllianceRegistry,
         public_base_url: str,
     ) -> None:

@@ -44,7 +44,7 @@ from services.recognition.repository import (
 )
 from services.recognition.tables import RecognitionRecord
 from shared.auth import Caller, Learner, PartnerCaller, PartnerStaff
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import RecognitionDecision
 from shared.events.pathways import PathwayCriteria, PathwayDefined
 from shared.events.vocabulary import (
@@ -262,7 +262,7 @@ def _problem(refused: DefinitionRefused | RecognitionRefused) -> Problem:
 
 
 def build_router(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
     sessions: async_sessionmaker[AsyncSession],
     registry: AllianceRegistry,
     source: str,

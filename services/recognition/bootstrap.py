@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.recognition import handlers
 from services.recognition.api import build_router
+from shared.db.uow import UnitOfWork
 from shared.events import (
     PathwayCompleted,
     PathwayProgressed,
@@ -19,7 +20,7 @@ from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="recognition"))
+    runtime = build_runtime(settings or ServiceSettings(service_name="recognition"), UnitOfWork)
     handlers.register(runtime.consumer)
     runtime.declare_emits(
         [

@@ -112,7 +112,7 @@ async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) ->
     await offerings.save(summary, event.version)
 
 
-def register(consumer: EventConsumer) -> None:
+def register(consumer: EventConsumer[UnitOfWork]) -> None:
     consumer.handles(CredentialIssued)(on_credential_issued)
     consumer.handles(CredentialRevoked)(on_credential_revoked)
     consumer.handles(CredentialSuspended)(on_credential_suspension)

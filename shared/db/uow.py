@@ -1,19 +1,28 @@
-"""The unit of work owns the transaction: domain changes and outgoing events commit together."""
+"""The unit of work owns the transaction: domain changes and outgoing events commit together.
+
+As in cosmicpython, a service's unit of work exposes its repositories (`uow.offerings`), made
+over the transaction's session when the unit of work is entered; application code uses those
+and never the session. The entry point (a route, or the consumer runtime for a handler) opens
+the unit of work and makes the one commit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db.outbox import OutboxMessage
+from shared.transient import is_transient
 
 
 class UnitOfWork:
+    """The base every service's unit of work extends; on its own it exposes no repository."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -29,6 +38,7 @@ class UnitOfWork:
 
     @property
     def session(self) -> AsyncSession:
+        """For the runtime's own tables (inbox, deferrals) and a service's repositories."""
         if self._session is None:
             raise RuntimeError("the unit of work is used outside `async with`")
         return self._session
@@ -37,7 +47,11 @@ class UnitOfWork:
         self._session = self._sessions()
         self._recorded = 0
         self.released = []
+        self._open(self._session)
         return self
+
+    def _open(self, session: AsyncSession) -> None:
+        """Makes the service's repositories over the new transaction's session."""
 
     async def __aexit__(
         self,
@@ -67,18 +81,49 @@ class UnitOfWork:
         self._recorded = 0
 
 
-class UnitOfWorkFactory:
-    """Makes a fresh unit of work per request or per event."""
+UowT = TypeVar("UowT", bound=UnitOfWork)
+
+
+class UnitOfWorkFactory(Generic[UowT]):
+    """Makes a fresh unit of work of the service's kind per request or per event."""
 
     def __init__(
         self,
+        kind: type[UowT],
         sessions: async_sessionmaker[AsyncSession],
         source: str,
         on_events_committed: Callable[[], None] | None = None,
     ) -> None:
+        self.kind = kind
         self.sessions = sessions
         self.source = source
         self.on_events_committed = on_events_committed
 
-    def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.source, self.on_events_committed)
+    def __call__(self) -> UowT:
+        return self.kind(self.sessions, self.source, self.on_events_committed)
+
+
+T = TypeVar("T")
+
+# A request that lost a race re-reads and tries again; more than this means heavy contention.
+ATTEMPTS = 5
+
+
+async def run_committed(
+    units_of_work: UnitOfWorkFactory[UowT],
+    use_case: Callable[[UowT], Awaitable[T]],
+    attempts: int = ATTEMPTS,
+) -> T:
+    """Runs a request's use case in its own unit of work and commits it: the entry point's
+    one commit. A use case that lost a race (`LostRace`, a serialisation failure, a lost
+    connection) runs again on fresh state; after `attempts` the last failure is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with units_of_work() as uow:
+                result = await use_case(uow)
+                await uow.commit()
+                return result
+        except Exception as exc:
+            if not is_transient(exc) or attempt == attempts:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")

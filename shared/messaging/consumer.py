@@ -17,24 +17,26 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.trace import Span as TraceSpan
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from shared.clock import rfc3339, utc_now
 from shared.contracts import ContractViolation, validate_payload
 from shared.db import deferral, inbox
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, UowT
 from shared.envelope import CloudEvent, EnvelopeError, decode_headers, verify_sender
+from shared.errors import DomainError, LostRace, NotYet
 from shared.events import spec_for_model, spec_for_type
 from shared.events.spec import EventSpec
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetterReason, DeadLetters
 from shared.metrics import DEAD_LETTERS, EVENT_HANDLING_SECONDS, EVENTS_CONSUMED
 from shared.registry import AllianceRegistry, Sender, Unauthorised
 from shared.telemetry import annotate_event, process_span
+from shared.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,6 @@ EventT = TypeVar("EventT", bound=BaseModel)
 
 class EventRejected(Exception):
     """The domain refuses the event for good (it goes to the dead-letter topic)."""
-
-
-class TransientError(Exception):
-    """A failure worth retrying (a dependency that may come back)."""
 
 
 class Deferred(Exception):
@@ -76,7 +74,7 @@ class EventContext:
     sender: Sender
 
 
-Handler = Callable[[Any, EventContext, UnitOfWork], Awaitable[None]]
+Handler = Callable[[Any, EventContext, Any], Awaitable[None]]
 # What admission yields: the envelope, the event's contract, the event and its sender.
 _Admitted = tuple[CloudEvent, EventSpec[Any], BaseModel, Sender]
 
@@ -98,24 +96,12 @@ class RetryPolicy:
         return float(min(self.max_backoff_s, self.initial_backoff_s * 2 ** (attempt - 1)))
 
 
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, TransientError | OperationalError | InterfaceError | ConnectionError):
-        return True
-    if isinstance(exc, TimeoutError | OSError):
-        return True
-    if isinstance(exc, DBAPIError):
-        # Lost connections, serialization failures and deadlocks succeed when retried.
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        return exc.connection_invalidated or sqlstate in {"40001", "40P01"}
-    return False
-
-
-class EventConsumer:
+class EventConsumer(Generic[UowT]):
     def __init__(
         self,
         name: str,
         registry: AllianceRegistry,
-        units_of_work: UnitOfWorkFactory,
+        units_of_work: UnitOfWorkFactory[UowT],
         dead_letters: DeadLetters,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -131,14 +117,14 @@ class EventConsumer:
     def handles(
         self, model: type[EventT]
     ) -> Callable[
-        [Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]]],
-        Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]],
+        [Callable[[EventT, EventContext, UowT], Awaitable[None]]],
+        Callable[[EventT, EventContext, UowT], Awaitable[None]],
     ]:
         spec = spec_for_model(model)
 
         def register(
-            handler: Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]],
-        ) -> Callable[[EventT, EventContext, UnitOfWork], Awaitable[None]]:
+            handler: Callable[[EventT, EventContext, UowT], Awaitable[None]],
+        ) -> Callable[[EventT, EventContext, UowT], Awaitable[None]]:
             self._handlers[spec.ce_type] = (spec, handler)
             return handler
 
@@ -330,7 +316,7 @@ class EventConsumer:
                 if released:
                     await self._resume(released)
                 return Outcome.APPLIED
-            except Deferred as wait:
+            except (Deferred, NotYet) as wait:
                 async with self._units_of_work() as uow:
                     if deferred is not None:
                         await deferral.forget(uow.session, deferred)
@@ -348,7 +334,11 @@ class EventConsumer:
                     # (at this event only; the others waiting were looked at in their turn).
                     await self.consume(deferral.as_record(kept), deferred=kept.position)
                 return Outcome.DEFERRED
-            except EventRejected as exc:
+            except LostRace as exc:
+                last_error = str(exc)  # a concurrent change came first: apply it again
+                if attempt < self._retry.max_attempts:
+                    await self._sleep(self._retry.backoff(attempt))
+            except (EventRejected, DomainError) as exc:
                 return await self._park(record, DeadLetterReason.REJECTED, str(exc))
             except IntegrityError as exc:
                 if await self._already_applied(envelope.id):

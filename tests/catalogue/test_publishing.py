@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.catalogue.publishing import (
+from services.catalogue.api import OfferingDraft
+from services.catalogue.domain import (
     AlreadyWithdrawn,
     NotTheOwner,
-    OfferingDraft,
     OfferingNotFound,
     Standing,
     VersionMismatch,

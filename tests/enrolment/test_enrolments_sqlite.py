@@ -25,7 +25,7 @@ from services.enrolment.commands import (
 from services.enrolment.domain import Enrolment, EnrolmentStatus
 from services.enrolment.repository import EnrolmentRepository
 from shared.db.outbox import OutboxMessage
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import (
     CredentialIssued,
     CredentialReinstated,
@@ -44,8 +44,8 @@ PREREQUISITE = "off-nordhavn-intro-data-science"
 
 
 @pytest.fixture
-async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with migrated_sqlite(tmp_path, "enrolment") as units_of_work:
+async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory[UnitOfWork]]:
+    async with migrated_sqlite(tmp_path, "enrolment", UnitOfWork) as units_of_work:
         yield units_of_work
 
 
@@ -53,12 +53,12 @@ def _learner(n: int) -> str:
     return f"lrn-sqlite-{n:04d}"
 
 
-async def _deliver(units_of_work: UnitOfWorkFactory, event: OfferingEvent) -> None:
+async def _deliver(units_of_work: UnitOfWorkFactory[UnitOfWork], event: OfferingEvent) -> None:
     await deliver_offering(units_of_work, handlers.on_offering, event)
 
 
 async def _credential(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
     event: CredentialIssued | CredentialRevoked | CredentialSuspended | CredentialReinstated,
 ) -> None:
     async with units_of_work() as uow:
@@ -69,31 +69,41 @@ async def _credential(
         await uow.commit()
 
 
-async def _enrol(units_of_work: UnitOfWorkFactory, learner_id: str, offering_id: str) -> Enrolment:
+async def _enrol(
+    units_of_work: UnitOfWorkFactory[UnitOfWork], learner_id: str, offering_id: str
+) -> Enrolment:
     async with units_of_work() as uow:
         enrolment = await request_enrolment(uow, learner_id, offering_id)
         await uow.commit()
     return enrolment
 
 
-async def _roster(units_of_work: UnitOfWorkFactory, offering_id: str) -> list[Enrolment]:
+async def _roster(
+    units_of_work: UnitOfWorkFactory[UnitOfWork], offering_id: str
+) -> list[Enrolment]:
     async with units_of_work.sessions() as session:
         return await EnrolmentRepository(session).of_offering(offering_id)
 
 
-async def _events(units_of_work: UnitOfWorkFactory) -> list[tuple[str, dict[str, object]]]:
+async def _events(
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
+) -> list[tuple[str, dict[str, object]]]:
     async with units_of_work.sessions() as session:
         rows = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))
         return [(r.event_type.split(".")[3], json.loads(r.payload)) for r in rows.all()]
 
 
-async def _published(units_of_work: UnitOfWorkFactory, capacity: int) -> OfferingPublished:
+async def _published(
+    units_of_work: UnitOfWorkFactory[UnitOfWork], capacity: int
+) -> OfferingPublished:
     offering = offering_published("valdemora", capacity=capacity)
     await _deliver(units_of_work, offering)
     return offering
 
 
-async def test_concurrent_requests_never_overbook(units_of_work: UnitOfWorkFactory) -> None:
+async def test_concurrent_requests_never_overbook(
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
+) -> None:
     offering = await _published(units_of_work, capacity=5)
     decided = await asyncio.gather(
         *(_enrol(units_of_work, _learner(n), offering.offering_id) for n in range(20))
@@ -108,7 +118,7 @@ async def test_concurrent_requests_never_overbook(units_of_work: UnitOfWorkFacto
 
 
 async def test_a_withdrawal_promotes_the_first_in_line_and_the_queue_moves_up(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
 ) -> None:
     offering = await _published(units_of_work, capacity=1)
     seated, first, second = [
@@ -132,7 +142,7 @@ async def test_a_withdrawal_promotes_the_first_in_line_and_the_queue_moves_up(
 
 
 async def test_more_capacity_promotes_waiting_learners_in_order(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
 ) -> None:
     offering = await _published(units_of_work, capacity=1)
     enrolled = [await _enrol(units_of_work, _learner(n), offering.offering_id) for n in range(4)]
@@ -154,7 +164,7 @@ async def test_more_capacity_promotes_waiting_learners_in_order(
 
 
 async def test_a_withdrawn_offering_rejects_the_waiting_list_and_new_requests(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
 ) -> None:
     offering = await _published(units_of_work, capacity=1)
     seated, waiting = [
@@ -172,7 +182,7 @@ async def test_a_withdrawn_offering_rejects_the_waiting_list_and_new_requests(
 
 
 async def test_prerequisites_follow_issued_and_revoked_credentials(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
 ) -> None:
     offering = offering_published(
         "valdemora",
@@ -221,7 +231,7 @@ async def test_prerequisites_follow_issued_and_revoked_credentials(
 
 
 async def test_a_suspended_prerequisite_counts_again_once_reinstated(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
 ) -> None:
     offering = offering_published(
         "valdemora",

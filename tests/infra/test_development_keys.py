@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from services.issuance.settings import IssuanceSettings
+from shared.db.uow import UnitOfWork
 from shared.service import build_runtime
 from shared.settings import DevelopmentKeysRefused, ServiceSettings
 from tests.conftest import ServiceFactory
@@ -27,7 +28,7 @@ def _own_key(folder: Path, name: str) -> Path:
 def test_each_setting_left_at_a_committed_key_is_named(tmp_path: Path) -> None:
     settings = IssuanceSettings(allow_development_keys=False, dev_idp_enabled=True)
     with pytest.raises(DevelopmentKeysRefused) as refused:
-        build_runtime(settings)
+        build_runtime(settings, UnitOfWork)
     for setting in ("OIDC_JWKS_URL", "DEV_IDP_ENABLED", "SIGNING_KEY_FILE", "CREDENTIAL_KEYS_DIR"):
         assert setting in str(refused.value)
     assert "ALLOW_DEVELOPMENT_KEYS" in str(refused.value)
@@ -47,7 +48,7 @@ def test_a_deployment_with_its_own_keys_starts_without_the_development_setting(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
     )
     assert settings.development_keys_in_use() == []
-    build_runtime(settings).relay.stop()
+    build_runtime(settings, UnitOfWork).relay.stop()
 
 
 def test_the_development_setting_is_off_unless_set() -> None:

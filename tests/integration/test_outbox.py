@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from services.catalogue.domain import Listing
 from services.catalogue.repository import OfferingRepository
+from services.catalogue.unit_of_work import CatalogueUnitOfWork
 from shared.db.engine import create_engine, session_factory
 from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
@@ -32,10 +33,10 @@ async def _commit_offering(
 ) -> str:
     """Writes the listing and its event in one unit of work; returns the event id."""
     engine = create_engine(database_url)
-    units_of_work = UnitOfWorkFactory(session_factory(engine), CATALOGUE)
+    units_of_work = UnitOfWorkFactory(CatalogueUnitOfWork, session_factory(engine), CATALOGUE)
     try:
         async with units_of_work() as uow:
-            await OfferingRepository(uow.session).save(
+            await uow.offerings.save(
                 Listing(offering.offering_id, offering.partner_id, 1, "published", offering)
             )
             uow.record(offering)

@@ -10,7 +10,7 @@ import pytest
 
 from services.issuance import handlers
 from services.issuance.tables import OfferingTerms
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import OfferingUpdated
 from shared.messaging.consumer import EventRejected
 from shared.offering_views import OfferingEvent
@@ -19,16 +19,18 @@ from tests.support.sqlite import deliver_offering, migrated_sqlite
 
 
 @pytest.fixture
-async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    async with migrated_sqlite(tmp_path, "issuance") as units_of_work:
+async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory[UnitOfWork]]:
+    async with migrated_sqlite(tmp_path, "issuance", UnitOfWork) as units_of_work:
         yield units_of_work
 
 
-async def _deliver(units_of_work: UnitOfWorkFactory, event: OfferingEvent) -> None:
+async def _deliver(units_of_work: UnitOfWorkFactory[UnitOfWork], event: OfferingEvent) -> None:
     await deliver_offering(units_of_work, handlers.on_offering, event)
 
 
-async def _terms(units_of_work: UnitOfWorkFactory, offering_id: str) -> tuple[str, int] | None:
+async def _terms(
+    units_of_work: UnitOfWorkFactory[UnitOfWork], offering_id: str
+) -> tuple[str, int] | None:
     async with units_of_work() as uow:
         terms = await uow.session.get(OfferingTerms, offering_id)
         return None if terms is None else (terms.partner_id, terms.version)
@@ -46,7 +48,7 @@ def _updated(event: OfferingEvent, version: int, partner_id: str) -> OfferingUpd
 
 
 async def test_only_the_owning_partner_moves_the_terms_forward(
-    units_of_work: UnitOfWorkFactory,
+    units_of_work: UnitOfWorkFactory[UnitOfWork],
 ) -> None:
     published = offering_published("valdemora")
     await _deliver(units_of_work, published)

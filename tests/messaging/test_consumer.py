@@ -16,10 +16,10 @@ from shared.messaging.consumer import (
     EventRejected,
     Outcome,
     RetryPolicy,
-    TransientError,
 )
 from shared.messaging.dead_letter import ConsumedRecord
 from shared.partner_system import demo_signer, signed_event
+from shared.transient import TransientError
 from tests.support.builders import offering_published
 from tests.support.consumers import consumer_for
 

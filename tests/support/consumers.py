@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import session_factory
-from shared.db.uow import UnitOfWorkFactory
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.messaging.consumer import EventConsumer, RetryPolicy
 from shared.messaging.dead_letter import ConsumedRecord, DeadLetters
 from shared.ops.kafka import Record
@@ -21,7 +21,7 @@ def consumer_for(
     name: str,
     retry: RetryPolicy = RetryPolicy(max_attempts=3, initial_backoff_s=0.01),  # noqa: B008
     sleep: Callable[[float], Awaitable[None]] | None = None,
-) -> tuple[EventConsumer, Parked]:
+) -> tuple[EventConsumer[UnitOfWork], Parked]:
     """A consumer whose dead letters are kept in a list instead of a topic."""
     parked: Parked = []
 
@@ -30,7 +30,9 @@ def consumer_for(
     ) -> None:
         parked.append((topic, value, headers))
 
-    units_of_work = UnitOfWorkFactory(session_factory(engine), "urn:alliance:service:catalogue")
+    units_of_work = UnitOfWorkFactory(
+        UnitOfWork, session_factory(engine), "urn:alliance:service:catalogue"
+    )
     kwargs = {"sleep": sleep} if sleep else {}
     consumer = EventConsumer(
         name, AllianceRegistry.load(), units_of_work, DeadLetters(name, park), retry, **kwargs

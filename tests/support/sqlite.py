@@ -10,29 +10,31 @@ from pathlib import Path
 
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import upgrade
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, UowT
 from shared.messaging.consumer import EventContext
 from shared.offering_views import OfferingEvent
 from shared.partner_system import demo_signer, signed_event
 from shared.registry import PARTNER_URN
 from tests.support.builders import REGISTRY
 
-OfferingHandler = Callable[[OfferingEvent, EventContext, UnitOfWork], Awaitable[None]]
-
 
 @asynccontextmanager
-async def migrated_sqlite(tmp_path: Path, service: str) -> AsyncIterator[UnitOfWorkFactory]:
+async def migrated_sqlite(
+    tmp_path: Path, service: str, kind: type[UowT]
+) -> AsyncIterator[UnitOfWorkFactory[UowT]]:
     url = f"sqlite+aiosqlite:///{tmp_path / f'{service}.db'}"
     await asyncio.to_thread(upgrade, service, url)
     engine = create_engine(url)
     try:
-        yield UnitOfWorkFactory(session_factory(engine), f"urn:alliance:service:{service}")
+        yield UnitOfWorkFactory(kind, session_factory(engine), f"urn:alliance:service:{service}")
     finally:
         await engine.dispose()
 
 
 async def deliver_offering(
-    units_of_work: UnitOfWorkFactory, handler: OfferingHandler, event: OfferingEvent
+    units_of_work: UnitOfWorkFactory[UowT],
+    handler: Callable[[OfferingEvent, EventContext, UowT], Awaitable[None]],
+    event: OfferingEvent,
 ) -> None:
     # The handlers do not read the context; a real signed envelope keeps it honest.
     context = EventContext(
