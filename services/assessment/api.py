@@ -8,15 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.assessment.domain import Accepted, Refusal, Result, ResultRefused
-from services.assessment.recording import record_result
-from services.assessment.repository import OfferingRepository, ResultRepository
+from services.assessment import application
+from services.assessment.domain import Result, ResultNotFound
+from services.assessment.unit_of_work import AssessmentUnitOfWork
 from shared.auth import Caller, PartnerCaller, Principal
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.events import AssessedResult, Grade, Outcome
 from shared.events.vocabulary import (
     AssessmentType,
@@ -28,17 +25,6 @@ from shared.events.vocabulary import (
     SupervisionAndIdentityVerification,
 )
 from shared.problems import Problem, problem_responses
-
-_REFUSAL_STATUS: dict[Refusal, tuple[int, str]] = {
-    Refusal.OFFERING_UNKNOWN: (404, "Offering not found"),
-    Refusal.ENROLMENT_UNKNOWN: (404, "Enrolment not found"),
-    Refusal.NOT_TEACHING_PARTNER: (403, "Not your offering"),
-    Refusal.NOT_ENROLLED: (409, "Learner not enrolled"),
-    Refusal.ALREADY_ASSESSED: (409, "Enrolment already assessed"),
-    Refusal.SUPERSEDED: (409, "Result already superseded"),
-    Refusal.RESULT_ID_TAKEN: (409, "result_id already used"),
-    Refusal.NO_SUCH_RESULT: (422, "Nothing to correct"),
-}
 
 
 class ResultSubmission(Payload):
@@ -92,24 +78,8 @@ def _may_see(principal: Principal, result: AssessedResult) -> bool:
     return principal.acts_for(result.partner_id)
 
 
-async def _check_teaches(session: AsyncSession, principal: Principal, offering_id: str) -> None:
-    offering = await OfferingRepository(session).get(offering_id)
-    if offering is None:
-        raise Problem(404, "Offering not found", f"No offering {offering_id}.")
-    if not principal.acts_for(offering.partner_id):
-        raise Problem(403, "Not your offering", f"{offering_id} is taught by another partner.")
-
-
-def build_router(
-    units_of_work: UnitOfWorkFactory[UnitOfWork], sessions: async_sessionmaker[AsyncSession]
-) -> APIRouter:
+def build_router(units_of_work: UnitOfWorkFactory[AssessmentUnitOfWork]) -> APIRouter:
     router = APIRouter(prefix="/results", tags=["results"])
-
-    async def record(submission: AssessedResult) -> Accepted:
-        async with units_of_work() as uow:
-            accepted = await record_result(uow, submission)
-            await uow.commit()
-        return accepted
 
     @router.post(
         "",
@@ -120,20 +90,9 @@ def build_router(
     async def submit(body: ResultSubmission, principal: PartnerCaller) -> ResultView:
         assert principal.partner_id is not None  # PartnerCaller guarantees it
         submission = body.assessed(principal.partner_id)
-        try:
-            try:
-                accepted = await record(submission)
-            except IntegrityError:
-                # A concurrent submission for the same enrolment or result_id committed
-                # first; checked again against it, this one is a repeat or a conflict.
-                accepted = await record(submission)
-        except ResultRefused as exc:
-            status, title = _REFUSAL_STATUS[exc.refusal]
-            raise Problem(status, title, exc.detail) from exc
-        except IntegrityError as exc:
-            raise Problem(
-                409, "Concurrent result", "Another result for this enrolment was just recorded."
-            ) from exc
+        accepted = await run_committed(
+            units_of_work, lambda uow: application.record_result(uow, submission)
+        )
         return _view(accepted.result)
 
     @router.get(
@@ -147,14 +106,15 @@ def build_router(
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> ResultPage:
-        async with sessions() as session:
-            results = ResultRepository(session)
+        async with units_of_work() as uow:
             if principal.learner_id is not None:
-                found = await results.of_learner(principal.learner_id, offering_id, limit, offset)
+                found = await uow.results.of_learner(
+                    principal.learner_id, offering_id, limit, offset
+                )
             elif principal.partner_id is not None:
-                if offering_id is not None:
-                    await _check_teaches(session, principal, offering_id)
-                found = await results.of_partner(principal.partner_id, offering_id, limit, offset)
+                found = await application.results_of_partner(
+                    uow, principal.partner_id, offering_id, limit, offset
+                )
             else:
                 raise Problem(403, "Forbidden", "Only learners and partners read results.")
         return ResultPage(items=[_view(r) for r in found], limit=limit, offset=offset)
@@ -167,11 +127,11 @@ def build_router(
     async def get_result(
         result_id: Annotated[str, Path(pattern=r"^res-[a-z0-9-]{4,64}$")], principal: Caller
     ) -> ResultView:
-        async with sessions() as session:
-            result = await ResultRepository(session).get(result_id)
+        async with units_of_work() as uow:
+            result = await uow.results.get(result_id)
         # Someone else's result is reported as missing, so its existence is not revealed.
         if result is None or not _may_see(principal, result.result):
-            raise Problem(404, "Result not found", f"No result {result_id} of yours.")
+            raise ResultNotFound(f"No result {result_id} of yours.")
         return _view(result)
 
     return router

@@ -6,14 +6,16 @@ from fastapi import FastAPI
 
 from services.assessment import handlers
 from services.assessment.api import build_router
-from shared.db.uow import UnitOfWork
+from services.assessment.unit_of_work import AssessmentUnitOfWork
 from shared.events import ResultRecorded
 from shared.service import build_runtime, create_app
 from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="assessment"), UnitOfWork)
+    runtime = build_runtime(
+        settings or ServiceSettings(service_name="assessment"), AssessmentUnitOfWork
+    )
     handlers.register(runtime.consumer)
     runtime.declare_emits([ResultRecorded])
     return create_app(
@@ -23,5 +25,5 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
             "Results recorded by the teaching partner, from its own system as an event or "
             "through this API, checked against offerings and enrolments."
         ),
-        routers=[build_router(runtime.units_of_work, runtime.sessions)],
+        routers=[build_router(runtime.units_of_work)],
     )

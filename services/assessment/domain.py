@@ -10,7 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    LostRace,
+    NotFound,
+    NotPermitted,
+    NotYet,
+)
 from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn, ResultRecorded
 from shared.offering_views import OfferingEvent, supersedes
 
@@ -58,27 +68,90 @@ class Result:
         return ResultRecorded(**dict(self.result), recorded_at=self.recorded_at)
 
 
-class Refusal(enum.StrEnum):
-    """Why a submitted result does not count; the API and the consumer each translate it."""
-
-    OFFERING_UNKNOWN = "offering_unknown"
-    ENROLMENT_UNKNOWN = "enrolment_unknown"
-    NOT_TEACHING_PARTNER = "not_teaching_partner"
-    NOT_ENROLLED = "not_enrolled"
-    ALREADY_ASSESSED = "already_assessed"
-    SUPERSEDED = "superseded"
-    NO_SUCH_RESULT = "no_such_result"
-    RESULT_ID_TAKEN = "result_id_taken"
+def offering_known(offering_id: str) -> str:
+    """The fact a result for an offering not known yet waits for."""
+    return f"offering:{offering_id}"
 
 
-class ResultRefused(Exception):
-    def __init__(self, refusal: Refusal, detail: str) -> None:
-        super().__init__(f"{refusal.value}: {detail}")
-        self.refusal = refusal
-        self.detail = detail
+def enrolment_known(enrolment_id: str) -> str:
+    """The fact a result for an enrolment not known yet waits for."""
+    return f"enrolment:{enrolment_id}"
 
 
-class EnrolmentConflict(Exception):
+class ResultRefused(DomainError):
+    """A submitted result that does not count. Its `code` names the rule it breaks and leads
+    the reason, so a partner's system tells its dead letters and problems apart by it."""
+
+    code: ClassVar[str]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {super().__str__()}"
+
+
+class OfferingUnknown(ResultRefused, NotFound, NotYet):
+    """No offering of that id is known: a request naming it is answered 404, while a
+    submitted event waits for the offering's event. That travels on another topic, so a
+    result may overtake it (above all when the log is replayed)."""
+
+    code = "offering_unknown"
+    title = "Offering not found"
+
+    def __init__(self, offering_id: str) -> None:
+        super().__init__(offering_known(offering_id), f"offering {offering_id} is not known")
+
+
+class EnrolmentUnknown(ResultRefused, NotFound, NotYet):
+    """No enrolment of that id is known: 404 to a request, a wait for an event, as above."""
+
+    code = "enrolment_unknown"
+    title = "Enrolment not found"
+
+    def __init__(self, enrolment_id: str) -> None:
+        super().__init__(enrolment_known(enrolment_id), f"enrolment {enrolment_id} is not known")
+
+
+class NotTeachingPartner(ResultRefused, NotPermitted):
+    code = "not_teaching_partner"
+    title = "Not your offering"
+
+
+class NotEnrolled(ResultRefused, Conflict):
+    code = "not_enrolled"
+    title = "Learner not enrolled"
+
+
+class AlreadyAssessed(ResultRefused, Conflict):
+    code = "already_assessed"
+    title = "Enrolment already assessed"
+
+
+class ResultSuperseded(ResultRefused, Conflict):
+    code = "superseded"
+    title = "Result already superseded"
+
+
+class ResultIdTaken(ResultRefused, Conflict):
+    code = "result_id_taken"
+    title = "result_id already used"
+
+
+class NothingToCorrect(ResultRefused, Invalid):
+    code = "no_such_result"
+    title = "Nothing to correct"
+
+
+class ConcurrentResult(LostRace):
+    """Another result for the same enrolment or under the same result_id was recorded
+    meanwhile; checked again against it, the submission is a repeat or a refusal."""
+
+    title = "Concurrent result"
+
+
+class ResultNotFound(NotFound):
+    title = "Result not found"
+
+
+class EnrolmentConflict(Conflict):
     """An enrolment event that contradicts the enrolment already held under its id."""
 
 
@@ -146,46 +219,37 @@ class Accepted:
 def accept(submission: AssessedResult, facts: Facts, now: dt.datetime) -> Accepted:
     """Checks a submission; the result to record at `now`, or the one already recorded.
 
-    Raises ResultRefused with the first rule it breaks. Once the submitter is known to teach
+    Raises the ResultRefused of the first rule it breaks. Once the submitter is known to teach
     the offering, a repeat of an accepted result_id is answered before the enrolment is
     looked at, so it gets the same answer even if the enrolment was withdrawn in between.
     """
     offering = facts.offering
     if offering is None:
-        raise ResultRefused(
-            Refusal.OFFERING_UNKNOWN, f"offering {submission.offering_id} is not known"
-        )
+        raise OfferingUnknown(submission.offering_id)
     if offering.partner_id != submission.partner_id:
-        raise ResultRefused(
-            Refusal.NOT_TEACHING_PARTNER,
+        raise NotTeachingPartner(
             f"offering {offering.offering_id} is taught by another partner, "
             f"not {submission.partner_id}",
         )
     if facts.same_id is not None:
         if facts.same_id.result == submission:
             return Accepted(facts.same_id, repeat=True)
-        raise ResultRefused(
-            Refusal.RESULT_ID_TAKEN,
+        raise ResultIdTaken(
             f"result {submission.result_id} is already recorded with different content",
         )
     enrolment = facts.enrolment
     if enrolment is None:
-        raise ResultRefused(
-            Refusal.ENROLMENT_UNKNOWN, f"enrolment {submission.enrolment_id} is not known"
-        )
+        raise EnrolmentUnknown(submission.enrolment_id)
     if (enrolment.learner_id, enrolment.offering_id) != (
         submission.learner_id,
         submission.offering_id,
     ):
-        raise ResultRefused(
-            Refusal.NOT_ENROLLED,
+        raise NotEnrolled(
             f"enrolment {enrolment.enrolment_id} is not this learner's enrolment in "
             f"offering {submission.offering_id}",
         )
     if enrolment.status is not EnrolmentStatus.ACCEPTED:
-        raise ResultRefused(
-            Refusal.NOT_ENROLLED, f"enrolment {enrolment.enrolment_id} was withdrawn"
-        )
+        raise NotEnrolled(f"enrolment {enrolment.enrolment_id} was withdrawn")
     _check_correction(submission, facts)
     return Accepted(Result(submission, now), repeat=False)
 
@@ -195,21 +259,18 @@ def _check_correction(submission: AssessedResult, facts: Facts) -> None:
     corrects = submission.supersedes_result_id
     if corrects is None:
         if facts.current is not None:
-            raise ResultRefused(
-                Refusal.ALREADY_ASSESSED,
+            raise AlreadyAssessed(
                 f"enrolment {submission.enrolment_id} already has result "
                 f"{facts.current.result_id}; a correction must name it in supersedes_result_id",
             )
         return
     corrected = facts.corrected
     if corrected is None or corrected.result.enrolment_id != submission.enrolment_id:
-        raise ResultRefused(
-            Refusal.NO_SUCH_RESULT,
+        raise NothingToCorrect(
             f"supersedes_result_id {corrects} names no result of enrolment "
             f"{submission.enrolment_id}",
         )
     if not corrected.is_current:
-        raise ResultRefused(
-            Refusal.SUPERSEDED,
+        raise ResultSuperseded(
             f"result {corrects} was already superseded by {corrected.superseded_by_result_id}",
         )

@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.assessment.domain import (
-    Enrolment,
-    EnrolmentStatus,
-    Offering,
-    Refusal,
-    Result,
-    ResultRefused,
-)
+from services.assessment.domain import Enrolment, EnrolmentStatus, Offering, Result
 from services.assessment.tables import EnrolmentRecord, OfferingRecord, ResultRecord
 from shared.clock import utc_now
 from shared.events import AssessedResult
@@ -95,40 +89,43 @@ class ResultRepository:
         record = rows.first()
         return _result(record) if record else None
 
-    async def add(self, result: Result) -> None:
-        """Inserts `result` and marks the result it corrects as superseded by it.
+    async def supersede(self, result_id: str, by_result_id: str) -> bool:
+        """Marks the result `result_id` as superseded by `by_result_id` if it is current.
 
         The mark is conditional, so of two corrections racing for the same result only one
-        wins; an IntegrityError at flush means another result became current meanwhile.
+        wins: False for the other.
         """
-        assessed = result.result
-        corrected = assessed.supersedes_result_id
-        if corrected is not None:
-            marked = await self._session.exec(
-                update(ResultRecord)
-                .where(
-                    col(ResultRecord.result_id) == corrected,
-                    col(ResultRecord.superseded_by_result_id).is_(None),
-                )
-                .values(superseded_by_result_id=assessed.result_id)
+        marked = await self._session.exec(
+            update(ResultRecord)
+            .where(
+                col(ResultRecord.result_id) == result_id,
+                col(ResultRecord.superseded_by_result_id).is_(None),
             )
-            if marked.rowcount != 1:
-                raise ResultRefused(
-                    Refusal.SUPERSEDED, f"result {corrected} was superseded meanwhile"
-                )
-        self._session.add(
-            ResultRecord(
-                result_id=assessed.result_id,
-                enrolment_id=assessed.enrolment_id,
-                offering_id=assessed.offering_id,
-                partner_id=assessed.partner_id,
-                learner_id=assessed.learner_id,
-                supersedes_result_id=corrected,
-                result=assessed.model_dump_json(exclude_none=True),
-                recorded_at=result.recorded_at,
-            )
+            .values(superseded_by_result_id=by_result_id)
         )
-        await self._session.flush()
+        return bool(marked.rowcount == 1)
+
+    async def add(self, result: Result) -> bool:
+        """Inserts `result`; False when a concurrent submission for the same enrolment (its
+        current result) or under the same result_id was committed first."""
+        assessed = result.result
+        try:
+            async with self._session.begin_nested():
+                self._session.add(
+                    ResultRecord(
+                        result_id=assessed.result_id,
+                        enrolment_id=assessed.enrolment_id,
+                        offering_id=assessed.offering_id,
+                        partner_id=assessed.partner_id,
+                        learner_id=assessed.learner_id,
+                        supersedes_result_id=assessed.supersedes_result_id,
+                        result=assessed.model_dump_json(exclude_none=True),
+                        recorded_at=result.recorded_at,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
 
     async def of_learner(
         self, learner_id: str, offering_id: str | None, limit: int, offset: int

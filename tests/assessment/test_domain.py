@@ -9,18 +9,26 @@ from typing import Any
 import pytest
 
 from services.assessment.domain import (
+    AlreadyAssessed,
     Enrolment,
     EnrolmentConflict,
     EnrolmentStatus,
+    EnrolmentUnknown,
     Facts,
+    NotEnrolled,
+    NothingToCorrect,
+    NotTeachingPartner,
     Offering,
-    Refusal,
+    OfferingUnknown,
     Result,
+    ResultIdTaken,
     ResultRefused,
+    ResultSuperseded,
     accept,
     apply_enrolment,
     apply_offering,
 )
+from shared.errors import NotYet
 from shared.events import (
     AssessedResult,
     EnrolmentAccepted,
@@ -31,6 +39,7 @@ from shared.events import (
 )
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.offering_views import OfferingConflict
+from shared.problems import domain_status
 from tests.support.builders import offering_published
 
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
@@ -65,10 +74,10 @@ def facts(**changes: Any) -> Facts:
     )
 
 
-def refusal(result: AssessedResult, held: Facts) -> Refusal:
+def refusal(result: AssessedResult, held: Facts) -> type[ResultRefused]:
     with pytest.raises(ResultRefused) as refused:
         accept(result, held, NOW)
-    return refused.value.refusal
+    return type(refused.value)
 
 
 # --- offerings and enrolments -------------------------------------------------------------
@@ -149,32 +158,41 @@ def test_the_same_result_again_is_a_repeat_with_the_first_answer() -> None:
 
 def test_a_result_id_reused_for_different_content_is_refused() -> None:
     first = Result(submission(), NOW)
-    assert refusal(submission(outcome=Outcome.FAILED), facts(same_id=first)) is (
-        Refusal.RESULT_ID_TAKEN
-    )
+    assert refusal(submission(outcome=Outcome.FAILED), facts(same_id=first)) is ResultIdTaken
 
 
 @pytest.mark.parametrize(
     ("held", "expected"),
     [
-        ({"offering": None}, Refusal.OFFERING_UNKNOWN),
+        ({"offering": None}, OfferingUnknown),
         (
             {"offering": Offering(OFFERING.offering_id, "nordhavn", 1)},
-            Refusal.NOT_TEACHING_PARTNER,
+            NotTeachingPartner,
         ),
-        ({"enrolment": None}, Refusal.ENROLMENT_UNKNOWN),
+        ({"enrolment": None}, EnrolmentUnknown),
     ],
 )
 def test_missing_or_contradicting_facts_refuse_the_submission(
-    held: dict[str, Any], expected: Refusal
+    held: dict[str, Any], expected: type[ResultRefused]
 ) -> None:
     assert refusal(submission(), facts(**held)) is expected
 
 
+def test_unknown_facts_are_not_found_by_a_request_and_awaited_by_an_event() -> None:
+    for unknown, fact in [
+        (OfferingUnknown(OFFERING.offering_id), f"offering:{OFFERING.offering_id}"),
+        (EnrolmentUnknown(ENROLMENT.enrolment_id), f"enrolment:{ENROLMENT.enrolment_id}"),
+    ]:
+        assert domain_status(unknown) == 404
+        assert isinstance(unknown, NotYet)
+        assert unknown.waiting_for == fact
+        assert str(unknown).startswith(f"{unknown.code}: ")
+
+
 def test_a_learner_must_hold_the_named_enrolment_in_that_offering() -> None:
-    assert refusal(submission(learner_id="lrn-grace-0002"), facts()) is Refusal.NOT_ENROLLED
+    assert refusal(submission(learner_id="lrn-grace-0002"), facts()) is NotEnrolled
     other_offering = replace(ENROLMENT, offering_id="off-rheinfeld-db")
-    assert refusal(submission(), facts(enrolment=other_offering)) is Refusal.NOT_ENROLLED
+    assert refusal(submission(), facts(enrolment=other_offering)) is NotEnrolled
 
 
 def test_a_withdrawn_enrolment_takes_no_result() -> None:
@@ -186,7 +204,7 @@ def test_a_withdrawn_enrolment_takes_no_result() -> None:
 def test_a_second_result_for_an_assessed_enrolment_must_be_a_correction() -> None:
     current = Result(submission(), NOW)
     second = submission(result_id="res-0002")
-    assert refusal(second, facts(current=current)) is Refusal.ALREADY_ASSESSED
+    assert refusal(second, facts(current=current)) is AlreadyAssessed
 
 
 def test_a_correction_of_the_current_result_counts() -> None:
@@ -203,13 +221,13 @@ def test_a_correction_of_the_current_result_counts() -> None:
 
 def test_a_correction_must_name_a_result_of_the_same_enrolment() -> None:
     correction = submission(result_id="res-0002", supersedes_result_id="res-9999")
-    assert refusal(correction, facts()) is Refusal.NO_SUCH_RESULT
+    assert refusal(correction, facts()) is NothingToCorrect
     elsewhere = Result(submission(enrolment_id="enr-0002"), NOW)
-    assert refusal(correction, facts(corrected=elsewhere)) is Refusal.NO_SUCH_RESULT
+    assert refusal(correction, facts(corrected=elsewhere)) is NothingToCorrect
 
 
 def test_a_superseded_result_cannot_be_corrected_again() -> None:
     superseded = Result(submission(), NOW, superseded_by_result_id="res-0002")
     current = Result(submission(result_id="res-0002", supersedes_result_id="res-0001"), NOW)
     correction = submission(result_id="res-0003", supersedes_result_id="res-0001")
-    assert refusal(correction, facts(corrected=superseded, current=current)) is (Refusal.SUPERSEDED)
+    assert refusal(correction, facts(corrected=superseded, current=current)) is ResultSuperseded

@@ -1,0 +1,80 @@
+"""The assessment service's use cases: its views of offerings and enrolments kept from their
+events, and results recorded the same way whether they came as an event or through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.assessment.domain import (
+    Accepted,
+    ConcurrentResult,
+    Facts,
+    NotTeachingPartner,
+    OfferingUnknown,
+    Result,
+    ResultSuperseded,
+    accept,
+    apply_enrolment,
+    apply_offering,
+    enrolment_known,
+    offering_known,
+)
+from services.assessment.unit_of_work import AssessmentUnitOfWork
+from shared.clock import utc_now
+from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn
+from shared.offering_views import OfferingEvent
+
+
+async def apply_offering_event(uow: AssessmentUnitOfWork, event: OfferingEvent) -> None:
+    offering = apply_offering(await uow.offerings.get(event.offering_id), event)
+    if offering is not None:
+        await uow.offerings.save(offering)
+        uow.release(offering_known(event.offering_id))
+
+
+async def apply_enrolment_event(
+    uow: AssessmentUnitOfWork, event: EnrolmentAccepted | EnrolmentWithdrawn
+) -> None:
+    enrolment = apply_enrolment(await uow.enrolments.get(event.enrolment_id), event)
+    if enrolment is not None:
+        await uow.enrolments.save(enrolment)
+        uow.release(enrolment_known(event.enrolment_id))
+
+
+async def record_result(uow: AssessmentUnitOfWork, submission: AssessedResult) -> Accepted:
+    """Checks `submission` against what the service holds; if it counts, stores it and
+    records `assessment.result_recorded` in the same transaction (the caller commits).
+
+    Raises the ResultRefused of the rule it breaks, and ConcurrentResult (a lost race) when
+    a concurrent submission for the same enrolment or result_id got there first.
+    """
+    corrects = submission.supersedes_result_id
+    facts = Facts(
+        offering=await uow.offerings.get(submission.offering_id),
+        enrolment=await uow.enrolments.get(submission.enrolment_id),
+        same_id=await uow.results.get(submission.result_id),
+        corrected=await uow.results.get(corrects) if corrects else None,
+        current=await uow.results.current_of(submission.enrolment_id),
+    )
+    accepted = accept(submission, facts, utc_now())
+    if accepted.repeat:
+        return accepted
+    if corrects is not None and not await uow.results.supersede(corrects, submission.result_id):
+        raise ResultSuperseded(f"result {corrects} was superseded meanwhile")
+    if not await uow.results.add(accepted.result):
+        raise ConcurrentResult("Another result for this enrolment was just recorded.")
+    uow.record(accepted.result.recorded_event())
+    return accepted
+
+
+async def results_of_partner(
+    uow: AssessmentUnitOfWork, partner_id: str, offering_id: str | None, limit: int, offset: int
+) -> Sequence[Result]:
+    """The results of the offerings `partner_id` teaches; of one, if `offering_id` names it."""
+    if offering_id is not None:
+        offering = await uow.offerings.get(offering_id)
+        if offering is None:
+            raise OfferingUnknown(offering_id)
+        if offering.partner_id != partner_id:
+            raise NotTeachingPartner(f"{offering_id} is taught by another partner.")
+    return await uow.results.of_partner(partner_id, offering_id, limit, offset)

@@ -1,0 +1,33 @@
+"""The results repository on SQLite: what a concurrent submission that came first leaves the
+next one to find (the use case turns it into a lost race and runs again)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.assessment.domain import Result
+from services.assessment.unit_of_work import AssessmentUnitOfWork
+from tests.assessment.test_domain import NOW, submission
+from tests.support.sqlite import migrated_sqlite
+
+
+async def test_a_result_clashing_with_a_committed_one_is_not_added(tmp_path: Path) -> None:
+    async with migrated_sqlite(tmp_path, "assessment", AssessmentUnitOfWork) as units_of_work:
+        async with units_of_work() as uow:
+            assert await uow.results.add(Result(submission(), NOW))
+            await uow.commit()
+        async with units_of_work() as uow:
+            # The same result_id, and a second current result for the same enrolment.
+            assert not await uow.results.add(Result(submission(), NOW))
+            assert not await uow.results.add(Result(submission(result_id="res-0002"), NOW))
+            # The transaction goes on: a correction marks the first and is added.
+            assert await uow.results.supersede("res-0001", "res-0003")
+            correction = submission(result_id="res-0003", supersedes_result_id="res-0001")
+            assert await uow.results.add(Result(correction, NOW))
+            # A second correction of the same result is refused by the mark.
+            assert not await uow.results.supersede("res-0001", "res-0004")
+            await uow.commit()
+        async with units_of_work() as uow:
+            current = await uow.results.current_of("enr-0001")
+            assert current is not None
+            assert current.result_id == "res-0003"
