@@ -8,20 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
-from services.enrolment.commands import (
-    AlreadyEnrolled,
-    EnrolmentNotFound,
-    UnknownOffering,
-    request_enrolment,
-    withdraw_enrolment,
-)
-from services.enrolment.domain import Enrolment, EnrolmentStatus, NotWithdrawable
-from services.enrolment.repository import EnrolmentRepository, OfferingRepository
+from services.enrolment import application
+from services.enrolment.domain import Enrolment, EnrolmentStatus
+from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.auth import Learner, PartnerCaller
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.events import EnrolmentRejectionReason
 from shared.events.vocabulary import OfferingId
-from shared.problems import Problem, problem_responses
+from shared.problems import problem_responses
 
 ENROLMENT_ID = r"^enr-[a-z0-9-]{4,64}$"
 OFFERING_ID = r"^off-[a-z0-9-]{4,64}$"
@@ -63,17 +57,11 @@ def _view(enrolment: Enrolment) -> EnrolmentView:
     )
 
 
-def _not_found(enrolment_id: str) -> Problem:
-    # Another learner's enrolment is answered like a missing one: ids are not confirmed.
-    return Problem(404, "Enrolment not found", f"You have no enrolment {enrolment_id}.")
-
-
 EnrolmentIdPath = Annotated[str, Path(pattern=ENROLMENT_ID)]
 
 
-def build_router(units_of_work: UnitOfWorkFactory[UnitOfWork]) -> APIRouter:
+def build_router(units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork]) -> APIRouter:
     router = APIRouter(tags=["enrolments"])
-    sessions = units_of_work.sessions
 
     @router.post(
         "/enrolments",
@@ -83,24 +71,18 @@ def build_router(units_of_work: UnitOfWorkFactory[UnitOfWork]) -> APIRouter:
     )
     async def enrol(body: EnrolmentRequest, learner: Learner) -> EnrolmentView:
         learner_id = str(learner.learner_id)
-        try:
-            async with units_of_work() as uow:
-                enrolment = await request_enrolment(uow, learner_id, body.offering_id)
-                await uow.commit()
-        except UnknownOffering as exc:
-            raise Problem(
-                404, "Offering not found", f"No offering {body.offering_id} is known."
-            ) from exc
-        except AlreadyEnrolled as exc:
-            raise Problem(409, "Already enrolled", str(exc)) from exc
+        enrolment = await run_committed(
+            units_of_work,
+            lambda uow: application.request_enrolment(uow, learner_id, body.offering_id),
+        )
         return _view(enrolment)
 
     @router.get(
         "/enrolments", summary="The caller's own enrolments", responses=problem_responses(401, 403)
     )
     async def mine(learner: Learner) -> list[EnrolmentView]:
-        async with sessions() as session:
-            enrolments = await EnrolmentRepository(session).of_learner(str(learner.learner_id))
+        async with units_of_work() as uow:
+            enrolments = await uow.enrolments.of_learner(str(learner.learner_id))
         return [_view(e) for e in enrolments]
 
     @router.get(
@@ -109,10 +91,8 @@ def build_router(units_of_work: UnitOfWorkFactory[UnitOfWork]) -> APIRouter:
         responses=problem_responses(401, 403, 404),
     )
     async def one(enrolment_id: EnrolmentIdPath, learner: Learner) -> EnrolmentView:
-        async with sessions() as session:
-            enrolment = await EnrolmentRepository(session).get(enrolment_id)
-        if enrolment is None or enrolment.learner_id != learner.learner_id:
-            raise _not_found(enrolment_id)
+        async with units_of_work() as uow:
+            enrolment = await application.enrolment_of(uow, str(learner.learner_id), enrolment_id)
         return _view(enrolment)
 
     @router.delete(
@@ -121,14 +101,11 @@ def build_router(units_of_work: UnitOfWorkFactory[UnitOfWork]) -> APIRouter:
         responses=problem_responses(401, 403, 404, 409),
     )
     async def leave(enrolment_id: EnrolmentIdPath, learner: Learner) -> EnrolmentView:
-        try:
-            async with units_of_work() as uow:
-                enrolment = await withdraw_enrolment(uow, str(learner.learner_id), enrolment_id)
-                await uow.commit()
-        except EnrolmentNotFound as exc:
-            raise _not_found(enrolment_id) from exc
-        except NotWithdrawable as exc:
-            raise Problem(409, "Nothing to withdraw", str(exc)) from exc
+        learner_id = str(learner.learner_id)
+        enrolment = await run_committed(
+            units_of_work,
+            lambda uow: application.withdraw_enrolment(uow, learner_id, enrolment_id),
+        )
         return _view(enrolment)
 
     @router.get(
@@ -139,17 +116,8 @@ def build_router(units_of_work: UnitOfWorkFactory[UnitOfWork]) -> APIRouter:
     async def of_offering(
         offering_id: Annotated[str, Path(pattern=OFFERING_ID)], caller: PartnerCaller
     ) -> list[EnrolmentView]:
-        async with sessions() as session:
-            offering = await OfferingRepository(session).get(offering_id)
-            if offering is None:
-                raise Problem(404, "Offering not found", f"No offering {offering_id} is known.")
-            if not caller.acts_for(offering.partner_id):
-                raise Problem(
-                    403,
-                    "Forbidden",
-                    f"Only {offering.partner_id}, which teaches {offering_id}, sees who enrolled.",
-                )
-            enrolments = await EnrolmentRepository(session).of_offering(offering_id)
+        async with units_of_work() as uow:
+            enrolments = await application.roster(uow, offering_id, caller.acts_for)
         return [_view(e) for e in enrolments]
 
     return router

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.enrolment import handlers
 from services.enrolment.api import build_router
-from shared.db.uow import UnitOfWork
+from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.events import (
     EnrolmentAccepted,
     EnrolmentRejected,
@@ -19,7 +19,9 @@ from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="enrolment"), UnitOfWork)
+    runtime = build_runtime(
+        settings or ServiceSettings(service_name="enrolment"), EnrolmentUnitOfWork
+    )
     handlers.register(runtime.consumer)
     runtime.declare_emits(
         [

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from shared.errors import Conflict, NotFound, NotPermitted
 from shared.events import EnrolmentRejectionReason, OfferingWithdrawn
 from shared.offering_views import OfferingEvent, supersedes
 
@@ -188,8 +189,39 @@ class Enrolment:
     detail: str | None = None
 
 
-class NotWithdrawable(Exception):
+class OfferingNotFound(NotFound):
+    """Enrolment has never heard of this offering."""
+
+    title = "Offering not found"
+
+
+class EnrolmentNotFound(NotFound):
+    """No such enrolment, or not the caller's: another learner's is answered like a missing
+    one, so enrolment ids are not confirmed to strangers."""
+
+    title = "Enrolment not found"
+
+
+class NotTheTeachingPartner(NotPermitted):
+    """Only the partner teaching an offering sees who enrolled in it."""
+
+
+class AlreadyEnrolled(Conflict):
+    """The learner already holds a place or a place in the queue in this offering."""
+
+    title = "Already enrolled"
+
+    def __init__(self, enrolment: Enrolment) -> None:
+        super().__init__(
+            f"You already have an enrolment ({enrolment.enrolment_id}, {enrolment.status}) "
+            f"in {enrolment.offering_id}."
+        )
+
+
+class NotWithdrawable(Conflict):
     """The enrolment holds neither a place nor a place in the queue."""
+
+    title = "Nothing to withdraw"
 
 
 def withdraw(enrolment: Enrolment, at: dt.datetime) -> Enrolment:

@@ -16,16 +16,11 @@ import pytest
 from sqlmodel import col, select
 
 from services.enrolment import handlers
-from services.enrolment.commands import (
-    AlreadyEnrolled,
-    EnrolmentNotFound,
-    request_enrolment,
-    withdraw_enrolment,
-)
-from services.enrolment.domain import Enrolment, EnrolmentStatus
-from services.enrolment.repository import EnrolmentRepository
+from services.enrolment.application import request_enrolment, withdraw_enrolment
+from services.enrolment.domain import AlreadyEnrolled, Enrolment, EnrolmentNotFound, EnrolmentStatus
+from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.db.outbox import OutboxMessage
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory
 from shared.events import (
     CredentialIssued,
     CredentialReinstated,
@@ -44,8 +39,8 @@ PREREQUISITE = "off-nordhavn-intro-data-science"
 
 
 @pytest.fixture
-async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory[UnitOfWork]]:
-    async with migrated_sqlite(tmp_path, "enrolment", UnitOfWork) as units_of_work:
+async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory[EnrolmentUnitOfWork]]:
+    async with migrated_sqlite(tmp_path, "enrolment", EnrolmentUnitOfWork) as units_of_work:
         yield units_of_work
 
 
@@ -53,24 +48,31 @@ def _learner(n: int) -> str:
     return f"lrn-sqlite-{n:04d}"
 
 
-async def _deliver(units_of_work: UnitOfWorkFactory[UnitOfWork], event: OfferingEvent) -> None:
+async def _deliver(
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork], event: OfferingEvent
+) -> None:
     await deliver_offering(units_of_work, handlers.on_offering, event)
 
 
 async def _credential(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
     event: CredentialIssued | CredentialRevoked | CredentialSuspended | CredentialReinstated,
 ) -> None:
     async with units_of_work() as uow:
-        if isinstance(event, CredentialIssued):
-            await handlers.on_credential_issued(event, None, uow)  # type: ignore[arg-type]
-        else:
-            await handlers.on_credential_status(event, None, uow)  # type: ignore[arg-type]
+        match event:
+            case CredentialIssued():
+                await handlers.on_credential_issued(event, None, uow)  # type: ignore[arg-type]
+            case CredentialRevoked():
+                await handlers.on_credential_revoked(event, None, uow)  # type: ignore[arg-type]
+            case CredentialSuspended():
+                await handlers.on_credential_suspended(event, None, uow)  # type: ignore[arg-type]
+            case CredentialReinstated():
+                await handlers.on_credential_reinstated(event, None, uow)  # type: ignore[arg-type]
         await uow.commit()
 
 
 async def _enrol(
-    units_of_work: UnitOfWorkFactory[UnitOfWork], learner_id: str, offering_id: str
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork], learner_id: str, offering_id: str
 ) -> Enrolment:
     async with units_of_work() as uow:
         enrolment = await request_enrolment(uow, learner_id, offering_id)
@@ -79,22 +81,23 @@ async def _enrol(
 
 
 async def _roster(
-    units_of_work: UnitOfWorkFactory[UnitOfWork], offering_id: str
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork], offering_id: str
 ) -> list[Enrolment]:
-    async with units_of_work.sessions() as session:
-        return await EnrolmentRepository(session).of_offering(offering_id)
+    async with units_of_work() as uow:
+        return await uow.enrolments.of_offering(offering_id)
 
 
 async def _events(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
 ) -> list[tuple[str, dict[str, object]]]:
-    async with units_of_work.sessions() as session:
-        rows = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))
+    # The outbox is the runtime's table, not a repository of enrolment's.
+    async with units_of_work() as uow:
+        rows = await uow.session.exec(select(OutboxMessage).order_by(col(OutboxMessage.position)))
         return [(r.event_type.split(".")[3], json.loads(r.payload)) for r in rows.all()]
 
 
 async def _published(
-    units_of_work: UnitOfWorkFactory[UnitOfWork], capacity: int
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork], capacity: int
 ) -> OfferingPublished:
     offering = offering_published("valdemora", capacity=capacity)
     await _deliver(units_of_work, offering)
@@ -102,7 +105,7 @@ async def _published(
 
 
 async def test_concurrent_requests_never_overbook(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
 ) -> None:
     offering = await _published(units_of_work, capacity=5)
     decided = await asyncio.gather(
@@ -118,7 +121,7 @@ async def test_concurrent_requests_never_overbook(
 
 
 async def test_a_withdrawal_promotes_the_first_in_line_and_the_queue_moves_up(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
 ) -> None:
     offering = await _published(units_of_work, capacity=1)
     seated, first, second = [
@@ -142,7 +145,7 @@ async def test_a_withdrawal_promotes_the_first_in_line_and_the_queue_moves_up(
 
 
 async def test_more_capacity_promotes_waiting_learners_in_order(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
 ) -> None:
     offering = await _published(units_of_work, capacity=1)
     enrolled = [await _enrol(units_of_work, _learner(n), offering.offering_id) for n in range(4)]
@@ -164,7 +167,7 @@ async def test_more_capacity_promotes_waiting_learners_in_order(
 
 
 async def test_a_withdrawn_offering_rejects_the_waiting_list_and_new_requests(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
 ) -> None:
     offering = await _published(units_of_work, capacity=1)
     seated, waiting = [
@@ -182,7 +185,7 @@ async def test_a_withdrawn_offering_rejects_the_waiting_list_and_new_requests(
 
 
 async def test_prerequisites_follow_issued_and_revoked_credentials(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
 ) -> None:
     offering = offering_published(
         "valdemora",
@@ -231,7 +234,7 @@ async def test_prerequisites_follow_issued_and_revoked_credentials(
 
 
 async def test_a_suspended_prerequisite_counts_again_once_reinstated(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork],
 ) -> None:
     offering = offering_published(
         "valdemora",

@@ -1,0 +1,23 @@
+"""Enrolment's unit of work: its repositories over one transaction."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment.repository import (
+    EarnedCredentialRepository,
+    EnrolmentRepository,
+    OfferingRepository,
+)
+from shared.db.uow import UnitOfWork
+
+
+class EnrolmentUnitOfWork(UnitOfWork):
+    offerings: OfferingRepository
+    enrolments: EnrolmentRepository
+    earned_credentials: EarnedCredentialRepository
+
+    def _open(self, session: AsyncSession) -> None:
+        self.offerings = OfferingRepository(session)
+        self.enrolments = EnrolmentRepository(session)
+        self.earned_credentials = EarnedCredentialRepository(session)
