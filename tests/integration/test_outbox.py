@@ -1,13 +1,15 @@
 """Outbox: the state change and its events commit together; a relay publishes them once.
 
-The crash case runs the real catalogue service as a process: events committed to its outbox
-while it is down (killed after the commit, before any publish) go out after a restart,
-exactly once, and a second crash and restart does not publish them again.
+The crash case runs the real catalogue service as a process: an event its relay holds when
+the process dies (after the commit, before the publish) goes out after a restart, exactly
+once, and a second crash and restart does not publish it again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import time
 
 import httpx
 import pytest
@@ -24,6 +26,7 @@ from tests.conftest import MigratedDatabase, ServiceFactory
 from tests.support.builders import offering_published
 from tests.support.infra import Infrastructure
 from tests.support.kafka import header, read_all, wait_for, with_event_id
+from tests.support.services import ServiceProcess
 
 CATALOGUE = "urn:alliance:service:catalogue"
 
@@ -44,10 +47,40 @@ async def _commit_offering(
                 raise RuntimeError("the request fails before its commit")
             await uow.commit()
         async with units_of_work() as uow:
-            rows = await uow.session.exec(select(OutboxMessage.event_id))
-            return rows.all()[-1]
+            rows = await uow.session.exec(
+                select(OutboxMessage.event_id).where(
+                    col(OutboxMessage.aggregate_id) == offering.offering_id
+                )
+            )
+            return rows.one()
     finally:
         await engine.dispose()
+
+
+async def _marked_published(database_url: str, event_id: str, timeout_s: float = 30.0) -> None:
+    """Returns once the relay has marked the event's row published: every row before it in
+    the outbox has then been sent and acknowledged too (a batch is marked after its acks)."""
+    engine = create_engine(database_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            async with session_factory(engine)() as session:
+                row = (
+                    await session.exec(
+                        select(OutboxMessage).where(col(OutboxMessage.event_id) == event_id)
+                    )
+                ).one()
+            if row.published_at is not None:
+                return
+            assert time.monotonic() < deadline, f"{event_id} not marked published"
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
+
+
+async def _exit_status(service: ServiceProcess, timeout_s: float = 30.0) -> int:
+    assert service.process is not None
+    return await asyncio.to_thread(service.process.wait, timeout_s)
 
 
 async def test_a_failed_unit_of_work_leaves_neither_the_change_nor_the_event(
@@ -69,18 +102,22 @@ async def test_a_failed_unit_of_work_leaves_neither_the_change_nor_the_event(
 async def test_events_committed_before_a_crash_are_published_once_after_restart(
     infra: Infrastructure, service_process: ServiceFactory
 ) -> None:
-    catalogue = await service_process("catalogue")
+    # The fault suite's switch: the relay kills its own process once it has read committed
+    # rows, before it sends them.
+    catalogue = await service_process("catalogue", FAULT_INJECTION="after-commit-before-publish")
     catalogue.start()
-    catalogue.kill()  # the service is down from here on: nothing can publish
+    url = catalogue.env["DATABASE_URL"]
 
     offering = offering_published("lindeveld")
-    event_id = await _commit_offering(catalogue.env["DATABASE_URL"], offering)
-    await asyncio.sleep(1)
+    event_id = await _commit_offering(url, offering)
+    assert await _exit_status(catalogue) == -signal.SIGKILL, catalogue.log_tail()
+    # A live relay held the row and died: it died before the publish, not after.
     assert (
         with_event_id(await read_all(infra.kafka_bootstrap_servers, "alliance.offerings"), event_id)
         == []
     )
 
+    del catalogue.env["FAULT_INJECTION"]
     catalogue.start()  # the restarted relay finds the unpublished row
     records = await wait_for(
         infra.kafka_bootstrap_servers,
@@ -93,24 +130,13 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
     assert published[0].key == offering.offering_id.encode()
 
     # Marked as published in the same database, so a second crash does not publish it again.
-    engine = create_engine(catalogue.env["DATABASE_URL"])
-    try:
-        for _ in range(50):
-            async with session_factory(engine)() as session:
-                row = (
-                    await session.exec(
-                        select(OutboxMessage).where(col(OutboxMessage.event_id) == event_id)
-                    )
-                ).one()
-            if row.published_at is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert row.published_at is not None
-    finally:
-        await engine.dispose()
+    await _marked_published(url, event_id)
     catalogue.kill()
     catalogue.start()
-    await asyncio.sleep(2)
+    # Once an event committed after the restart is marked, the restarted relay has passed
+    # every row before it: a repeat of the first event would be on the broker by then.
+    later = offering_published("lindeveld")
+    await _marked_published(url, await _commit_offering(url, later))
     records = await read_all(infra.kafka_bootstrap_servers, "alliance.offerings")
     assert len(with_event_id(records, event_id)) == 1
 
