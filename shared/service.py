@@ -1,7 +1,11 @@
 """What every service is made of, assembled the same way in each service's composition root.
 
-A service is one process: a FastAPI app (its HTTP API, OpenAPI at /docs) that also runs its
-Kafka consumer and outbox relay (FastStream, AsyncAPI at /asyncapi).
+As eShop's ServiceDefaults, the runtime is in two parts. Every service gets `service_defaults`:
+logging, tracing, the alliance registry, its database and units of work, health, metrics and
+problem details, as a FastAPI app (its HTTP API, OpenAPI at /docs). A service that consumes or
+announces events builds `build_runtime` instead, which adds messaging: its Kafka consumer,
+outbox relay and dead-letter publisher (FastStream, AsyncAPI at /asyncapi), and readiness that
+waits for the broker. A service with no events (the gateway) has none of that.
 """
 
 from __future__ import annotations
@@ -11,14 +15,16 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any, Generic
 
 from aiokafka import ConsumerRecord
 from fastapi import APIRouter, FastAPI, Response
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka.subscriber.specification import KafkaSubscriberSpecification
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
+from faststream.specification.asyncapi.utils import resolve_payloads
+from faststream.specification.schema import SubscriberSpec
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
@@ -33,6 +39,7 @@ from shared.db.migrate import head as migrations_head
 from shared.db.uow import UnitOfWorkFactory, UowT
 from shared.envelope import CloudEvent, EventSigner
 from shared.events import spec_for_model
+from shared.events.spec import EventSpec
 from shared.logs import configure_logging
 from shared.messaging.clients import RawPublisher, faststream_security
 from shared.messaging.consumer import EventConsumer, RetryPolicy
@@ -46,29 +53,119 @@ from shared.telemetry import configure_tracing, scrub_server_span
 
 log = logging.getLogger(__name__)
 
-# How often the consumer lag and outbox backlog gauges are refreshed.
+# How often the dependency, consumer lag and outbox backlog gauges are refreshed.
 GAUGE_INTERVAL_S = 2.0
+# Readiness values that inform rather than decide.
+_INFORMATIVE = frozenset({"assigned_partitions"})
 
 
-@dataclass
 class ServiceRuntime(Generic[UowT]):
-    """The infrastructure of one service; the domain and handlers are wired onto it."""
+    """The infrastructure every service has; the domain and routes are wired onto it."""
 
-    settings: ServiceSettings
-    registry: AllianceRegistry
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    kafka: KafkaRouter
-    relay: OutboxRelay
-    units_of_work: UnitOfWorkFactory[UowT]
-    consumer: EventConsumer[UowT]
-    dead_letter_publisher: RawPublisher
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    # FastStream's subscriber (its aiokafka consumer gives lag and assignment); None when
-    # the service consumes nothing.
-    _subscriber: Any = None
-    _gauges: asyncio.Task[None] | None = None
-    _expiry: asyncio.Task[None] | None = None
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        registry: AllianceRegistry,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        units_of_work: UnitOfWorkFactory[UowT],
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.engine = engine
+        self.sessions = sessions
+        self.units_of_work = units_of_work
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._gauges: asyncio.Task[None] | None = None
+
+    def on_shutdown(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Runs `close` when the service stops (clients the service opened itself)."""
+        self._closers.append(close)
+
+    def mount(self) -> list[APIRouter]:
+        """The routers the runtime itself serves besides health and metrics."""
+        return []
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The service's background work, for the app's lifetime."""
+        await self.start_background()
+        try:
+            yield
+        finally:
+            await self.stop_background()
+
+    async def start_background(self) -> None:
+        self._gauges = asyncio.create_task(self._refresh_gauges(), name="gauges")
+
+    async def stop_background(self) -> None:
+        if self._gauges is not None:
+            self._gauges.cancel()
+            self._gauges = None
+        for close in self._closers:
+            await close()
+
+    async def dependencies(self) -> dict[str, str]:
+        """Each dependency: "ok" when reached, else what went wrong."""
+        found = await self._reach()
+        for dependency, state in found.items():
+            DEPENDENCY_UP.labels(dependency).set(state == "ok")
+        return found
+
+    async def _reach(self) -> dict[str, str]:
+        found = {"database": "ok"}
+        try:
+            async with self.sessions() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception as exc:
+            found["database"] = type(exc).__name__
+        return found
+
+    async def readiness(self) -> dict[str, str]:
+        """What `/health/ready` reports; ready when every value but the informative ones is
+        "ok"."""
+        return await self.dependencies()
+
+    async def _measure(self, reached: dict[str, str]) -> None:
+        """Refreshes the gauges the service keeps beyond its dependencies' (none here)."""
+
+    async def _refresh_gauges(self) -> None:
+        while True:
+            await asyncio.sleep(GAUGE_INTERVAL_S)
+            reached = await self.dependencies()
+            try:
+                await self._measure(reached)
+            except Exception as exc:
+                # A gauge left stale for one round is better than a crash of the service.
+                log.warning("cannot refresh the gauges: %s", type(exc).__name__)
+
+
+class EventRuntime(ServiceRuntime[UowT]):
+    """A service that consumes or announces events: the defaults plus its Kafka consumer,
+    outbox relay and dead-letter publisher."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        registry: AllianceRegistry,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        units_of_work: UnitOfWorkFactory[UowT],
+        kafka: KafkaRouter,
+        relay: OutboxRelay,
+        consumer: EventConsumer[UowT],
+        dead_letter_publisher: RawPublisher,
+    ) -> None:
+        super().__init__(settings, registry, engine, sessions, units_of_work)
+        self.kafka = kafka
+        self.relay = relay
+        self.consumer = consumer
+        self.dead_letter_publisher = dead_letter_publisher
+        self._tasks: list[asyncio.Task[None]] = []
+        # FastStream's subscriber (its aiokafka consumer gives lag and assignment); None when
+        # the service consumes nothing.
+        self._subscriber: Any = None
+        self._expiry: asyncio.Task[None] | None = None
 
     def declare_emits(self, models: Sequence[type[BaseModel]]) -> None:
         """Declares the events this service publishes, for the AsyncAPI document."""
@@ -89,7 +186,33 @@ class ServiceRuntime(Generic[UowT]):
                 schema=topic_models[0] if len(topic_models) == 1 else _union(topic_models),
             )
 
-    def subscribe(self) -> None:
+    def mount(self) -> list[APIRouter]:
+        """Subscribes the consumer; the background work starts once FastStream has started
+        the broker, which happens after the app's own lifespan began (see `running`)."""
+        self._subscribe()
+        self.kafka.after_startup(self._started)
+        self.kafka.on_broker_shutdown(self._stopping)
+        _without_try_it_out(self.kafka)
+        return [self.kafka]
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        # The relay publishes through the broker: it starts and stops with it (`mount`).
+        yield
+
+    async def _started(self, _: FastAPI) -> None:
+        await self.start_background()
+        log.info(
+            "%s ready on %s (Kafka %s)",
+            self.settings.service_name,
+            self.settings.resolved_public_base_url,
+            self.settings.kafka_bootstrap_servers,
+        )
+
+    async def _stopping(self, _: FastAPI) -> None:
+        await self.stop_background()
+
+    def _subscribe(self) -> None:
         """Binds the consumer's handlers to their topics, committing offsets only after effects."""
         consumer = self.consumer
         retry = RetryPolicy(
@@ -117,6 +240,10 @@ class ServiceRuntime(Generic[UowT]):
             description="Signed CloudEvents; refused ones go to "
             + dead_letter_topic(consumer.name),
         )
+        described = subscriber.specification
+        assert isinstance(described, KafkaSubscriberSpecification)
+        # FastStream types the attribute by its generic configs, not the Kafka ones it holds.
+        subscriber.specification = _ConsumedEvents(described, consumer.events)  # type: ignore[assignment]
 
         @subscriber
         async def on_records(message: KafkaMessage) -> None:
@@ -143,15 +270,15 @@ class ServiceRuntime(Generic[UowT]):
 
     async def start_background(self) -> None:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        self._gauges = asyncio.create_task(self._refresh_gauges(), name="gauges")
+        await super().start_background()
         if self.consumer.topics and await self._keeps_deferred_events():
             self._expiry = asyncio.create_task(self._expire_deferred(), name="deferral-expiry")
 
     async def stop_background(self) -> None:
-        for periodic in (self._gauges, self._expiry):
-            if periodic is not None:
-                periodic.cancel()
-        self._gauges = self._expiry = None
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        await super().stop_background()
         self.relay.stop()
         for task in self._tasks:
             try:
@@ -199,34 +326,54 @@ class ServiceRuntime(Generic[UowT]):
                 # The next round tries again; the events keep waiting meanwhile.
                 log.warning("cannot expire deferred events: %s", type(exc).__name__)
 
-    async def dependencies(self) -> dict[str, str]:
-        """Each dependency (database, broker): "ok" when reached, else what went wrong."""
-        found = {"database": "ok", "broker": "ok"}
-        try:
-            async with self.sessions() as session:
-                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        except Exception as exc:
-            found["database"] = type(exc).__name__
-        if not await self.kafka.broker.ping(timeout=2.0):
-            found["broker"] = "unreachable"
-        for dependency, state in found.items():
-            DEPENDENCY_UP.labels(dependency).set(state == "ok")
+    async def _reach(self) -> dict[str, str]:
+        found = await super()._reach()
+        found["broker"] = "ok" if await self.kafka.broker.ping(timeout=2.0) else "unreachable"
         return found
 
-    async def _refresh_gauges(self) -> None:
-        while True:
-            await asyncio.sleep(GAUGE_INTERVAL_S)
-            reached = await self.dependencies()
-            try:
-                # During an outage each gauge that can still be read is: the backlog grows
-                # while the broker is away, and that is what an operator wants to see.
-                if reached["broker"] == "ok":
-                    await self.measure_consumer_lag()
-                if reached["database"] == "ok":
-                    await self.relay.measure_backlog()
-            except Exception as exc:
-                # A gauge left stale for one round is better than a crash of the service.
-                log.warning("cannot refresh the lag and backlog gauges: %s", type(exc).__name__)
+    async def readiness(self) -> dict[str, str]:
+        checks = {**await self.dependencies(), "consumer": "ok"}
+        running, partitions = self.consumer_state()
+        if not running:
+            checks["consumer"] = "not running"
+        # Informative only: a group with more members than partitions leaves some idle.
+        checks["assigned_partitions"] = str(partitions)
+        return checks
+
+    async def _measure(self, reached: dict[str, str]) -> None:
+        # During an outage each gauge that can still be read is: the backlog grows while the
+        # broker is away, and that is what an operator wants to see.
+        if reached["broker"] == "ok":
+            await self.measure_consumer_lag()
+        if reached["database"] == "ok":
+            await self.relay.measure_backlog()
+
+
+class _ConsumedEvents(KafkaSubscriberSpecification):
+    """The consumer's AsyncAPI description, each topic's messages typed by the contracts of
+    the events handled from it. FastStream types a message by the handler's parameters, and
+    the handler takes the raw batch (the consumer runtime reads and checks each record
+    itself), so FastStream alone would type every consumed message as `null`."""
+
+    __slots__ = ("_events",)
+
+    def __init__(
+        self, described: KafkaSubscriberSpecification, events: Sequence[EventSpec[Any]]
+    ) -> None:
+        super().__init__(described._outer_config, described.config, described.calls)
+        self._events = events
+
+    def get_schema(self) -> dict[str, SubscriberSpec]:
+        channels = super().get_schema()
+        for channel in channels.values():
+            channel.operation.message.payload = resolve_payloads(
+                [
+                    (spec.model.model_json_schema(), spec.model.__name__)
+                    for spec in self._events
+                    if spec.topic == channel.address
+                ]
+            )
+        return channels
 
 
 async def _raw_body(message: StreamMessage[Any]) -> Any:
@@ -253,19 +400,36 @@ def _union(models: Sequence[type[BaseModel]]) -> Any:
     return union
 
 
-def build_runtime(settings: ServiceSettings, unit_of_work: type[UowT]) -> ServiceRuntime[UowT]:
-    """The service's infrastructure; `unit_of_work` is its kind, exposing its repositories."""
+def _database(
+    settings: ServiceSettings,
+) -> tuple[AllianceRegistry, AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """What every service starts with: its keys checked, logs and traces configured, the
+    alliance registry, and its database."""
     settings.refuse_development_keys()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     traced = bool(settings.otel_exporter_otlp_endpoint)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     registry = AllianceRegistry.load(settings.alliance_registry)
     engine = create_engine(settings.resolved_database_url, traced=traced)
-    sessions = session_factory(engine)
+    return registry, engine, session_factory(engine)
+
+
+def service_defaults(settings: ServiceSettings, unit_of_work: type[UowT]) -> ServiceRuntime[UowT]:
+    """The infrastructure of a service that neither consumes nor announces events;
+    `unit_of_work` is its kind, exposing its repositories."""
+    registry, engine, sessions = _database(settings)
+    units_of_work = UnitOfWorkFactory(unit_of_work, sessions, settings.source)
+    return ServiceRuntime(settings, registry, engine, sessions, units_of_work)
+
+
+def build_runtime(settings: ServiceSettings, unit_of_work: type[UowT]) -> EventRuntime[UowT]:
+    """The infrastructure of a service that consumes or announces events; `unit_of_work` is
+    its kind, exposing its repositories."""
+    registry, engine, sessions = _database(settings)
     kafka = KafkaRouter(
         # FastStream takes one string as one address: a cluster's list is split here.
         settings.kafka_bootstrap_servers.split(","),
-        # The alliance's topics are created by its operators (shared.messaging.topics); a
+        # The alliance's topics are created by its operators (infra.topics); a
         # service's principal may not create them, and would warn at every start trying.
         allow_auto_create_topics=False,
         acks="all",
@@ -310,14 +474,14 @@ def build_runtime(settings: ServiceSettings, unit_of_work: type[UowT]) -> Servic
             settings.consumer_backoff_max_s,
         ),
     )
-    return ServiceRuntime(
+    return EventRuntime(
         settings,
         registry,
         engine,
         sessions,
+        units_of_work,
         kafka,
         relay,
-        units_of_work,
         consumer,
         dead_letter_publisher,
     )
@@ -326,27 +490,14 @@ def build_runtime(settings: ServiceSettings, unit_of_work: type[UowT]) -> Servic
 def create_app(
     runtime: ServiceRuntime[Any], title: str, description: str, routers: Sequence[APIRouter]
 ) -> FastAPI:
-    """The service's ASGI app: its API, health, metrics, OpenAPI and AsyncAPI docs."""
-    runtime.subscribe()
-
-    @runtime.kafka.after_startup
-    async def start_relay(_: FastAPI) -> None:
-        await runtime.start_background()
-        log.info(
-            "%s ready on %s (Kafka %s)",
-            runtime.settings.service_name,
-            runtime.settings.resolved_public_base_url,
-            runtime.settings.kafka_bootstrap_servers,
-        )
-
-    @runtime.kafka.on_broker_shutdown
-    async def stop_relay(_: FastAPI) -> None:
-        await runtime.stop_background()
+    """The service's ASGI app: its API, health, metrics, OpenAPI (and, with messaging,
+    AsyncAPI) docs."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await _check_database(runtime)
-        yield
+        async with runtime.running():
+            yield
         await runtime.engine.dispose()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
@@ -356,10 +507,7 @@ def create_app(
         settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url
     )
     install_problem_handlers(app)
-    _without_try_it_out(runtime.kafka)
-    app.include_router(runtime.kafka)
-    app.include_router(_operations_router(runtime))
-    for router in routers:
+    for router in [*runtime.mount(), _operations_router(runtime), *routers]:
         app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware)
     if settings.otel_exporter_otlp_endpoint:
@@ -392,12 +540,12 @@ async def _check_database(runtime: ServiceRuntime[Any]) -> None:
     except Exception as exc:
         raise RuntimeError(
             f"{service}: database not ready ({type(exc).__name__}); "
-            "is it running and migrated (`python -m shared.db.migrate`)?"
+            "is it running and migrated (`python -m infra.migrate`)?"
         ) from exc
     if found != expected:
         raise RuntimeError(
             f"{service}: database is at migration {found}, the code expects {expected}: "
-            f"run `python -m shared.db.migrate --service {service}`"
+            f"run `python -m infra.migrate --service {service}`"
         )
 
 
@@ -408,20 +556,15 @@ def _operations_router(runtime: ServiceRuntime[Any]) -> APIRouter:
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/health/ready", summary="Database and broker reachable, consumer running")
+    @router.get(
+        "/health/ready",
+        summary="Dependencies reachable (database; with messaging, broker and consumer running)",
+    )
     async def ready(response: Response) -> dict[str, str]:
-        checks = {**await runtime.dependencies(), "consumer": "ok"}
-        running, partitions = runtime.consumer_state()
-        if not running:
-            checks["consumer"] = "not running"
-        if any(v != "ok" for v in checks.values()):
+        checks = await runtime.readiness()
+        if any(v != "ok" for k, v in checks.items() if k not in _INFORMATIVE):
             response.status_code = 503
-        return {
-            "status": "ok" if response.status_code != 503 else "unavailable",
-            **checks,
-            # Informative only: a group with more members than partitions leaves some idle.
-            "assigned_partitions": str(partitions),
-        }
+        return {"status": "ok" if response.status_code != 503 else "unavailable", **checks}
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -8,11 +8,11 @@ from fastapi import APIRouter, FastAPI
 from services.gateway.api import build_router
 from services.gateway.downstream import Downstreams, install_refusal_handler
 from services.gateway.settings import GatewaySettings
+from services.gateway.unit_of_work import GatewayUnitOfWork
 from services.gateway.verification import WalletVerifier
 from services.gateway.wallet import build_wallet_router
 from shared import dev_idp
-from shared.db.uow import UnitOfWork
-from shared.service import build_runtime, create_app
+from shared.service import create_app, service_defaults
 from shared.settings import ServiceSettings
 
 
@@ -26,9 +26,9 @@ def bootstrap(
     if not isinstance(settings, GatewaySettings):
         given = settings.model_dump(exclude_unset=True) if settings else {}
         settings = GatewaySettings(**given)
-    # The gateway consumes and announces no events; the runtime still gives it health,
-    # metrics, tracing, problem details and its database (share links) like every service.
-    runtime = build_runtime(settings, UnitOfWork)
+    # The gateway consumes and announces no events: no messaging, only what every service
+    # has (health, metrics, tracing, problem details and its database of share links).
+    runtime = service_defaults(settings, GatewayUnitOfWork)
     services = Downstreams.connect(
         {
             "catalogue": settings.catalogue_url,
@@ -40,10 +40,7 @@ def bootstrap(
         settings.downstream_timeout_s,
         transport,
     )
-
-    @runtime.kafka.on_broker_shutdown
-    async def close_clients(_: FastAPI) -> None:
-        await services.aclose()
+    runtime.on_shutdown(services.aclose)
 
     verifier = WalletVerifier(
         services.issuance, settings.resolved_issuance_public_url, runtime.registry

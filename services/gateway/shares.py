@@ -12,9 +12,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.gateway.tables import ShareLinkRecord
 from shared.problems import Problem
 
@@ -82,22 +79,3 @@ def shared_document(share: ShareLinkRecord | None, now: datetime) -> str:
     if state is ShareState.EXPIRED:
         raise Problem(410, "Gone", "This share link has expired.")
     return share.document
-
-
-class ShareLinks:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    def add(self, share: ShareLinkRecord) -> None:
-        self._session.add(share)
-
-    async def get(self, token: str) -> ShareLinkRecord | None:
-        return await self._session.get(ShareLinkRecord, token)
-
-    async def of_learner(self, learner_id: str) -> list[ShareLinkRecord]:
-        query = (
-            select(ShareLinkRecord)
-            .where(ShareLinkRecord.learner_id == learner_id)
-            .order_by(col(ShareLinkRecord.created_at).desc())
-        )
-        return list((await self._session.exec(query)).all())

@@ -24,20 +24,14 @@ from services.gateway.presentation import (
     essentials,
     verification_page,
 )
-from services.gateway.shares import (
-    SHARE_TOKEN,
-    ShareLinks,
-    new_share,
-    shared_document,
-    state_of,
-    withdraw,
-)
+from services.gateway.shares import SHARE_TOKEN, new_share, shared_document, state_of, withdraw
 from services.gateway.tables import ShareLinkRecord
+from services.gateway.unit_of_work import GatewayUnitOfWork
 from services.gateway.verification import WalletVerifier
 from shared.auth import Learner
 from shared.clock import utc_now
 from shared.credentials.verifier import MAX_DOCUMENT_BYTES, VerificationReport
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.problems import Problem, problem_responses
 
 JSON_LD = "application/ld+json"
@@ -80,7 +74,7 @@ class _Links:
 
 def build_wallet_router(
     issuance: Downstream,
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[GatewayUnitOfWork],
     verifier: WalletVerifier,
     public_base_url: str,
 ) -> APIRouter:
@@ -89,7 +83,7 @@ def build_wallet_router(
 
     async def shared(token: str) -> str:
         async with units_of_work() as uow:
-            return shared_document(await ShareLinks(uow.session).get(token), utc_now())
+            return shared_document(await uow.share_links.get(token), utc_now())
 
     async def shared_and_verified(token: str) -> tuple[dict[str, Any], VerificationReport]:
         credential = json.loads(await shared(token))
@@ -150,9 +144,11 @@ def build_wallet_router(
             utc_now(),
             body.expires_in_days if body else None,
         )
-        async with units_of_work() as uow:
-            ShareLinks(uow.session).add(record)
-            await uow.commit()
+
+        async def add(uow: GatewayUnitOfWork) -> None:
+            uow.share_links.add(record)
+
+        await run_committed(units_of_work, add)
         return links.of(record)
 
     @router.get(
@@ -163,7 +159,7 @@ def build_wallet_router(
     )
     async def my_shares(caller: Learner) -> list[ShareLink]:
         async with units_of_work() as uow:
-            shares = await ShareLinks(uow.session).of_learner(str(caller.learner_id))
+            shares = await uow.share_links.of_learner(str(caller.learner_id))
             return [links.of(share) for share in shares]
 
     @router.delete(
@@ -175,13 +171,15 @@ def build_wallet_router(
         responses=problem_responses(401, 403, 404, 422),
     )
     async def withdraw_share(caller: Learner, token: TokenPath) -> ShareLink:
-        async with units_of_work() as uow:
-            record = await ShareLinks(uow.session).get(token)
+
+        async def withdrawn(uow: GatewayUnitOfWork) -> ShareLink:
+            record = await uow.share_links.get(token)
             if record is None or record.learner_id != caller.learner_id:
                 raise Problem(404, "Not found", "You have no such share link.")
             withdraw(record, utc_now())
-            await uow.commit()
             return links.of(record)
+
+        return await run_committed(units_of_work, withdrawn)
 
     @router.get(
         "/shared/{token}",

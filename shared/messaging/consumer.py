@@ -131,8 +131,13 @@ class EventConsumer(Generic[UowT]):
         return register
 
     @property
+    def events(self) -> tuple[EventSpec[Any], ...]:
+        """The contracts of the events this consumer handles."""
+        return tuple(spec for spec, _ in self._handlers.values())
+
+    @property
     def topics(self) -> tuple[str, ...]:
-        return tuple(sorted({spec.topic for spec, _ in self._handlers.values()}))
+        return tuple(sorted({spec.topic for spec in self.events}))
 
     async def consume(self, record: ConsumedRecord, deferred: int | None = None) -> Outcome:
         """Applies one record; `deferred` is its position when it comes back from deferral."""
