@@ -9,42 +9,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.recognition.domain import RuleSet
-from services.recognition.pathways import (
-    DefinitionRefused,
-    NotTheOwner,
-    PathwayExists,
-    PathwayReport,
-    PathwayUnknown,
-    VersionMismatch,
-    define_pathway,
-    learner_progress,
-)
-from services.recognition.recognitions import (
-    AlreadyRequested,
-    CredentialNoLongerValid,
-    CredentialNotHeld,
-    CredentialOnHold,
-    NotForThisPartner,
-    NotPending,
-    RecognitionDesk,
+from services.recognition import application
+from services.recognition.application import PathwayReport
+from services.recognition.domain import (
+    PathwayNotFound,
+    PublishedRules,
+    Recognition,
     RecognitionNotFound,
-    RecognitionRefused,
-    reasons_of,
+    RuleSet,
 )
-from services.recognition.repository import (
-    CredentialLedger,
-    PathwayDefinitions,
-    Recognitions,
-    RuleSets,
-)
-from services.recognition.tables import RecognitionRecord
+from services.recognition.unit_of_work import RecognitionUnitOfWork
 from shared.auth import Caller, Learner, PartnerCaller, PartnerStaff
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.events import RecognitionDecision
 from shared.events.pathways import PathwayCriteria, PathwayDefined
 from shared.events.vocabulary import (
@@ -225,45 +202,33 @@ def _progress_view(report: PathwayReport) -> ProgressView:
     )
 
 
-def _recognition_view(record: RecognitionRecord) -> RecognitionView:
+def _recognition_view(recognition: Recognition) -> RecognitionView:
     return RecognitionView(
-        recognition_id=record.recognition_id,
-        learner_id=record.learner_id,
-        credential_id=record.credential_id,
-        recognising_partner_id=record.recognising_partner_id,
-        programme=record.programme,
-        status=record.status,
-        automatic=record.automatic,
-        reasons=reasons_of(record),
-        requested_at=record.requested_at,
-        decided_at=record.decided_at,
-        withdrawn_at=record.withdrawn_at,
+        recognition_id=recognition.recognition_id,
+        learner_id=recognition.learner_id,
+        credential_id=recognition.credential_id,
+        recognising_partner_id=recognition.recognising_partner_id,
+        programme=recognition.programme,
+        status=recognition.status,
+        automatic=recognition.automatic,
+        reasons=list(recognition.reasons),
+        requested_at=recognition.requested_at,
+        decided_at=recognition.decided_at,
+        withdrawn_at=recognition.withdrawn_at,
     )
 
 
-_REFUSALS: dict[type[Exception], tuple[int, str]] = {
-    PathwayExists: (409, "Pathway exists"),
-    PathwayUnknown: (404, "Pathway not found"),
-    NotTheOwner: (403, "Forbidden"),
-    VersionMismatch: (412, "Precondition Failed"),
-    CredentialNotHeld: (404, "Credential not found"),
-    CredentialNoLongerValid: (409, "Credential revoked"),
-    CredentialOnHold: (409, "Credential suspended"),
-    NotForThisPartner: (422, "Invalid request"),
-    AlreadyRequested: (409, "Already requested"),
-    RecognitionNotFound: (404, "Recognition not found"),
-    NotPending: (409, "Already decided"),
-}
-
-
-def _problem(refused: DefinitionRefused | RecognitionRefused) -> Problem:
-    status, title = _REFUSALS[type(refused)]
-    return Problem(status, title, str(refused))
+def _rules_view(published: PublishedRules) -> RuleSetView:
+    return RuleSetView(
+        partner_id=published.partner_id,
+        version=published.version,
+        updated_at=published.updated_at,
+        rules=published.rules,
+    )
 
 
 def build_router(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
-    sessions: async_sessionmaker[AsyncSession],
+    units_of_work: UnitOfWorkFactory[RecognitionUnitOfWork],
     registry: AllianceRegistry,
     source: str,
 ) -> APIRouter:
@@ -282,8 +247,8 @@ def build_router(
         responses=problem_responses(401, 403),
     )
     async def my_credentials(caller: Learner) -> list[CredentialView]:
-        async with sessions() as session:
-            held = await CredentialLedger(session).of_learner(str(caller.learner_id))
+        async with units_of_work() as uow:
+            held = await uow.credentials.of_learner(str(caller.learner_id))
         return [
             CredentialView(
                 credential_id=c.credential_id,
@@ -309,8 +274,8 @@ def build_router(
         responses=problem_responses(401, 403),
     )
     async def my_progress(caller: Learner) -> list[ProgressView]:
-        async with sessions() as session:
-            reports = await learner_progress(session, str(caller.learner_id))
+        async with units_of_work() as uow:
+            reports = await application.learner_progress(uow, str(caller.learner_id))
         return [_progress_view(r) for r in reports]
 
     @router.get(
@@ -322,18 +287,18 @@ def build_router(
     async def my_progress_on(
         caller: Learner, pathway_id: Annotated[str, Path(pattern=PATHWAY_ID)]
     ) -> ProgressView:
-        async with sessions() as session:
-            reports = await learner_progress(session, str(caller.learner_id), pathway_id)
+        async with units_of_work() as uow:
+            reports = await application.learner_progress(uow, str(caller.learner_id), pathway_id)
         if not reports:
-            raise Problem(404, "Pathway not found", f"No pathway {pathway_id}.")
+            raise PathwayNotFound(f"No pathway {pathway_id}.")
         return _progress_view(reports[0])
 
     # --- pathway definitions -------------------------------------------------------------
 
     @router.get("/pathways", tags=["pathways"], summary="Every pathway, at its newest version")
     async def pathways() -> list[PathwayDefined]:
-        async with sessions() as session:
-            return list(await PathwayDefinitions(session).all_current())
+        async with units_of_work() as uow:
+            return list(await uow.pathways.all_current())
 
     @router.get(
         "/pathways/{pathway_id}",
@@ -344,10 +309,10 @@ def build_router(
     async def get_pathway(
         pathway_id: Annotated[str, Path(pattern=PATHWAY_ID)],
     ) -> PathwayDefined:
-        async with sessions() as session:
-            definition = await PathwayDefinitions(session).current(pathway_id)
+        async with units_of_work() as uow:
+            definition = await uow.pathways.current(pathway_id)
         if definition is None:
-            raise Problem(404, "Pathway not found", f"No pathway {pathway_id}.")
+            raise PathwayNotFound(f"No pathway {pathway_id}.")
         return definition
 
     def entitled(caller: PartnerCaller, owner_partner_id: str) -> None:
@@ -362,17 +327,12 @@ def build_router(
     async def announce(
         draft: PathwayDraft, new: bool, expected_version: int | None = None
     ) -> PathwayDefined:
-        try:
-            async with units_of_work() as uow:
-                return await define_pathway(
-                    uow, draft.model_dump(), new=new, expected_version=expected_version
-                )
-        except DefinitionRefused as exc:
-            raise _problem(exc) from exc
-        except IntegrityError as exc:
-            raise Problem(
-                409, "Concurrent change", f"Pathway {draft.pathway_id} changed meanwhile; retry."
-            ) from exc
+        return await run_committed(
+            units_of_work,
+            lambda uow: application.define_pathway(
+                uow, draft.model_dump(), new=new, expected_version=expected_version
+            ),
+        )
 
     @router.post(
         "/pathways",
@@ -427,11 +387,9 @@ def build_router(
     )
     async def rules_of(partner_id: Annotated[str, Path(pattern=PARTNER_ID)]) -> RuleSetView:
         known_partner(partner_id)
-        async with sessions() as session:
-            rules, version, updated_at = await RuleSets(session).get(partner_id)
-        return RuleSetView(
-            partner_id=partner_id, version=version, updated_at=updated_at, rules=rules
-        )
+        async with units_of_work() as uow:
+            published = await uow.rule_sets.get(partner_id)
+        return _rules_view(published)
 
     @router.put(
         "/recognition-rules/{partner_id}",
@@ -448,12 +406,10 @@ def build_router(
         known_partner(partner_id)
         if not caller.acts_for(partner_id):
             raise Problem(403, "Forbidden", f"Your token does not act for {partner_id}.")
-        async with units_of_work() as uow:
-            version = await RuleSets(uow.session).replace(partner_id, rules)
-            await uow.commit()
-        return RuleSetView(
-            partner_id=partner_id, version=version, updated_at=dt.datetime.now(dt.UTC), rules=rules
+        published = await run_committed(
+            units_of_work, lambda uow: application.publish_rules(uow, partner_id, rules)
         )
+        return _rules_view(published)
 
     # --- recognition requests ------------------------------------------------------------
 
@@ -470,21 +426,20 @@ def build_router(
         caller: Learner, request: Request, response: Response, body: RecognitionRequest
     ) -> RecognitionView:
         known_partner(body.recognising_partner_id)
-        try:
-            async with units_of_work() as uow:
-                record = await RecognitionDesk(uow).request(
-                    str(caller.learner_id),
-                    body.credential_id,
-                    body.recognising_partner_id,
-                    body.programme,
-                )
-                await uow.commit()
-        except RecognitionRefused as exc:
-            raise _problem(exc) from exc
-        response.headers["Location"] = str(
-            request.url_for("get_recognition", recognition_id=record.recognition_id)
+        recognition = await run_committed(
+            units_of_work,
+            lambda uow: application.request_recognition(
+                uow,
+                str(caller.learner_id),
+                body.credential_id,
+                body.recognising_partner_id,
+                body.programme,
+            ),
         )
-        return _recognition_view(record)
+        response.headers["Location"] = str(
+            request.url_for("get_recognition", recognition_id=recognition.recognition_id)
+        )
+        return _recognition_view(recognition)
 
     @router.get(
         "/recognitions",
@@ -495,8 +450,8 @@ def build_router(
     async def recognitions(
         caller: Caller, status: Annotated[Status | None, Query()] = None
     ) -> list[RecognitionView]:
-        async with sessions() as session:
-            found = await Recognitions(session).find(
+        async with units_of_work() as uow:
+            found = await uow.recognitions.find(
                 learner_id=caller.learner_id if caller.is_learner else None,
                 partner_id=None if caller.is_learner else caller.partner_id,
                 status=status,
@@ -512,16 +467,16 @@ def build_router(
     async def get_recognition(
         caller: Caller, recognition_id: Annotated[str, Path(pattern=RECOGNITION_ID)]
     ) -> RecognitionView:
-        async with sessions() as session:
-            record = await Recognitions(session).get(recognition_id)
-        visible = record is not None and (
-            record.learner_id == caller.learner_id
+        async with units_of_work() as uow:
+            recognition = await uow.recognitions.get(recognition_id)
+        visible = recognition is not None and (
+            recognition.learner_id == caller.learner_id
             if caller.is_learner
-            else caller.acts_for(record.recognising_partner_id)
+            else caller.acts_for(recognition.recognising_partner_id)
         )
-        if record is None or not visible:
-            raise Problem(404, "Recognition not found", f"No recognition {recognition_id}.")
-        return _recognition_view(record)
+        if recognition is None or not visible:
+            raise RecognitionNotFound(f"No recognition {recognition_id}.")
+        return _recognition_view(recognition)
 
     @router.post(
         "/recognitions/{recognition_id}/decision",
@@ -535,14 +490,12 @@ def build_router(
         recognition_id: Annotated[str, Path(pattern=RECOGNITION_ID)],
         body: DecisionBody,
     ) -> RecognitionView:
-        try:
-            async with units_of_work() as uow:
-                record = await RecognitionDesk(uow).decide(
-                    recognition_id, str(caller.partner_id), body.decision, body.reasons
-                )
-                await uow.commit()
-        except RecognitionRefused as exc:
-            raise _problem(exc) from exc
-        return _recognition_view(record)
+        recognition = await run_committed(
+            units_of_work,
+            lambda uow: application.decide_recognition(
+                uow, recognition_id, str(caller.partner_id), body.decision, body.reasons
+            ),
+        )
+        return _recognition_view(recognition)
 
     return router

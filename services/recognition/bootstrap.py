@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.recognition import handlers
 from services.recognition.api import build_router
-from shared.db.uow import UnitOfWork
+from services.recognition.unit_of_work import RecognitionUnitOfWork
 from shared.events import (
     PathwayCompleted,
     PathwayProgressed,
@@ -20,7 +20,9 @@ from shared.settings import ServiceSettings
 
 
 def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or ServiceSettings(service_name="recognition"), UnitOfWork)
+    runtime = build_runtime(
+        settings or ServiceSettings(service_name="recognition"), RecognitionUnitOfWork
+    )
     handlers.register(runtime.consumer)
     runtime.declare_emits(
         [
@@ -39,9 +41,5 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
         description="Each learner's credentials across partners and their progress on the "
         "alliance's pathways (stacked credentials when complete); recognition of one "
         "partner's credentials by another, by published rules or by its staff.",
-        routers=[
-            build_router(
-                runtime.units_of_work, runtime.sessions, runtime.registry, runtime.settings.source
-            )
-        ],
+        routers=[build_router(runtime.units_of_work, runtime.registry, runtime.settings.source)],
     )

@@ -1,5 +1,6 @@
 """Recognition rules in plain Python: which credentials count for a learner, how far they go
-towards each pathway, and whether a partner's published rules recognise a credential."""
+towards each pathway, and whether a partner's published rules recognise a credential; and the
+service's refusals."""
 
 from __future__ import annotations
 
@@ -11,9 +12,81 @@ from typing import Annotated, NamedTuple, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import RecognitionDecision
+from shared.errors import Conflict, Invalid, NotFound, NotPermitted, NotYet, Stale
+from shared.events import CredentialIssued, RecognitionDecision
+from shared.events.catalogue import OfferingPublished, OfferingUpdated
 from shared.events.pathways import PathwayDefined
 from shared.events.vocabulary import EqfLevel, EscoSkillUri, ShortText, Unique
+
+# --- refusals ------------------------------------------------------------------------------
+
+
+class PathwayNotFound(NotFound):
+    title = "Pathway not found"
+
+
+class PathwayExists(Conflict):
+    title = "Pathway exists"
+
+
+class NotTheOwner(NotPermitted):
+    """A pathway changed by another partner than its owner."""
+
+
+class VersionMismatch(Stale):
+    pass
+
+
+class DefinedOtherwise(Conflict):
+    """A pathway version announced again with other content."""
+
+
+class CredentialNotKnownYet(NotYet):
+    """An event about a credential whose issue has not reached recognition yet: it waits
+    until the issue is applied (which releases `credential_fact`)."""
+
+    def __init__(self, credential_id: str) -> None:
+        super().__init__(
+            credential_fact(credential_id), f"credential {credential_id} not known yet"
+        )
+
+
+class CredentialNotHeld(NotFound):
+    title = "Credential not found"
+
+
+class CredentialNoLongerValid(Conflict):
+    title = "Credential revoked"
+
+
+class CredentialOnHold(Conflict):
+    """Suspended by its awarding partner: nothing is decided on it until it is reinstated."""
+
+    title = "Credential suspended"
+
+
+class NotForThisPartner(Invalid):
+    title = "Invalid request"
+
+
+class AlreadyRequested(Conflict):
+    title = "Already requested"
+
+
+class RecognitionNotFound(NotFound):
+    title = "Recognition not found"
+
+
+class NotPending(Conflict):
+    title = "Already decided"
+
+
+def credential_fact(credential_id: str) -> str:
+    """The fact that recognition knows a credential, which deferred events wait for."""
+    return f"credential:{credential_id}"
+
+
+# --- credentials ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -48,6 +121,30 @@ class HeldCredential:
         return self.pathway_id is not None
 
 
+def held_credential(event: CredentialIssued) -> HeldCredential:
+    """What recognition keeps of an issued credential."""
+    return HeldCredential(
+        credential_id=event.credential_id,
+        learner_id=event.learner_id,
+        offering_id=event.offering_id,
+        pathway_id=event.pathway_id,
+        awarding_partner_id=event.awarding_partner_id,
+        ects=float(event.achievement.ects),
+        eqf_level=event.achievement.eqf_level,
+        title=dict(event.achievement.title),
+        skill_uris=event.achievement.skill_uris,
+        issued_at=event.issued_at,
+    )
+
+
+def not_on_hold(credential: HeldCredential) -> None:
+    if credential.suspended_at is not None:
+        raise CredentialOnHold(
+            f"Credential {credential.credential_id} is suspended by its awarding partner; "
+            "recognition can be asked for and decided once it is reinstated."
+        )
+
+
 # --- pathways ------------------------------------------------------------------------------
 
 
@@ -77,6 +174,77 @@ class Progress:
     @property
     def missing_ects(self) -> float:
         return max(0.0, self.ects_required - self.ects_earned)
+
+
+@dataclass(frozen=True)
+class AnnouncedProgress:
+    """What decides whether progress changed, as last announced (not the texts: an
+    offering's title arriving late changes them, not the learner's standing)."""
+
+    version: int
+    counted: tuple[str, ...]
+    ects: float
+    partners: tuple[str, ...]
+    missing_partners: int
+    missing_offerings: tuple[str, ...]
+    complete: bool
+
+    @classmethod
+    def of(cls, progress: Progress) -> AnnouncedProgress:
+        return cls(
+            version=progress.pathway_version,
+            counted=tuple(sorted(progress.counted_ids)),
+            ects=progress.ects_earned,
+            partners=progress.partners_counted,
+            missing_partners=progress.missing_partners,
+            missing_offerings=progress.missing_offering_ids,
+            complete=progress.complete,
+        )
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A learner's completion of a pathway, the stacked credential issued for it, and when
+    and why it lost its basis."""
+
+    completion_id: int
+    learner_id: str
+    pathway_id: str
+    pathway_version: int
+    component_ids: tuple[str, ...]
+    completed_at: dt.datetime
+    stacked_credential_id: str | None
+    lost_at: dt.datetime | None
+    lost_reason: str | None
+    revoked_component_ids: tuple[str, ...]
+    revocation_announced: bool
+
+    @property
+    def standing(self) -> bool:
+        return self.lost_at is None
+
+
+def next_version(
+    pathway_id: str,
+    current: PathwayDefined | None,
+    owner_partner_id: str,
+    *,
+    new: bool,
+    expected_version: int | None,
+) -> int:
+    """The version a partner's definition through the API gives the pathway, if it may."""
+    if new and current is not None:
+        raise PathwayExists(f"Pathway {pathway_id} exists; change it with PUT.")
+    if not new and current is None:
+        raise PathwayNotFound(f"No pathway {pathway_id}.")
+    if current is not None and current.owner_partner_id != owner_partner_id:
+        raise NotTheOwner(f"Pathway {pathway_id} belongs to {current.owner_partner_id}.")
+    version = current.version if current else 0
+    if expected_version is not None and expected_version != version:
+        raise VersionMismatch(
+            f"Pathway {pathway_id} is at version {version}, not {expected_version}."
+        )
+    return version + 1
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -214,6 +382,18 @@ class OfferingSummary:
     open: bool
 
 
+def offering_summary(event: OfferingPublished | OfferingUpdated) -> OfferingSummary:
+    return OfferingSummary(
+        offering_id=event.offering_id,
+        partner_id=event.partner_id,
+        title=dict(event.title),
+        ects=float(event.workload.ects),
+        eqf_level=event.eqf_level,
+        end_date=event.end_date,
+        open=True,
+    )
+
+
 class OfferingVersion(NamedTuple):
     """Which partner recognition holds an offering for, at which version."""
 
@@ -313,6 +493,16 @@ class RuleSet(BaseModel):
 
 
 @dataclass(frozen=True)
+class PublishedRules:
+    """A partner's rules as published: version 0, never changed, when it published none."""
+
+    partner_id: str
+    rules: RuleSet
+    version: int
+    updated_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class RuleOutcome:
     """`decision` None: the rules cannot decide, staff must."""
 
@@ -351,3 +541,52 @@ def apply_rules(
     if rule.refuse_when_unmet:
         return RuleOutcome(RecognitionDecision.REFUSED, tuple(unmet))
     return RuleOutcome(None, (*unmet, f"The rules of {partner_id} cannot decide; its staff will."))
+
+
+PENDING = "pending"
+WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """A learner's request that a partner recognise a credential towards a programme, and
+    what became of it: `status` pending, recognised, refused or withdrawn, with the
+    reasons."""
+
+    recognition_id: str
+    learner_id: str
+    credential_id: str
+    recognising_partner_id: str
+    programme: str
+    status: str
+    reasons: tuple[str, ...]
+    requested_at: dt.datetime
+    automatic: bool | None = None
+    decided_at: dt.datetime | None = None
+    withdrawn_at: dt.datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status == PENDING
+
+    @property
+    def recognised(self) -> bool:
+        return self.status == RecognitionDecision.RECOGNISED.value
+
+    def decided(
+        self,
+        decision: RecognitionDecision,
+        reasons: Sequence[str],
+        automatic: bool,
+        at: dt.datetime,
+    ) -> Recognition:
+        return replace(
+            self,
+            status=decision.value,
+            automatic=automatic,
+            reasons=tuple(dict.fromkeys(reasons)),
+            decided_at=at,
+        )
+
+    def withdrawn(self, why: str, at: dt.datetime) -> Recognition:
+        return replace(self, status=WITHDRAWN, withdrawn_at=at, reasons=(*self.reasons, why))

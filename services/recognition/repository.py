@@ -1,18 +1,28 @@
 """Reads and writes recognition's database: the credential ledger, pathways, progress and
-completions, offerings, recognition rules and requests."""
+completions, offerings, recognition rules and requests. Each returns domain objects."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.recognition.domain import HeldCredential, OfferingSummary, RuleSet
+from services.recognition.domain import (
+    AnnouncedProgress,
+    Completion,
+    HeldCredential,
+    OfferingSummary,
+    OfferingVersion,
+    PublishedRules,
+    Recognition,
+    RuleSet,
+)
 from services.recognition.tables import (
     CompletionRecord,
     CredentialRecord,
@@ -120,17 +130,15 @@ class PathwayDefinitions:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def latest_version(self, pathway_id: str) -> PathwayDefinitionRecord | None:
+    async def current(self, pathway_id: str) -> PathwayDefined | None:
+        """The newest version of a pathway."""
         rows = await self._session.exec(
             select(PathwayDefinitionRecord)
             .where(col(PathwayDefinitionRecord.pathway_id) == pathway_id)
             .order_by(col(PathwayDefinitionRecord.version).desc())
             .limit(1)
         )
-        return rows.first()
-
-    async def current(self, pathway_id: str) -> PathwayDefined | None:
-        record = await self.latest_version(pathway_id)
+        record = rows.first()
         return PathwayDefined.model_validate_json(record.definition) if record else None
 
     async def at_version(self, pathway_id: str, version: int) -> PathwayDefined | None:
@@ -157,66 +165,68 @@ class PathwayDefinitions:
         )
         return [PathwayDefined.model_validate_json(r.definition) for r in rows.all()]
 
-    def add(self, definition: PathwayDefined) -> None:
-        self._session.add(
-            PathwayDefinitionRecord(
-                pathway_id=definition.pathway_id,
-                version=definition.version,
-                owner_partner_id=definition.owner_partner_id,
-                definition=definition.model_dump_json(exclude_none=True),
-                defined_at=definition.defined_at,
-            )
-        )
+    async def add(self, definition: PathwayDefined) -> bool:
+        """Stores a new version; False when a concurrent transaction stored that version
+        first. The primary key says so here rather than at commit, in a savepoint that
+        leaves the rest of the transaction usable."""
+        try:
+            async with self._session.begin_nested():
+                self._session.add(
+                    PathwayDefinitionRecord(
+                        pathway_id=definition.pathway_id,
+                        version=definition.version,
+                        owner_partner_id=definition.owner_partner_id,
+                        definition=definition.model_dump_json(exclude_none=True),
+                        defined_at=definition.defined_at,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+def _announced(standing: str) -> AnnouncedProgress:
+    fields = json.loads(standing)
+    return AnnouncedProgress(
+        version=fields["version"],
+        counted=tuple(fields["counted"]),
+        ects=fields["ects"],
+        partners=tuple(fields["partners"]),
+        missing_partners=fields["missing_partners"],
+        missing_offerings=tuple(fields["missing_offerings"]),
+        complete=fields["complete"],
+    )
 
 
 class ProgressStore:
-    """The standing last announced for each learner and pathway."""
+    """The progress last announced for each learner and pathway."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def of_learner(self, learner_id: str) -> dict[str, dict[str, object]]:
-        """Pathway id -> the standing announced for the learner."""
+    async def of_learner(self, learner_id: str) -> dict[str, AnnouncedProgress]:
+        """Pathway id -> the progress announced for the learner."""
         rows = await self._session.exec(
             select(ProgressRecord).where(col(ProgressRecord.learner_id) == learner_id)
         )
-        return {r.pathway_id: json.loads(r.standing) for r in rows.all()}
+        return {r.pathway_id: _announced(r.standing) for r in rows.all()}
 
-    async def of_pathway(self, pathway_id: str) -> dict[str, dict[str, object]]:
-        """Learner id -> the standing announced on the pathway."""
+    async def of_pathway(self, pathway_id: str) -> dict[str, AnnouncedProgress]:
+        """Learner id -> the progress announced on the pathway."""
         rows = await self._session.exec(
             select(ProgressRecord).where(col(ProgressRecord.pathway_id) == pathway_id)
         )
-        return {r.learner_id: json.loads(r.standing) for r in rows.all()}
+        return {r.learner_id: _announced(r.standing) for r in rows.all()}
 
-    async def save(self, learner_id: str, pathway_id: str, standing: dict[str, object]) -> None:
+    async def save(self, learner_id: str, pathway_id: str, announced: AnnouncedProgress) -> None:
         record = await self._session.get(ProgressRecord, (learner_id, pathway_id))
         if record is None:
             record = ProgressRecord(
                 learner_id=learner_id, pathway_id=pathway_id, standing="", changed_at=utc_now()
             )
-        record.standing = json.dumps(standing, sort_keys=True)
+        record.standing = json.dumps(asdict(announced), sort_keys=True)
         record.changed_at = utc_now()
         self._session.add(record)
-
-
-@dataclass(frozen=True)
-class Completion:
-    completion_id: int
-    learner_id: str
-    pathway_id: str
-    pathway_version: int
-    component_ids: tuple[str, ...]
-    completed_at: dt.datetime
-    stacked_credential_id: str | None
-    lost_at: dt.datetime | None
-    lost_reason: str | None
-    revoked_component_ids: tuple[str, ...]
-    revocation_announced: bool
-
-    @property
-    def standing(self) -> bool:
-        return self.lost_at is None
 
 
 def _completion(record: CompletionRecord) -> Completion:
@@ -314,10 +324,9 @@ class Offerings:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def version_of(self, offering_id: str) -> tuple[str, int] | None:
-        """(partner, version) held of an offering."""
+    async def version_of(self, offering_id: str) -> OfferingVersion | None:
         record = await self._session.get(OfferingRecord, offering_id)
-        return (record.partner_id, record.version) if record else None
+        return OfferingVersion(record.partner_id, record.version) if record else None
 
     async def save(self, offering: OfferingSummary, version: int) -> None:
         record = await self._session.get(OfferingRecord, offering.offering_id)
@@ -360,37 +369,68 @@ class RuleSets:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, partner_id: str) -> tuple[RuleSet, int, dt.datetime | None]:
-        """The partner's rules, their version and when they changed (none: version 0)."""
+    async def get(self, partner_id: str) -> PublishedRules:
         record = await self._session.get(RuleSetRecord, partner_id)
-        if record is None:
-            return RuleSet(), 0, None
-        return RuleSet.model_validate_json(record.rules), record.version, record.updated_at
+        return _published(record) if record else PublishedRules(partner_id, RuleSet(), 0, None)
 
-    async def replace(self, partner_id: str, rules: RuleSet) -> int:
+    async def replace(self, partner_id: str, rules: RuleSet) -> PublishedRules:
         """Replaces the partner's rules; the version moves only when they change."""
         record = await self._session.get(RuleSetRecord, partner_id, with_for_update=True)
         if record is not None and RuleSet.model_validate_json(record.rules) == rules:
-            return record.version
+            return _published(record)
         if record is None:
             record = RuleSetRecord(partner_id=partner_id, rules="", version=0, updated_at=utc_now())
         record.rules = rules.model_dump_json()
         record.version += 1
         record.updated_at = utc_now()
         self._session.add(record)
-        return record.version
+        return _published(record)
+
+
+def _published(record: RuleSetRecord) -> PublishedRules:
+    return PublishedRules(
+        partner_id=record.partner_id,
+        rules=RuleSet.model_validate_json(record.rules),
+        version=record.version,
+        updated_at=record.updated_at,
+    )
+
+
+def _recognition(record: RecognitionRecord) -> Recognition:
+    return Recognition(
+        recognition_id=record.recognition_id,
+        learner_id=record.learner_id,
+        credential_id=record.credential_id,
+        recognising_partner_id=record.recognising_partner_id,
+        programme=record.programme,
+        status=record.status,
+        reasons=tuple(json.loads(record.reasons)),
+        requested_at=record.requested_at,
+        automatic=record.automatic,
+        decided_at=record.decided_at,
+        withdrawn_at=record.withdrawn_at,
+    )
 
 
 class Recognitions:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, recognition_id: str, lock: bool = False) -> RecognitionRecord | None:
-        return await self._session.get(
+    async def get(self, recognition_id: str, lock: bool = False) -> Recognition | None:
+        """One request; `lock` holds it until commit, so decisions on it take turns."""
+        record = await self._session.get(
             RecognitionRecord, recognition_id, with_for_update=lock, populate_existing=lock
         )
+        return _recognition(record) if record else None
 
-    def add(self, record: RecognitionRecord) -> None:
+    async def save(self, recognition: Recognition) -> None:
+        fields = asdict(recognition)
+        fields["reasons"] = json.dumps(list(recognition.reasons), ensure_ascii=False)
+        record = await self._session.get(RecognitionRecord, recognition.recognition_id)
+        if record is None:
+            record = RecognitionRecord.model_validate(fields)
+        else:
+            record.sqlmodel_update(fields)
         self._session.add(record)
 
     async def find(
@@ -400,7 +440,7 @@ class Recognitions:
         partner_id: str | None = None,
         credential_id: str | None = None,
         status: str | None = None,
-    ) -> Sequence[RecognitionRecord]:
+    ) -> Sequence[Recognition]:
         query = select(RecognitionRecord)
         if learner_id is not None:
             query = query.where(col(RecognitionRecord.learner_id) == learner_id)
@@ -411,4 +451,4 @@ class Recognitions:
         if status is not None:
             query = query.where(col(RecognitionRecord.status) == status)
         rows = await self._session.exec(query.order_by(col(RecognitionRecord.requested_at)))
-        return list(rows.all())
+        return [_recognition(r) for r in rows.all()]

@@ -1,5 +1,6 @@
 """Following learners along pathways: progress announced when it changes, a completion
-announced once, and a stacked credential whose basis is gone announced for revocation.
+announced once, and a stacked credential whose basis is gone announced for revocation; what
+the learner sees of it; partners defining pathways; the offerings that would close a gap.
 
 Every change to a learner's credentials, and every new version of a pathway, runs the same
 re-evaluation; it is idempotent, so a redelivered or replayed event announces nothing new.
@@ -10,28 +11,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.recognition.domain import (
+    AnnouncedProgress,
+    Completion,
+    DefinedOtherwise,
     HeldCredential,
+    NotTheOwner,
     OfferingSummary,
     Progress,
     Suggestion,
     evaluate,
+    next_version,
+    offering_summary,
     suggestions,
 )
-from services.recognition.repository import (
-    Completion,
-    Completions,
-    CredentialLedger,
-    Offerings,
-    PathwayDefinitions,
-    ProgressStore,
-)
+from services.recognition.unit_of_work import RecognitionUnitOfWork
 from shared.clock import utc_now
-from shared.db.uow import UnitOfWork
-from shared.events import PathwayCompleted, PathwayProgressed
+from shared.errors import LostRace
+from shared.events import OfferingWithdrawn, PathwayCompleted, PathwayProgressed
 from shared.events.pathways import PathwayCompletionRevoked, PathwayDefined
+from shared.offering_views import OfferingEvent, supersedes
 
 
 def display_name(title: Mapping[str, str]) -> str:
@@ -44,39 +43,23 @@ def offering_titles(offerings: Sequence[OfferingSummary]) -> dict[str, str]:
     return {o.offering_id: f"{display_name(o.title)} ({o.partner_id})" for o in offerings}
 
 
-def _standing(progress: Progress) -> dict[str, object]:
-    """What decides whether progress changed (not the texts: an offering's title arriving
-    late changes them, not the learner's standing)."""
-    return {
-        "version": progress.pathway_version,
-        "counted": sorted(progress.counted_ids),
-        "ects": progress.ects_earned,
-        "partners": list(progress.partners_counted),
-        "missing_partners": progress.missing_partners,
-        "missing_offerings": list(progress.missing_offering_ids),
-        "complete": progress.complete,
-    }
-
-
 class PathwayTracker:
-    def __init__(self, uow: UnitOfWork) -> None:
+    """Re-evaluates learners within one unit of work, reading each pathway version and
+    offering title once however many learners it judges."""
+
+    def __init__(self, uow: RecognitionUnitOfWork) -> None:
         self._uow = uow
-        session = uow.session
-        self._ledger = CredentialLedger(session)
-        self._definitions = PathwayDefinitions(session)
-        self._progress = ProgressStore(session)
-        self._completions = Completions(session)
-        self._offerings = Offerings(session)
         self._versions: dict[tuple[str, int], PathwayDefined | None] = {}
         self._titles: dict[str, str] = {}
 
     async def learner_changed(self, learner_id: str) -> None:
         """A credential of the learner was issued, revoked, suspended or reinstated: every
         pathway again."""
-        credentials = await self._ledger.of_learner(learner_id)
-        announced = await self._progress.of_learner(learner_id)
-        completions = await self._completions.of_learner(learner_id)
-        definitions = await self._definitions.all_current()
+        uow = self._uow
+        credentials = await uow.credentials.of_learner(learner_id)
+        announced = await uow.progress.of_learner(learner_id)
+        completions = await uow.completions.of_learner(learner_id)
+        definitions = await uow.pathways.all_current()
         await self._know_titles(definitions)
         for definition in definitions:
             pathway_id = definition.pathway_id
@@ -91,12 +74,13 @@ class PathwayTracker:
     async def pathway_changed(self, definition: PathwayDefined) -> None:
         """A new version of a pathway: every learner again on it, read in a few queries
         however many learners there are."""
+        uow = self._uow
         await self._know_titles([definition])
-        announced = await self._progress.of_pathway(definition.pathway_id)
+        announced = await uow.progress.of_pathway(definition.pathway_id)
         completions: dict[str, list[Completion]] = {}
-        for completion in await self._completions.of_pathway(definition.pathway_id):
+        for completion in await uow.completions.of_pathway(definition.pathway_id):
             completions.setdefault(completion.learner_id, []).append(completion)
-        for learner_id, credentials in (await self._ledger.by_learner()).items():
+        for learner_id, credentials in (await uow.credentials.by_learner()).items():
             await self._follow(
                 learner_id,
                 definition,
@@ -109,18 +93,19 @@ class PathwayTracker:
         """Ties a stacked credential to the completion it was issued for. When that
         completion has lost its basis meanwhile, the credential is announced for revocation
         at once."""
+        completions = self._uow.completions
         waiting = [
             c
-            for c in await self._completions.of_learner(stacked.learner_id, stacked.pathway_id)
+            for c in await completions.of_learner(stacked.learner_id, stacked.pathway_id)
             if c.stacked_credential_id is None
         ]
         same = [c for c in waiting if set(c.component_ids) == set(component_ids)]
         if not waiting:
-            return  # issued without a completion known here; _reevaluate adopts it
+            return  # issued without a completion known here; _complete adopts it
         completion = (same or waiting)[0]
-        await self._completions.attach_stacked(completion.completion_id, stacked.credential_id)
+        await completions.attach_stacked(completion.completion_id, stacked.credential_id)
         if not completion.standing:
-            definition = await self._definitions.at_version(
+            definition = await self._uow.pathways.at_version(
                 completion.pathway_id, completion.pathway_version
             )
             if definition is not None:
@@ -134,7 +119,7 @@ class PathwayTracker:
 
     async def _reached_under(self, pathway_id: str, version: int) -> PathwayDefined | None:
         if (pathway_id, version) not in self._versions:
-            self._versions[pathway_id, version] = await self._definitions.at_version(
+            self._versions[pathway_id, version] = await self._uow.pathways.at_version(
                 pathway_id, version
             )
         return self._versions[pathway_id, version]
@@ -144,14 +129,14 @@ class PathwayTracker:
         named in what is missing."""
         required = {o for d in definitions for o in d.criteria.required_offering_ids}
         if required:
-            self._titles.update(offering_titles(await self._offerings.some(sorted(required))))
+            self._titles.update(offering_titles(await self._uow.offerings.some(sorted(required))))
 
     async def _follow(
         self,
         learner_id: str,
         definition: PathwayDefined,
         credentials: Sequence[HeldCredential],
-        announced: dict[str, object] | None,
+        announced: AnnouncedProgress | None,
         completions: Sequence[Completion],
     ) -> None:
         """One learner on one pathway; `completions` newest first."""
@@ -174,12 +159,12 @@ class PathwayTracker:
         learner_id: str,
         definition: PathwayDefined,
         progress: Progress,
-        announced: dict[str, object] | None,
+        announced: AnnouncedProgress | None,
     ) -> None:
-        standing = _standing(progress)
-        if announced == standing or (announced is None and not progress.counted):
+        now = AnnouncedProgress.of(progress)
+        if announced == now or (announced is None and not progress.counted):
             return
-        await self._progress.save(learner_id, definition.pathway_id, standing)
+        await self._uow.progress.save(learner_id, definition.pathway_id, now)
         self._uow.record(
             PathwayProgressed(
                 pathway_id=definition.pathway_id,
@@ -210,7 +195,7 @@ class PathwayTracker:
             tied = {c.stacked_credential_id for c in completions}
             untied = [c for c in held if c.credential_id not in tied]
             if untied:
-                self._completions.add(
+                self._uow.completions.add(
                     learner_id,
                     definition.pathway_id,
                     definition.version,
@@ -218,7 +203,7 @@ class PathwayTracker:
                     untied[0].credential_id,
                 )
             return
-        self._completions.add(
+        self._uow.completions.add(
             learner_id, definition.pathway_id, definition.version, progress.counted_ids
         )
         self._uow.record(
@@ -252,7 +237,7 @@ class PathwayTracker:
             f"{'; '.join(still_missing)}."
         )
         revoked_ids = [c.credential_id for c in revoked] or list(completion.component_ids)
-        await self._completions.lose(completion.completion_id, reason, revoked_ids)
+        await self._uow.completions.lose(completion.completion_id, reason, revoked_ids)
         stacked = by_id.get(completion.stacked_credential_id or "")
         if stacked is not None and stacked.counts:
             await self._announce_revocation(
@@ -269,7 +254,7 @@ class PathwayTracker:
     ) -> None:
         if completion.revocation_announced:
             return
-        await self._completions.announce_revocation(completion.completion_id)
+        await self._uow.completions.announce_revocation(completion.completion_id)
         self._uow.record(
             PathwayCompletionRevoked(
                 pathway_id=definition.pathway_id,
@@ -311,26 +296,24 @@ def _status(
 
 
 async def learner_progress(
-    session: AsyncSession, learner_id: str, pathway_id: str | None = None
+    uow: RecognitionUnitOfWork, learner_id: str, pathway_id: str | None = None
 ) -> list[PathwayReport]:
     """The learner's standing on every pathway (or one): what counts, what is missing, and
     which open offerings at which partners would close the gap."""
-    definitions = PathwayDefinitions(session)
     if pathway_id is None:
-        wanted = list(await definitions.all_current())
+        wanted = list(await uow.pathways.all_current())
     else:
-        one = await definitions.current(pathway_id)
+        one = await uow.pathways.current(pathway_id)
         wanted = [one] if one else []
-    credentials = await CredentialLedger(session).of_learner(learner_id)
-    offerings = await Offerings(session).all()
+    credentials = await uow.credentials.of_learner(learner_id)
+    offerings = await uow.offerings.all()
     titles = offering_titles(offerings)
     held = {str(c.offering_id) for c in credentials if c.counts and c.offering_id}
-    completions = Completions(session)
     reports = []
     for definition in wanted:
         progress = evaluate(definition, credentials, titles)
         status, stacked, notice = _status(
-            progress, await completions.of_learner(learner_id, definition.pathway_id)
+            progress, await uow.completions.of_learner(learner_id, definition.pathway_id)
         )
         reports.append(
             PathwayReport(
@@ -345,58 +328,68 @@ async def learner_progress(
     return reports
 
 
-# --- partners defining pathways through the API --------------------------------------------
-
-
-class DefinitionRefused(Exception):
-    """A definition the API cannot accept; the message says why."""
-
-
-class PathwayExists(DefinitionRefused):
-    pass
-
-
-class PathwayUnknown(DefinitionRefused):
-    pass
-
-
-class NotTheOwner(DefinitionRefused):
-    pass
-
-
-class VersionMismatch(DefinitionRefused):
-    pass
+# --- pathway definitions -------------------------------------------------------------------
 
 
 async def define_pathway(
-    uow: UnitOfWork,
+    uow: RecognitionUnitOfWork,
     draft: Mapping[str, object],
     *,
     new: bool,
     expected_version: int | None = None,
 ) -> PathwayDefined:
-    """Stores the next version of a pathway and announces it (`pathway.defined`) in one
-    transaction; learners are re-evaluated when the consumer reads the event back, as for a
-    definition a partner's own system publishes. Two concurrent changes cannot both store
-    the same version: the second fails on the primary key when it commits."""
-    definitions = PathwayDefinitions(uow.session)
+    """Stores the next version of a pathway and announces it (`pathway.defined`); learners
+    are re-evaluated when the consumer reads the event back, as for a definition a partner's
+    own system publishes. Of two concurrent changes only one stores a version: the other
+    lost the race and is run again on the newer version."""
     pathway_id = str(draft["pathway_id"])
-    latest = await definitions.latest_version(pathway_id)
-    if new and latest is not None:
-        raise PathwayExists(f"Pathway {pathway_id} exists; change it with PUT.")
-    if not new and latest is None:
-        raise PathwayUnknown(f"No pathway {pathway_id}.")
-    if latest is not None and latest.owner_partner_id != draft["owner_partner_id"]:
-        raise NotTheOwner(f"Pathway {pathway_id} belongs to {latest.owner_partner_id}.")
-    version = latest.version if latest else 0
-    if expected_version is not None and expected_version != version:
-        raise VersionMismatch(
-            f"Pathway {pathway_id} is at version {version}, not {expected_version}."
-        )
-    definition = PathwayDefined.model_validate(
-        {**draft, "version": version + 1, "defined_at": utc_now()}
+    version = next_version(
+        pathway_id,
+        await uow.pathways.current(pathway_id),
+        str(draft["owner_partner_id"]),
+        new=new,
+        expected_version=expected_version,
     )
-    definitions.add(definition)
+    definition = PathwayDefined.model_validate(
+        {**draft, "version": version, "defined_at": utc_now()}
+    )
+    if not await uow.pathways.add(definition):
+        raise LostRace(f"Pathway {pathway_id} changed meanwhile; retry.")
     uow.record(definition)
-    await uow.commit()
     return definition
+
+
+async def pathway_defined(uow: RecognitionUnitOfWork, event: PathwayDefined) -> None:
+    """A version announced by the owner's system or by this API: stored unless known, and
+    every learner judged again on it."""
+    current = await uow.pathways.current(event.pathway_id)
+    if current is not None and current.owner_partner_id != event.owner_partner_id:
+        raise NotTheOwner(
+            f"pathway {event.pathway_id} belongs to {current.owner_partner_id}, "
+            f"not {event.owner_partner_id}"
+        )
+    if current is not None and current.version > event.version:
+        return  # an older version, read late or again: the newer one stands
+    if current is None or current.version < event.version:
+        if not await uow.pathways.add(event):
+            raise LostRace(f"pathway {event.pathway_id} version {event.version} stored meanwhile")
+    elif current != event:
+        raise DefinedOtherwise(
+            f"pathway {event.pathway_id} version {event.version} is already defined otherwise"
+        )
+    # Also when the API stored this version already: learners are re-evaluated here only.
+    await PathwayTracker(uow).pathway_changed(event)
+
+
+# --- offerings, to suggest what would close a gap ------------------------------------------
+
+
+async def apply_offering_event(uow: RecognitionUnitOfWork, event: OfferingEvent) -> None:
+    """Keeps the view of an offering at its newest version; another partner's event for it
+    is refused (`OfferingConflict`)."""
+    if not supersedes(event, await uow.offerings.version_of(event.offering_id)):
+        return
+    if isinstance(event, OfferingWithdrawn):
+        await uow.offerings.withdraw(event.offering_id, event.version)
+    else:
+        await uow.offerings.save(offering_summary(event), event.version)

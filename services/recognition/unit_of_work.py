@@ -1,0 +1,35 @@
+"""Recognition's unit of work: its repositories over one transaction."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.recognition.repository import (
+    Completions,
+    CredentialLedger,
+    Offerings,
+    PathwayDefinitions,
+    ProgressStore,
+    Recognitions,
+    RuleSets,
+)
+from shared.db.uow import UnitOfWork
+
+
+class RecognitionUnitOfWork(UnitOfWork):
+    credentials: CredentialLedger
+    pathways: PathwayDefinitions
+    progress: ProgressStore
+    completions: Completions
+    offerings: Offerings
+    rule_sets: RuleSets
+    recognitions: Recognitions
+
+    def _open(self, session: AsyncSession) -> None:
+        self.credentials = CredentialLedger(session)
+        self.pathways = PathwayDefinitions(session)
+        self.progress = ProgressStore(session)
+        self.completions = Completions(session)
+        self.offerings = Offerings(session)
+        self.rule_sets = RuleSets(session)
+        self.recognitions = Recognitions(session)
