@@ -42,7 +42,7 @@ run: setup ## start Kafka, PostgreSQL and all services (profile run), migrate, l
 	@echo "==> run: starting Kafka and PostgreSQL (profile run, data in .run/run)"
 	@$(INFRA) start --profile run
 	@echo "==> run: migrating every service's database"
-	@$(with_run_env) $(PYTHON) -m shared.db.migrate --all
+	@$(with_run_env) $(PYTHON) -m infra.migrate --all
 	@echo "==> run: creating the alliance's Kafka topics"
 	@$(PYTHON) -m infra.topics --profile run
 	@echo "==> run: starting the services"

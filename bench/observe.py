@@ -17,9 +17,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from infra.topics import alliance_topics
 from shared.messaging.clients import kafka_connection
 from shared.messaging.dead_letter import dead_letter_topic
-from shared.messaging.topics import alliance_topics
 
 DEAD_LETTER_SUFFIX = dead_letter_topic("")
 

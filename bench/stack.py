@@ -23,7 +23,7 @@ from infra import local
 from infra.acls import alliance_acls, apply_acls
 from infra.processes import InfraError, Managed, http_ok
 from infra.profiles import PROFILES, SERVICES, Profile, Service
-from shared.messaging.topics import ensure_topics
+from infra.topics import ensure_topics
 
 PROFILE = PROFILES["bench"]
 INSTANCE_PORT_STEP = 100
@@ -121,7 +121,7 @@ class Stack:
         os.environ.update({k: v for k, v in self.profile.infra_env().items() if "KAFKA" in k})
         env = {**os.environ, **self.profile.infra_env()}
         migrated = subprocess.run(
-            [sys.executable, "-m", "shared.db.migrate", "--all"],
+            [sys.executable, "-m", "infra.migrate", "--all"],
             env=env,
             capture_output=True,
             text=True,

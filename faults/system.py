@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench.observe import header, partitions_of
 from infra.profiles import DATABASES, Profile
+from infra.topics import alliance_topics
 from shared.events import ResultRecorded, spec_for_model
 from shared.messaging.clients import kafka_connection
 from shared.messaging.dead_letter import dead_letter_topic
-from shared.messaging.topics import alliance_topics
 from shared.ops.kafka import read_topic, stop_consumer
 
 POLL_S = 0.25

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from infra.acls import alliance_acls, apply_acls
+from infra.topics import alliance_topics, ensure_topics
 from shared.db.migrate import upgrade
 from shared.messaging.clients import kafka_connection
-from shared.messaging.topics import alliance_topics, ensure_topics
 from tests.support.infra import (
     Infrastructure,
     InfrastructureUnavailable,

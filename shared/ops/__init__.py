@@ -1,1 +1,1 @@
-"""Operator tools: `python -m shared.ops --help`."""
+"""Operator tools: dead letters, waiting events, view rebuilds (CLI: `python -m infra.ops`)."""

@@ -1,11 +1,11 @@
 """Rebuilding a stopped service's event-built views from the log.
 
-A service declares which of its tables are views built from events alone, as
-`VIEW_TABLES = (SomeRecord, ...)` in `services/<name>/tables.py` (the SQLModel classes,
-children before parents). A rebuild rewinds the service's consumer group to the earliest
-offsets first, then empties those tables and the consumer's inbox in one transaction; at its
-next start the service applies the whole log again. Rewinding first means an interrupted
-rebuild leaves the views intact: the replay then finds every event in the inbox.
+A service names the tables it builds from events alone (`VIEW_TABLES` in its `tables.py`,
+children before parents); the operator CLI (`python -m infra.ops`) passes their names here.
+A rebuild rewinds the service's consumer group to the earliest offsets first, then empties
+those tables and the consumer's inbox in one transaction; at its next start the service
+applies the whole log again. Rewinding first means an interrupted rebuild leaves the views
+intact: the replay then finds every event in the inbox.
 
 Only tables whose handlers record no events belong in VIEW_TABLES: a handler that records
 an event would record it again, with a new id, when the log is replayed.
@@ -13,9 +13,7 @@ an event would record it again, with a new id, when the log is replayed.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -28,20 +26,6 @@ from shared.ops.kafka import stop_consumer
 
 class RebuildRefused(Exception):
     pass
-
-
-def declared_views(service: str) -> tuple[str, ...]:
-    """The table names `services.<service>.tables.VIEW_TABLES` declares."""
-    try:
-        tables = importlib.import_module(f"services.{service}.tables")
-    except ModuleNotFoundError as exc:
-        raise RebuildRefused(f"no service {service!r} (services/{service}/tables.py)") from exc
-    declared: Sequence[Any] = getattr(tables, "VIEW_TABLES", ())
-    if not declared:
-        raise RebuildRefused(
-            f"{service} declares no event-built views (VIEW_TABLES in services/{service}/tables.py)"
-        )
-    return tuple(str(model.__tablename__) for model in declared)
 
 
 async def active_members(bootstrap: str, group: str) -> int:
@@ -99,8 +83,13 @@ async def clear(database_url: str, consumer: str, tables: Sequence[str]) -> dict
     return deleted
 
 
-async def rebuild_views(bootstrap: str, database_url: str, service: str, consumer: str) -> str:
-    tables = declared_views(service)
+async def rebuild_views(
+    bootstrap: str, database_url: str, service: str, consumer: str, tables: Sequence[str]
+) -> str:
+    if not tables:
+        raise RebuildRefused(
+            f"{service} declares no event-built views (VIEW_TABLES in its tables.py)"
+        )
     members = await active_members(bootstrap, consumer)
     if members:
         raise RebuildRefused(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from shared.db.migrate import SERVICES
+from services import SERVICES
 from tests.conftest import ServiceFactory
 from tests.support.identities import (
     ISSUER as ISSUER,  # re-exported: the journeys derive learner ids from it

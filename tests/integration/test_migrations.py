@@ -12,9 +12,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
+from services import SERVICES
 from shared.db.engine import create_engine
 from shared.db.inbox import ProcessedEvent
-from shared.db.migrate import SERVICES
 from shared.db.outbox import OutboxMessage
 from tests.conftest import MigratedDatabase
 

@@ -1,4 +1,4 @@
-"""The operator CLI (`python -m shared.ops`) on the real broker, database and service."""
+"""The operator CLI (`python -m infra.ops`) on the real broker, database and service."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import asyncpg
 import httpx
 import pytest
 
+from infra.ops import main
 from shared.envelope import CloudEvent
 from shared.messaging.dead_letter import dead_letter_topic
-from shared.ops.__main__ import main
 from shared.ops.dead_letters import DeadLetter, dead_letters
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.conftest import ServiceFactory

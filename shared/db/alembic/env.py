@@ -1,4 +1,4 @@
-"""The one Alembic environment; each service keeps its own versions (services/<name>/migrations)."""
+"""The one Alembic environment; each service keeps its own versions (shared.db.migrate)."""
 
 from __future__ import annotations
 

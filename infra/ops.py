@@ -1,9 +1,9 @@
 """Operator tools for the alliance's services.
 
-    python -m shared.ops dead-letters list   --service NAME [--show-payload]
-    python -m shared.ops dead-letters replay --service NAME (--event-id ID | --all) [--again]
-    python -m shared.ops rebuild-views       --service NAME
-    python -m shared.ops waiting             --service NAME
+    python -m infra.ops dead-letters list   --service NAME [--show-payload]
+    python -m infra.ops dead-letters replay --service NAME (--event-id ID | --all) [--again]
+    python -m infra.ops rebuild-views       --service NAME
+    python -m infra.ops waiting             --service NAME
 
 `--consumer` names the consumer group when it differs from the service (several copies of
 a service on one broker). Kafka comes from KAFKA_BOOTSTRAP_SERVERS, the service's database
@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from services import SERVICES, view_tables
 from shared.ops.dead_letters import NothingToReplay, list_dead_letters, replay
 from shared.ops.views import RebuildRefused, rebuild_views
 from shared.ops.waiting import list_waiting
@@ -25,7 +26,7 @@ from shared.ops.waiting import list_waiting
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.ops", description=__doc__.split("\n\n")[0] if __doc__ else None
+        prog="python -m infra.ops", description=__doc__.split("\n\n")[0] if __doc__ else None
     )
     parser.add_argument(
         "--bootstrap-servers",
@@ -34,7 +35,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_service(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--service", required=True, help="the service, e.g. catalogue")
+        sub.add_argument("--service", required=True, choices=SERVICES)
         sub.add_argument("--consumer", help="its consumer group (default: the service name)")
         return sub
 
@@ -82,7 +83,8 @@ async def run(args: argparse.Namespace) -> str:
         )
     if args.command == "waiting":
         return await list_waiting(database_url(args), consumer)
-    return await rebuild_views(bootstrap, database_url(args), args.service, consumer)
+    tables = view_tables(args.service)
+    return await rebuild_views(bootstrap, database_url(args), args.service, consumer, tables)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(asyncio.run(run(args)))
     except (NothingToReplay, RebuildRefused) as refused:
-        print(f"shared.ops: {refused}", file=sys.stderr)
+        print(f"infra.ops: {refused}", file=sys.stderr)
         return 1
     return 0
 
