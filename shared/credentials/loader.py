@@ -22,6 +22,7 @@ VC_EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_V3P0_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 CLR_V2P0 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+EDC_AP = "http://data.europa.eu/snb/model/context/edc-ap"
 
 _FILES = {
     VC_V1: "credentials-v1.jsonld",
@@ -31,6 +32,7 @@ _FILES = {
     OB_V3P0: "ob-v3p0-context-3.0.3.json",
     OB_V3P0_EXTENSIONS: "ob-v3p0-extensions.json",
     CLR_V2P0: "clr-v2p0-context-2.0.1.json",
+    EDC_AP: "edc-ap-context.jsonld",
 }
 
 KNOWN_CONTEXTS: frozenset[str] = frozenset(_FILES)
