@@ -55,6 +55,10 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 IRI_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# How the criteria narrative introduces the outcomes and the prerequisites (read back by the
+# ELM export, shared/credentials/elm.py).
+OUTCOMES_HEADING = "Learning outcomes:"
+PREREQUISITES_LABEL = "Prerequisites: "
 _RESULT_STATUSES = frozenset(
     ["Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional", "Withdrew"]
 )
@@ -406,7 +410,7 @@ def _related(achievement_id: str, translation: Translation) -> dict[str, Any]:
 
 def _narrative(data: MicroCredentialData) -> str:
     """The human-readable criteria (Markdown), spelling out the EU elements."""
-    lines = ["Learning outcomes:"]
+    lines = [OUTCOMES_HEADING]
     lines += [f"- {signed_text(outcome.text)}" for outcome in data.learning_outcomes]
     lines += [
         "",
@@ -423,7 +427,7 @@ def _narrative(data: MicroCredentialData) -> str:
     if data.stackability is not None:
         lines.append(f"Integration/stackability: {signed_text(data.stackability.label)}")
     if data.prerequisites:
-        lines.append(f"Prerequisites: {signed_text(data.prerequisites)}")
+        lines.append(f"{PREREQUISITES_LABEL}{signed_text(data.prerequisites)}")
     if data.awarding_body.id != data.issuer.id:
         lines.append(
             f"Awarded by {signed_text(data.awarding_body.name)}, issued on its behalf by "
