@@ -3,22 +3,19 @@
 Principals: `admin` (the super user: topic creation, tests, operator tools), one per service
 (named after it; the gateway's too), and one per partner for its own systems. A service
 writes the topics of the events the registry lets it emit and reads the topics the contract
-routes (`shared.contracts.ROUTES`, what contracts/asyncapi.yaml is made from) say it
+routes (`contracts.tooling.routes`, what contracts/asyncapi.yaml is made from) say it
 receives; a partner's systems write the topics of what the partner may emit and read what
 `partner-systems` receive. Each principal uses only consumer groups,
 transactional ids and dead-letter topics that start with its own name (a test's consumer
 group is `<service>-<random>`, its dead letters `<service>-<random>.dead-letter`).
 
-`python -m infra.topics` applies them with the topics; `python -m infra.acls` to the broker
-the environment names.
+`python -m infra.topics` applies them, after creating the topics.
 """
 
 from __future__ import annotations
 
-import asyncio
-import fnmatch
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -26,11 +23,12 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import CreateAclsRequest
 
-from infra.profiles import KAFKA_ADMIN, SERVICES
-from shared.contracts import PARTNER_SYSTEMS, ROUTES
+from contracts.tooling.routes import PARTNER_SYSTEMS, RECEIVERS
+from infra.profiles import KAFKA_ADMIN
+from services import SERVICES
 from shared.events import EVENT_SPECS
 from shared.messaging.clients import kafka_connection
-from shared.registry import DEFAULT_REGISTRY, AllianceRegistry
+from shared.registry import DEFAULT_REGISTRY, AllianceRegistry, Partner, Service
 
 
 # Kafka's protocol codes (org.apache.kafka.common.resource / acl).
@@ -66,19 +64,19 @@ class Acl:
 
 def principals(registry: AllianceRegistry) -> list[str]:
     """Every principal the broker knows, the super user first."""
-    return [KAFKA_ADMIN, *(s.name for s in SERVICES), *registry.partners]
+    return [KAFKA_ADMIN, *SERVICES, *registry.partners]
 
 
-def _topics_of(may_emit: Iterable[str]) -> set[str]:
-    patterns = tuple(may_emit)
-    return {s.topic for s in EVENT_SPECS if any(fnmatch.fnmatchcase(s.name, p) for p in patterns)}
+def _written(sender: Partner | Service | None) -> set[str]:
+    """Topics of the events the registry lets `sender` emit."""
+    return {s.topic for s in EVENT_SPECS if sender is not None and sender.may_send(s.name)}
 
 
 def _received() -> dict[str, set[str]]:
     """Topics each participant of the contract (a service, or `partner-systems`) receives."""
     received: dict[str, set[str]] = {}
     for spec in EVENT_SPECS:
-        for participant in ROUTES[spec.name][1]:
+        for participant in RECEIVERS[spec.name]:
             received.setdefault(participant, set()).add(spec.topic)
     return received
 
@@ -88,11 +86,9 @@ def broker_acls(registry: AllianceRegistry) -> list[Acl]:
     received = _received()
     allowed: dict[str, tuple[set[str], set[str]]] = {}  # principal -> (writes, reads)
     for service in SERVICES:
-        entry = registry.services.get(service.name)
-        writes = _topics_of(entry.may_emit) if entry else set()
-        allowed[service.name] = (writes, received.get(service.name, set()))
+        allowed[service] = (_written(registry.services.get(service)), received.get(service, set()))
     for partner in registry.partners.values():
-        allowed[partner.id] = (_topics_of(partner.may_emit), received.get(PARTNER_SYSTEMS, set()))
+        allowed[partner.id] = (_written(partner), received.get(PARTNER_SYSTEMS, set()))
     acls = []
     for principal, (writes, reads) in allowed.items():
         for operation, topics in ((Operation.WRITE, writes), (Operation.READ, reads)):
@@ -143,15 +139,3 @@ async def apply_acls(
                     raise RuntimeError(f"creating {acl}: error {error_code} {message}")
     finally:
         await admin.close()
-
-
-def main() -> None:
-    """`python -m infra.acls`: apply the ACLs to KAFKA_BOOTSTRAP_SERVERS as the environment's
-    super user (docker-compose.yml's kafka-init; `make run` has infra.topics do it)."""
-    acls = alliance_acls()
-    asyncio.run(apply_acls(os.environ["KAFKA_BOOTSTRAP_SERVERS"], acls))
-    print(f"acls: {len(acls)} for {len({acl.principal for acl in acls})} principals")
-
-
-if __name__ == "__main__":
-    main()

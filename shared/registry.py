@@ -84,6 +84,9 @@ class _Principal(BaseModel):
     may_emit: tuple[str, ...] = ()
     event_keys: tuple[EventKey, ...] = ()
 
+    def may_send(self, event_name: str) -> bool:
+        return any(fnmatch.fnmatchcase(event_name, pattern) for pattern in self.may_emit)
+
 
 class Partner(_Principal):
     legal_name: str
@@ -172,7 +175,7 @@ class AllianceRegistry:
     def authorise(self, source: str, event_name: str, acting_partner: str) -> None:
         """A partner speaks only for itself; a service may speak for any partner it serves."""
         sender = self.sender_for(source)
-        if not any(fnmatch.fnmatchcase(event_name, p) for p in sender.principal.may_emit):
+        if not sender.principal.may_send(event_name):
             raise Unauthorised(f"{sender.source} may not emit {event_name}")
         if sender.kind == "partner" and acting_partner != sender.principal.id:
             raise Unauthorised(

@@ -1,7 +1,7 @@
 """Event payload models and their specs: the Python side of `contracts/`.
 
 Every event type at every version has one `EventSpec`; `EVENT_SPECS` lists them all, and the
-contract files are generated from it (`python -m shared.contracts export`).
+contract files are generated from it (`python -m contracts.tooling export`).
 """
 
 from __future__ import annotations

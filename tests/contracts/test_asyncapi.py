@@ -12,15 +12,11 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jsonschema import Draft202012Validator
 
-from shared.contracts import (
-    ASYNCAPI_PATH,
-    FORMAT_CHECKER,
-    PARTNER_SYSTEMS,
-    ROUTES,
-    SERVICES,
-    render_asyncapi,
-    signing_input,
-)
+from contracts.tooling.asyncapi import render_asyncapi
+from contracts.tooling.files import ASYNCAPI_PATH
+from contracts.tooling.routes import PARTIES, PARTNER_SYSTEMS, routes
+from shared.contracts import FORMAT_CHECKER
+from shared.envelope import CloudEvent
 from shared.events import EVENT_SPECS, TOPIC_KEY_FIELD, TOPICS, EventSpec
 from shared.events.spec import CONTRACTS_DIR
 from tests.contracts.examples import example_event
@@ -53,7 +49,7 @@ def _message_of(document: dict[str, Any], spec: EventSpec[Any]) -> tuple[str, di
 
 def test_committed_document_is_generated() -> None:
     assert ASYNCAPI_PATH.read_text(encoding="utf-8") == render_asyncapi(), (
-        "contracts/asyncapi.yaml drifted: run `python -m shared.contracts export`"
+        "contracts/asyncapi.yaml drifted: run `python -m contracts.tooling export`"
     )
 
 
@@ -115,15 +111,16 @@ def test_every_event_has_senders_and_receivers(
         if {"$ref": f"#/components/messages/{message_id}"} in messages:
             assert channel["address"] == spec.topic
             parties[operation["action"]].add(operation["tags"][0]["name"])
-    senders, receivers = ROUTES[spec.name]
+    senders, receivers = routes()[spec.name]
     assert parties == {"send": set(senders), "receive": set(receivers)}
     assert parties["send"]
     assert parties["receive"]
-    assert parties["send"] | parties["receive"] <= set(SERVICES)
+    assert parties["send"] | parties["receive"] <= set(PARTIES)
 
 
 def test_partner_systems_may_emit_offerings_results_and_pathway_definitions_only() -> None:
-    emitted = {name for name, (senders, _) in ROUTES.items() if PARTNER_SYSTEMS in senders}
+    table = routes()
+    emitted = {name for name, (senders, _) in table.items() if PARTNER_SYSTEMS in senders}
     assert emitted == {
         "offering.published",
         "offering.updated",
@@ -131,7 +128,7 @@ def test_partner_systems_may_emit_offerings_results_and_pathway_definitions_only
         "assessment.result_submitted",
         "pathway.defined",
     }
-    assert set(ROUTES) == {spec.name for spec in EVENT_SPECS}
+    assert set(table) == {spec.name for spec in EVENT_SPECS}
 
 
 def _unsigned_headers(spec: EventSpec[Any]) -> dict[str, str]:
@@ -156,14 +153,10 @@ def test_signed_headers_satisfy_the_header_schema(
     value = example_event(spec.name).model_dump_json().encode()
     headers = _unsigned_headers(spec)
     key = Ed25519PrivateKey.generate()
-    message = signing_input(
-        ce_id=headers["ce_id"],
-        source=headers["ce_source"],
-        ce_type=headers["ce_type"],
-        subject=headers["ce_subject"],
-        time=headers["ce_time"],
-        value=value,
-    )
+    # What a consumer verifies the signature over, from the headers as sent.
+    message = CloudEvent.from_kafka(
+        headers, spec.key(example_event(spec.name)), value
+    ).signing_input()
     signature = key.sign(message)
     headers["ce_signature"] = base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
     key.public_key().verify(signature, message)
@@ -178,15 +171,17 @@ def test_signed_headers_satisfy_the_header_schema(
 
 def test_signing_input_is_the_documented_lines() -> None:
     value = b'{"learner_id":"lrn-7f3a9c2e-4b1d"}'
+    event = CloudEvent(
+        id="id-1",
+        source="/partners/uni-a/catalogue",
+        type="eu.alliance.offering.published.v1",
+        subject="off-nordhavn-x-2025",
+        time="2025-03-03T09:30:00Z",
+        data=value,
+        key="off-nordhavn-x-2025",
+    )
     assert (
-        signing_input(
-            ce_id="id-1",
-            source="/partners/uni-a/catalogue",
-            ce_type="eu.alliance.offering.published.v1",
-            subject="off-nordhavn-x-2025",
-            time="2025-03-03T09:30:00Z",
-            value=value,
-        )
+        event.signing_input()
         == (
             "id-1\n/partners/uni-a/catalogue\neu.alliance.offering.published.v1\n"
             f"off-nordhavn-x-2025\n2025-03-03T09:30:00Z\n{hashlib.sha256(value).hexdigest()}"

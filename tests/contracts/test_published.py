@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.contracts import SCHEMAS_DIR, breaking_changes, digest, published_digests
+from contracts.tooling.compatibility import breaking_changes
+from contracts.tooling.files import SCHEMAS_DIR, digest, published_digests
 from shared.events import EVENT_SPECS, EventSpec, OfferingPublished, spec_for_model
 
 SPEC_IDS = [spec.ce_type for spec in EVENT_SPECS]

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from shared.contracts import SCHEMA_DIALECT, SCHEMAS_DIR, render_schema
+from contracts.tooling.files import SCHEMAS_DIR
+from contracts.tooling.schemas import SCHEMA_DIALECT, render_schema
 from shared.events import (
     EVENT_SPECS,
     TOPIC_KEY_FIELD,
@@ -32,7 +33,7 @@ def _committed(spec: EventSpec[Any]) -> dict[str, Any]:
 def test_committed_schema_is_what_the_model_generates(spec: EventSpec[Any]) -> None:
     assert spec.schema_path.read_text(encoding="utf-8") == render_schema(spec), (
         f"{spec.schema_path.name} drifted from {spec.model.__name__}: "
-        "run `python -m shared.contracts export` (and version the event if it was published)"
+        "run `python -m contracts.tooling export` (and version the event if it was published)"
     )
 
 
