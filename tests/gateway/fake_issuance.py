@@ -75,6 +75,8 @@ class FakeIssuance:
 
     documents: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (learner, doc)
     revoked: set[int] = field(default_factory=set)
+    # Suspended badges: their one status entry is the revocation, so only issuance knows.
+    suspended: set[str] = field(default_factory=set)
     seen: list[httpx.Request] = field(default_factory=list)
     _next_index: int = 100
 
@@ -93,6 +95,8 @@ class FakeIssuance:
         self.seen.append(request)
         path = request.url.path
         caller = _learner_of(request)
+        if request.method == "POST" and path.endswith("/current-status"):
+            return self._current_status(path.split("/")[2], json.loads(request.content))
         if path == "/credentials":
             items = [_summary(id_) for id_, (owner, _) in self.documents.items() if owner == caller]
             return httpx.Response(200, json={"items": items})
@@ -117,6 +121,16 @@ class FakeIssuance:
             )
             return httpx.Response(200, json=KEYS.sign("nordhavn", unsigned, "2026-06-30T12:00:00Z"))
         return httpx.Response(404, json={"title": "Not found", "status": 404})
+
+    def _current_status(self, credential_id: str, held: Any) -> httpx.Response:
+        """Issuance's answer to the holder of a credential, exactly as issued."""
+        stored = self.documents.get(credential_id)
+        if stored is None or json.loads(stored[1]) != held:
+            return httpx.Response(404, json={"title": "Not found", "status": 404})
+        revoked = self.index_of(credential_id) in self.revoked
+        suspended = credential_id in self.suspended
+        status = "revoked" if revoked else "suspended" if suspended else "valid"
+        return httpx.Response(200, json={"credential_id": credential_id, "status": status})
 
 
 def _learner_of(request: httpx.Request) -> str | None:

@@ -167,6 +167,59 @@ async def test_verification_reports_a_revoked_credential_check_by_check(
     assert "Status: revoked" in page
 
 
+async def test_a_suspended_badge_is_reported_suspended_though_no_status_list_says_so(
+    gateway: httpx.AsyncClient, issuance: FakeIssuance
+) -> None:
+    credential_id = issuance.issue("ada")
+    token = await shared_by(gateway, "ada", credential_id)
+    issuance.suspended.add(credential_id)
+    report = (await gateway.get(f"/verify/{token}")).json()
+    status = report["checks"][3]
+    assert (status["check"], status["outcome"]) == ("status", "failed"), report
+    assert status["message"].startswith("the credential is suspended")
+    assert report["verified"] is False
+    assert "Status: suspended" in (await gateway.get(f"/shared/{token}/page")).text
+    # Issuance was shown the credential as issued, and no one's token.
+    asked = next(r for r in reversed(issuance.seen) if r.url.path.endswith("/current-status"))
+    assert json.loads(asked.content) == json.loads(issuance.documents[credential_id][1])
+    assert "authorization" not in asked.headers
+
+    issuance.suspended.clear()
+    assert (await gateway.get(f"/verify/{token}")).json()["verified"] is True
+    assert "Status: valid" in (await gateway.get(f"/shared/{token}/page")).text
+
+
+async def test_a_credential_issuance_does_not_hold_keeps_what_the_status_lists_say(
+    gateway: httpx.AsyncClient, issuance: FakeIssuance
+) -> None:
+    credential_id = issuance.issue("ada")
+    credential = json.loads(issuance.documents.pop(credential_id)[1])
+    report = (await gateway.post("/verify", json=credential)).json()
+    assert report["verified"] is True, report
+    assert issuance.seen[-1].url.path == f"/credentials/{credential_id}/current-status"
+
+
+async def test_issuance_unreachable_for_the_status_fails_the_status_check(
+    issuance: FakeIssuance, tmp_path: Path
+) -> None:
+    credential_id = issuance.issue("ada")
+
+    def no_status(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/current-status"):
+            raise httpx.ConnectError("refused", request=request)
+        return issuance.handle(request)
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    await asyncio.to_thread(upgrade, "gateway", url)
+    app = bootstrap(GatewaySettings(database_url=url), httpx.MockTransport(no_status))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as gateway:
+        credential = json.loads(issuance.documents[credential_id][1])
+        report = (await gateway.post("/verify", json=credential)).json()
+    status = report["checks"][3]
+    assert (status["outcome"], report["verified"]) == ("failed", False), report
+    assert "cannot read the credential's status" in status["message"]
+
+
 async def test_anyone_can_verify_a_credential_and_sees_which_check_fails(
     gateway: httpx.AsyncClient, issuance: FakeIssuance
 ) -> None:
