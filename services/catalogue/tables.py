@@ -52,6 +52,6 @@ class EmittedVersionRecord(CatalogueTable, table=True):
     emitted_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-# Built from offering events alone (its handlers announce nothing), so `python -m shared.ops
+# Built from offering events alone (its handlers announce nothing), so `python -m infra.ops
 # rebuild-views` may empty it and replay the log. offering_versions is not: the API writes it.
 VIEW_TABLES = (OfferingRecord,)

@@ -73,6 +73,6 @@ class EarnedCredentialRecord(EnrolmentTable, table=True):
 
 
 # Built from credential events alone (their handlers announce nothing), so `python -m
-# shared.ops rebuild-views` may empty it and replay the log. The offerings view is not: a
+# infra.ops rebuild-views` may empty it and replay the log. The offerings view is not: a
 # capacity change accepts waiting learners and announces it.
 VIEW_TABLES = (EarnedCredentialRecord,)
