@@ -140,6 +140,8 @@ def test_a_service_without_events_has_no_messaging_and_no_asyncapi(
     assert not isinstance(app.state.runtime, EventRuntime)
     http = TestClient(app)  # without its lifespan: no database needed to route
     assert http.get("/health/live").status_code == 200
+    # Ready once its database answers: there is no broker it waits for.
+    assert http.get("/health/ready").json() == {"status": "ok", "database": "ok"}
     for path in ("/asyncapi", "/asyncapi.json", "/asyncapi.yaml"):
         assert http.get(path).status_code == 404, path
 
