@@ -14,21 +14,17 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.issuance.issuing import (
-    CredentialService,
-    ForeignIssuer,
-    NotIssuable,
-    StatusConflict,
-)
+from services.issuance import application
+from services.issuance.application import CredentialService
+from services.issuance.domain import Credential, CredentialNotFound, NotIssuable, Status
 from services.issuance.keys import UnknownPartnerKey
-from services.issuance.repository import Credentials
-from services.issuance.tables import CredentialRecord
+from services.issuance.unit_of_work import IssuanceUnitOfWork
 from services.issuance.verification import CredentialVerifier
 from shared.auth import Learner, PartnerCaller, PartnerStaff, Principal
 from shared.credentials.data_model import InvalidCredential
 from shared.credentials.status_list import PURPOSES
 from shared.credentials.verifier import vc_api_response
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.events import AchievementSummary, RevocationReason
 from shared.events.vocabulary import CredentialId, PartnerId, Payload, Text
 from shared.problems import Problem, problem_responses
@@ -48,7 +44,7 @@ class CredentialSummary(BaseModel):
     awarding_partner_id: str
     issuing_partner_id: str
     issued_at: datetime
-    status: Literal["valid", "suspended", "revoked"]
+    status: Status
     revoked_at: datetime | None
     suspended_at: datetime | None = None
     url: str
@@ -79,28 +75,21 @@ class SuspensionView(BaseModel):
     suspended_at: datetime | None
 
 
-def _summary(service: CredentialService, record: CredentialRecord) -> CredentialSummary:
+def _summary(service: CredentialService, credential: Credential) -> CredentialSummary:
     return CredentialSummary(
-        credential_id=record.credential_id,
-        kind="pathway" if record.pathway_id else "offering",
-        offering_id=record.offering_id,
-        pathway_id=record.pathway_id,
-        achievement=AchievementSummary.model_validate_json(str(record.summary)),
-        awarding_partner_id=record.awarding_partner_id,
-        issuing_partner_id=record.issuer_partner_id,
-        issued_at=record.issued_at,
-        status=_status(record),
-        revoked_at=record.revoked_at,
-        suspended_at=record.suspended_at,
-        url=service.credential_url(record.credential_id),
+        credential_id=credential.credential_id,
+        kind="pathway" if credential.pathway_id else "offering",
+        offering_id=credential.offering_id,
+        pathway_id=credential.pathway_id,
+        achievement=credential.achievement,
+        awarding_partner_id=credential.awarding_partner_id,
+        issuing_partner_id=credential.issuer_partner_id,
+        issued_at=credential.issued_at,
+        status=credential.status,
+        revoked_at=credential.revoked_at,
+        suspended_at=credential.suspended_at,
+        url=service.credential_url(credential.credential_id),
     )
-
-
-def _status(record: CredentialRecord) -> Literal["valid", "suspended", "revoked"]:
-    # Revocation is final and outranks a suspension that preceded it.
-    if record.revoked_at is not None:
-        return "revoked"
-    return "suspended" if record.suspended_at is not None else "valid"
 
 
 def _vc_api_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +113,7 @@ async def _read_vc_api_body(request: Request, field: str) -> tuple[dict[str, Any
 
 
 def build_router(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork],
     service: CredentialService,
     verifier: CredentialVerifier,
 ) -> APIRouter:
@@ -158,9 +147,10 @@ def build_router(
     async def status_list(partner_id: PartnerPath, purpose: str) -> JSONResponse:
         if purpose not in PURPOSES or partner_id not in service.keys.partners:
             raise Problem(404, "Not found", "No such status list.")
-        async with units_of_work() as uow:
-            signed = await service.signed_status_list(uow, partner_id, purpose)
-            await uow.commit()
+        # Reading may sign the list again, and keeps what it signed.
+        signed = await run_committed(
+            units_of_work, lambda uow: service.signed_status_list(uow, partner_id, purpose)
+        )
         return JSONResponse(signed, media_type=JSON_LD)
 
     @router.get(
@@ -171,9 +161,8 @@ def build_router(
     )
     async def my_credentials(caller: Learner) -> CredentialList:
         async with units_of_work() as uow:
-            # Read inside the unit of work: leaving it expires the loaded rows.
-            records = await Credentials(uow.session).of_learner(str(caller.learner_id))
-            return CredentialList(items=[_summary(service, record) for record in records])
+            credentials = await uow.credentials.of_learner(str(caller.learner_id))
+        return CredentialList(items=[_summary(service, c) for c in credentials])
 
     @router.get(
         "/credentials/{credential_id}",
@@ -186,26 +175,11 @@ def build_router(
     )
     async def my_credential(credential_id: CredentialPath, caller: Learner) -> Response:
         async with units_of_work() as uow:
-            record = await Credentials(uow.session).get(credential_id)
-            if record is None or record.learner_id != caller.learner_id:
-                raise Problem(404, "Not found", "You hold no such credential.")
-            document = record.document
+            credential = await uow.credentials.get(credential_id)
+        if credential is None or credential.learner_id != caller.learner_id:
+            raise CredentialNotFound("You hold no such credential.")
         # The stored text is returned as is: the credential as it was signed.
-        return Response(document, media_type=JSON_LD)
-
-    async def awarded_by_callers_staff(
-        uow: UnitOfWork, credential_id: str, caller: Principal
-    ) -> CredentialRecord:
-        """The credential, when the caller (staff, see `PartnerStaff`) is of its awarding
-        partner: never the operator's decision, nor another partner's."""
-        record = await Credentials(uow.session).get(credential_id)
-        if record is None:
-            raise Problem(404, "Not found", "No such credential.")
-        if not caller.acts_for(record.awarding_partner_id):
-            raise Problem(
-                403, "Forbidden", "Only the staff of the partner that awarded it decide this."
-            )
-        return record
+        return Response(credential.document, media_type=JSON_LD)
 
     @router.post(
         "/credentials/{credential_id}/revoke",
@@ -216,10 +190,13 @@ def build_router(
     async def revoke(
         credential_id: CredentialPath, request: RevocationRequest, caller: PartnerStaff
     ) -> RevocationView:
-        async with units_of_work() as uow:
-            record = await awarded_by_callers_staff(uow, credential_id, caller)
-            revocation = await service.revoke(uow, record, request.reason, request.detail)
-            await uow.commit()
+        # Staff (see `PartnerStaff`) decide for their own partner only.
+        revocation = await run_committed(
+            units_of_work,
+            lambda uow: application.revoke_awarded(
+                uow, credential_id, str(caller.partner_id), request.reason, request.detail
+            ),
+        )
         return RevocationView(
             credential_id=revocation.credential_id,
             reason=revocation.reason,
@@ -235,7 +212,7 @@ def build_router(
     async def suspend(
         credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerStaff
     ) -> SuspensionView:
-        return await change_suspension(credential_id, request, caller, service.suspend)
+        return await change_suspension(credential_id, request, caller, application.suspend_awarded)
 
     @router.post(
         "/credentials/{credential_id}/reinstate",
@@ -246,27 +223,25 @@ def build_router(
     async def reinstate(
         credential_id: CredentialPath, request: SuspensionRequest, caller: PartnerStaff
     ) -> SuspensionView:
-        return await change_suspension(credential_id, request, caller, service.reinstate)
+        return await change_suspension(
+            credential_id, request, caller, application.reinstate_awarded
+        )
 
     async def change_suspension(
         credential_id: str,
         request: SuspensionRequest,
         caller: Principal,
-        change: Callable[[UnitOfWork, CredentialRecord, str | None], Awaitable[None]],
+        change: Callable[[IssuanceUnitOfWork, str, str, str | None], Awaitable[Credential]],
     ) -> SuspensionView:
-        async with units_of_work() as uow:
-            record = await awarded_by_callers_staff(uow, credential_id, caller)
-            try:
-                await change(uow, record, request.detail)
-            except StatusConflict as exc:
-                raise Problem(409, "Conflict", str(exc)) from exc
-            view = SuspensionView(
-                credential_id=record.credential_id,
-                status="suspended" if record.suspended_at else "valid",
-                suspended_at=record.suspended_at,
-            )
-            await uow.commit()
-        return view
+        credential = await run_committed(
+            units_of_work,
+            lambda uow: change(uow, credential_id, str(caller.partner_id), request.detail),
+        )
+        return SuspensionView(
+            credential_id=credential.credential_id,
+            status="suspended" if credential.suspended_at else "valid",
+            suspended_at=credential.suspended_at,
+        )
 
     @router.post(
         "/credentials/issue",
@@ -287,17 +262,16 @@ def build_router(
         partner_id: PartnerId = str(caller.partner_id)
         if partner_id not in service.keys.partners:
             raise Problem(403, "Forbidden", "No credential key is held for your institution.")
-        async with units_of_work() as uow:
-            try:
-                signed = await service.issue_document(uow, partner_id, credential)
-            except ForeignIssuer as exc:
-                raise Problem(403, "Forbidden", str(exc)) from exc
-            except InvalidCredential as exc:
-                # The problem names the rule and links where the data model states it.
-                raise Problem(400, "Invalid credential", str(exc), type_=exc.url) from exc
-            except NotIssuable as exc:
-                raise Problem(400, "Bad request", str(exc)) from exc
-            await uow.commit()
+        try:
+            signed = await run_committed(
+                units_of_work, lambda uow: service.issue_document(uow, partner_id, credential)
+            )
+        except InvalidCredential as exc:
+            # The problem names the rule and links where the data model states it.
+            raise Problem(400, "Invalid credential", str(exc), type_=exc.url) from exc
+        except NotIssuable as exc:
+            # The VC API answers 400 to a credential it will not issue.
+            raise Problem(400, "Bad request", str(exc)) from exc
         return JSONResponse({"verifiableCredential": signed}, status_code=201)
 
     @router.post(

@@ -6,11 +6,11 @@ from fastapi import FastAPI
 
 from services.issuance import clients, handlers
 from services.issuance.api import build_router
-from services.issuance.issuing import CredentialService
+from services.issuance.application import CredentialService
 from services.issuance.keys import CredentialKeys
 from services.issuance.settings import IssuanceSettings
+from services.issuance.unit_of_work import IssuanceUnitOfWork
 from services.issuance.verification import CredentialVerifier
-from shared.db.uow import UnitOfWork
 from shared.events import (
     CredentialIssued,
     CredentialReinstated,
@@ -26,7 +26,7 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
     if not isinstance(settings, IssuanceSettings):
         given = settings.model_dump(exclude_unset=True) if settings else {}
         settings = IssuanceSettings(**given)
-    runtime = build_runtime(settings, UnitOfWork)
+    runtime = build_runtime(settings, IssuanceUnitOfWork)
     base_url = settings.resolved_public_base_url
     keys = CredentialKeys.load(
         settings.credential_keys_dir, base_url, settings.credential_did_method

@@ -1,12 +1,14 @@
-"""Issuance rules in plain Python: what a result or a pathway entitles a learner to, and how
-an offering's terms and a result become the EU micro-credential's elements."""
+"""Issuance rules in plain Python: what a result or a pathway entitles a learner to, how
+an offering's terms and a result become the EU micro-credential's elements, how a credential's
+status changes, and the service's refusals."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from shared.credentials import (
     Concept,
@@ -14,23 +16,78 @@ from shared.credentials import (
     MicroCredentialData,
     Organisation,
     Translation,
+    set_status,
 )
 from shared.credentials.microcredential import (
     MODE_BLENDED_URI,
     MODE_ONLINE_URI,
     UNSUPERVISED_NO_ID_URI,
 )
+from shared.errors import Conflict, Invalid, NotFound, NotPermitted, NotYet
 from shared.events import (
     AchievementSummary,
     AssessedResult,
     AssessmentType,
     OfferingSnapshot,
+    OfferingWithdrawn,
     Outcome,
     ParticipationMode,
     RevocationReason,
     Stackability,
     SupervisionAndIdentityVerification,
 )
+from shared.offering_views import OfferingEvent, supersedes
+
+
+class CredentialNotFound(NotFound):
+    title = "Not found"
+
+
+class NotTheAwardingPartner(NotPermitted):
+    """Revocation, suspension and reinstatement are decisions of the awarding partner's staff."""
+
+
+class StatusConflict(Conflict):
+    """A revoked credential can be neither suspended nor reinstated: revocation is final."""
+
+
+class UnknownPartner(NotFound):
+    """An event names a partner that is not of the alliance or has no credential key here."""
+
+
+class NotStackable(Conflict):
+    """A pathway completion names a component that is not the learner's valid credential."""
+
+
+class NotIssuable(Invalid):
+    """A credential sent to the VC API cannot be issued as it is."""
+
+
+class ForeignIssuer(NotPermitted):
+    """A partner asked for a credential in another issuer's name."""
+
+
+def offering_fact(offering_id: str) -> str:
+    """The fact a result waits for until its offering's terms are known."""
+    return f"offering:{offering_id}"
+
+
+def credential_fact(credential_id: str) -> str:
+    """The fact a pathway completion waits for until its component is issued."""
+    return f"credential:{credential_id}"
+
+
+class OfferingNotKnownYet(NotYet):
+    def __init__(self, offering_id: str) -> None:
+        super().__init__(offering_fact(offering_id), f"offering {offering_id} is not known yet")
+
+
+class ComponentNotIssuedYet(NotYet):
+    def __init__(self, credential_id: str) -> None:
+        super().__init__(
+            credential_fact(credential_id), f"component {credential_id} is not issued yet"
+        )
+
 
 # Value-set concepts without a published ELM URI at hand get one in the alliance's own
 # vocabulary; the label always travels with the link.
@@ -245,3 +302,110 @@ def decide_on_result(result: AssessedResult, earlier: Sequence[EarlierCredential
 
 
 _AUTOMATIC_REVOCATIONS = frozenset({RevocationReason.RESULT_SUPERSEDED.value})
+
+
+@dataclass(frozen=True)
+class OfferingTerms:
+    """The offering as last published or updated: every EU element a credential for it
+    must carry."""
+
+    offering_id: str
+    partner_id: str
+    version: int
+    snapshot: OfferingSnapshot
+    withdrawn: bool = False
+
+
+def apply_offering(current: OfferingTerms | None, event: OfferingEvent) -> OfferingTerms | None:
+    """The terms after `event`, or None when it changes nothing (an older or repeated
+    version, or the withdrawal of terms never held). Another partner may not rewrite the
+    terms (awarding body included) credentials for the offering are issued under:
+    `OfferingConflict`."""
+    if not supersedes(event, current):
+        return None
+    if isinstance(event, OfferingWithdrawn):
+        # Credentials already earned stay valid; only the terms are marked as withdrawn.
+        return replace(current, version=event.version, withdrawn=True) if current else None
+    if current is None:
+        return OfferingTerms(event.offering_id, event.partner_id, event.version, event)
+    return replace(current, version=event.version, snapshot=event)
+
+
+Status = Literal["valid", "suspended", "revoked"]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential exactly as issued (its signed JSON-LD text), what it was issued for, and
+    its status."""
+
+    credential_id: str
+    basis: str  # result | pathway | vc-api
+    issuer_partner_id: str
+    awarding_partner_id: str
+    status_list_index: int
+    document: str
+    issued_at: datetime
+    learner_id: str | None = None
+    offering_id: str | None = None
+    enrolment_id: str | None = None
+    result_id: str | None = None
+    pathway_id: str | None = None
+    summary: AchievementSummary | None = None
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+    # Set while suspended; cleared when reinstated.
+    suspended_at: datetime | None = None
+
+    @property
+    def achievement(self) -> AchievementSummary:
+        """What it attests; every credential issued for a result or a pathway states it."""
+        assert self.summary is not None, f"{self.credential_id} was issued through the VC API"
+        return self.summary
+
+    @property
+    def status(self) -> Status:
+        # Revocation is final and outranks a suspension that preceded it.
+        if self.revoked_at is not None:
+            return "revoked"
+        return "suspended" if self.suspended_at is not None else "valid"
+
+    def earlier(self) -> EarlierCredential:
+        return EarlierCredential(
+            self.result_id, self.revoked_at is not None, self.revocation_reason
+        )
+
+    def with_suspension(self, suspended: bool, at: datetime) -> Credential | None:
+        """The credential suspended (or reinstated) at `at`; None when it already is so, as
+        asking twice changes nothing. `StatusConflict` once revoked."""
+        if self.revoked_at is not None:
+            raise StatusConflict(f"{self.credential_id} is revoked; revocation is final")
+        if (self.suspended_at is not None) == suspended:
+            return None
+        return replace(self, suspended_at=at if suspended else None)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    credential_id: str
+    reason: str
+    revoked_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusList:
+    """One issuer's revocation or suspension bitstring, and its signed credential until a
+    bit changes."""
+
+    issuer_partner_id: str
+    purpose: str
+    bits: bytes
+    changed_at: datetime
+    signed: dict[str, Any] | None = None
+
+    def with_status(self, index: int, value: bool, at: datetime) -> StatusList:
+        """The list with the bit at `index` set or cleared; it is signed again when next
+        read."""
+        bits = bytearray(self.bits)
+        set_status(bits, index, value)
+        return replace(self, bits=bytes(bits), changed_at=at, signed=None)

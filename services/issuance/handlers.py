@@ -8,10 +8,9 @@ only from recognition).
 
 from __future__ import annotations
 
-from services.issuance.issuing import CredentialService
-from services.issuance.tables import OfferingTerms
-from shared.clock import utc_now
-from shared.db.uow import UnitOfWork
+from services.issuance import application
+from services.issuance.application import CredentialService
+from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.events import (
     OfferingPublished,
     OfferingUpdated,
@@ -20,55 +19,27 @@ from shared.events import (
     ResultRecorded,
 )
 from shared.events.pathways import PathwayCompletionRevoked
-from shared.messaging.consumer import EventConsumer, EventContext, EventRejected
-from shared.offering_views import OfferingConflict, OfferingEvent, supersedes
+from shared.messaging.consumer import EventConsumer, EventContext
+from shared.offering_views import OfferingEvent
 
 
-async def on_offering(event: OfferingEvent, _: EventContext, uow: UnitOfWork) -> None:
-    terms = await uow.session.get(OfferingTerms, event.offering_id)
-    try:
-        # Another partner may not rewrite the terms (awarding body included) credentials
-        # for this offering are issued under.
-        if not supersedes(event, terms):
-            return  # an older or repeated version
-    except OfferingConflict as exc:
-        raise EventRejected(str(exc)) from exc
-    if isinstance(event, OfferingWithdrawn):
-        # Credentials already earned stay valid; only the terms are marked as withdrawn.
-        if terms is not None:
-            terms.sqlmodel_update(
-                {"version": event.version, "withdrawn": True, "changed_at": utc_now()}
-            )
-            uow.session.add(terms)
-        return
-    snapshot = event.model_dump_json(exclude_none=True)
-    if terms is None:
-        terms = OfferingTerms(
-            offering_id=event.offering_id,
-            partner_id=event.partner_id,
-            version=event.version,
-            snapshot=snapshot,
-            changed_at=utc_now(),
-        )
-    else:
-        terms.sqlmodel_update(
-            {"version": event.version, "snapshot": snapshot, "changed_at": utc_now()}
-        )
-    uow.session.add(terms)
-    uow.release(f"offering:{event.offering_id}")
+async def on_offering(event: OfferingEvent, _: EventContext, uow: IssuanceUnitOfWork) -> None:
+    await application.apply_offering_event(uow, event)
 
 
-def register(consumer: EventConsumer[UnitOfWork], credentials: CredentialService) -> None:
-    async def on_result_recorded(event: ResultRecorded, _: EventContext, uow: UnitOfWork) -> None:
+def register(consumer: EventConsumer[IssuanceUnitOfWork], credentials: CredentialService) -> None:
+    async def on_result_recorded(
+        event: ResultRecorded, _: EventContext, uow: IssuanceUnitOfWork
+    ) -> None:
         await credentials.on_result(uow, event)
 
     async def on_pathway_completed(
-        event: PathwayCompleted, _: EventContext, uow: UnitOfWork
+        event: PathwayCompleted, _: EventContext, uow: IssuanceUnitOfWork
     ) -> None:
         await credentials.on_pathway_completed(uow, event)
 
     async def on_pathway_completion_revoked(
-        event: PathwayCompletionRevoked, _: EventContext, uow: UnitOfWork
+        event: PathwayCompletionRevoked, _: EventContext, uow: IssuanceUnitOfWork
     ) -> None:
         await credentials.on_pathway_completion_revoked(uow, event)
 

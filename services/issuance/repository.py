@@ -1,34 +1,100 @@
-"""Reads and writes of issued credentials and status lists."""
+"""Reads and writes of offering terms, issued credentials and status lists, as the domain's
+objects."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.issuance.tables import CredentialComponent, CredentialRecord, StatusListRecord
+from services.issuance.domain import Credential, OfferingTerms, StatusList
+from services.issuance.tables import (
+    CredentialComponent,
+    CredentialRecord,
+    OfferingTermsRecord,
+    StatusListRecord,
+)
 from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
+from shared.events import AchievementSummary, OfferingSnapshot
+
+
+class OfferingTermsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, offering_id: str) -> OfferingTerms | None:
+        record = await self._session.get(OfferingTermsRecord, offering_id)
+        if record is None:
+            return None
+        # Kept as published or updated; the snapshot is the part both share.
+        published = json.loads(record.snapshot)
+        snapshot = OfferingSnapshot.model_validate(
+            {key: value for key, value in published.items() if key in OfferingSnapshot.model_fields}
+        )
+        return OfferingTerms(
+            record.offering_id, record.partner_id, record.version, snapshot, record.withdrawn
+        )
+
+    async def save(self, terms: OfferingTerms) -> None:
+        record = await self._session.get(OfferingTermsRecord, terms.offering_id)
+        fields = {
+            "version": terms.version,
+            "withdrawn": terms.withdrawn,
+            "snapshot": terms.snapshot.model_dump_json(exclude_none=True),
+            "changed_at": utc_now(),
+        }
+        if record is None:
+            record = OfferingTermsRecord.model_validate(
+                {"offering_id": terms.offering_id, "partner_id": terms.partner_id, **fields}
+            )
+        else:
+            record.sqlmodel_update(fields)
+        self._session.add(record)
+
+
+def _credential(record: CredentialRecord) -> Credential:
+    return Credential(
+        credential_id=record.credential_id,
+        basis=record.basis,
+        issuer_partner_id=record.issuer_partner_id,
+        awarding_partner_id=record.awarding_partner_id,
+        status_list_index=record.status_list_index,
+        document=record.document,
+        issued_at=record.issued_at,
+        learner_id=record.learner_id,
+        offering_id=record.offering_id,
+        enrolment_id=record.enrolment_id,
+        result_id=record.result_id,
+        pathway_id=record.pathway_id,
+        summary=(
+            AchievementSummary.model_validate_json(record.summary) if record.summary else None
+        ),
+        revoked_at=record.revoked_at,
+        revocation_reason=record.revocation_reason,
+        suspended_at=record.suspended_at,
+    )
 
 
 class Credentials:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, credential_id: str) -> CredentialRecord | None:
-        return await self._session.get(CredentialRecord, credential_id)
+    async def get(self, credential_id: str) -> Credential | None:
+        record = await self._session.get(CredentialRecord, credential_id)
+        return _credential(record) if record else None
 
-    async def for_enrolment(self, enrolment_id: str) -> list[CredentialRecord]:
+    async def for_enrolment(self, enrolment_id: str) -> list[Credential]:
         rows = await self._session.exec(
             select(CredentialRecord).where(col(CredentialRecord.enrolment_id) == enrolment_id)
         )
-        return list(rows.all())
+        return [_credential(r) for r in rows.all()]
 
-    async def current_for_pathway(
-        self, learner_id: str, pathway_id: str
-    ) -> CredentialRecord | None:
+    async def current_for_pathway(self, learner_id: str, pathway_id: str) -> Credential | None:
         rows = await self._session.exec(
             select(CredentialRecord).where(
                 col(CredentialRecord.learner_id) == learner_id,
@@ -36,15 +102,16 @@ class Credentials:
                 col(CredentialRecord.revoked_at).is_(None),
             )
         )
-        return rows.first()
+        record = rows.first()
+        return _credential(record) if record else None
 
-    async def of_learner(self, learner_id: str) -> list[CredentialRecord]:
+    async def of_learner(self, learner_id: str) -> list[Credential]:
         rows = await self._session.exec(
             select(CredentialRecord)
             .where(col(CredentialRecord.learner_id) == learner_id)
             .order_by(col(CredentialRecord.issued_at))
         )
-        return list(rows.all())
+        return [_credential(r) for r in rows.all()]
 
     async def components_of(self, stacked_credential_id: str) -> set[str]:
         rows = await self._session.exec(
@@ -64,15 +131,58 @@ class Credentials:
         )
         return random_status_index(set(used.all()))
 
-    def add(self, credential: CredentialRecord, components: tuple[str, ...] = ()) -> None:
-        self._session.add(credential)
-        for component in components:
-            self._session.add(
-                CredentialComponent(
-                    stacked_credential_id=credential.credential_id,
-                    component_credential_id=component,
-                )
+    async def add(self, credential: Credential, components: tuple[str, ...] = ()) -> bool:
+        """Stores a new credential (a stacked one with its components); False when a
+        concurrent issuance came first, drawing the same status index or issuing for the
+        same result, enrolment or pathway."""
+        record = CredentialRecord(
+            credential_id=credential.credential_id,
+            basis=credential.basis,
+            learner_id=credential.learner_id,
+            issuer_partner_id=credential.issuer_partner_id,
+            awarding_partner_id=credential.awarding_partner_id,
+            offering_id=credential.offering_id,
+            enrolment_id=credential.enrolment_id,
+            result_id=credential.result_id,
+            pathway_id=credential.pathway_id,
+            status_list_index=credential.status_list_index,
+            summary=credential.summary.model_dump_json() if credential.summary else None,
+            document=credential.document,
+            issued_at=credential.issued_at,
+        )
+        try:
+            async with self._session.begin_nested():
+                self._session.add(record)
+                for component in components:
+                    self._session.add(
+                        CredentialComponent(
+                            stacked_credential_id=credential.credential_id,
+                            component_credential_id=component,
+                        )
+                    )
+        except IntegrityError:
+            return False
+        return True
+
+    async def save_status(self, credential: Credential) -> None:
+        """Writes the credential's revocation and suspension at once: the partial unique
+        indexes must see a revocation before a replacement is added."""
+        await self._session.exec(
+            update(CredentialRecord)
+            .where(col(CredentialRecord.credential_id) == credential.credential_id)
+            .values(
+                revoked_at=credential.revoked_at,
+                revocation_reason=credential.revocation_reason,
+                suspended_at=credential.suspended_at,
             )
+        )
+
+
+def _status_list(record: StatusListRecord) -> StatusList:
+    signed: dict[str, Any] | None = json.loads(record.signed) if record.signed else None
+    return StatusList(
+        record.issuer_partner_id, record.purpose, record.bits, record.changed_at, signed
+    )
 
 
 class StatusLists:
@@ -81,7 +191,7 @@ class StatusLists:
 
     async def get(
         self, issuer_partner_id: str, purpose: str, *, for_update: bool = False
-    ) -> StatusListRecord:
+    ) -> StatusList:
         """The issuer's list for `purpose`, created empty the first time it is needed."""
         query = select(StatusListRecord).where(
             col(StatusListRecord.issuer_partner_id) == issuer_partner_id,
@@ -92,7 +202,7 @@ class StatusLists:
             query = query.with_for_update()
         found = (await self._session.exec(query)).first()
         if found is not None:
-            return found
+            return _status_list(found)
         created = StatusListRecord(
             issuer_partner_id=issuer_partner_id,
             purpose=purpose,
@@ -104,11 +214,25 @@ class StatusLists:
                 self._session.add(created)
         except IntegrityError:
             # Created at the same moment by another transaction: use that one.
-            return (await self._session.exec(query)).one()
-        return created
+            return _status_list((await self._session.exec(query)).one())
+        return _status_list(created)
+
+    async def save(self, status_list: StatusList) -> None:
+        await self._session.exec(
+            update(StatusListRecord)
+            .where(
+                col(StatusListRecord.issuer_partner_id) == status_list.issuer_partner_id,
+                col(StatusListRecord.purpose) == status_list.purpose,
+            )
+            .values(
+                bits=status_list.bits,
+                signed=json.dumps(status_list.signed) if status_list.signed else None,
+                changed_at=status_list.changed_at,
+            )
+        )
 
     async def cache_signed(
-        self, issuer_partner_id: str, purpose: str, read_at_change: datetime, signed: str
+        self, issuer_partner_id: str, purpose: str, read_at_change: datetime, signed: dict[str, Any]
     ) -> None:
         """Keeps the signed list unless a bit changed since it was read."""
         await self._session.exec(
@@ -118,5 +242,5 @@ class StatusLists:
                 col(StatusListRecord.purpose) == purpose,
                 col(StatusListRecord.changed_at) == read_at_change,
             )
-            .values(signed=signed)
+            .values(signed=json.dumps(signed))
         )

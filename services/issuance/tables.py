@@ -16,7 +16,7 @@ class IssuanceTable(SQLModel, registry=registry()):
     services have tables of the same name, e.g. their own view of offerings)."""
 
 
-class OfferingTerms(IssuanceTable, table=True):
+class OfferingTermsRecord(IssuanceTable, table=True):
     """The offering as last published: every EU element a credential for it must carry."""
 
     __tablename__ = "offering_terms"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from services.issuance.issuing import CredentialService
+from services.issuance.application import CredentialService
+from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.credentials.verifier import (
     HttpResolver,
     ResolutionError,
@@ -20,13 +21,13 @@ from shared.credentials.verifier import (
     did_key_document,
     verify,
 )
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.registry import AllianceRegistry, Partner
 
 
 class _LocalResolver:
     def __init__(
-        self, service: CredentialService, units_of_work: UnitOfWorkFactory[UnitOfWork]
+        self, service: CredentialService, units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork]
     ) -> None:
         self._service = service
         self._units_of_work = units_of_work
@@ -50,10 +51,11 @@ class _LocalResolver:
         local = self._service.local_status_list(url)
         if local is None:
             return await self._remote.status_list(url)
-        async with self._units_of_work() as uow:
-            signed = await self._service.signed_status_list(uow, *local)
-            await uow.commit()
-        return signed
+        partner_id, purpose = local
+        return await run_committed(
+            self._units_of_work,
+            lambda uow: self._service.signed_status_list(uow, partner_id, purpose),
+        )
 
 
 class _AllianceTrust(TrustedIssuers):
@@ -76,7 +78,7 @@ class CredentialVerifier:
     def __init__(
         self,
         service: CredentialService,
-        units_of_work: UnitOfWorkFactory[UnitOfWork],
+        units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork],
         registry: AllianceRegistry,
         public_base_url: str,
     ) -> None:

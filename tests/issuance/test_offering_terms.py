@@ -9,30 +9,31 @@ from pathlib import Path
 import pytest
 
 from services.issuance import handlers
-from services.issuance.tables import OfferingTerms
-from shared.db.uow import UnitOfWork, UnitOfWorkFactory
+from services.issuance.unit_of_work import IssuanceUnitOfWork
+from shared.db.uow import UnitOfWorkFactory
 from shared.events import OfferingUpdated
-from shared.messaging.consumer import EventRejected
-from shared.offering_views import OfferingEvent
+from shared.offering_views import OfferingConflict, OfferingEvent
 from tests.support.builders import offering_published
 from tests.support.sqlite import deliver_offering, migrated_sqlite
 
 
 @pytest.fixture
-async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory[UnitOfWork]]:
-    async with migrated_sqlite(tmp_path, "issuance", UnitOfWork) as units_of_work:
+async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory[IssuanceUnitOfWork]]:
+    async with migrated_sqlite(tmp_path, "issuance", IssuanceUnitOfWork) as units_of_work:
         yield units_of_work
 
 
-async def _deliver(units_of_work: UnitOfWorkFactory[UnitOfWork], event: OfferingEvent) -> None:
+async def _deliver(
+    units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork], event: OfferingEvent
+) -> None:
     await deliver_offering(units_of_work, handlers.on_offering, event)
 
 
 async def _terms(
-    units_of_work: UnitOfWorkFactory[UnitOfWork], offering_id: str
+    units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork], offering_id: str
 ) -> tuple[str, int] | None:
     async with units_of_work() as uow:
-        terms = await uow.session.get(OfferingTerms, offering_id)
+        terms = await uow.offering_terms.get(offering_id)
         return None if terms is None else (terms.partner_id, terms.version)
 
 
@@ -48,12 +49,12 @@ def _updated(event: OfferingEvent, version: int, partner_id: str) -> OfferingUpd
 
 
 async def test_only_the_owning_partner_moves_the_terms_forward(
-    units_of_work: UnitOfWorkFactory[UnitOfWork],
+    units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork],
 ) -> None:
     published = offering_published("valdemora")
     await _deliver(units_of_work, published)
 
-    with pytest.raises(EventRejected, match="belongs to valdemora, not rheinfeld"):
+    with pytest.raises(OfferingConflict, match="belongs to valdemora, not rheinfeld"):
         await _deliver(units_of_work, _updated(published, 2, "rheinfeld"))
     assert await _terms(units_of_work, published.offering_id) == ("valdemora", 1)
 

@@ -10,8 +10,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from services.issuance.domain import Credential
 from services.issuance.repository import Credentials
-from services.issuance.tables import CredentialRecord, IssuanceTable
+from services.issuance.tables import IssuanceTable
 from shared.clock import utc_now
 from shared.credentials import (
     Organisation,
@@ -98,16 +99,15 @@ async def test_status_list_indexes_are_random_and_never_reused(engine: AsyncEngi
             index = await credentials.free_status_index("nordhavn")
             assert index not in drawn
             drawn.append(index)
-            credentials.add(_record(f"cred-test-{n:04d}", index))
-            await session.flush()
+            assert await credentials.add(_credential(f"cred-test-{n:04d}", index))
         # Another issuer's list is independent of this one.
         await credentials.free_status_index("valdemora")
     assert all(0 <= index < 131_072 for index in drawn)
     assert drawn != sorted(drawn)  # not handed out in issuance order
 
 
-def _record(credential_id: str, index: int) -> CredentialRecord:
-    return CredentialRecord(
+def _credential(credential_id: str, index: int) -> Credential:
+    return Credential(
         credential_id=credential_id,
         basis="vc-api",
         issuer_partner_id="nordhavn",

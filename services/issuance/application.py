@@ -1,5 +1,6 @@
 """Issuing, revoking, suspending and reinstating: the service's use cases, shared by the
-event handlers and the API.
+event handlers and the API. They read and write through the unit of work's repositories and
+refuse with the domain's errors; the entry point commits.
 
 Issuance is operated by one partner and issues by mandate: a credential earned through an
 offering is signed by the issuing partner (the operator) and names the offering's awarding
@@ -10,33 +11,40 @@ own name, signed with its own key.
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from services.issuance.domain import (
     Action,
-    EarlierCredential,
+    ComponentNotIssuedYet,
+    Credential,
+    CredentialNotFound,
+    ForeignIssuer,
     Issuance,
+    NotIssuable,
+    NotStackable,
+    NotTheAwardingPartner,
+    OfferingNotKnownYet,
     Party,
+    Revocation,
+    UnknownPartner,
     achievement_summary,
+    apply_offering,
+    credential_fact,
     decide_on_result,
     microcredential_data,
+    offering_fact,
     stacked_summary,
     xsd_datetime,
 )
 from services.issuance.keys import CredentialKeys, UnknownPartnerKey
-from services.issuance.repository import Credentials, StatusLists
-from services.issuance.tables import CredentialRecord, OfferingTerms
+from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.clock import utc_now
 from shared.credentials import (
     build_microcredential,
     build_status_list_credential,
-    set_status,
     status_list_entry,
 )
 from shared.credentials.clr import ClrData, build_clr
@@ -44,9 +52,8 @@ from shared.credentials.data_model import CLR_TYPE, OB_TYPES, check_credential, 
 from shared.credentials.loader import DATA_INTEGRITY_V2
 from shared.credentials.reference import CanonicalizationError
 from shared.credentials.status_list import PURPOSES, REVOCATION, SUSPENSION
-from shared.db.uow import UnitOfWork
+from shared.errors import LostRace
 from shared.events import (
-    AchievementSummary,
     AssessedResult,
     CredentialIssued,
     CredentialReinstated,
@@ -58,37 +65,27 @@ from shared.events import (
     StatusListEntry,
 )
 from shared.events.pathways import PathwayCompletionRevoked
-from shared.messaging.consumer import Deferred, EventRejected
+from shared.offering_views import OfferingEvent
 from shared.registry import AllianceRegistry
-from shared.transient import TransientError
-
-log = logging.getLogger(__name__)
-
-
-class NotIssuable(Exception):
-    """A credential sent to the VC API cannot be issued as it is."""
-
-
-class ForeignIssuer(Exception):
-    """A partner asked for a credential in another issuer's name."""
-
-
-class StatusConflict(Exception):
-    """A revoked credential can be neither suspended nor reinstated: revocation is final."""
 
 
 def new_credential_id() -> str:
     return f"cred-{uuid.uuid4().hex}"
 
 
-@dataclass(frozen=True)
-class Revocation:
-    credential_id: str
-    reason: str
-    revoked_at: datetime
+# Offerings.
+async def apply_offering_event(uow: IssuanceUnitOfWork, event: OfferingEvent) -> None:
+    terms = apply_offering(await uow.offering_terms.get(event.offering_id), event)
+    if terms is None:
+        return
+    await uow.offering_terms.save(terms)
+    if not terms.withdrawn:
+        uow.release(offering_fact(event.offering_id))
 
 
 class CredentialService:
+    """The use cases that sign: they hold the partners' keys and where things are published."""
+
     def __init__(
         self,
         keys: CredentialKeys,
@@ -120,29 +117,28 @@ class CredentialService:
     def party(self, partner_id: str) -> Party:
         partner = self._registry.partners.get(partner_id)
         if partner is None:
-            raise UnknownPartnerKey(f"{partner_id!r} is not a partner of the alliance")
-        return Party(
-            partner_id, self.keys.did(partner_id), partner.legal_name, partner.country,
-            partner.website,
-        )  # fmt: skip
+            raise UnknownPartner(f"{partner_id!r} is not a partner of the alliance")
+        try:
+            did = self.keys.did(partner_id)
+        except UnknownPartnerKey as exc:
+            raise UnknownPartner(str(exc)) from exc
+        return Party(partner_id, did, partner.legal_name, partner.country, partner.website)
 
     # Results.
-    async def on_result(self, uow: UnitOfWork, result: AssessedResult) -> None:
-        credentials = Credentials(uow.session)
-        earlier = await credentials.for_enrolment(result.enrolment_id)
-        action = decide_on_result(
-            result,
-            [EarlierCredential(c.result_id, c.revoked_at is not None, c.revocation_reason)
-             for c in earlier],
-        )  # fmt: skip
+    async def on_result(self, uow: IssuanceUnitOfWork, result: AssessedResult) -> None:
+        earlier = await uow.credentials.for_enrolment(result.enrolment_id)
+        action = decide_on_result(result, [c.earlier() for c in earlier])
         if action is Action.NOTHING:
             return
         terms = None
         if action in (Action.ISSUE, Action.REISSUE):
-            terms = await self._terms(uow, result.offering_id)
+            held = await uow.offering_terms.get(result.offering_id)
+            if held is None:
+                raise OfferingNotKnownYet(result.offering_id)
+            terms = held.snapshot
         current = [c for c in earlier if c.revoked_at is None]
         for superseded in current:
-            await self.revoke(
+            await revoke(
                 uow, superseded, RevocationReason.RESULT_SUPERSEDED,
                 f"Result {result.result_id} corrects the result it was issued for.",
             )  # fmt: skip
@@ -150,31 +146,19 @@ class CredentialService:
             replacement = await self._issue_for_result(uow, terms, result)
             # A correction of the grade does not lift a suspension the awarding partner set.
             if any(c.suspended_at is not None for c in current):
-                await self.suspend(uow, replacement, "Suspended as the credential it replaces was.")
-
-    async def _terms(self, uow: UnitOfWork, offering_id: str) -> OfferingSnapshot:
-        stored = await uow.session.get(OfferingTerms, offering_id)
-        if stored is None:
-            raise Deferred(f"offering:{offering_id}", f"offering {offering_id} is not known yet")
-        # Kept as published or updated; the snapshot is the part both share.
-        published = json.loads(stored.snapshot)
-        return OfferingSnapshot.model_validate(
-            {key: value for key, value in published.items() if key in OfferingSnapshot.model_fields}
-        )
+                await change_suspension(
+                    uow, replacement, True, "Suspended as the credential it replaces was."
+                )
 
     async def _issue_for_result(
-        self, uow: UnitOfWork, terms: OfferingSnapshot, result: AssessedResult
-    ) -> CredentialRecord:
-        awarding_id = terms.awarding_bodies[0].partner_id
-        try:
-            issuer = self.party(self.issuing_partner_id)
-            awarding = self.party(awarding_id)
-            assessing = self.party(result.partner_id)
-        except UnknownPartnerKey as exc:
-            raise EventRejected(str(exc)) from exc
+        self, uow: IssuanceUnitOfWork, terms: OfferingSnapshot, result: AssessedResult
+    ) -> Credential:
+        issuer = self.party(self.issuing_partner_id)
+        awarding = self.party(terms.awarding_bodies[0].partner_id)
+        assessing = self.party(result.partner_id)
         credential_id = new_credential_id()
         now = utc_now()
-        index = await Credentials(uow.session).free_status_index(issuer.partner_id)
+        index = await uow.credentials.free_status_index(issuer.partner_id)
         data = microcredential_data(
             terms,
             result,
@@ -190,8 +174,7 @@ class CredentialService:
             ),
         )
         document = self.keys.sign(issuer.partner_id, build_microcredential(data), data.valid_from)
-        summary = achievement_summary(terms)
-        record = CredentialRecord(
+        credential = Credential(
             credential_id=credential_id,
             basis="result",
             learner_id=result.learner_id,
@@ -201,58 +184,50 @@ class CredentialService:
             enrolment_id=result.enrolment_id,
             result_id=result.result_id,
             status_list_index=index,
-            summary=summary.model_dump_json(),
+            summary=achievement_summary(terms),
             document=json.dumps(document),
             issued_at=now,
         )
-        await self._store(uow, record, ())
-        uow.record(self._issued_event(record, issuer, summary, offering_id=terms.offering_id))
-        return record
+        await _store(uow, credential, ())
+        uow.record(self._issued_event(credential, issuer, offering_id=terms.offering_id))
+        return credential
 
     # Pathways.
-    async def on_pathway_completed(self, uow: UnitOfWork, event: PathwayCompleted) -> None:
-        credentials = Credentials(uow.session)
-        components: list[CredentialRecord] = []
+    async def on_pathway_completed(self, uow: IssuanceUnitOfWork, event: PathwayCompleted) -> None:
+        components: list[Credential] = []
         for component_id in event.component_credential_ids:
-            component = await credentials.get(component_id)
+            component = await uow.credentials.get(component_id)
             if component is None:
-                raise Deferred(
-                    f"credential:{component_id}", f"component {component_id} is not issued yet"
-                )
+                raise ComponentNotIssuedYet(component_id)
             if component.learner_id != event.learner_id:
-                raise EventRejected(f"{component_id} is not a credential of the learner")
+                raise NotStackable(f"{component_id} is not a credential of the learner")
             if component.revoked_at is not None:
-                raise EventRejected(f"component {component_id} is revoked")
+                raise NotStackable(f"component {component_id} is revoked")
             components.append(component)
-        current = await credentials.current_for_pathway(event.learner_id, event.pathway_id)
+        current = await uow.credentials.current_for_pathway(event.learner_id, event.pathway_id)
         if current is not None:
-            if await credentials.components_of(current.credential_id) == set(
+            if await uow.credentials.components_of(current.credential_id) == set(
                 event.component_credential_ids
             ):
                 return  # this completion is already stacked
-            await self.revoke(
+            await revoke(
                 uow, current, RevocationReason.OTHER,
                 f"Replaced by a new completion of pathway {event.pathway_id}.",
             )  # fmt: skip
         await self._issue_stacked(uow, event, components)
 
     async def _issue_stacked(
-        self, uow: UnitOfWork, event: PathwayCompleted, components: list[CredentialRecord]
+        self, uow: IssuanceUnitOfWork, event: PathwayCompleted, components: list[Credential]
     ) -> None:
-        try:
-            issuer = self.party(self.issuing_partner_id)
-            awarding = self.party(event.owner_partner_id)
-        except UnknownPartnerKey as exc:
-            raise EventRejected(str(exc)) from exc
+        issuer = self.party(self.issuing_partner_id)
+        awarding = self.party(event.owner_partner_id)
         credential_id = new_credential_id()
         now = utc_now()
-        index = await Credentials(uow.session).free_status_index(issuer.partner_id)
+        index = await uow.credentials.free_status_index(issuer.partner_id)
         language = "en" if "en" in event.title else next(iter(event.title))
         title = event.title[language]
         summary = stacked_summary(
-            dict(event.title),
-            event.ects_earned,
-            [AchievementSummary.model_validate_json(str(c.summary)) for c in components],
+            dict(event.title), event.ects_earned, [c.achievement for c in components]
         )
         document = build_clr(
             ClrData(
@@ -274,7 +249,7 @@ class CredentialService:
             )
         )
         signed = self.keys.sign(issuer.partner_id, document, xsd_datetime(now))
-        record = CredentialRecord(
+        credential = Credential(
             credential_id=credential_id,
             basis="pathway",
             learner_id=event.learner_id,
@@ -282,37 +257,37 @@ class CredentialService:
             awarding_partner_id=awarding.partner_id,
             pathway_id=event.pathway_id,
             status_list_index=index,
-            summary=summary.model_dump_json(),
+            summary=summary,
             document=json.dumps(signed),
             issued_at=now,
         )
-        await self._store(uow, record, event.component_credential_ids)
+        await _store(uow, credential, event.component_credential_ids)
         uow.record(
             self._issued_event(
-                record, issuer, summary,
+                credential, issuer,
                 pathway_id=event.pathway_id,
                 component_credential_ids=event.component_credential_ids,
             )
         )  # fmt: skip
 
     async def on_pathway_completion_revoked(
-        self, uow: UnitOfWork, event: PathwayCompletionRevoked
+        self, uow: IssuanceUnitOfWork, event: PathwayCompletionRevoked
     ) -> None:
-        stacked = await Credentials(uow.session).get(event.stacked_credential_id)
+        stacked = await uow.credentials.get(event.stacked_credential_id)
         if (
             stacked is None
             or stacked.pathway_id != event.pathway_id
             or stacked.learner_id != event.learner_id
         ):
-            raise EventRejected(
+            raise CredentialNotFound(
                 f"{event.stacked_credential_id} is not the learner's credential for "
                 f"pathway {event.pathway_id}"
             )
-        await self.revoke(uow, stacked, RevocationReason.COMPONENT_REVOKED, event.reason)
+        await revoke(uow, stacked, RevocationReason.COMPONENT_REVOKED, event.reason)
 
     # The VC API.
     async def issue_document(
-        self, uow: UnitOfWork, partner_id: str, credential: dict[str, Any]
+        self, uow: IssuanceUnitOfWork, partner_id: str, credential: dict[str, Any]
     ) -> dict[str, Any]:
         """Signs `credential` (VC 1.1 or 2.0) in the partner's own name, with a revocation
         entry of ours beside any status entry it asks for; refuses what the data model calls
@@ -327,7 +302,7 @@ class CredentialService:
         version = vc_version(credential)
         credential_id = new_credential_id()
         now = utc_now()
-        index = await Credentials(uow.session).free_status_index(partner_id)
+        index = await uow.credentials.free_status_index(partner_id)
         requested = credential.get("credentialStatus")
         entries = [
             entry
@@ -367,7 +342,7 @@ class CredentialService:
             signed = self.keys.sign(partner_id, unsigned, xsd_datetime(now))
         except CanonicalizationError as exc:
             raise NotIssuable(f"JSON-LD safe mode: {exc}") from exc
-        record = CredentialRecord(
+        issued = Credential(
             credential_id=credential_id,
             basis="vc-api",
             issuer_partner_id=partner_id,
@@ -376,111 +351,20 @@ class CredentialService:
             document=json.dumps(signed),
             issued_at=now,
         )
-        await self._store(uow, record, ())
+        await _store(uow, issued, ())
         return signed
-
-    # Revocation.
-    async def revoke(
-        self,
-        uow: UnitOfWork,
-        credential: CredentialRecord,
-        reason: RevocationReason,
-        detail: str | None = None,
-    ) -> Revocation:
-        """Sets the credential's bit and announces it (recognition then re-evaluates what
-        counted it, and asks for a stacked credential built on it to be revoked)."""
-        if credential.revoked_at is not None:
-            return Revocation(
-                credential.credential_id, str(credential.revocation_reason), credential.revoked_at
-            )
-        now = utc_now()
-        credential.revoked_at = now
-        credential.revocation_reason = reason.value
-        uow.session.add(credential)
-        await self._set_status(uow, credential, REVOCATION, True, now)
-        if credential.learner_id is not None:
-            uow.record(
-                CredentialRevoked(
-                    credential_id=credential.credential_id,
-                    learner_id=credential.learner_id,
-                    awarding_partner_id=credential.awarding_partner_id,
-                    reason=reason,
-                    detail=detail,
-                    revoked_at=now,
-                )
-            )
-        # The partial unique indexes must see the revocation before a replacement is added.
-        await uow.session.flush()
-        return Revocation(credential.credential_id, reason.value, now)
-
-    # Suspension: reversible, and announced so recognition stops counting the credential
-    # meanwhile; it is not revocation's cascade.
-    async def suspend(
-        self, uow: UnitOfWork, credential: CredentialRecord, detail: str | None = None
-    ) -> None:
-        await self._change_suspension(uow, credential, True, detail)
-
-    async def reinstate(
-        self, uow: UnitOfWork, credential: CredentialRecord, detail: str | None = None
-    ) -> None:
-        await self._change_suspension(uow, credential, False, detail)
-
-    async def _change_suspension(
-        self, uow: UnitOfWork, credential: CredentialRecord, suspended: bool, detail: str | None
-    ) -> None:
-        if credential.revoked_at is not None:
-            raise StatusConflict(f"{credential.credential_id} is revoked; revocation is final")
-        if (credential.suspended_at is not None) == suspended:
-            return  # already so: asking twice changes nothing
-        now = utc_now()
-        credential.suspended_at = now if suspended else None
-        uow.session.add(credential)
-        await self._set_status(uow, credential, SUSPENSION, suspended, now)
-        if credential.learner_id is None:
-            return
-        fields = {
-            "credential_id": credential.credential_id,
-            "learner_id": credential.learner_id,
-            "awarding_partner_id": credential.awarding_partner_id,
-            "detail": detail,
-        }
-        uow.record(
-            CredentialSuspended(**fields, suspended_at=now)
-            if suspended
-            else CredentialReinstated(**fields, reinstated_at=now)
-        )
-
-    async def _set_status(
-        self,
-        uow: UnitOfWork,
-        credential: CredentialRecord,
-        purpose: str,
-        value: bool,
-        now: datetime,
-    ) -> None:
-        """Sets or clears the credential's bit in its issuer's `purpose` list; the signed
-        list is made again when next read."""
-        status_list = await StatusLists(uow.session).get(
-            credential.issuer_partner_id, purpose, for_update=True
-        )
-        bits = bytearray(status_list.bits)
-        set_status(bits, credential.status_list_index, value)
-        status_list.bits = bytes(bits)
-        status_list.signed = None
-        status_list.changed_at = now
-        uow.session.add(status_list)
 
     # Status lists.
     async def signed_status_list(
-        self, uow: UnitOfWork, partner_id: str, purpose: str
+        self, uow: IssuanceUnitOfWork, partner_id: str, purpose: str
     ) -> dict[str, Any]:
         """The partner's signed `purpose` list; signed again only after a bit changed (or
         after a key rotation)."""
-        status_list = await StatusLists(uow.session).get(partner_id, purpose)
-        if status_list.signed is not None:
-            cached: dict[str, Any] = json.loads(status_list.signed)
-            if cached["proof"]["verificationMethod"] == self.keys.verification_method(partner_id):
-                return cached
+        status_list = await uow.status_lists.get(partner_id, purpose)
+        cached = status_list.signed
+        current_key = self.keys.verification_method(partner_id)
+        if cached is not None and cached["proof"]["verificationMethod"] == current_key:
+            return cached
         now = xsd_datetime(utc_now())
         unsigned = build_status_list_credential(
             self.status_list_url(partner_id, purpose),
@@ -493,46 +377,140 @@ class CredentialService:
             purpose,
         )
         signed = self.keys.sign(partner_id, unsigned, now)
-        await StatusLists(uow.session).cache_signed(
-            partner_id, purpose, status_list.changed_at, json.dumps(signed)
-        )
+        await uow.status_lists.cache_signed(partner_id, purpose, status_list.changed_at, signed)
         return signed
 
-    # Helpers.
-    async def _store(
-        self, uow: UnitOfWork, record: CredentialRecord, components: tuple[str, ...]
-    ) -> None:
-        Credentials(uow.session).add(record, components)
-        try:
-            await uow.session.flush()
-        except IntegrityError as exc:
-            # The same status index drawn twice, or the same basis issued concurrently:
-            # retried, the loser sees the winner's credential or draws another index.
-            raise TransientError("a concurrent issuance collided; retry") from exc
-        uow.release(f"credential:{record.credential_id}")
-
     def _issued_event(
-        self,
-        record: CredentialRecord,
-        issuer: Party,
-        summary: AchievementSummary,
-        **basis: Any,
+        self, credential: Credential, issuer: Party, **basis: Any
     ) -> CredentialIssued:
         return CredentialIssued(
-            credential_id=record.credential_id,
-            learner_id=str(record.learner_id),
-            awarding_partner_id=record.awarding_partner_id,
+            credential_id=credential.credential_id,
+            learner_id=str(credential.learner_id),
+            awarding_partner_id=credential.awarding_partner_id,
             issuing_partner_id=issuer.partner_id,
             issuer_did=issuer.did,
-            issued_at=record.issued_at,
-            achievement=summary,
+            issued_at=credential.issued_at,
+            achievement=credential.achievement,
             status=StatusListEntry(
                 status_list_url=self.status_list_url(issuer.partner_id),
-                status_list_index=record.status_list_index,
+                status_list_index=credential.status_list_index,
             ),
-            credential_url=self.credential_url(record.credential_id),
+            credential_url=self.credential_url(credential.credential_id),
             **basis,
         )
+
+
+async def _store(
+    uow: IssuanceUnitOfWork, credential: Credential, components: tuple[str, ...]
+) -> None:
+    if not await uow.credentials.add(credential, components):
+        # The same status index drawn twice, or the same basis issued concurrently: run
+        # again, the loser sees the winner's credential or draws another index.
+        raise LostRace("a concurrent issuance collided; retry")
+    uow.release(credential_fact(credential.credential_id))
+
+
+# Decisions of the awarding partner's staff.
+async def awarded_by(uow: IssuanceUnitOfWork, credential_id: str, partner_id: str) -> Credential:
+    """The credential, when `partner_id` awarded it: never the operator's decision, nor
+    another partner's."""
+    credential = await uow.credentials.get(credential_id)
+    if credential is None:
+        raise CredentialNotFound("No such credential.")
+    if credential.awarding_partner_id != partner_id:
+        raise NotTheAwardingPartner("Only the staff of the partner that awarded it decide this.")
+    return credential
+
+
+async def revoke_awarded(
+    uow: IssuanceUnitOfWork,
+    credential_id: str,
+    partner_id: str,
+    reason: RevocationReason,
+    detail: str | None,
+) -> Revocation:
+    return await revoke(uow, await awarded_by(uow, credential_id, partner_id), reason, detail)
+
+
+async def suspend_awarded(
+    uow: IssuanceUnitOfWork, credential_id: str, partner_id: str, detail: str | None
+) -> Credential:
+    credential = await awarded_by(uow, credential_id, partner_id)
+    return await change_suspension(uow, credential, True, detail)
+
+
+async def reinstate_awarded(
+    uow: IssuanceUnitOfWork, credential_id: str, partner_id: str, detail: str | None
+) -> Credential:
+    credential = await awarded_by(uow, credential_id, partner_id)
+    return await change_suspension(uow, credential, False, detail)
+
+
+# Revocation.
+async def revoke(
+    uow: IssuanceUnitOfWork,
+    credential: Credential,
+    reason: RevocationReason,
+    detail: str | None = None,
+) -> Revocation:
+    """Sets the credential's bit and announces it (recognition then re-evaluates what
+    counted it, and asks for a stacked credential built on it to be revoked)."""
+    if credential.revoked_at is not None:
+        return Revocation(
+            credential.credential_id, str(credential.revocation_reason), credential.revoked_at
+        )
+    now = utc_now()
+    await uow.credentials.save_status(
+        replace(credential, revoked_at=now, revocation_reason=reason.value)
+    )
+    await _set_status(uow, credential, REVOCATION, True, now)
+    if credential.learner_id is not None:
+        uow.record(
+            CredentialRevoked(
+                credential_id=credential.credential_id,
+                learner_id=credential.learner_id,
+                awarding_partner_id=credential.awarding_partner_id,
+                reason=reason,
+                detail=detail,
+                revoked_at=now,
+            )
+        )
+    return Revocation(credential.credential_id, reason.value, now)
+
+
+# Suspension: reversible, and announced so recognition stops counting the credential
+# meanwhile; it is not revocation's cascade.
+async def change_suspension(
+    uow: IssuanceUnitOfWork, credential: Credential, suspended: bool, detail: str | None
+) -> Credential:
+    """The credential suspended (or reinstated); as it was when it already is so."""
+    now = utc_now()
+    changed = credential.with_suspension(suspended, now)
+    if changed is None:
+        return credential
+    await uow.credentials.save_status(changed)
+    await _set_status(uow, credential, SUSPENSION, suspended, now)
+    if credential.learner_id is not None:
+        fields = {
+            "credential_id": credential.credential_id,
+            "learner_id": credential.learner_id,
+            "awarding_partner_id": credential.awarding_partner_id,
+            "detail": detail,
+        }
+        uow.record(
+            CredentialSuspended(**fields, suspended_at=now)
+            if suspended
+            else CredentialReinstated(**fields, reinstated_at=now)
+        )
+    return changed
+
+
+async def _set_status(
+    uow: IssuanceUnitOfWork, credential: Credential, purpose: str, value: bool, now: datetime
+) -> None:
+    """Sets or clears the credential's bit in its issuer's `purpose` list."""
+    status_list = await uow.status_lists.get(credential.issuer_partner_id, purpose, for_update=True)
+    await uow.status_lists.save(status_list.with_status(credential.status_list_index, value, now))
 
 
 def _placeholder_status(status: Any) -> bool:

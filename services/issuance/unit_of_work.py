@@ -1,0 +1,19 @@
+"""Issuance's unit of work: its repositories over one transaction."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.issuance.repository import Credentials, OfferingTermsRepository, StatusLists
+from shared.db.uow import UnitOfWork
+
+
+class IssuanceUnitOfWork(UnitOfWork):
+    offering_terms: OfferingTermsRepository
+    credentials: Credentials
+    status_lists: StatusLists
+
+    def _open(self, session: AsyncSession) -> None:
+        self.offering_terms = OfferingTermsRepository(session)
+        self.credentials = Credentials(session)
+        self.status_lists = StatusLists(session)
