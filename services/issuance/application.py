@@ -60,6 +60,7 @@ from shared.events import (
     CredentialRevoked,
     CredentialSuspended,
     OfferingSnapshot,
+    OfferingWithdrawn,
     PathwayCompleted,
     RevocationReason,
     StatusListEntry,
@@ -79,7 +80,7 @@ async def apply_offering_event(uow: IssuanceUnitOfWork, event: OfferingEvent) ->
     if terms is None:
         return
     await uow.offering_terms.save(terms)
-    if not terms.withdrawn:
+    if not isinstance(event, OfferingWithdrawn):
         uow.release(offering_fact(event.offering_id))
 
 
