@@ -8,18 +8,65 @@ revokes the stacked credential and withdraws the recognition that rested on it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from infra.demo_journey import FOUNDATION, Alliance as Endpoints, run_journey
+from infra.demo_journey import (
+    AFTER_FOUNDATION,
+    FOUNDATION,
+    LAST,
+    Alliance as Endpoints,
+    Received,
+    run_journey,
+)
+from shared.credentials import identity_hash
+from shared.credentials.verifier import OfflineResolver, TrustedIssuers, verify
 from tests.e2e.conftest import Alliance, eventually
 from tests.support.identities import staff, token
 from tests.support.infra import Infrastructure
 
 RULED_PROGRAMME = "Laurea Magistrale in Data Science"  # vallombra's rule in the demo data
+
+
+def _identifies(credential: dict[str, Any], learner_id: str) -> bool:
+    """Whether the credential's subject is the learner (by the salted hash it carries)."""
+    return any(
+        identity["identityType"] == "identifier"
+        and identity["identityHash"] == identity_hash(learner_id, identity["salt"])
+        for identity in credential["credentialSubject"]["identifier"]
+    )
+
+
+async def _check_stacked(received: Received, stacked_id: str, issuing_host: str) -> None:
+    """The collected CLR is the learner's stacked credential: it verifies offline with the
+    alliance's verifier and holds the learner's four course credentials as issued, each of
+    which verifies on its own."""
+    [path] = received.clr
+    clr = json.loads(path.read_bytes())
+    resolver = OfflineResolver(
+        [json.loads(p.read_bytes()) for p in received.did_documents],
+        [json.loads(p.read_bytes()) for p in received.status_lists],
+    )
+    trust = TrustedIssuers.load(issuing_hosts=[issuing_host])
+    report = await verify(clr, resolver, trust=trust)
+    assert report.verified, report.to_dict()
+    assert "ClrCredential" in clr["type"]
+    assert clr["id"].rsplit("/", 1)[1] == stacked_id
+    assert _identifies(clr, received.learner_id)
+    components = {c["id"]: c for c in clr["credentialSubject"]["verifiableCredential"]}
+    issued = [json.loads(p.read_bytes()) for p in received.credentials]
+    assert components == {c["id"]: c for c in issued}
+    offerings = {c["credentialSubject"]["achievement"]["id"].rsplit("/", 1)[1] for c in issued}
+    assert offerings == {FOUNDATION, *AFTER_FOUNDATION, LAST}
+    for component in components.values():
+        assert _identifies(component, received.learner_id), component["id"]
+        report = await verify(component, resolver, trust=trust)
+        assert report.verified, report.to_dict()
 
 
 async def test_a_pathway_completes_stacks_and_unravels_when_a_component_is_revoked(
@@ -49,7 +96,9 @@ async def test_a_pathway_completes_stacks_and_unravels_when_a_component_is_revok
             for c in wallet
             if c["kind"] == "offering" and c["awarding_partner_id"] not in ("nordhavn", "rheinfeld")
         )
-        assert received.clr, "the CLR credential was collected"
+        await _check_stacked(
+            received, stacked["credential_id"], urlsplit(endpoints.issuance).netloc
+        )
         verified = (await gateway.get(received.share_verify)).json()
         assert verified["verified"] is True, verified
 
