@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
+from infra import demo_journey
 from infra.demo_journey import (
     AFTER_FOUNDATION,
     FOUNDATION,
     LAST,
     Alliance,
+    Received,
     main as demo_main,
     run_journey,
     verify_output,
-    write_readme,
 )
 from shared.credentials import verify_cli
 from tests.e2e.conftest import Alliance as Services
@@ -24,7 +28,11 @@ from tests.support.infra import Infrastructure
 
 
 async def test_the_demo_journey_writes_credentials_that_verify_offline(
-    alliance: Services, infra: Infrastructure, tmp_path: Path
+    alliance: Services,
+    infra: Infrastructure,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     endpoints = Alliance(
         gateway=alliance.gateway,
@@ -33,7 +41,24 @@ async def test_the_demo_journey_writes_credentials_that_verify_offline(
         issuance=alliance.url("issuance"),
         bootstrap_servers=infra.kafka_bootstrap_servers,
     )
-    received = await run_journey(endpoints, tmp_path)
+    # `make demo`'s own entry point, pointed at these processes instead of the run profile's;
+    # what its journey received is kept for the checks below.
+    journeys: list[Received] = []
+
+    async def journey(*args: Any, **kwargs: Any) -> Received:
+        journeys.append(await run_journey(*args, **kwargs))
+        return journeys[-1]
+
+    monkeypatch.setattr(Alliance, "run_profile", lambda environ: endpoints)
+    monkeypatch.setattr(demo_journey, "run_journey", journey)
+    code = await asyncio.to_thread(demo_main, ["--output", str(tmp_path)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    [received] = journeys
+    # Its summary: one line per file, each verified.
+    assert f"What the learner received is in {tmp_path}/" in printed.out
+    assert printed.out.count("✓ ") == 5, printed.out
+    assert "✗" not in printed.out
 
     offerings = {
         json.loads(p.read_bytes())["credentialSubject"]["achievement"]["id"].rsplit("/", 1)[1]
@@ -49,7 +74,6 @@ async def test_the_demo_journey_writes_credentials_that_verify_offline(
     assert [p.name for p in received.status_lists] == ["nordhavn-revocation.json"]
 
     host = urlsplit(endpoints.issuance).netloc
-    write_readme(tmp_path, received, host)
     assert "python -m shared.credentials.verify_cli" in (tmp_path / "README.md").read_text()
     outcomes = await asyncio.to_thread(verify_output, received, host)
     assert len(outcomes) == 5
@@ -68,4 +92,3 @@ async def test_the_demo_journey_writes_credentials_that_verify_offline(
         assert stacked["name"] in page.text
         report = (await anyone.get(received.share_verify)).json()
         assert report["verified"] is True, report
-    assert callable(demo_main)
