@@ -9,6 +9,7 @@ from services.issuance.api import build_router
 from services.issuance.application import CredentialService
 from services.issuance.keys import CredentialKeys
 from services.issuance.settings import IssuanceSettings
+from services.issuance.status_api import build_status_router
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from services.issuance.verification import CredentialVerifier
 from shared.events import (
@@ -50,7 +51,10 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
             "Open Badges 3.0 with eddsa-rdfc-2022 proofs, Bitstring Status Lists, did:web "
             "documents, and the W3C VC API (`/credentials/issue`, `/credentials/verify`)."
         ),
-        routers=[build_router(runtime.units_of_work, credentials, verifier)],
+        routers=[
+            build_router(runtime.units_of_work, credentials, verifier),
+            build_status_router(runtime.units_of_work),
+        ],
     )
     clients.install(app, settings, keys.partners)
     return app

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from shared.credentials import KeyResolver, verify_credential
+from shared.credentials.data_model import as_list
 from shared.events import OfferingPublished
 from shared.events.topics import OFFERINGS
 from shared.partner_system import PartnerSystem, demo_signer
@@ -139,3 +140,47 @@ async def test_a_learner_holds_shares_and_withdraws_a_credential_anyone_can_veri
         assert (await wallet.delete(f"/me/shares/{token}", headers=ada)).status_code == 200
         assert (await wallet.get(f"/shared/{token}")).status_code == 410
         assert (await wallet.get(f"/verify/{token}")).status_code == 410
+
+
+async def test_a_suspended_badge_shows_suspended_where_it_is_shared_until_reinstated(
+    infra: Infrastructure, service_process: ServiceFactory
+) -> None:
+    """An Open Badge carries only its revocation entry: the share page and the verification
+    learn of a suspension from issuance when they are viewed."""
+    holder = await hold_a_credential(infra, service_process)
+    path = f"/credentials/{holder.credential_id}"
+    async with (
+        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as wallet,
+        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
+    ):
+        made = await wallet.post(f"/me{path}/share", headers=bearer(holder.subject))
+        assert made.status_code == 201, made.text
+        token = made.json()["token"]
+        credential = (await wallet.get(f"/shared/{token}")).json()
+        purposes = [entry["statusPurpose"] for entry in as_list(credential["credentialStatus"])]
+        assert purposes == ["revocation"]
+
+        async def shown() -> tuple[str, str, bool]:
+            report = (await wallet.get(f"/verify/{token}")).json()
+            status = report["checks"][3]
+            assert status["check"] == "status"
+            page = (await wallet.get(f"/shared/{token}/page")).text
+            word = page.split("Status: ", 1)[1].split("<", 1)[0].strip()
+            return word, status["message"], report["verified"]
+
+        assert (await shown())[::2] == ("valid", True)
+        suspended = await issuer.post(f"{path}/suspend", json={}, headers=staff_of(TEACHER))
+        assert suspended.status_code == 200, suspended.text
+        word, message, verified = await shown()
+        assert (word, verified) == ("suspended", False)
+        assert message.startswith("the credential is suspended")
+
+        reinstated = await issuer.post(f"{path}/reinstate", json={}, headers=staff_of(TEACHER))
+        assert reinstated.status_code == 200, reinstated.text
+        assert (await shown())[::2] == ("valid", True)
+
+        # Issuance answers only whoever shows it the credential as issued.
+        asked = f"{path}/current-status"
+        assert (await issuer.post(asked, json=credential)).json()["status"] == "valid"
+        altered = {**credential, "name": "Something else"}
+        assert (await issuer.post(asked, json=altered)).status_code == 404
