@@ -120,13 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         stack.start_infra()
         stack.start_services(args.instances)
         run = asyncio.run(measure(stack, Options(load, verify=not args.no_verify)))
+        run["cpu_ms_per_journey"] = reporting.cpu_ms_per_journey(run)
         report["run"] = run
         report["memory_kib"] = memory(stack)
         report["signing"] = signing().as_dict()
         report["signing_ratio"] = ratio(
             run["credentials_per_s"], report["signing"]["raw_ed25519_per_s"]
         )
-        report["targets"] = reporting.targets(run)
+        report["targets"] = reporting.targets(run, report["memory_kib"])
         if args.scale_series:
             report["scale_series"] = scale_series(stack, load, args.series_learners)
     except KeyboardInterrupt:

@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-# The issue's targets for this two-core machine.
-TARGET_JOURNEYS_PER_S = 200.0
+# Issue 15's targets for this two-core machine (the compass beyond them: 200 journeys/s).
+TARGET_JOURNEYS_PER_S = 80.0
 TARGET_P99_ASSESSMENT_TO_CREDENTIAL_MS = 500.0
-TARGET_EVENT_RATIO = 0.25
+TARGET_EVENT_RATIO = 0.05
+TARGET_PEAK_SERVICE_MIB = 150.0
+# Processes that are not the alliance's services (their memory is not a service's target).
+NOT_SERVICES = frozenset({"kafka", "postgresql", "benchmark driver"})
 
 LATENCIES = (
     ("enrolment_accepted", "enrolment accepted (HTTP, through the gateway)"),
@@ -19,16 +22,32 @@ LATENCIES = (
 )
 
 
-def targets(run: dict[str, Any]) -> list[dict[str, Any]]:
+def cpu_ms_per_journey(run: dict[str, Any]) -> dict[str, float]:
+    """CPU milliseconds per completed journey, by process: what two cores can carry does
+    not depend on how busy the machine is with other work, unlike journeys per second."""
+    journeys = run["journeys_completed"]
+    if not journeys:
+        return {}
+    return {name: 1000 * seconds / journeys for name, seconds in run.get("cpu_s", {}).items()}
+
+
+def targets(run: dict[str, Any], memory_kib: dict[str, int]) -> list[dict[str, Any]]:
     a2c = run["latency_ms"]["assessment_to_credential"]
     p99 = a2c["p99"] if a2c else None
     ratio = run.get("event_throughput_ratio")
+    services = [kib / 1024 for name, kib in memory_kib.items() if name not in NOT_SERVICES]
     return [
         _target("complete journeys per second", TARGET_JOURNEYS_PER_S, run["journeys_per_s"], True),
         _target(
             "p99 assessment -> credential (ms)", TARGET_P99_ASSESSMENT_TO_CREDENTIAL_MS, p99, False
         ),
         _target("system events/s / plain aiokafka msgs/s", TARGET_EVENT_RATIO, ratio, True),
+        _target(
+            "peak memory of a service process (MiB)",
+            TARGET_PEAK_SERVICE_MIB,
+            max(services) if services else None,
+            False,
+        ),
     ]
 
 
@@ -98,18 +117,22 @@ def lines(report: dict[str, Any]) -> list[str]:
     ]
     out += [f"- {problem}" for problem in correctness["problems"]]
     cpu = run.get("cpu_s", {})
+    per_journey = cpu_ms_per_journey(run)
     out += [
         "",
-        "| process | peak memory (VmHWM, MiB) | CPU s in the timed run |",
-        "|---|---:|---:|",
+        "| process | peak memory (VmHWM, MiB) | CPU s in the timed run | CPU ms per journey |",
+        "|---|---:|---:|---:|",
     ]
-    for name, kib in report["memory_kib"].items():
-        out.append(f"| {name} | {kib / 1024:,.0f} | {_n(cpu.get(name))} |")
-    out += [
-        f"| {name} | - | {_n(seconds)} |"
-        for name, seconds in cpu.items()
-        if name not in report["memory_kib"]
-    ]
+    memory = report["memory_kib"]
+    for name in [*memory, *(name for name in cpu if name not in memory)]:
+        kib = memory.get(name)
+        out.append(
+            f"| {name} | {'-' if kib is None else f'{kib / 1024:,.0f}'} | "
+            f"{_n(cpu.get(name))} | {_n(per_journey.get(name))} |"
+        )
+    system = {name: ms for name, ms in per_journey.items() if name != "benchmark driver"}
+    if system:
+        out.append(f"| all but the driver | | | **{_n(sum(system.values()))}** |")
     out += ["", "| target | goal | actual | met |", "|---|---:|---:|---|"]
     for t in report["targets"]:
         out.append(
