@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.issuance import clients, handlers
 from services.issuance.api import build_router
 from services.issuance.application import CredentialService
+from services.issuance.europass import PartnerSeals, build_europass_router
 from services.issuance.keys import CredentialKeys
 from services.issuance.settings import IssuanceSettings
 from services.issuance.status_api import build_status_router
@@ -54,6 +55,9 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
         routers=[
             build_router(runtime.units_of_work, credentials, verifier),
             build_status_router(runtime.units_of_work),
+            build_europass_router(
+                runtime.units_of_work, PartnerSeals.load(settings.credential_keys_dir)
+            ),
         ],
     )
     clients.install(app, settings, keys.partners)
