@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 
 from services.gateway.api import build_router
 from services.gateway.downstream import Downstreams, install_refusal_handler
+from services.gateway.offers import build_offers_router
 from services.gateway.settings import GatewaySettings
 from services.gateway.unit_of_work import GatewayUnitOfWork
 from services.gateway.verification import WalletVerifier
@@ -48,7 +49,11 @@ def bootstrap(
     wallet = build_wallet_router(
         services.issuance, runtime.units_of_work, verifier, settings.resolved_public_base_url
     )
-    routers: list[APIRouter] = [build_router(services), wallet]
+    routers: list[APIRouter] = [
+        build_router(services),
+        wallet,
+        build_offers_router(services.issuance),
+    ]
     if settings.dev_idp_enabled:
         routers.append(dev_idp.build_router(settings.oidc_issuer))
     app = create_app(

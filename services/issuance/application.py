@@ -11,32 +11,44 @@ own name, signed with its own key.
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from services.issuance.domain import (
+    NONCE_LIFETIME,
+    OFFER_LIFETIME,
+    TX_CODE_LENGTH,
+    AccessTokenRefused,
     Action,
     ComponentNotIssuedYet,
     Credential,
     CredentialNotFound,
+    CredentialOffer,
     ForeignIssuer,
     Issuance,
+    NonceRefused,
+    NotDeliverable,
     NotIssuable,
     NotStackable,
     NotTheAwardingPartner,
     OfferingNotKnownYet,
+    OfferNotRedeemable,
     Party,
     Revocation,
     UnknownPartner,
     achievement_summary,
     apply_offering,
+    bound_to_holder,
     credential_fact,
     decide_on_result,
     microcredential_data,
     offering_fact,
+    secret_hash,
     stacked_summary,
+    tx_code_hash,
     xsd_datetime,
 )
 from services.issuance.keys import CredentialKeys, UnknownPartnerKey
@@ -381,6 +393,26 @@ class CredentialService:
         await uow.status_lists.cache_signed(partner_id, purpose, status_list.changed_at, signed)
         return signed
 
+    # Wallets (OpenID4VCI).
+    async def deliver_to_holder(
+        self, uow: IssuanceUnitOfWork, access_token: str, nonce: str, holder_did: str
+    ) -> dict[str, Any]:
+        """The offered credential issued again to the wallet whose key proved possession:
+        `holder_did` as its subject, signed now by its issuer. The access token takes one
+        credential, and the proof's nonce is spent."""
+        now = utc_now()
+        offer = await uow.credential_offers.by_token(secret_hash(access_token))
+        if offer is None:
+            raise AccessTokenRefused("Unknown access token.")
+        offer.deliverable(now)
+        if not await uow.proof_nonces.use(secret_hash(nonce), now):
+            raise NonceRefused("The proof's nonce is unknown, spent or expired.")
+        credential = await _offered(uow, offer.credential_id, offer.learner_id)
+        unsigned = bound_to_holder(json.loads(credential.document), holder_did)
+        signed = self.keys.sign(credential.issuer_partner_id, unsigned, xsd_datetime(now))
+        await uow.credential_offers.save(replace(offer, delivered_at=now))
+        return signed
+
     def _issued_event(
         self, credential: Credential, issuer: Party, **basis: Any
     ) -> CredentialIssued:
@@ -399,6 +431,57 @@ class CredentialService:
             credential_url=self.credential_url(credential.credential_id),
             **basis,
         )
+
+
+async def _offered(uow: IssuanceUnitOfWork, credential_id: str, learner_id: str) -> Credential:
+    """The learner's credential, while it may go into a wallet."""
+    credential = await uow.credentials.get(credential_id)
+    if credential is None or credential.learner_id != learner_id:
+        raise CredentialNotFound("You hold no such credential.")
+    if credential.status != "valid":
+        raise NotDeliverable(f"The credential is {credential.status}.")
+    return credential
+
+
+async def offer_credential(
+    uow: IssuanceUnitOfWork, credential_id: str, learner_id: str
+) -> tuple[CredentialOffer, str, str]:
+    """A new offer of the learner's credential to a wallet, with its pre-authorized code and
+    transaction code (given out once, kept only as hashes)."""
+    await _offered(uow, credential_id, learner_id)
+    code = secrets.token_urlsafe(32)
+    tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
+    offer = CredentialOffer(
+        offer_id=f"offer-{uuid.uuid4().hex}",
+        credential_id=credential_id,
+        learner_id=learner_id,
+        code_hash=secret_hash(code),
+        tx_code_hash=tx_code_hash(code, tx_code),
+        expires_at=utc_now() + OFFER_LIFETIME,
+    )
+    await uow.credential_offers.add(offer)
+    return offer, code, tx_code
+
+
+async def redeem_offer(
+    uow: IssuanceUnitOfWork, pre_authorized_code: str, tx_code: str
+) -> str | None:
+    """An access token for the offer; None for a wrong transaction code, which is counted
+    (so the entry point commits that answer too)."""
+    offer = await uow.credential_offers.by_code(secret_hash(pre_authorized_code))
+    if offer is None:
+        raise OfferNotRedeemable("Unknown pre-authorized code.")
+    token = secrets.token_urlsafe(32)
+    redeemed = offer.redeem(pre_authorized_code, tx_code, token, utc_now())
+    await uow.credential_offers.save(redeemed)
+    return token if redeemed.redeemed_at is not None else None
+
+
+async def new_proof_nonce(uow: IssuanceUnitOfWork) -> str:
+    """A fresh c_nonce for a wallet's proof of possession."""
+    nonce = secrets.token_urlsafe(32)
+    await uow.proof_nonces.add(secret_hash(nonce), utc_now() + NONCE_LIFETIME)
+    return nonce
 
 
 async def _store(

@@ -9,6 +9,7 @@ from services.issuance.api import build_router
 from services.issuance.application import CredentialService
 from services.issuance.europass import PartnerSeals, build_europass_router
 from services.issuance.keys import CredentialKeys
+from services.issuance.oid4vci import build_oid4vci_router
 from services.issuance.settings import IssuanceSettings
 from services.issuance.status_api import build_status_router
 from services.issuance.unit_of_work import IssuanceUnitOfWork
@@ -55,6 +56,7 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
         routers=[
             build_router(runtime.units_of_work, credentials, verifier),
             build_status_router(runtime.units_of_work),
+            build_oid4vci_router(runtime.units_of_work, credentials, base_url),
             build_europass_router(
                 runtime.units_of_work, PartnerSeals.load(settings.credential_keys_dir)
             ),

@@ -5,9 +5,11 @@ status changes, and the service's refusals."""
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from shared.credentials import (
@@ -409,3 +411,97 @@ class StatusList:
         bits = bytearray(self.bits)
         set_status(bits, index, value)
         return replace(self, bits=bytes(bits), changed_at=at, signed=None)
+
+
+# Taking a credential into a wallet (OpenID4VCI 1.0, pre-authorized code flow). Offers,
+# codes, tokens and nonces are kept only as SHA-256 hashes: what the database holds cannot be
+# redeemed. The transaction code is hashed with the offer's code, so six digits cannot be
+# read back from a leaked table either.
+OFFER_LIFETIME = timedelta(minutes=10)
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=5)
+NONCE_LIFETIME = timedelta(minutes=5)
+# Wrong transaction codes an offer takes before it is spent: six digits are guessable.
+TX_CODE_ATTEMPTS = 5
+TX_CODE_LENGTH = 6
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def tx_code_hash(pre_authorized_code: str, tx_code: str) -> str:
+    return secret_hash(f"{pre_authorized_code}\n{tx_code}")
+
+
+class OfferNotRedeemable(Invalid):
+    """An unknown, expired, spent or already redeemed pre-authorized code (OAuth
+    `invalid_grant`)."""
+
+
+class AccessTokenRefused(NotPermitted):
+    """An unknown or expired access token, or one that already took its credential."""
+
+
+class ProofRefused(Invalid):
+    """The wallet's proof of possession does not hold."""
+
+
+class NonceRefused(ProofRefused):
+    """The proof's nonce is not a fresh c_nonce of this issuer."""
+
+
+class NotDeliverable(Conflict):
+    """A revoked or suspended credential is not taken into a wallet."""
+
+
+@dataclass(frozen=True)
+class CredentialOffer:
+    """A learner's offer of one of their credentials to a wallet: single-use, short-lived."""
+
+    offer_id: str
+    credential_id: str
+    learner_id: str
+    code_hash: str
+    tx_code_hash: str
+    expires_at: datetime
+    failed_attempts: int = 0
+    redeemed_at: datetime | None = None
+    token_hash: str | None = None
+    token_expires_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    def redeem(
+        self, pre_authorized_code: str, tx_code: str, token: str, now: datetime
+    ) -> CredentialOffer:
+        """The offer traded for `token`; with a wrong transaction code, the offer with one
+        attempt fewer left (the caller keeps that and refuses). `OfferNotRedeemable` when it
+        cannot be traded at all."""
+        if self.redeemed_at is not None:
+            raise OfferNotRedeemable("The offer has been used already.")
+        if now >= self.expires_at:
+            raise OfferNotRedeemable("The offer has expired.")
+        if self.failed_attempts >= TX_CODE_ATTEMPTS:
+            raise OfferNotRedeemable("Too many wrong transaction codes: ask for a new offer.")
+        if not hmac.compare_digest(tx_code_hash(pre_authorized_code, tx_code), self.tx_code_hash):
+            return replace(self, failed_attempts=self.failed_attempts + 1)
+        return replace(
+            self,
+            redeemed_at=now,
+            token_hash=secret_hash(token),
+            token_expires_at=now + ACCESS_TOKEN_LIFETIME,
+        )
+
+    def deliverable(self, now: datetime) -> None:
+        """Refuses a token that expired or already took its one credential."""
+        if self.token_expires_at is None or now >= self.token_expires_at:
+            raise AccessTokenRefused("The access token has expired.")
+        if self.delivered_at is not None:
+            raise AccessTokenRefused("The offer's credential has been issued already.")
+
+
+def bound_to_holder(document: dict[str, Any], holder_did: str) -> dict[str, Any]:
+    """The credential as issued, unsigned, with the holder's DID as its subject: the same
+    achievement and the same status entries, so revocation and suspension still reach it."""
+    unsigned = {key: value for key, value in document.items() if key != "proof"}
+    unsigned["credentialSubject"] = {**document["credentialSubject"], "id": holder_did}
+    return unsigned

@@ -8,14 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select, update
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.issuance.domain import Credential, OfferingTerms, StatusList
+from services.issuance.domain import Credential, CredentialOffer, OfferingTerms, StatusList
 from services.issuance.tables import (
     CredentialComponent,
+    CredentialOfferRecord,
     CredentialRecord,
     OfferingTermsRecord,
+    ProofNonceRecord,
     StatusListRecord,
 )
 from shared.clock import utc_now
@@ -244,3 +246,75 @@ class StatusLists:
             )
             .values(signed=json.dumps(signed))
         )
+
+
+def _offer(record: CredentialOfferRecord) -> CredentialOffer:
+    return CredentialOffer(
+        offer_id=record.offer_id,
+        credential_id=record.credential_id,
+        learner_id=record.learner_id,
+        code_hash=record.code_hash,
+        tx_code_hash=record.tx_code_hash,
+        expires_at=record.expires_at,
+        failed_attempts=record.failed_attempts,
+        redeemed_at=record.redeemed_at,
+        token_hash=record.token_hash,
+        token_expires_at=record.token_expires_at,
+        delivered_at=record.delivered_at,
+    )
+
+
+class CredentialOffers:
+    """Offers to wallets, found by the hash of their pre-authorized code or access token."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, offer: CredentialOffer) -> None:
+        self._session.add(CredentialOfferRecord(**_offer_fields(offer)))
+
+    async def by_code(self, code_hash: str) -> CredentialOffer | None:
+        return await self._one(col(CredentialOfferRecord.code_hash) == code_hash)
+
+    async def by_token(self, token_hash: str) -> CredentialOffer | None:
+        return await self._one(col(CredentialOfferRecord.token_hash) == token_hash)
+
+    async def _one(self, condition: Any) -> CredentialOffer | None:
+        # Locked: a code or token used twice at once is used once.
+        query = select(CredentialOfferRecord).where(condition).with_for_update()
+        record = (await self._session.exec(query)).first()
+        return _offer(record) if record else None
+
+    async def save(self, offer: CredentialOffer) -> None:
+        fields = _offer_fields(offer)
+        del fields["offer_id"]
+        await self._session.exec(
+            update(CredentialOfferRecord)
+            .where(col(CredentialOfferRecord.offer_id) == offer.offer_id)
+            .values(**fields)
+        )
+
+
+def _offer_fields(offer: CredentialOffer) -> dict[str, Any]:
+    return {name: getattr(offer, name) for name in CredentialOfferRecord.model_fields}
+
+
+class ProofNonces:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, nonce_hash: str, expires_at: datetime) -> None:
+        self._session.add(ProofNonceRecord(nonce_hash=nonce_hash, expires_at=expires_at))
+
+    async def use(self, nonce_hash: str, now: datetime) -> bool:
+        """Spends the nonce; False when it is unknown, spent or expired. Expired ones are
+        dropped on the way."""
+        await self._session.exec(
+            delete(ProofNonceRecord).where(col(ProofNonceRecord.expires_at) <= now)
+        )
+        spent = await self._session.exec(
+            delete(ProofNonceRecord)
+            .where(col(ProofNonceRecord.nonce_hash) == nonce_hash)
+            .returning(col(ProofNonceRecord.nonce_hash))
+        )
+        return spent.first() is not None

@@ -94,3 +94,31 @@ class StatusListRecord(IssuanceTable, table=True):
     bits: bytes = Field(sa_type=LargeBinary)
     signed: str | None = Field(default=None, sa_type=Text)  # None once a bit changed
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class CredentialOfferRecord(IssuanceTable, table=True):
+    """A learner's offer of a credential to a wallet (OpenID4VCI), with hashes only of its
+    pre-authorized code, transaction code and access token."""
+
+    __tablename__ = "credential_offers"
+
+    offer_id: str = Field(primary_key=True, max_length=64)
+    credential_id: str = Field(index=True, max_length=64)
+    learner_id: str = Field(max_length=64)
+    code_hash: str = Field(unique=True, max_length=64)
+    tx_code_hash: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    failed_attempts: int = 0
+    redeemed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    token_expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ProofNonceRecord(IssuanceTable, table=True):
+    """A c_nonce handed to a wallet, by hash, until a proof uses it or it expires."""
+
+    __tablename__ = "proof_nonces"
+
+    nonce_hash: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.issuance.repository import Credentials, OfferingTermsRepository, StatusLists
+from services.issuance.repository import (
+    CredentialOffers,
+    Credentials,
+    OfferingTermsRepository,
+    ProofNonces,
+    StatusLists,
+)
 from shared.db.uow import UnitOfWork
 
 
@@ -12,8 +18,12 @@ class IssuanceUnitOfWork(UnitOfWork):
     offering_terms: OfferingTermsRepository
     credentials: Credentials
     status_lists: StatusLists
+    credential_offers: CredentialOffers
+    proof_nonces: ProofNonces
 
     def _open(self, session: AsyncSession) -> None:
         self.offering_terms = OfferingTermsRepository(session)
         self.credentials = Credentials(session)
         self.status_lists = StatusLists(session)
+        self.credential_offers = CredentialOffers(session)
+        self.proof_nonces = ProofNonces(session)

@@ -1,0 +1,257 @@
+"""A learner takes a credential into a wallet (OpenID4VCI 1.0, pre-authorized code with a
+transaction code), on real issuance and gateway processes, a real broker and PostgreSQL.
+
+The wallet is Animo's independent client from the npm registry (`redeem.mjs`, pinned by
+`package-lock.json`); what it receives is checked with Digital Bazaar's verifier
+(`tests/independent`). The refusals are driven by hand against the same processes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jwt
+from joserfc.jwk import OKPKey
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.issuance.oid4vci import PRE_AUTHORIZED_GRANT, PROOF_TYPE
+from shared.credentials import did_key_verification_method
+from tests.conftest import ServiceFactory
+from tests.gateway.test_wallet_with_issuance import Holder, hold_a_credential
+from tests.independent.test_digitalbazaar import _files, _independent, node  # noqa: F401
+from tests.issuance.conftest import TEACHER, learner, staff, token as bearer
+from tests.support.infra import Infrastructure
+
+HERE = Path(__file__).resolve().parent
+NODE_TIMEOUT_S = 60
+HOLDER_SEED = bytes(range(7, 39))
+
+
+@pytest.fixture(scope="module")
+def wallet(node: str) -> list[str]:  # noqa: F811 - the fixture imported above
+    """The command that runs the wallet, with its pinned packages installed when missing."""
+    npm = shutil.which("npm")
+    assert npm is not None, "npm is needed for the wallet client (Node.js >= 20)"
+    if not (HERE / "node_modules" / "@openid4vc" / "openid4vci").is_dir():
+        install = subprocess.run(
+            [npm, "ci", "--prefix", str(HERE), "--no-audit", "--no-fund"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert install.returncode == 0, f"npm ci --prefix tests/wallet: {install.stderr[-2000:]}"
+    return [node, str(HERE / "redeem.mjs")]
+
+
+def redeem(wallet: list[str], link: str, tx_code: str) -> dict[str, Any]:
+    run = subprocess.run(
+        [*wallet, link, tx_code, "--holder-seed", HOLDER_SEED.hex()],
+        capture_output=True, text=True, timeout=NODE_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert run.returncode in (0, 1), f"redeem.mjs crashed ({run.returncode}): {run.stderr}"
+    result: dict[str, Any] = json.loads(run.stdout)
+    assert (run.returncode == 0) == ("credential" in result), run.stdout
+    return result
+
+
+async def ask_offer(gateway: httpx.AsyncClient, holder: Holder) -> dict[str, Any]:
+    answer = await gateway.post(
+        f"/me/credentials/{holder.credential_id}/offer", headers=bearer(holder.subject)
+    )
+    assert answer.status_code == 201, answer.text
+    offer: dict[str, Any] = answer.json()
+    return offer
+
+
+def code_of(offer: dict[str, Any]) -> str:
+    code: str = offer["credential_offer"]["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+    return code
+
+
+async def trade(issuer: httpx.AsyncClient, code: str, tx_code: str) -> httpx.Response:
+    return await issuer.post(
+        "/oid4vci/token",
+        data={"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code, "tx_code": tx_code},
+    )
+
+
+def proof(key: Ed25519PrivateKey, audience: str, nonce: str) -> str:
+    header = {
+        "alg": "EdDSA",
+        "typ": PROOF_TYPE,
+        "kid": did_key_verification_method(key.public_key()),
+    }
+    claims = {"aud": audience, "nonce": nonce, "iat": int(time.time())}
+    return jwt.encode(header, claims, OKPKey.import_key(key), algorithms=["Ed25519"])
+
+
+async def test_the_learner_takes_a_credential_into_an_independent_wallet(
+    infra: Infrastructure,
+    service_process: ServiceFactory,
+    node: str,  # noqa: F811
+    wallet: list[str],
+    tmp_path: Path,
+) -> None:
+    holder = await hold_a_credential(infra, service_process)
+    async with (
+        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
+        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
+    ):
+        as_issued = (
+            await gateway.get(
+                f"/me/credentials/{holder.credential_id}", headers=bearer(holder.subject)
+            )
+        ).json()
+        offer = await ask_offer(gateway, holder)
+        link = offer["offer_link"]
+        assert link.startswith("openid-credential-offer://?credential_offer=")
+        assert (
+            json.loads(parse_qs(urlsplit(link).query)["credential_offer"][0])
+            == (offer["credential_offer"])
+        )
+        assert offer["qr_code"].startswith("data:image/svg+xml")
+        assert len(offer["tx_code"]) == 6
+        assert offer["tx_code"].isdigit()
+
+        received = redeem(wallet, link, offer["tx_code"])
+        assert "credential" in received, received
+        credential = received["credential"]
+        holder_did = received["holder"]
+        assert holder_did.startswith("did:key:z6Mk")
+        assert credential["credentialSubject"]["id"] == holder_did
+        assert credential["id"] == as_issued["id"]
+        for same in ("issuer", "credentialStatus", "validFrom", "type"):
+            assert credential[same] == as_issued[same], same
+        assert (
+            credential["credentialSubject"]["achievement"]
+            == (as_issued["credentialSubject"]["achievement"])
+        )
+
+        # Digital Bazaar's verifier, given the issuer's DID document and its status list.
+        partner = credential["issuer"]["id"].rsplit(":", 1)[-1]
+        did_document = (await issuer.get(f"/partners/{partner}/did.json")).json()
+        status_url = credential["credentialStatus"]["statusListCredential"]
+
+        async def status_list() -> dict[str, Any]:
+            listed: dict[str, Any] = (await issuer.get(urlsplit(status_url).path)).json()
+            return listed
+
+        files = _files(tmp_path, did_document)
+        result = _independent(node, files, credential, await status_list())
+        assert result["verified"], result["error"]
+        assert result["status"]["checked"] == ["revocation: clear"]
+
+        # Used once: the same offer is refused to the wallet the second time.
+        again = redeem(wallet, link, offer["tx_code"])
+        assert "credential" not in again
+        assert "invalid_grant" in json.dumps(again), again
+
+        # The wallet's copy carries the same status entry: revoking reaches it.
+        revoked = await issuer.post(
+            f"/credentials/{holder.credential_id}/revoke",
+            json={"reason": "issued_in_error"},
+            headers=staff(TEACHER),
+        )
+        assert revoked.status_code == 200, revoked.text
+        result = _independent(node, files, credential, await status_list())
+        assert not result["verified"]
+        assert "revocation bit set" in result["error"]
+
+
+async def test_offers_refuse_the_wrong_learner_code_proof_and_an_expired_offer(
+    infra: Infrastructure, service_process: ServiceFactory
+) -> None:
+    holder = await hold_a_credential(infra, service_process)
+    base = holder.issuance.url.rstrip("/")
+    async with (
+        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
+        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
+    ):
+        metadata = (await issuer.get("/.well-known/openid-credential-issuer")).json()
+        audience = metadata["credential_issuer"]
+        assert metadata["nonce_endpoint"].startswith(audience)
+        [server] = metadata["authorization_servers"]
+        path = urlsplit(server).path
+        server_metadata = await issuer.get(f"/.well-known/oauth-authorization-server{path}")
+        assert server_metadata.json()["issuer"] == server
+        assert PRE_AUTHORIZED_GRANT in server_metadata.json()["grant_types_supported"]
+        # The partner systems' client-credentials server is still at the root.
+        root = (await issuer.get("/.well-known/oauth-authorization-server")).json()
+        assert root["grant_types_supported"] == ["client_credentials"]
+
+        # Another learner cannot have the credential offered.
+        other = await gateway.post(
+            f"/me/credentials/{holder.credential_id}/offer", headers=bearer(learner()[0])
+        )
+        assert other.status_code == 404, other.text
+
+        # A wrong transaction code is refused; the right one still works, once.
+        offer = await ask_offer(gateway, holder)
+        code = code_of(offer)
+        wrong = "0" * 6 if offer["tx_code"] != "0" * 6 else "1" * 6
+        refused = await trade(issuer, code, wrong)
+        assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
+        traded = await trade(issuer, code, offer["tx_code"])
+        assert traded.status_code == 200, traded.text
+        access = {"Authorization": f"Bearer {traded.json()['access_token']}"}
+        reused = await trade(issuer, code, offer["tx_code"])
+        assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
+
+        # Proofs with a nonce never handed out, or for another audience, are refused.
+        key = Ed25519PrivateKey.from_private_bytes(HOLDER_SEED)
+
+        async def ask(proof_jwt: str) -> httpx.Response:
+            return await issuer.post(
+                "/oid4vci/credential",
+                json={
+                    "credential_configuration_id": offer["credential_offer"][
+                        "credential_configuration_ids"
+                    ][0],
+                    "proofs": {"jwt": [proof_jwt]},
+                },
+                headers=access,
+            )
+
+        async def nonce() -> str:
+            answer = await issuer.post("/oid4vci/nonce")
+            assert answer.status_code == 200, answer.text
+            c_nonce: str = answer.json()["c_nonce"]
+            return c_nonce
+
+        made_up = await ask(proof(key, audience, "a-nonce-never-handed-out"))
+        assert (made_up.status_code, made_up.json()["error"]) == (400, "invalid_nonce")
+        elsewhere = await ask(proof(key, "https://another-issuer.example", await nonce()))
+        assert (elsewhere.status_code, elsewhere.json()["error"]) == (400, "invalid_proof")
+        no_token = await issuer.post("/oid4vci/credential", json={"proofs": {"jwt": ["x"]}})
+        assert no_token.status_code == 401
+        # The refusals spent nothing: a good proof takes the credential, once.
+        c_nonce = await nonce()
+        taken = await ask(proof(key, audience, c_nonce))
+        assert taken.status_code == 200, taken.text
+        [entry] = taken.json()["credentials"]
+        assert entry["credential"]["credentialSubject"]["id"].startswith("did:key:")
+        assert base in audience
+        twice = await ask(proof(key, audience, await nonce()))
+        assert (twice.status_code, twice.json()["error"]) == (401, "invalid_token")
+
+        # An offer past its time is refused.
+        late = await ask_offer(gateway, holder)
+        engine = create_async_engine(holder.issuance.env["DATABASE_URL"])
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("UPDATE credential_offers SET expires_at = now() - interval '1 second'")
+                )
+        finally:
+            await engine.dispose()
+        expired = await trade(issuer, code_of(late), late["tx_code"])
+        assert (expired.status_code, expired.json()["error"]) == (400, "invalid_grant")
+        assert "expired" in expired.json()["error_description"]
