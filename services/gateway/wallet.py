@@ -30,6 +30,7 @@ from services.gateway.unit_of_work import GatewayUnitOfWork
 from services.gateway.verification import WalletVerifier
 from shared.auth import Learner
 from shared.clock import utc_now
+from shared.credentials.jades import JADES_MEDIA_TYPE
 from shared.credentials.verifier import MAX_DOCUMENT_BYTES, VerificationReport
 from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.problems import Problem, problem_responses
@@ -40,6 +41,12 @@ CREDENTIAL_ID = r"^cred-[a-z0-9-]{4,64}$"
 # A shared link must stop working the moment it is withdrawn: nothing may keep a copy.
 _PUBLIC_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 _PAGE_HEADERS = {**_PUBLIC_HEADERS, "Content-Security-Policy": PAGE_POLICY}
+
+# Europass: a micro-credential as ELM v3, sealed (JAdES) by its issuer in issuance, which
+# alone holds the partners' keys.
+_EUROPASS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {JADES_MEDIA_TYPE: {}}, "description": "The sealed ELM v3 credential"}
+}
 
 CredentialPath = Annotated[str, Path(pattern=CREDENTIAL_ID)]
 TokenPath = Annotated[str, Path(pattern=SHARE_TOKEN, description="The share link's token")]
@@ -115,6 +122,23 @@ def build_wallet_router(
         answer = await issuance.call("GET", f"/credentials/{credential_id}", authorization(request))
         # The bytes as issuance sent them: any re-serialisation could break the proof.
         return Response(answer.content, media_type=JSON_LD)
+
+    @router.get(
+        "/me/credentials/{credential_id}/elm",
+        tags=["my wallet"],
+        summary="One of my micro-credentials for Europass: ELM v3, sealed by its issuer",
+        description="A European Learning Model credential in the EDC profile, sealed with "
+        "JAdES, to upload to Europass. Only a valid micro-credential is exported.",
+        response_class=Response,
+        responses={
+            **_EUROPASS,
+            **problem_responses(401, 403, 404, 409, 422, *UPSTREAM_FAILURES),
+        },
+    )
+    async def my_elm(request: Request, _: Learner, credential_id: CredentialPath) -> Response:
+        path = f"/credentials/{credential_id}/elm"
+        answer = await issuance.call("GET", path, authorization(request))
+        return _europass(answer.content, credential_id)
 
     @router.post(
         "/me/credentials/{credential_id}/share",
@@ -196,6 +220,24 @@ def build_wallet_router(
         return Response(document.encode("utf-8"), media_type=JSON_LD, headers=_PUBLIC_HEADERS)
 
     @router.get(
+        "/shared/{token}/elm",
+        tags=["shared credentials"],
+        summary="A shared micro-credential for Europass: ELM v3, sealed by its issuer (public)",
+        response_class=Response,
+        responses={**_EUROPASS, **problem_responses(404, 409, 410, 422, *UPSTREAM_FAILURES)},
+    )
+    async def shared_elm(token: TokenPath) -> Response:
+        async with units_of_work() as uow:
+            share = await uow.share_links.get(token)
+            document = shared_document(share, utc_now())
+            assert share is not None  # shared_document refuses a missing link
+            credential_id = share.credential_id
+        # The credential as issued is the link's right to its export: no learner token.
+        path = f"/credentials/{credential_id}/elm"
+        answer = await issuance.call("POST", path, None, body=json.loads(document))
+        return _europass(answer.content, credential_id, _PUBLIC_HEADERS)
+
+    @router.get(
         "/shared/{token}/page",
         tags=["shared credentials"],
         summary="A shared credential as a readable page, with a QR code to its verification",
@@ -275,3 +317,14 @@ def build_wallet_router(
         return Verification.model_validate((await verifier.verify(credential)).to_dict())
 
     return router
+
+
+def _europass(sealed: bytes, credential_id: str, headers: dict[str, str] | None = None) -> Response:
+    """The sealed export as issuance made it (re-serialising would break the seal), as a
+    file to upload to Europass."""
+    disposition = f'attachment; filename="{credential_id}-europass.json"'
+    return Response(
+        sealed,
+        media_type=JADES_MEDIA_TYPE,
+        headers={**(headers or {}), "Content-Disposition": disposition},
+    )
