@@ -15,7 +15,7 @@ import secrets
 import uuid
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.issuance.domain import (
     NONCE_LIFETIME,
@@ -443,12 +443,20 @@ async def _offered(uow: IssuanceUnitOfWork, credential_id: str, learner_id: str)
     return credential
 
 
+class NewOffer(NamedTuple):
+    """An offer just made, with what is given out once and kept only as hashes."""
+
+    offer: CredentialOffer
+    credential: Credential
+    pre_authorized_code: str
+    tx_code: str
+
+
 async def offer_credential(
     uow: IssuanceUnitOfWork, credential_id: str, learner_id: str
-) -> tuple[CredentialOffer, str, str]:
-    """A new offer of the learner's credential to a wallet, with its pre-authorized code and
-    transaction code (given out once, kept only as hashes)."""
-    await _offered(uow, credential_id, learner_id)
+) -> NewOffer:
+    """A new offer of the learner's valid credential to a wallet."""
+    credential = await _offered(uow, credential_id, learner_id)
     code = secrets.token_urlsafe(32)
     tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
     offer = CredentialOffer(
@@ -460,7 +468,7 @@ async def offer_credential(
         expires_at=utc_now() + OFFER_LIFETIME,
     )
     await uow.credential_offers.add(offer)
-    return offer, code, tx_code
+    return NewOffer(offer, credential, code, tx_code)
 
 
 async def redeem_offer(

@@ -40,7 +40,9 @@ from services.issuance.domain import (
     ACCESS_TOKEN_LIFETIME,
     TX_CODE_LENGTH,
     AccessTokenRefused,
+    CredentialNotFound,
     NonceRefused,
+    NotDeliverable,
     OfferNotRedeemable,
     ProofRefused,
 )
@@ -269,19 +271,15 @@ def build_oid4vci_router(
         responses=problem_responses(401, 403, 404, 409),
     )
     async def offer(credential_id: CredentialPath, caller: Learner) -> OfferView:
-        async def made(uow: IssuanceUnitOfWork) -> OfferView:
-            offered, code, tx_code = await application.offer_credential(
-                uow, credential_id, str(caller.learner_id)
-            )
-            credential = await uow.credentials.get(credential_id)
-            assert credential is not None  # offer_credential found it
-            configuration = configuration_of(json.loads(credential.document))
+        async def offered(uow: IssuanceUnitOfWork) -> OfferView:
+            new = await application.offer_credential(uow, credential_id, str(caller.learner_id))
+            configuration = configuration_of(json.loads(new.credential.document))
             body = {
                 "credential_issuer": issuer,
                 "credential_configuration_ids": [configuration],
                 "grants": {
                     PRE_AUTHORIZED_GRANT: {
-                        "pre-authorized_code": code,
+                        "pre-authorized_code": new.pre_authorized_code,
                         "tx_code": {
                             "input_mode": "numeric",
                             "length": TX_CODE_LENGTH,
@@ -293,11 +291,11 @@ def build_oid4vci_router(
             return OfferView(
                 credential_offer=body,
                 offer_link=offer_link(body),
-                tx_code=tx_code,
-                expires_at=offered.expires_at,
+                tx_code=new.tx_code,
+                expires_at=new.offer.expires_at,
             )
 
-        return await committed(made)
+        return await committed(offered)
 
     @router.post(
         AUTHORIZATION_SERVER_PATH + "/token",
@@ -373,6 +371,9 @@ def build_oid4vci_router(
                 raise OAuthError(400, "invalid_nonce", str(exc)) from exc
             except ProofRefused as exc:
                 raise OAuthError(400, "invalid_proof", str(exc)) from exc
+            except (NotDeliverable, CredentialNotFound) as exc:
+                # Revoked or suspended since the offer was made.
+                raise OAuthError(400, "credential_request_denied", str(exc)) from exc
         except OAuthError as error:
             return error.response()
         return JSONResponse({"credentials": [{"credential": signed}]}, headers=_NO_STORE)
