@@ -19,7 +19,7 @@ from shared.events import (
     OfferingSnapshot,
 )
 from shared.events.pathways import PathwayCriteria
-from shared.events.vocabulary import LearnerId, OfferingId, PartnerId
+from shared.events.vocabulary import PLAIN_TEXT, LearnerId, OfferingId, PartnerId
 
 
 class _Answer(BaseModel):
@@ -129,7 +129,10 @@ class CredentialList(_Answer):
 
 class ShareRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{}, {"expires_in_days": 30}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{}, {"expires_in_days": 30}, {"show_name": "Ada Lovelace"}]
+        },
     )
 
     expires_in_days: int | None = Field(
@@ -138,6 +141,30 @@ class ShareRequest(BaseModel):
         le=3650,
         description="The link stops working after this; none: it works until withdrawn.",
     )
+    show_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=PLAIN_TEXT,
+        description="My name, to show on the link's page and PDF (the credential identifies "
+        "me by salted hashes only; the page says whether they confirm the name).",
+    )
+
+
+class IdentityCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identity: str = Field(
+        min_length=1,
+        max_length=320,
+        pattern=PLAIN_TEXT,
+        description="A name or e-mail address the learner gave, to check against the "
+        "credential's salted identity hashes.",
+    )
+
+
+class IdentityMatch(BaseModel):
+    match: bool = Field(description="Whether the credential identifies its learner by it.")
 
 
 class ShareLink(BaseModel):

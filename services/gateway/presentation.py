@@ -1,110 +1,312 @@
-"""A shared credential for people: its essentials as a page or a PDF, with a QR code to the
-verification link.
+"""A shared credential for people: its EU elements as a page or a PDF, in one of the languages
+the credential carries, with a QR code to the verification link.
 
 Everything shown comes from the credential itself (which identifies the learner only by
-salted hashes, so no personal data is shown) and from its verification. Text is escaped
-where the page is built; the page has no script.
+salted hashes), its verification, and the name the learner chose to show when sharing. Pages
+are Jinja2 templates (`templates/`) that escape every value; the page has no script.
+
+One page, one language: the viewer's (`?lang=`, then `Accept-Language`) when the credential
+carries it, else the credential's own. The labels come from `templates/labels.json`, value-set
+concepts (assessment, participation, ...) from `templates/concepts.json` by their code. Text
+the credential states only in its own language (learning outcomes, for instance) is shown as
+stated, marked with that language and said to be so, never machine-translated.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from html import escape
+from pathlib import Path
 from typing import Any
 
 import segno
 from fpdf import FPDF
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
+from shared.credentials.microcredential import OUTCOMES_HEADING, PREREQUISITES_LABEL
+from shared.credentials.pdf import ATTACHMENT, ATTACHMENT_TYPE
 from shared.credentials.verifier import CheckName, Outcome, VerificationReport
 
-OUTCOMES_HEADING = "Learning outcomes:"
 # Only the inline styles of the page itself; no script, no remote content.
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+# The language of a credential that does not say (issuance's labels are English).
+DEFAULT_LANGUAGE = "en"
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_pages = Environment(
+    loader=FileSystemLoader(_TEMPLATES),
+    autoescape=True,  # every template, whatever its name: nothing from a credential is markup
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+LABELS: dict[str, dict[str, str]] = json.loads((_TEMPLATES / "labels.json").read_text("utf-8"))
+# Value-set concept code -> language -> label (the ELM value sets' labels).
+CONCEPTS: dict[str, dict[str, str]] = json.loads((_TEMPLATES / "concepts.json").read_text("utf-8"))
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: str
+    # The language of `value` when it is not the page's (None: the page's, or none at all).
+    language: str | None = None
 
 
 @dataclass(frozen=True)
 class Essentials:
-    """What a reader needs from a micro-credential (or a stacked credential)."""
+    """What a reader needs from a micro-credential (or a stacked credential), in `language`."""
 
     title: str
     kind: str
+    language: str = DEFAULT_LANGUAGE
+    # Every language the credential carries its title in, its own first.
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+    # The credential's own language, for what it states only in that language.
+    own_language: str = DEFAULT_LANGUAGE
+    title_language: str | None = None
     description: str | None = None
+    description_language: str | None = None
     awarding_body: str | None = None
     issuer: str | None = None
     issued_on: str | None = None
     ects: str | None = None
     eqf_level: str | None = None
-    assessment_type: str | None = None
-    participation: str | None = None
-    quality_assurance: str | None = None
+    facts: tuple[tuple[str, str, str | None], ...] = ()  # (label key, value, language)
     grade: str | None = None
+    learner_identified: bool = False
     learning_outcomes: tuple[str, ...] = ()
     components: tuple[Essentials, ...] = field(default_factory=tuple)
 
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return labels(self.language)
+
+    @property
+    def outcomes_language(self) -> str | None:
+        return _other(self.own_language, self.language)
+
     def rows(self) -> list[tuple[str, str]]:
         """The labelled facts, in reading order; absent ones left out."""
+        return [(row.label, row.value) for row in self.marked_rows()]
+
+    def marked_rows(self) -> list[Row]:
+        t = self.labels
         rows = [
-            ("Awarding body", self.awarding_body),
-            ("Issued by", self.issuer),
-            ("Date of issue", self.issued_on),
-            ("Workload", f"{self.ects} ECTS" if self.ects else None),
-            ("EQF level", self.eqf_level),
-            ("Type of assessment", self.assessment_type),
-            ("Form of participation", self.participation),
-            ("Quality assurance", self.quality_assurance),
-            ("Grade", self.grade),
+            Row(t["awarding_body"], self.awarding_body or ""),
+            Row(t["issuer"], self.issuer or ""),
+            Row(t["date_of_issue"], self.issued_on or ""),
+            Row(t["workload"], f"{self.ects} {t['ects']}" if self.ects else ""),
+            Row(t["eqf_level"], self.eqf_level or ""),
+            *(Row(t[key], value, language) for key, value, language in self.facts),
         ]
-        return [(label, value) for label, value in rows if value]
+        return [row for row in rows if row.value]
 
 
-def essentials(credential: dict[str, Any]) -> Essentials:
-    """The essentials of an OpenBadgeCredential or a ClrCredential, read leniently: a part
-    the credential lacks is left out, never guessed."""
+def labels(language: str) -> Mapping[str, str]:
+    return LABELS.get(_base(language), LABELS[DEFAULT_LANGUAGE])
+
+
+# --- the language ------------------------------------------------------------------------
+
+
+def languages_of(credential: dict[str, Any]) -> tuple[str, ...]:
+    """The languages a credential carries its title in, its own first."""
+    achievement = _main_achievement(credential)
+    own = _text(achievement.get("inLanguage")) or DEFAULT_LANGUAGE
+    others = [
+        language
+        for related in map(_dict, _list(achievement.get("related")))
+        if (language := _text(related.get("inLanguage"))) and _text(related.get("name"))
+    ]
+    return tuple(dict.fromkeys([own, *others]))
+
+
+def choose_language(carried: Sequence[str], asked: str | None, accept_language: str | None) -> str:
+    """The viewer's language among those the credential carries (that the pages have labels
+    for): `asked` first, then `Accept-Language` by preference; else the credential's own."""
+    offered = [language for language in carried if _base(language) in LABELS] or list(carried)
+    wanted = ([asked] if asked else []) + _accepted(accept_language or "")
+    for want in wanted:
+        for exact in (True, False):
+            for language in offered:
+                if language.lower() == want.lower() or (
+                    not exact and _base(language) == _base(want)
+                ):
+                    return language
+    return offered[0] if offered else DEFAULT_LANGUAGE
+
+
+def _accepted(header: str) -> list[str]:
+    """`Accept-Language` tags by descending preference; `*` and refused (q=0) ones left out."""
+    weighted = []
+    for position, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*" and weight > 0:
+            weighted.append((-weight, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def _base(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+def _other(language: str, page: str) -> str | None:
+    """`language` when it is not the page's (so the text is marked as such)."""
+    return None if _base(language) == _base(page) else language
+
+
+# --- reading the credential --------------------------------------------------------------
+
+
+def essentials(credential: dict[str, Any], language: str | None = None) -> Essentials:
+    """The essentials of an OpenBadgeCredential or a ClrCredential in `language` (the
+    credential's own when not given), read leniently: a part the credential lacks is left
+    out, never guessed."""
+    carried = languages_of(credential)
+    page = language or carried[0]
     subject = _dict(credential.get("credentialSubject"))
+    achievement = _main_achievement(credential)
+    t = labels(page)
     if "ClrCredential" in _list(credential.get("type")):
-        # The pathway's own achievement comes first, then the components'.
-        pathway = next(map(_dict, _list(subject.get("achievement"))), {})
         return replace(
-            _described(credential, pathway, "Stacked credential"),
-            kind="Stacked credential (Comprehensive Learner Record)",
+            _described(credential, achievement, page, carried),
+            kind=t["stacked"],
             components=tuple(
-                essentials(_dict(component))
+                essentials(_dict(component), page)
                 for component in _list(subject.get("verifiableCredential"))
             ),
         )
-    achievement = _dict(subject.get("achievement"))
+    own = carried[0]
     alignments = {
-        _text(a.get("targetType")): _text(a.get("targetName"))
-        for a in map(_dict, _list(achievement.get("alignment")))
+        _text(a.get("targetType")): a for a in map(_dict, _list(achievement.get("alignment")))
     }
-    grades = [_text(r.get("value")) for r in map(_dict, _list(subject.get("result")))]
-    return replace(
-        _described(credential, achievement, "Credential"),
-        eqf_level=_eqf_level(alignments.get("ext:EQFLevel")),
-        assessment_type=alignments.get("ext:AssessmentType"),
-        participation=alignments.get("ext:ModeOfLearning"),
-        quality_assurance=alignments.get("ext:QualityAssurance"),
-        grade=next((grade for grade in grades if grade), None),
-        learning_outcomes=_outcomes(_dict(achievement.get("criteria")).get("narrative")),
+    narrative = (_text(_dict(achievement.get("criteria")).get("narrative")) or "").splitlines()
+    facts: list[tuple[str, str, str | None]] = []
+    for key, target in (
+        ("assessment", "ext:AssessmentType"),
+        ("participation", "ext:ModeOfLearning"),
+        ("quality_assurance", "ext:QualityAssurance"),
+    ):
+        facts.append((key, *_concept(alignments.get(target), page, own)))
+    grade, scheme = _grade(subject, achievement)
+    facts += [("grade", grade or "", None), ("grading_scheme", scheme or "", None)]
+    for key, target in (
+        ("supervision", "ext:SupervisionVerification"),
+        ("stackability", "ext:Stackability"),
+    ):
+        facts.append((key, *_concept(alignments.get(target), page, own)))
+    prerequisites = next(
+        (
+            line.removeprefix(PREREQUISITES_LABEL)
+            for line in narrative
+            if line.startswith(PREREQUISITES_LABEL)
+        ),
+        "",
     )
+    further = _text(_dict(alignments.get("ext:FurtherInformation")).get("targetUrl"))
+    days = [_date(subject.get(key)) for key in ("activityStartDate", "activityEndDate")]
+    activity = " \N{EN DASH} ".join(day for day in days if day)
+    earned = _number(subject.get("creditsEarned"))
+    facts += [
+        ("prerequisites", prerequisites, _other(own, page)),
+        ("further_information", further or "", None),
+        ("activity", activity, None),
+        ("credits_earned", f"{earned} {t['ects']}" if earned else "", None),
+        ("valid_until", _date(credential.get("validUntil")) or "", None),
+    ]
+    return replace(
+        _described(credential, achievement, page, carried),
+        kind=t["micro"],
+        eqf_level=_eqf_level(_text(_dict(alignments.get("ext:EQFLevel")).get("targetName"))),
+        facts=tuple(fact for fact in facts if fact[1]),
+        grade=grade,
+        learner_identified=bool(subject.get("id") or _list(subject.get("identifier"))),
+        learning_outcomes=_outcomes(narrative),
+    )
+
+
+def _main_achievement(credential: dict[str, Any]) -> dict[str, Any]:
+    """The achievement a credential is about (a CLR's first: the pathway's own)."""
+    achievement = _dict(credential.get("credentialSubject")).get("achievement")
+    return next(map(_dict, _list(achievement)), {})
 
 
 def _described(
-    credential: dict[str, Any], achievement: dict[str, Any], untitled: str
+    credential: dict[str, Any], achievement: dict[str, Any], page: str, carried: tuple[str, ...]
 ) -> Essentials:
-    """What every credential states of itself and its achievement."""
+    """What every credential states of itself and its achievement, in the page's language
+    where the credential carries it."""
+    own = carried[0]
     issuer = _dict(credential.get("issuer"))
+    translated = next(
+        (
+            related
+            for related in map(_dict, _list(achievement.get("related")))
+            if _base(_text(related.get("inLanguage")) or "") == _base(page)
+            and _base(page) != _base(own)
+        ),
+        None,
+    )
+    title = _text(credential.get("name")) or _text(achievement.get("name"))
+    description = _text(achievement.get("description"))
+    title_language = description_language = _other(own, page)
+    if translated is not None:
+        title, title_language = _text(translated.get("name")) or title, None
+        if _text(translated.get("description")):
+            description, description_language = _text(translated.get("description")), None
+    english = _base(page) == "en"
     return Essentials(
-        title=_text(credential.get("name")) or _text(achievement.get("name")) or untitled,
-        kind="Micro-credential",
-        description=_text(achievement.get("description")),
-        awarding_body=_organisation(_dict(achievement.get("creator")), issuer),
-        issuer=_organisation(issuer, issuer),
+        title=title or labels(page)["untitled"],
+        kind=labels(page)["micro"],
+        language=page,
+        languages=carried,
+        own_language=own,
+        title_language=title_language if title else None,
+        description=description,
+        description_language=description_language,
+        awarding_body=_organisation(_dict(achievement.get("creator")), issuer, english),
+        issuer=_organisation(issuer, issuer, english),
         issued_on=_date(credential.get("validFrom")),
         ects=_number(achievement.get("creditsAvailable")),
     )
+
+
+def _concept(alignment: dict[str, Any] | None, page: str, own: str) -> tuple[str, str | None]:
+    """A value-set concept's label in the page's language (by its code), else as the
+    credential states it, marked with the credential's language."""
+    found = _dict(alignment)
+    stated = _text(found.get("targetName")) or ""
+    # Several concepts named under one code (issuance joins them with "; ") keep their text.
+    code = _text(found.get("targetCode")) if ";" not in stated else None
+    translated = CONCEPTS.get(code or "", {}).get(_base(page))
+    if translated:
+        return translated, None
+    return stated, _other(own, page)
+
+
+def _grade(subject: dict[str, Any], achievement: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The grade achieved and the grading scheme its result description names."""
+    schemes = {
+        _text(d.get("id")): _text(d.get("name"))
+        for d in map(_dict, _list(achievement.get("resultDescription")))
+    }
+    for result in map(_dict, _list(subject.get("result"))):
+        value = _text(result.get("value"))
+        if value:
+            scheme = schemes.get(_text(result.get("resultDescription")))
+            # "Grade" is what the issuer writes when the result names no scheme.
+            return value, scheme if scheme and scheme != "Grade" else None
+    return None, None
 
 
 def standing(report: VerificationReport) -> str:
@@ -132,103 +334,65 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-# --- the page ------------------------------------------------------------------------------
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
-color:#1b1f23;line-height:1.45}
-h1{margin:.2rem 0 1rem}.kind{color:#57606a;margin:0;text-transform:uppercase;font-size:.8rem}
-dl{display:grid;grid-template-columns:13rem 1fr;gap:.3rem 1rem}dt{font-weight:600}dd{margin:0}
-.standing{padding:.5rem .8rem;border-radius:.4rem;font-weight:600}
-.valid{background:#dafbe1}.revoked,.suspended,.not-verified{background:#ffebe9}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d0d7de;
-padding:.3rem;text-align:left;vertical-align:top}figure{margin:1rem 0}
-"""
+# --- the pages ---------------------------------------------------------------------------
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>\n"
-    )
+@dataclass(frozen=True)
+class Sharing:
+    """What a share link adds to the credential on its page and PDF."""
+
+    verify_url: str
+    links: Mapping[str, str] = field(default_factory=dict)  # label key -> URL
+    page_url: str | None = None  # for the other languages' links
+    identity_check_url: str | None = None
+    # The name the learner chose to show, and whether the credential's hashes confirm it.
+    learner_name: str | None = None
+    name_confirmed: bool = False
 
 
-def _facts(facts: Essentials) -> str:
-    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts.rows())
-    return f"<dl>{rows}</dl>"
-
-
-def _standing_html(report: VerificationReport) -> str:
-    word = standing(report)
-    detail = (
-        "every verification check passed"
-        if report.verified
-        else "; ".join(f"{c.name}: {c.message}" for c in report.checks if c.outcome is not
-                       Outcome.PASSED)
-    )  # fmt: skip
-    css = word.replace(" ", "-")
-    return f'<p class="standing {css}">Status: {escape(word)} <small>({escape(detail)})</small></p>'
-
-
-def credential_page(
-    facts: Essentials, report: VerificationReport, links: dict[str, str], verify_url: str
-) -> str:
-    """The readable page of a shared credential; `links` are labelled further links."""
-    parts = [
-        f'<p class="kind">{escape(facts.kind)}</p><h1>{escape(facts.title)}</h1>',
-        _standing_html(report),
+def credential_page(facts: Essentials, report: VerificationReport, sharing: Sharing) -> str:
+    """The readable page of a shared credential."""
+    others = [
+        (language, labels(language)["language"], f"{sharing.page_url}?lang={language}")
+        for language in facts.languages
+        if sharing.page_url and language != facts.language and _base(language) in LABELS
     ]
-    if facts.description:
-        parts.append(f"<p>{escape(facts.description)}</p>")
-    parts.append(_facts(facts))
-    if facts.learning_outcomes:
-        items = "".join(f"<li>{escape(outcome)}</li>" for outcome in facts.learning_outcomes)
-        parts.append(f"<h2>Learning outcomes</h2><ul>{items}</ul>")
-    if facts.components:
-        rows = "".join(
-            f"<tr><td>{escape(c.title)}</td><td>{escape(c.awarding_body or '')}</td>"
-            f"<td>{escape(c.ects or '')}</td><td>{escape(c.eqf_level or '')}</td></tr>"
-            for c in facts.components
-        )
-        parts.append(
-            "<h2>Stacked micro-credentials</h2><table><tr><th>Title</th><th>Awarding body</th>"
-            f"<th>ECTS</th><th>EQF</th></tr>{rows}</table>"
-        )
-    parts.append(
-        f"<h2>Verify</h2><figure>{qr_svg(verify_url)}<figcaption>Scan, or open "
-        f'<a href="{escape(verify_url)}">{escape(verify_url)}</a></figcaption></figure>'
+    return _pages.get_template("credential.html").render(
+        lang=facts.language,
+        language_name=language_name,
+        facts=facts,
+        learner_rows=_learner_rows(facts, sharing),
+        t=facts.labels,
+        standing=standing(report),
+        sharing=sharing,
+        qr=Markup(qr_svg(sharing.verify_url)),  # noqa: S704 (segno's own SVG, URL escaped)
+        other_languages=others,
     )
-    anchors = " · ".join(
-        f'<a href="{escape(url)}">{escape(label)}</a>' for label, url in links.items()
-    )
-    parts.append(f"<p>{anchors}</p>")
-    return _page(facts.title, "".join(parts))
 
 
 def verification_page(title: str, report: VerificationReport) -> str:
-    rows = "".join(
-        f"<tr><td>{escape(c.name)}</td><td>{escape(c.outcome)}</td>"
-        f"<td>{escape(c.message)}</td></tr>"
-        for c in report.checks
+    # The verifier words its checks in English: so does this page, throughout.
+    return _pages.get_template("verification.html").render(
+        lang=DEFAULT_LANGUAGE,
+        title=title,
+        report=report,
+        standing=standing(report),
+        t=labels(DEFAULT_LANGUAGE),
+        issuer=report.partner_name or report.issuer or "unknown",
     )
-    issuer = report.partner_name or report.issuer or "unknown"
-    body = (
-        f'<p class="kind">Verification</p><h1>{escape(title)}</h1>'
-        f"{_standing_html(report)}<p>Issuer: {escape(issuer)}</p>"
-        "<p>The checks, in the order Open Badges 3.0 verifiers run them:</p>"
-        f"<table><tr><th>Check</th><th>Outcome</th><th>Why</th></tr>{rows}</table>"
-    )
-    return _page(f"Verification: {title}", body)
 
 
-# --- the PDF -------------------------------------------------------------------------------
+# --- the PDF -----------------------------------------------------------------------------
 
 
-def credential_pdf(facts: Essentials, report: VerificationReport, verify_url: str) -> bytes:
+def credential_pdf(
+    facts: Essentials, report: VerificationReport, sharing: Sharing, credential: bytes
+) -> bytes:
+    """The page as a PDF, carrying `credential` (the signed JSON-LD, as issued) as an
+    attached file, so the PDF itself can be verified."""
+    t = facts.labels
     pdf = FPDF(format="A4")
+    pdf.set_lang(facts.language)
     pdf.set_title(_latin1(facts.title))
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
@@ -238,27 +402,70 @@ def credential_pdf(facts: Essentials, report: VerificationReport, verify_url: st
     pdf.set_font("Helvetica", "B", 18)
     pdf.multi_cell(width, 9, _latin1(facts.title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(width, 8, f"Status: {standing(report)}", new_x="LMARGIN", new_y="NEXT")
+    status = f"{t['status']}: {t[standing(report)]} ({t['checked_now']})"
+    pdf.multi_cell(width, 7, _latin1(status), new_x="LMARGIN", new_y="NEXT")
     if facts.description:
         pdf.set_font("Helvetica", size=10)
         pdf.multi_cell(width, 5, _latin1(facts.description), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    for label, value in facts.rows():
+    for row in _learner_rows(facts, sharing) + facts.marked_rows():
+        top = pdf.get_y()
         pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(50, 6, _latin1(label))
+        pdf.multi_cell(55, 5, _latin1(row.label), new_x="LMARGIN", new_y="NEXT")
+        below_label = pdf.get_y()
+        pdf.set_xy(pdf.l_margin + 55, top)
         pdf.set_font("Helvetica", size=10)
-        pdf.multi_cell(width - 50, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
-    _pdf_list(pdf, "Learning outcomes", facts.learning_outcomes)
+        pdf.multi_cell(width - 55, 5, _latin1(_marked(row.value, row.language, t)),
+                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        # A label longer than its value must not run into the next row.
+        pdf.set_y(max(pdf.get_y(), below_label) + 1)
+    heading = t["learning_outcomes"]
+    if facts.outcomes_language:
+        heading += f" ({_only_in(facts.outcomes_language, t)})"
+    _pdf_list(pdf, heading, facts.learning_outcomes)
     _pdf_list(
         pdf,
-        "Stacked micro-credentials",
-        [f"{c.title} ({c.awarding_body}, {c.ects} ECTS)" for c in facts.components],
+        t["components"],
+        [f"{c.title} ({c.awarding_body}, {c.ects} {t['ects']})" for c in facts.components],
     )
     pdf.ln(4)
-    pdf.image(io.BytesIO(qr_png(verify_url)), w=40)
+    pdf.image(io.BytesIO(qr_png(sharing.verify_url)), w=40)
     pdf.set_font("Helvetica", size=8)
-    pdf.multi_cell(width, 4, f"Verify: {verify_url}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 4, _latin1(f"{t['verify']}: {sharing.verify_url}"),
+                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.multi_cell(width, 4, _latin1(t["attached"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.embed_file(
+        bytes=credential,
+        basename=ATTACHMENT,
+        mime_type=ATTACHMENT_TYPE,
+        desc="The signed credential (W3C VC 2.0, Open Badges 3.0)",
+        associated_file_relationship="Source",
+    )
     return bytes(pdf.output())
+
+
+def _learner_rows(facts: Essentials, sharing: Sharing) -> list[Row]:
+    """The learner's identification (an EU mandatory element): how the credential
+    identifies them, and the name they chose to show, if any."""
+    t = facts.labels
+    rows = [Row(t["learner"], t["learner_hashed"])] if facts.learner_identified else []
+    if sharing.learner_name:
+        confirmed = t["name_confirmed"] if sharing.name_confirmed else t["name_unconfirmed"]
+        rows.append(Row(t["learner_name"], f"{sharing.learner_name} ({confirmed})"))
+    return rows
+
+
+def _marked(value: str, language: str | None, t: Mapping[str, str]) -> str:
+    return f"{value} ({_only_in(language, t)})" if language else value
+
+
+def _only_in(language: str, t: Mapping[str, str]) -> str:
+    return f"{t['only_in']} {language_name(language, t)}"
+
+
+def language_name(language: str, t: Mapping[str, str]) -> str:
+    """A language's name in the page's language (its code when the pages know no name)."""
+    return t.get(f"name_{_base(language)}", language)
 
 
 def _pdf_list(pdf: FPDF, heading: str, items: Sequence[str]) -> None:
@@ -266,7 +473,7 @@ def _pdf_list(pdf: FPDF, heading: str, items: Sequence[str]) -> None:
         return
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(pdf.epw, 7, heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(pdf.epw, 7, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     for item in items:
         pdf.multi_cell(pdf.epw, 5, _latin1(f"- {item}"), new_x="LMARGIN", new_y="NEXT")
@@ -316,26 +523,24 @@ def _eqf_level(name: str | None) -> str | None:
     return name.removeprefix("EQF level ") if name else None
 
 
-def _organisation(profile: dict[str, Any], fallback: dict[str, Any]) -> str | None:
+def _organisation(profile: dict[str, Any], fallback: dict[str, Any], english: bool) -> str | None:
     """`Name (Country, CC)`; the country from the issuer's address when the profile has
-    none (the credential states an address once per organisation)."""
+    none (the credential states an address once per organisation). The country's name is
+    English in the credential, so other pages show its code alone."""
     name = _text(profile.get("name"))
     if name is None:
         return None
     address = _dict(profile.get("address")) or (
         _dict(fallback.get("address")) if profile.get("id") == fallback.get("id") else {}
     )
-    country = ", ".join(
-        part
-        for part in (_text(address.get("addressCountry")), _text(address.get("addressCountryCode")))
-        if part
-    )
+    parts = (_text(address.get("addressCountry")) if english else None,
+             _text(address.get("addressCountryCode")))  # fmt: skip
+    country = ", ".join(part for part in parts if part)
     return f"{name} ({country})" if country else name
 
 
-def _outcomes(narrative: Any) -> tuple[str, ...]:
+def _outcomes(lines: list[str]) -> tuple[str, ...]:
     """The outcomes listed under "Learning outcomes:" in the criteria narrative."""
-    lines = (_text(narrative) or "").splitlines()
     if OUTCOMES_HEADING not in lines:
         return ()
     outcomes = []

@@ -18,7 +18,8 @@ class ShareLinkRecord(GatewayTable, table=True):
 
     The credential is kept as issuance returned it when the link was made (a signed
     credential never changes, so the copy cannot drift) and erased when the link is
-    withdrawn; the title stays so the learner's list still says what the link was for.
+    withdrawn (with the name the learner showed on it); the title stays so the learner's list
+    still says what the link was for.
     """
 
     __tablename__ = "share_links"
@@ -31,3 +32,5 @@ class ShareLinkRecord(GatewayTable, table=True):
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     withdrawn_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The name the learner chose to show on the link (the alliance knows no names).
+    learner_name: str | None = Field(default=None, sa_type=Text)

@@ -12,25 +12,45 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from services.gateway.downstream import UPSTREAM_FAILURES, Downstream, authorization
-from services.gateway.models import CredentialList, ShareLink, ShareRequest, Verification
+from services.gateway.models import (
+    CredentialList,
+    IdentityCheck,
+    IdentityMatch,
+    ShareLink,
+    ShareRequest,
+    Verification,
+)
 from services.gateway.presentation import (
     PAGE_POLICY,
+    Sharing,
+    choose_language,
     credential_page,
     credential_pdf,
     essentials,
+    languages_of,
     verification_page,
 )
-from services.gateway.shares import SHARE_TOKEN, new_share, shared_document, state_of, withdraw
+from services.gateway.shares import (
+    SHARE_TOKEN,
+    Shared,
+    identity_matches,
+    new_share,
+    shared_document,
+    shared_link,
+    state_of,
+    withdraw,
+)
 from services.gateway.tables import ShareLinkRecord
 from services.gateway.unit_of_work import GatewayUnitOfWork
 from services.gateway.verification import WalletVerifier
 from shared.auth import Learner
 from shared.clock import utc_now
 from shared.credentials.jades import JADES_MEDIA_TYPE
+from shared.credentials.pdf import MAX_PDF_BYTES, NoCredentialInPdf, credential_in_pdf, is_pdf
 from shared.credentials.verifier import MAX_DOCUMENT_BYTES, VerificationReport
 from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.problems import Problem, problem_responses
@@ -50,6 +70,14 @@ _EUROPASS: dict[int | str, dict[str, Any]] = {
 
 CredentialPath = Annotated[str, Path(pattern=CREDENTIAL_ID)]
 TokenPath = Annotated[str, Path(pattern=SHARE_TOKEN, description="The share link's token")]
+LanguageQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="The page's language, if the credential carries it; else "
+        "`Accept-Language` decides, then the credential's own language.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -95,6 +123,31 @@ def build_wallet_router(
     async def shared_and_verified(token: str) -> tuple[dict[str, Any], VerificationReport]:
         credential = json.loads(await shared(token))
         return credential, await verifier.verify(credential)
+
+    async def presented(
+        request: Request, token: str, lang: str | None
+    ) -> tuple[Shared, dict[str, Any], VerificationReport, Sharing, str]:
+        """A shared credential as its page and PDF show it: verified now, in the viewer's
+        language."""
+        async with units_of_work() as uow:
+            link = shared_link(await uow.share_links.get(token), utc_now())
+        credential = json.loads(link.document)
+        report = await verifier.verify(credential)
+        language = choose_language(
+            languages_of(credential), lang, request.headers.get("accept-language")
+        )
+        url = links.shared(token)
+        sharing = Sharing(
+            verify_url=links.verify(token),
+            links={"as_issued": url, "pdf": f"{url}/pdf?lang={language}",
+                   "details": links.verify(token)},
+            page_url=f"{url}/page",
+            identity_check_url=f"{url}/identity-check",
+            learner_name=link.learner_name,
+            name_confirmed=link.learner_name is not None
+            and identity_matches(credential, link.learner_name),
+        )  # fmt: skip
+        return link, credential, report, sharing, language
 
     @router.get(
         "/me/credentials",
@@ -167,6 +220,7 @@ def build_wallet_router(
             document,
             utc_now(),
             body.expires_in_days if body else None,
+            body.show_name if body else None,
         )
 
         async def add(uow: GatewayUnitOfWork) -> None:
@@ -244,17 +298,13 @@ def build_wallet_router(
         response_class=HTMLResponse,
         responses=problem_responses(404, 410, 422, *UPSTREAM_FAILURES),
     )
-    async def shared_page(token: TokenPath) -> HTMLResponse:
-        credential, report = await shared_and_verified(token)
-        url = links.shared(token)
-        page = credential_page(
-            essentials(credential),
-            report,
-            {"The credential as issued (JSON-LD)": url, "PDF": f"{url}/pdf",
-             "Verification details": links.verify(token)},
-            links.verify(token),
-        )  # fmt: skip
-        return HTMLResponse(page, headers=_PAGE_HEADERS)
+    async def shared_page(
+        request: Request, token: TokenPath, lang: LanguageQuery = None
+    ) -> HTMLResponse:
+        _, credential, report, sharing, language = await presented(request, token, lang)
+        page = credential_page(essentials(credential, language), report, sharing)
+        headers = {**_PAGE_HEADERS, "Content-Language": language, "Vary": "Accept-Language"}
+        return HTMLResponse(page, headers=headers)
 
     @router.get(
         "/shared/{token}/pdf",
@@ -266,10 +316,29 @@ def build_wallet_router(
             **problem_responses(404, 410, 422, *UPSTREAM_FAILURES),
         },
     )
-    async def shared_pdf(token: TokenPath) -> Response:
-        credential, report = await shared_and_verified(token)
-        pdf = credential_pdf(essentials(credential), report, links.verify(token))
-        return Response(pdf, media_type=PDF, headers=_PUBLIC_HEADERS)
+    async def shared_pdf(
+        request: Request, token: TokenPath, lang: LanguageQuery = None
+    ) -> Response:
+        link, credential, report, sharing, language = await presented(request, token, lang)
+        # The credential attached byte for byte as issued: its proof covers exactly that.
+        pdf = credential_pdf(
+            essentials(credential, language), report, sharing, link.document.encode("utf-8")
+        )
+        headers = {**_PUBLIC_HEADERS, "Content-Language": language, "Vary": "Accept-Language"}
+        return Response(pdf, media_type=PDF, headers=headers)
+
+    @router.post(
+        "/shared/{token}/identity-check",
+        tags=["shared credentials"],
+        summary="Check a name or e-mail address the learner gave against the credential (public)",
+        description="The credential identifies its learner by salted hashes only (Open "
+        "Badges 3.0 `identifier`); the answer says whether the given name or address hashes "
+        "to one of them, and nothing else.",
+        responses=problem_responses(404, 410, 422),
+    )
+    async def identity_check(token: TokenPath, body: IdentityCheck) -> IdentityMatch:
+        credential = json.loads(await shared(token))
+        return IdentityMatch(match=identity_matches(credential, body.identity))
 
     @router.get(
         "/verify/{token}",
@@ -296,18 +365,31 @@ def build_wallet_router(
         "/verify",
         tags=["verification"],
         summary="Verify any credential: each check's outcome, in order (public)",
-        description="The body is the credential (JSON). DID documents and status lists are "
-        "read only where the alliance's issuance service publishes them.",
+        description="The body is the credential (JSON), or a PDF carrying it as an attached "
+        "file (as the share links' PDFs do): the attached credential is verified. DID "
+        "documents and status lists are read only where the alliance's issuance service "
+        "publishes them.",
         responses=problem_responses(400, 413),
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    PDF: {"schema": {"type": "string", "format": "binary"}},
+                },
             }
         },
     )
     async def verify_any(request: Request) -> Verification:
         body = await request.body()
+        if is_pdf(body):
+            try:
+                credential = credential_in_pdf(body)
+            except NoCredentialInPdf as exc:
+                status_code = 413 if len(body) > MAX_PDF_BYTES else 400
+                title = "Content Too Large" if status_code == 413 else "Bad request"
+                raise Problem(status_code, title, str(exc)) from exc
+            return Verification.model_validate((await verifier.verify(credential)).to_dict())
         if len(body) > MAX_DOCUMENT_BYTES:
             raise Problem(413, "Content Too Large", "A credential is at most 1 MiB.")
         try:

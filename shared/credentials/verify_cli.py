@@ -1,11 +1,13 @@
 """Verify a credential from the command line, check by check.
 
-    python -m shared.credentials.verify_cli CREDENTIAL.json \\
+    python -m shared.credentials.verify_cli CREDENTIAL.json|CREDENTIAL.pdf \\
         [--did-document FILE ...] [--status-list FILE ...] \\
         [--registry alliance/registry.yaml] [--issuing-host HOST ...] [--online] [--json]
 
-DID documents and status list credentials come from the files given (did:key needs none);
-with `--online`, whatever is not given is fetched (did:web over https, http for loopback).
+A PDF is verified by the credential attached to it (as the gateway's share links make them);
+what is printed on its pages is not signed. DID documents and status list credentials come
+from the files given (did:key needs none); with `--online`, whatever is not given is fetched
+(did:web over https, http for loopback).
 Exits 0 only when every check passed, 1 when one did not, 2 when the input is unusable.
 """
 
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shared.credentials.pdf import credential_in_pdf, is_pdf
 from shared.credentials.verifier import (
     HttpResolver,
     OfflineResolver,
@@ -37,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Verify an Open Badges 3.0 / CLR 2.0 credential: structure, proof, "
         "validity dates, status and whether the issuer is an alliance partner.",
     )
-    parser.add_argument("credential", type=Path, help="the credential (JSON)")
+    parser.add_argument(
+        "credential", type=Path, help="the credential (JSON), or a PDF carrying it attached"
+    )
     parser.add_argument(
         "--did-document", type=Path, action="append", default=[], help="an issuer DID document"
     )
@@ -67,6 +72,12 @@ def _read(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _credential(path: Path) -> Any:
+    """The credential in a JSON file, or attached to a PDF."""
+    data = path.read_bytes()
+    return credential_in_pdf(data) if is_pdf(data) else json.loads(data)
+
+
 def render(report: VerificationReport) -> str:
     """The report as lines a person reads: one per check, then the verdict."""
     width = max(len(check.name) for check in report.checks)
@@ -82,10 +93,11 @@ def render(report: VerificationReport) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        credential = _read(args.credential)
+        credential = _credential(args.credential)
         did_documents = [_read(path) for path in args.did_document]
         status_lists = [_read(path) for path in args.status_list]
         trust = TrustedIssuers.load(args.registry, args.issuing_host)
+    # A PDF without a readable credential attached is a ValueError too (NoCredentialInPdf).
     except (OSError, ValueError, RegistryError) as exc:
         print(f"cannot read the input: {exc}", file=sys.stderr)
         return 2
