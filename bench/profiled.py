@@ -10,6 +10,7 @@ import cProfile
 import runpy
 import signal
 import sys
+import time
 
 
 def main() -> None:
@@ -18,7 +19,9 @@ def main() -> None:
     # uvicorn re-raises the SIGTERM it handled once it has shut down; exiting through
     # SystemExit instead lets the statistics be written.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    profiler = cProfile.Profile()
+    # CPU time, not wall time: a coroutine awaiting the database or the broker would
+    # otherwise be charged for the wait (asyncpg's execute looked like a fifth of the time).
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)

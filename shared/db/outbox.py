@@ -8,12 +8,15 @@ that wrote it, so the relay can publish it later as if no time had passed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from opentelemetry import propagate
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Index, Text, text
+from sqlalchemy import DateTime, Index, Table, Text, insert, text
 from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import rfc3339, utc_now
 from shared.envelope import CloudEvent
@@ -47,33 +50,53 @@ class OutboxMessage(SQLModel, table=True):
 
     @classmethod
     def for_event(cls, event: BaseModel, source: str) -> OutboxMessage:
-        spec = spec_for_model(type(event))
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        return cls(
-            event_id=str(uuid.uuid4()),
-            topic=spec.topic,
-            aggregate_id=spec.key(event),
-            event_type=spec.ce_type,
-            source=source,
-            subject=spec.subject(event),
-            dataschema=spec.schema_id,
-            payload=event.model_dump_json(exclude_none=True),
-            occurred_at=utc_now(),
-            traceparent=carrier.get("traceparent"),
-            tracestate=carrier.get("tracestate"),
-        )
+        return cls(**row_for_event(event, source))
 
     def cloud_event(self) -> CloudEvent:
-        return CloudEvent(
-            id=self.event_id,
-            source=self.source,
-            type=self.event_type,
-            subject=self.subject,
-            time=rfc3339(self.occurred_at),
-            data=self.payload.encode(),
-            key=self.aggregate_id,
-            dataschema=self.dataschema,
-            traceparent=self.traceparent,
-            tracestate=self.tracestate,
-        )
+        return cloud_event(self)
+
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+def row_for_event(event: BaseModel, source: str) -> dict[str, Any]:
+    """The outbox row of `event`, in the trace of the span that records it."""
+    spec = spec_for_model(type(event))
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {
+        "event_id": str(uuid.uuid4()),
+        "topic": spec.topic,
+        "aggregate_id": spec.key(event),
+        "event_type": spec.ce_type,
+        "source": source,
+        "subject": spec.subject(event),
+        "dataschema": spec.schema_id,
+        "payload": event.model_dump_json(exclude_none=True),
+        "occurred_at": utc_now(),
+        "traceparent": carrier.get("traceparent"),
+        "tracestate": carrier.get("tracestate"),
+    }
+
+
+async def write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Inserts the rows in one statement, positions in their order (SQLAlchemy Core: no ORM
+    object, identity map or flush per event)."""
+    if rows:
+        await (await session.connection()).execute(insert(OUTBOX), list(rows))
+
+
+def cloud_event(row: Any) -> CloudEvent:
+    """The event an outbox row (an OutboxMessage or a Core row of the table) announces."""
+    return CloudEvent(
+        id=row.event_id,
+        source=row.source,
+        type=row.event_type,
+        subject=row.subject,
+        time=rfc3339(row.occurred_at),
+        data=row.payload.encode(),
+        key=row.aggregate_id,
+        dataschema=row.dataschema,
+        traceparent=row.traceparent,
+        tracestate=row.tracestate,
+    )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db.outbox import OutboxMessage
+from shared.db import outbox
 from shared.transient import is_transient
 
 
@@ -33,7 +33,7 @@ class UnitOfWork:
         self._source = source
         self._on_events_committed = on_events_committed
         self._session: AsyncSession | None = None
-        self._recorded = 0
+        self._recorded: list[dict[str, Any]] = []
         self.released: list[str] = []
 
     @property
@@ -45,7 +45,7 @@ class UnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
-        self._recorded = 0
+        self._recorded = []
         self.released = []
         self._open(self._session)
         return self
@@ -70,15 +70,16 @@ class UnitOfWork:
         self.released.append(fact)
 
     def record(self, event: BaseModel) -> None:
-        """Queues an event for publication; it is published only if the transaction commits."""
-        self.session.add(OutboxMessage.for_event(event, self._source))
-        self._recorded += 1
+        """Queues an event for publication; it is published only if the transaction commits.
+        The rows are written together just before the commit, in the order recorded."""
+        self._recorded.append(outbox.row_for_event(event, self._source))
 
     async def commit(self) -> None:
+        recorded, self._recorded = self._recorded, []
+        await outbox.write(self.session, recorded)
         await self.session.commit()
-        if self._recorded and self._on_events_committed is not None:
+        if recorded and self._on_events_committed is not None:
             self._on_events_committed()
-        self._recorded = 0
 
 
 UowT = TypeVar("UowT", bound=UnitOfWork)

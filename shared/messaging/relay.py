@@ -16,13 +16,12 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import utc_now
-from shared.db.outbox import OutboxMessage
+from shared.db.outbox import OUTBOX, cloud_event
 from shared.envelope import CloudEvent, EventSigner
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE_SECONDS
 from shared.settings import FaultMoment, FaultSettings
@@ -70,27 +69,31 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
         async with self._sessions() as session, session.begin():
-            postgres = session.get_bind().dialect.name == "postgresql"
+            # Core statements on the transaction's connection: no ORM object is made or changed.
+            connection = await session.connection()
+            postgres = connection.dialect.name == "postgresql"
             if postgres:
-                locked = await session.exec(select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_ID)))
-                if not locked.one():
+                locked = await connection.execute(
+                    select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_ID))
+                )
+                if not locked.scalar_one():
                     return 0
             query = (
-                select(OutboxMessage)
-                .where(col(OutboxMessage.published_at).is_(None))
-                .order_by(col(OutboxMessage.position))
+                select(OUTBOX)
+                .where(OUTBOX.c.published_at.is_(None))
+                .order_by(OUTBOX.c.position)
                 .limit(self._batch_size)
             )
-            rows = (await session.exec(query)).all()
+            rows = (await connection.execute(query)).all()
             if not rows:
                 return 0
             self._fault_point("after-commit-before-publish")
             pending = [await self._send_row(row) for row in rows]
             await asyncio.gather(*pending)
             self._fault_point("after-ack-before-mark")
-            await session.exec(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.position).in_([row.position for row in rows]))
+            await connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.position.in_([row.position for row in rows]))
                 .values(published_at=utc_now())
             )
             for row in rows:
@@ -105,10 +108,10 @@ class OutboxRelay:
             log.warning("fault injection: SIGKILL %s after %d rows", moment, self._published)
             os.kill(os.getpid(), signal.SIGKILL)
 
-    async def _send_row(self, row: OutboxMessage) -> asyncio.Future[Any]:
+    async def _send_row(self, row: Row[Any]) -> asyncio.Future[Any]:
         if self._signer is None:
             raise RuntimeError("this service has no event-signing key, so it cannot publish")
-        event = self._signer.sign(row.cloud_event())
+        event = self._signer.sign(cloud_event(row))
         # Published inside the trace of the transaction that wrote the row.
         saved = {
             k: v for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate)) if v
@@ -118,9 +121,9 @@ class OutboxRelay:
 
     async def measure_backlog(self) -> None:
         async with self._sessions() as session:
-            result = await session.exec(
-                select(func.count(), func.min(OutboxMessage.occurred_at)).where(
-                    col(OutboxMessage.published_at).is_(None)
+            result = await (await session.connection()).execute(
+                select(func.count(), func.min(OUTBOX.c.occurred_at)).where(
+                    OUTBOX.c.published_at.is_(None)
                 )
             )
             count, oldest = result.one()
