@@ -84,8 +84,9 @@ async def trade(issuer: httpx.AsyncClient, code: str, tx_code: str) -> httpx.Res
 
 
 def proof(key: Ed25519PrivateKey, audience: str, nonce: str) -> str:
+    # The fully specified name (RFC 9864); the npm wallet sends the older EdDSA.
     header = {
-        "alg": "EdDSA",
+        "alg": "Ed25519",
         "typ": PROOF_TYPE,
         "kid": did_key_verification_method(key.public_key()),
     }
