@@ -7,11 +7,13 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import exists, func, insert, inspect, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from services.recognition.domain import (
     AnnouncedProgress,
@@ -36,21 +38,61 @@ from shared.clock import utc_now
 from shared.events.pathways import PathwayDefined
 
 
-def _held(record: CredentialRecord) -> HeldCredential:
+def _rows(columns: tuple[Any, ...]) -> Select[*tuple[Any, ...]]:
+    """A select of plain rows of `columns`, loading no record into the session (sqlmodel's
+    `select` is typed for a few columns only)."""
+    return Select(*columns)
+
+
+# The ledger's columns in HeldCredential's order: read as plain rows, without loading
+# records into the session (the hottest read of every credential event).
+_HELD = (
+    col(CredentialRecord.credential_id),
+    col(CredentialRecord.learner_id),
+    col(CredentialRecord.offering_id),
+    col(CredentialRecord.pathway_id),
+    col(CredentialRecord.awarding_partner_id),
+    col(CredentialRecord.ects),
+    col(CredentialRecord.eqf_level),
+    col(CredentialRecord.title),
+    col(CredentialRecord.skill_uris),
+    col(CredentialRecord.issued_at),
+    col(CredentialRecord.revoked_at),
+    col(CredentialRecord.revocation_reason),
+    col(CredentialRecord.suspended_at),
+)
+
+
+def _held(row: tuple[Any, ...]) -> HeldCredential:
+    (
+        credential_id,
+        learner_id,
+        offering_id,
+        pathway_id,
+        awarding_partner_id,
+        ects,
+        eqf_level,
+        title,
+        skill_uris,
+        issued_at,
+        revoked_at,
+        revocation_reason,
+        suspended_at,
+    ) = row
     return HeldCredential(
-        credential_id=record.credential_id,
-        learner_id=record.learner_id,
-        offering_id=record.offering_id,
-        pathway_id=record.pathway_id,
-        awarding_partner_id=record.awarding_partner_id,
-        ects=record.ects,
-        eqf_level=record.eqf_level,
-        title=json.loads(record.title),
-        skill_uris=tuple(json.loads(record.skill_uris)),
-        issued_at=record.issued_at,
-        revoked_at=record.revoked_at,
-        revocation_reason=record.revocation_reason,
-        suspended_at=record.suspended_at,
+        credential_id=credential_id,
+        learner_id=learner_id,
+        offering_id=offering_id,
+        pathway_id=pathway_id,
+        awarding_partner_id=awarding_partner_id,
+        ects=ects,
+        eqf_level=eqf_level,
+        title=json.loads(title),
+        skill_uris=tuple(json.loads(skill_uris)),
+        issued_at=issued_at,
+        revoked_at=revoked_at,
+        revocation_reason=revocation_reason,
+        suspended_at=suspended_at,
     )
 
 
@@ -58,71 +100,78 @@ class CredentialLedger:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, credential: HeldCredential) -> None:
-        if await self._session.get(CredentialRecord, credential.credential_id) is not None:
-            return  # already known: issuance announced it once more
-        self._session.add(
-            CredentialRecord(
-                credential_id=credential.credential_id,
-                learner_id=credential.learner_id,
-                offering_id=credential.offering_id,
-                pathway_id=credential.pathway_id,
-                awarding_partner_id=credential.awarding_partner_id,
-                ects=credential.ects,
-                eqf_level=credential.eqf_level,
-                title=json.dumps(credential.title, ensure_ascii=False),
-                skill_uris=json.dumps(credential.skill_uris),
-                issued_at=credential.issued_at,
-            )
+    async def add(self, credential: HeldCredential) -> list[HeldCredential]:
+        """Adds a credential unless the ledger knows its id already (issuance announced it
+        once more); returns the learner's credentials in the order issued, with it. One
+        statement writes, one reads."""
+        values = {
+            "credential_id": credential.credential_id,
+            "learner_id": credential.learner_id,
+            "offering_id": credential.offering_id,
+            "pathway_id": credential.pathway_id,
+            "awarding_partner_id": credential.awarding_partner_id,
+            "ects": credential.ects,
+            "eqf_level": credential.eqf_level,
+            "title": json.dumps(credential.title, ensure_ascii=False),
+            "skill_uris": json.dumps(credential.skill_uris),
+            "issued_at": credential.issued_at,
+        }
+        # Typed as their columns, so PostgreSQL knows what the selected parameters are.
+        columns = inspect(CredentialRecord).columns
+        selected = tuple(literal(value, columns[name].type) for name, value in values.items())
+        unknown = ~exists().where(col(CredentialRecord.credential_id) == credential.credential_id)
+        await self._session.exec(
+            insert(CredentialRecord).from_select(list(values), _rows(selected).where(unknown))
         )
+        return await self.of_learner(credential.learner_id)
 
     async def revoke(self, credential_id: str, reason: str, at: dt.datetime) -> bool:
         """Marks a credential revoked; False when the ledger does not know it."""
-        record = await self._session.get(CredentialRecord, credential_id, with_for_update=True)
-        if record is None:
+        known = await self.get(credential_id, lock=True)
+        if known is None:
             return False
-        if record.revoked_at is None:
-            record.revoked_at = at
-            record.revocation_reason = reason
-            self._session.add(record)
+        if known.revoked_at is None:
+            await self._session.exec(
+                update(CredentialRecord)
+                .where(col(CredentialRecord.credential_id) == credential_id)
+                .values(revoked_at=at, revocation_reason=reason)
+            )
         return True
 
     async def suspend(self, credential_id: str, at: dt.datetime | None) -> bool:
         """Marks a credential suspended (`at`) or reinstated (None); False when the ledger
         does not know it."""
-        record = await self._session.get(CredentialRecord, credential_id, with_for_update=True)
-        if record is None:
-            return False
-        record.suspended_at = at
-        self._session.add(record)
-        return True
+        changed = await self._session.exec(
+            update(CredentialRecord)
+            .where(col(CredentialRecord.credential_id) == credential_id)
+            .values(suspended_at=at)
+        )
+        return bool(changed.rowcount == 1)
 
     async def get(self, credential_id: str, lock: bool = False) -> HeldCredential | None:
         """One credential; `lock` holds it until commit, so a revocation waits for a request
         being decided on it (PostgreSQL)."""
-        record = await self._session.get(
-            CredentialRecord, credential_id, with_for_update=lock, populate_existing=lock
-        )
-        return _held(record) if record else None
+        query = _rows(_HELD).where(col(CredentialRecord.credential_id) == credential_id)
+        row = (await self._session.exec(query.with_for_update() if lock else query)).first()
+        return _held(row) if row else None
 
-    async def of_learner(self, learner_id: str) -> Sequence[HeldCredential]:
+    async def of_learner(self, learner_id: str) -> list[HeldCredential]:
         rows = await self._session.exec(
-            select(CredentialRecord)
+            _rows(_HELD)
             .where(col(CredentialRecord.learner_id) == learner_id)
             .order_by(col(CredentialRecord.issued_at))
         )
-        return [_held(r) for r in rows.all()]
+        return [_held(row) for row in rows.all()]
 
     async def by_learner(self) -> dict[str, list[HeldCredential]]:
         """Every learner's credentials, in the order they were issued."""
         rows = await self._session.exec(
-            select(CredentialRecord).order_by(
-                col(CredentialRecord.learner_id), col(CredentialRecord.issued_at)
-            )
+            _rows(_HELD).order_by(col(CredentialRecord.learner_id), col(CredentialRecord.issued_at))
         )
         held: dict[str, list[HeldCredential]] = {}
-        for record in rows.all():
-            held.setdefault(record.learner_id, []).append(_held(record))
+        for row in rows.all():
+            credential = _held(row)
+            held.setdefault(credential.learner_id, []).append(credential)
         return held
 
 
@@ -133,17 +182,23 @@ class PathwayDefinitions:
     async def current(self, pathway_id: str) -> PathwayDefined | None:
         """The newest version of a pathway."""
         rows = await self._session.exec(
-            select(PathwayDefinitionRecord)
+            select(col(PathwayDefinitionRecord.definition))
             .where(col(PathwayDefinitionRecord.pathway_id) == pathway_id)
             .order_by(col(PathwayDefinitionRecord.version).desc())
             .limit(1)
         )
-        record = rows.first()
-        return PathwayDefined.model_validate_json(record.definition) if record else None
+        definition = rows.first()
+        return PathwayDefined.model_validate_json(definition) if definition else None
 
     async def at_version(self, pathway_id: str, version: int) -> PathwayDefined | None:
-        record = await self._session.get(PathwayDefinitionRecord, (pathway_id, version))
-        return PathwayDefined.model_validate_json(record.definition) if record else None
+        rows = await self._session.exec(
+            select(col(PathwayDefinitionRecord.definition)).where(
+                col(PathwayDefinitionRecord.pathway_id) == pathway_id,
+                col(PathwayDefinitionRecord.version) == version,
+            )
+        )
+        definition = rows.first()
+        return PathwayDefined.model_validate_json(definition) if definition else None
 
     async def all_current(self) -> Sequence[PathwayDefined]:
         newest = (
@@ -155,7 +210,7 @@ class PathwayDefinitions:
             .subquery()
         )
         rows = await self._session.exec(
-            select(PathwayDefinitionRecord)
+            select(col(PathwayDefinitionRecord.definition))
             .join(
                 newest,
                 (col(PathwayDefinitionRecord.pathway_id) == newest.c.pathway_id)
@@ -163,7 +218,7 @@ class PathwayDefinitions:
             )
             .order_by(col(PathwayDefinitionRecord.pathway_id))
         )
-        return [PathwayDefined.model_validate_json(r.definition) for r in rows.all()]
+        return [PathwayDefined.model_validate_json(definition) for definition in rows.all()]
 
     async def add(self, definition: PathwayDefined) -> bool:
         """Stores a new version; False when a concurrent transaction stored that version
@@ -207,41 +262,88 @@ class ProgressStore:
     async def of_learner(self, learner_id: str) -> dict[str, AnnouncedProgress]:
         """Pathway id -> the progress announced for the learner."""
         rows = await self._session.exec(
-            select(ProgressRecord).where(col(ProgressRecord.learner_id) == learner_id)
+            select(col(ProgressRecord.pathway_id), col(ProgressRecord.standing)).where(
+                col(ProgressRecord.learner_id) == learner_id
+            )
         )
-        return {r.pathway_id: _announced(r.standing) for r in rows.all()}
+        return {pathway_id: _announced(standing) for pathway_id, standing in rows.all()}
 
     async def of_pathway(self, pathway_id: str) -> dict[str, AnnouncedProgress]:
         """Learner id -> the progress announced on the pathway."""
         rows = await self._session.exec(
-            select(ProgressRecord).where(col(ProgressRecord.pathway_id) == pathway_id)
-        )
-        return {r.learner_id: _announced(r.standing) for r in rows.all()}
-
-    async def save(self, learner_id: str, pathway_id: str, announced: AnnouncedProgress) -> None:
-        record = await self._session.get(ProgressRecord, (learner_id, pathway_id))
-        if record is None:
-            record = ProgressRecord(
-                learner_id=learner_id, pathway_id=pathway_id, standing="", changed_at=utc_now()
+            select(col(ProgressRecord.learner_id), col(ProgressRecord.standing)).where(
+                col(ProgressRecord.pathway_id) == pathway_id
             )
-        record.standing = json.dumps(asdict(announced), sort_keys=True)
-        record.changed_at = utc_now()
-        self._session.add(record)
+        )
+        return {learner_id: _announced(standing) for learner_id, standing in rows.all()}
+
+    async def save(
+        self, learner_id: str, pathway_id: str, announced: AnnouncedProgress, first: bool
+    ) -> None:
+        """`first` when nothing was announced for the learner on the pathway before (as
+        of_learner or of_pathway said): a new row rather than a change of one."""
+        standing = json.dumps(asdict(announced), sort_keys=True)
+        if first:
+            await self._session.exec(
+                insert(ProgressRecord).values(
+                    learner_id=learner_id,
+                    pathway_id=pathway_id,
+                    standing=standing,
+                    changed_at=utc_now(),
+                )
+            )
+            return
+        await self._session.exec(
+            update(ProgressRecord)
+            .where(
+                col(ProgressRecord.learner_id) == learner_id,
+                col(ProgressRecord.pathway_id) == pathway_id,
+            )
+            .values(standing=standing, changed_at=utc_now())
+        )
 
 
-def _completion(record: CompletionRecord) -> Completion:
+_COMPLETION = (
+    col(CompletionRecord.completion_id),
+    col(CompletionRecord.learner_id),
+    col(CompletionRecord.pathway_id),
+    col(CompletionRecord.pathway_version),
+    col(CompletionRecord.component_ids),
+    col(CompletionRecord.completed_at),
+    col(CompletionRecord.stacked_credential_id),
+    col(CompletionRecord.lost_at),
+    col(CompletionRecord.lost_reason),
+    col(CompletionRecord.revoked_component_ids),
+    col(CompletionRecord.revocation_announced_at),
+)
+
+
+def _completion(row: tuple[Any, ...]) -> Completion:
+    (
+        completion_id,
+        learner_id,
+        pathway_id,
+        pathway_version,
+        component_ids,
+        completed_at,
+        stacked_credential_id,
+        lost_at,
+        lost_reason,
+        revoked_component_ids,
+        revocation_announced_at,
+    ) = row
     return Completion(
-        completion_id=int(record.completion_id or 0),
-        learner_id=record.learner_id,
-        pathway_id=record.pathway_id,
-        pathway_version=record.pathway_version,
-        component_ids=tuple(json.loads(record.component_ids)),
-        completed_at=record.completed_at,
-        stacked_credential_id=record.stacked_credential_id,
-        lost_at=record.lost_at,
-        lost_reason=record.lost_reason,
-        revoked_component_ids=tuple(json.loads(record.revoked_component_ids or "[]")),
-        revocation_announced=record.revocation_announced_at is not None,
+        completion_id=int(completion_id),
+        learner_id=learner_id,
+        pathway_id=pathway_id,
+        pathway_version=pathway_version,
+        component_ids=tuple(json.loads(component_ids)),
+        completed_at=completed_at,
+        stacked_credential_id=stacked_credential_id,
+        lost_at=lost_at,
+        lost_reason=lost_reason,
+        revoked_component_ids=tuple(json.loads(revoked_component_ids or "[]")),
+        revocation_announced=revocation_announced_at is not None,
     )
 
 
@@ -251,22 +353,22 @@ class Completions:
 
     async def of_learner(self, learner_id: str, pathway_id: str | None = None) -> list[Completion]:
         """Newest first."""
-        query = select(CompletionRecord).where(col(CompletionRecord.learner_id) == learner_id)
+        query = _rows(_COMPLETION).where(col(CompletionRecord.learner_id) == learner_id)
         if pathway_id is not None:
             query = query.where(col(CompletionRecord.pathway_id) == pathway_id)
         rows = await self._session.exec(query.order_by(col(CompletionRecord.completion_id).desc()))
-        return [_completion(r) for r in rows.all()]
+        return [_completion(row) for row in rows.all()]
 
     async def of_pathway(self, pathway_id: str) -> list[Completion]:
         """Newest first."""
         rows = await self._session.exec(
-            select(CompletionRecord)
+            _rows(_COMPLETION)
             .where(col(CompletionRecord.pathway_id) == pathway_id)
             .order_by(col(CompletionRecord.completion_id).desc())
         )
-        return [_completion(r) for r in rows.all()]
+        return [_completion(row) for row in rows.all()]
 
-    def add(
+    async def add(
         self,
         learner_id: str,
         pathway_id: str,
@@ -274,8 +376,8 @@ class Completions:
         component_ids: Sequence[str],
         stacked_credential_id: str | None = None,
     ) -> None:
-        self._session.add(
-            CompletionRecord(
+        await self._session.exec(
+            insert(CompletionRecord).values(
                 learner_id=learner_id,
                 pathway_id=pathway_id,
                 pathway_version=version,
@@ -285,27 +387,26 @@ class Completions:
             )
         )
 
-    async def _record(self, completion_id: int) -> CompletionRecord:
-        record = await self._session.get(CompletionRecord, completion_id)
-        assert record is not None, completion_id
-        return record
+    async def _change(self, completion_id: int, **values: Any) -> None:
+        await self._session.exec(
+            update(CompletionRecord)
+            .where(col(CompletionRecord.completion_id) == completion_id)
+            .values(**values)
+        )
 
     async def attach_stacked(self, completion_id: int, credential_id: str) -> None:
-        record = await self._record(completion_id)
-        record.stacked_credential_id = credential_id
-        self._session.add(record)
+        await self._change(completion_id, stacked_credential_id=credential_id)
 
     async def lose(self, completion_id: int, reason: str, revoked_ids: Sequence[str]) -> None:
-        record = await self._record(completion_id)
-        record.lost_at = utc_now()
-        record.lost_reason = reason
-        record.revoked_component_ids = json.dumps(list(revoked_ids))
-        self._session.add(record)
+        await self._change(
+            completion_id,
+            lost_at=utc_now(),
+            lost_reason=reason,
+            revoked_component_ids=json.dumps(list(revoked_ids)),
+        )
 
     async def announce_revocation(self, completion_id: int) -> None:
-        record = await self._record(completion_id)
-        record.revocation_announced_at = utc_now()
-        self._session.add(record)
+        await self._change(completion_id, revocation_announced_at=utc_now())
 
 
 def _summary(record: OfferingRecord) -> OfferingSummary:

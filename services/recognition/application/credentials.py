@@ -19,12 +19,12 @@ from shared.events import (
 
 async def credential_issued(uow: RecognitionUnitOfWork, event: CredentialIssued) -> None:
     credential = held_credential(event)
-    await uow.credentials.add(credential)
+    held = await uow.credentials.add(credential)
     uow.release(credential_fact(event.credential_id))
     tracker = PathwayTracker(uow)
     if credential.is_stacked:
         await tracker.stacked_issued(credential, event.component_credential_ids)
-    await tracker.learner_changed(event.learner_id)
+    await tracker.learner_changed(event.learner_id, held)
 
 
 async def credential_revoked(uow: RecognitionUnitOfWork, event: CredentialRevoked) -> None:

@@ -52,11 +52,14 @@ class PathwayTracker:
         self._versions: dict[tuple[str, int], PathwayDefined | None] = {}
         self._titles: dict[str, str] = {}
 
-    async def learner_changed(self, learner_id: str) -> None:
+    async def learner_changed(
+        self, learner_id: str, credentials: Sequence[HeldCredential] | None = None
+    ) -> None:
         """A credential of the learner was issued, revoked, suspended or reinstated: every
-        pathway again."""
+        pathway again, on `credentials` when the caller has just read them."""
         uow = self._uow
-        credentials = await uow.credentials.of_learner(learner_id)
+        if credentials is None:
+            credentials = await uow.credentials.of_learner(learner_id)
         announced = await uow.progress.of_learner(learner_id)
         completions = await uow.completions.of_learner(learner_id)
         definitions = await uow.pathways.all_current()
@@ -164,7 +167,9 @@ class PathwayTracker:
         now = AnnouncedProgress.of(progress)
         if announced == now or (announced is None and not progress.counted):
             return
-        await self._uow.progress.save(learner_id, definition.pathway_id, now)
+        await self._uow.progress.save(
+            learner_id, definition.pathway_id, now, first=announced is None
+        )
         self._uow.record(
             PathwayProgressed(
                 pathway_id=definition.pathway_id,
@@ -195,7 +200,7 @@ class PathwayTracker:
             tied = {c.stacked_credential_id for c in completions}
             untied = [c for c in held if c.credential_id not in tied]
             if untied:
-                self._uow.completions.add(
+                await self._uow.completions.add(
                     learner_id,
                     definition.pathway_id,
                     definition.version,
@@ -203,7 +208,7 @@ class PathwayTracker:
                     untied[0].credential_id,
                 )
             return
-        self._uow.completions.add(
+        await self._uow.completions.add(
             learner_id, definition.pathway_id, definition.version, progress.counted_ids
         )
         self._uow.record(

@@ -1,0 +1,98 @@
+"""What one credential event costs recognition's database, pinned: the credential written
+and the learner's standing read once each, whatever else the event moves (on SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from services.recognition import application
+from services.recognition.unit_of_work import RecognitionUnitOfWork
+from shared.db.uow import UnitOfWorkFactory
+from shared.events import OfferingPublished
+from tests.recognition.conftest import credential_issued, credential_suspended, pathway_defined
+from tests.support.builders import offering_published
+from tests.support.identities import new_id
+from tests.support.sqlite import migrated_sqlite
+from tests.support.statements import committed_statements
+
+Units = UnitOfWorkFactory[RecognitionUnitOfWork]
+
+# Every credential event re-reads the learner's standing on every pathway: credentials,
+# announced progress, completions, the current pathways, and the titles of what they require.
+STANDING = [
+    "SELECT pathway_progress",
+    "SELECT pathway_completions",
+    "SELECT pathway_definitions",
+    "SELECT offerings",
+]
+
+
+@pytest.fixture
+async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
+    async with migrated_sqlite(tmp_path, "recognition", RecognitionUnitOfWork) as units_of_work:
+        yield units_of_work
+
+
+@pytest.fixture
+async def offering(units_of_work: Units) -> OfferingPublished:
+    """An offering a pathway requires, so each event judges the learner on it."""
+    offering = offering_published("rheinfeld")
+    pathway = pathway_defined("valdemora", required_offering_ids=(offering.offering_id,))
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    await committed_statements(units_of_work, lambda u: application.pathway_defined(u, pathway))
+    return offering
+
+
+async def test_an_issued_credential_is_written_and_the_learner_read_once(
+    units_of_work: Units, offering: OfferingPublished
+) -> None:
+    learner_id = new_id("lrn")
+    first = credential_issued(learner_id, "rheinfeld", offering.offering_id)
+    assert await committed_statements(
+        units_of_work, lambda u: application.credential_issued(u, first)
+    ) == [
+        "INSERT credentials",  # unless known, in the same statement
+        "SELECT credentials",
+        *STANDING,
+        "INSERT pathway_progress",
+        "INSERT outbox",
+    ]
+    second = credential_issued(learner_id, "nordhavn")
+    assert await committed_statements(
+        units_of_work, lambda u: application.credential_issued(u, second)
+    ) == [
+        "INSERT credentials",
+        "SELECT credentials",
+        *STANDING,
+        "UPDATE pathway_progress",
+        "INSERT outbox",
+    ]
+    # Announced once more: nothing is written, nothing announced.
+    assert await committed_statements(
+        units_of_work, lambda u: application.credential_issued(u, second)
+    ) == ["INSERT credentials", "SELECT credentials", *STANDING]
+    async with units_of_work() as uow:
+        held = await uow.credentials.of_learner(learner_id)
+    assert [c.credential_id for c in held] == [first.credential_id, second.credential_id]
+
+
+async def test_a_suspension_is_one_update_then_the_learner_read_once(
+    units_of_work: Units, offering: OfferingPublished
+) -> None:
+    issued = credential_issued(new_id("lrn"), "rheinfeld", offering.offering_id)
+    await committed_statements(units_of_work, lambda u: application.credential_issued(u, issued))
+    suspended = credential_suspended(issued)
+    assert await committed_statements(
+        units_of_work, lambda u: application.credential_suspended(u, suspended)
+    ) == [
+        "UPDATE credentials",
+        "SELECT credentials",
+        *STANDING,
+        "UPDATE pathway_progress",
+        "INSERT outbox",
+    ]
