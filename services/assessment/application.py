@@ -26,18 +26,20 @@ from shared.offering_views import OfferingEvent
 
 
 async def apply_offering_event(uow: AssessmentUnitOfWork, event: OfferingEvent) -> None:
-    offering = apply_offering(await uow.offerings.get(event.offering_id), event)
+    held = await uow.offerings.get(event.offering_id)
+    offering = apply_offering(held, event)
     if offering is not None:
-        await uow.offerings.save(offering)
+        await uow.offerings.save(offering, first=held is None)
         uow.release(offering_known(event.offering_id))
 
 
 async def apply_enrolment_event(
     uow: AssessmentUnitOfWork, event: EnrolmentAccepted | EnrolmentWithdrawn
 ) -> None:
-    enrolment = apply_enrolment(await uow.enrolments.get(event.enrolment_id), event)
+    held = await uow.enrolments.get(event.enrolment_id)
+    enrolment = apply_enrolment(held, event)
     if enrolment is not None:
-        await uow.enrolments.save(enrolment)
+        await uow.enrolments.save(enrolment, first=held is None)
         uow.release(enrolment_known(event.enrolment_id))
 
 
@@ -49,12 +51,15 @@ async def record_result(uow: AssessmentUnitOfWork, submission: AssessedResult) -
     a concurrent submission for the same enrolment or result_id got there first.
     """
     corrects = submission.supersedes_result_id
+    same_id, corrected, current = await uow.results.bearing_on(
+        submission.result_id, submission.enrolment_id, corrects
+    )
     facts = Facts(
         offering=await uow.offerings.get(submission.offering_id),
         enrolment=await uow.enrolments.get(submission.enrolment_id),
-        same_id=await uow.results.get(submission.result_id),
-        corrected=await uow.results.get(corrects) if corrects else None,
-        current=await uow.results.current_of(submission.enrolment_id),
+        same_id=same_id,
+        corrected=corrected,
+        current=current,
     )
     accepted = accept(submission, facts, utc_now())
     if accepted.repeat:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,17 +20,30 @@ class OfferingRepository:
         self._session = session
 
     async def get(self, offering_id: str) -> Offering | None:
-        record = await self._session.get(OfferingRecord, offering_id)
-        return Offering(record.offering_id, record.partner_id, record.version) if record else None
-
-    async def save(self, offering: Offering) -> None:
-        await self._session.merge(
-            OfferingRecord(
-                offering_id=offering.offering_id,
-                partner_id=offering.partner_id,
-                version=offering.version,
-                changed_at=utc_now(),
+        rows = await self._session.exec(
+            select(col(OfferingRecord.partner_id), col(OfferingRecord.version)).where(
+                col(OfferingRecord.offering_id) == offering_id
             )
+        )
+        row = rows.first()
+        return Offering(offering_id, *row) if row else None
+
+    async def save(self, offering: Offering, first: bool) -> None:
+        """`first` when `get` found none: a new row rather than a change of one."""
+        if first:
+            await self._session.exec(
+                insert(OfferingRecord).values(
+                    offering_id=offering.offering_id,
+                    partner_id=offering.partner_id,
+                    version=offering.version,
+                    changed_at=utc_now(),
+                )
+            )
+            return
+        await self._session.exec(
+            update(OfferingRecord)
+            .where(col(OfferingRecord.offering_id) == offering.offering_id)
+            .values(partner_id=offering.partner_id, version=offering.version, changed_at=utc_now())
         )
 
 
@@ -39,27 +52,38 @@ class EnrolmentRepository:
         self._session = session
 
     async def get(self, enrolment_id: str) -> Enrolment | None:
-        record = await self._session.get(EnrolmentRecord, enrolment_id)
-        if record is None:
-            return None
-        return Enrolment(
-            record.enrolment_id,
-            record.learner_id,
-            record.offering_id,
-            record.partner_id,
-            EnrolmentStatus(record.status),
+        rows = await self._session.exec(
+            select(
+                col(EnrolmentRecord.learner_id),
+                col(EnrolmentRecord.offering_id),
+                col(EnrolmentRecord.partner_id),
+                col(EnrolmentRecord.status),
+            ).where(col(EnrolmentRecord.enrolment_id) == enrolment_id)
         )
+        row = rows.first()
+        if row is None:
+            return None
+        learner_id, offering_id, partner_id, status = row
+        return Enrolment(enrolment_id, learner_id, offering_id, partner_id, EnrolmentStatus(status))
 
-    async def save(self, enrolment: Enrolment) -> None:
-        await self._session.merge(
-            EnrolmentRecord(
-                enrolment_id=enrolment.enrolment_id,
-                learner_id=enrolment.learner_id,
-                offering_id=enrolment.offering_id,
-                partner_id=enrolment.partner_id,
-                status=enrolment.status.value,
-                changed_at=utc_now(),
+    async def save(self, enrolment: Enrolment, first: bool) -> None:
+        """`first` when `get` found none: a new row rather than a change of one."""
+        fields = {
+            "learner_id": enrolment.learner_id,
+            "offering_id": enrolment.offering_id,
+            "partner_id": enrolment.partner_id,
+            "status": enrolment.status.value,
+            "changed_at": utc_now(),
+        }
+        if first:
+            await self._session.exec(
+                insert(EnrolmentRecord).values(enrolment_id=enrolment.enrolment_id, **fields)
             )
+            return
+        await self._session.exec(
+            update(EnrolmentRecord)
+            .where(col(EnrolmentRecord.enrolment_id) == enrolment.enrolment_id)
+            .values(**fields)
         )
 
 
@@ -78,6 +102,33 @@ class ResultRepository:
     async def get(self, result_id: str) -> Result | None:
         record = await self._session.get(ResultRecord, result_id)
         return _result(record) if record else None
+
+    async def bearing_on(
+        self, result_id: str, enrolment_id: str, corrects: str | None
+    ) -> tuple[Result | None, Result | None, Result | None]:
+        """What a submission is judged against, in one read: the result stored under its
+        `result_id`, the one it `corrects`, and its enrolment's current result."""
+        named = [result_id] if corrects is None else [result_id, corrects]
+        rows = await self._session.exec(
+            select(ResultRecord).where(
+                col(ResultRecord.result_id).in_(named)
+                | (
+                    (col(ResultRecord.enrolment_id) == enrolment_id)
+                    & col(ResultRecord.superseded_by_result_id).is_(None)
+                )
+            )
+        )
+        found = [_result(record) for record in rows.all()]
+        by_id = {r.result.result_id: r for r in found}
+        current = next(
+            (
+                r
+                for r in found
+                if r.result.enrolment_id == enrolment_id and r.superseded_by_result_id is None
+            ),
+            None,
+        )
+        return by_id.get(result_id), by_id.get(corrects) if corrects else None, current
 
     async def current_of(self, enrolment_id: str) -> Result | None:
         rows = await self._session.exec(
@@ -111,8 +162,8 @@ class ResultRepository:
         assessed = result.result
         try:
             async with self._session.begin_nested():
-                self._session.add(
-                    ResultRecord(
+                await self._session.exec(
+                    insert(ResultRecord).values(
                         result_id=assessed.result_id,
                         enrolment_id=assessed.enrolment_id,
                         offering_id=assessed.offering_id,

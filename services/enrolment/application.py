@@ -200,7 +200,8 @@ async def record_credential_issued(uow: EnrolmentUnitOfWork, event: CredentialIs
         return
     current = await uow.earned_credentials.get(event.credential_id)
     await uow.earned_credentials.save(
-        credential_issued(current, event.credential_id, event.learner_id, event.offering_id)
+        credential_issued(current, event.credential_id, event.learner_id, event.offering_id),
+        first=current is None,
     )
 
 
@@ -216,5 +217,6 @@ async def record_credential_status(
     await uow.earned_credentials.save(
         credential_status_changed(
             current, credential_id, learner_id, revoked=revoked, suspended=suspended
-        )
+        ),
+        first=current is None,
     )

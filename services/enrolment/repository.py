@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -238,8 +238,16 @@ class EarnedCredentialRepository:
         self._session = session
 
     async def get(self, credential_id: str) -> EarnedCredential | None:
-        record = await self._session.get(EarnedCredentialRecord, credential_id)
-        return _credential(record) if record else None
+        rows = await self._session.exec(
+            select(
+                col(EarnedCredentialRecord.learner_id),
+                col(EarnedCredentialRecord.offering_id),
+                col(EarnedCredentialRecord.revoked),
+                col(EarnedCredentialRecord.suspended),
+            ).where(col(EarnedCredentialRecord.credential_id) == credential_id)
+        )
+        row = rows.first()
+        return EarnedCredential(credential_id, *row) if row else None
 
     async def of_learner(self, learner_id: str) -> list[EarnedCredential]:
         result = await self._session.exec(
@@ -249,8 +257,8 @@ class EarnedCredentialRepository:
         )
         return [_credential(r) for r in result.all()]
 
-    async def save(self, credential: EarnedCredential) -> None:
-        record = await self._session.get(EarnedCredentialRecord, credential.credential_id)
+    async def save(self, credential: EarnedCredential, first: bool) -> None:
+        """`first` when `get` found none: a new row rather than a change of one."""
         fields = {
             "learner_id": credential.learner_id,
             "offering_id": credential.offering_id,
@@ -258,10 +266,15 @@ class EarnedCredentialRepository:
             "suspended": credential.suspended,
             "changed_at": utc_now(),
         }
-        if record is None:
-            record = EarnedCredentialRecord.model_validate(
-                {"credential_id": credential.credential_id, **fields}
+        if first:
+            await self._session.exec(
+                insert(EarnedCredentialRecord).values(
+                    credential_id=credential.credential_id, **fields
+                )
             )
-        else:
-            record.sqlmodel_update(fields)
-        self._session.add(record)
+            return
+        await self._session.exec(
+            update(EarnedCredentialRecord)
+            .where(col(EarnedCredentialRecord.credential_id) == credential.credential_id)
+            .values(**fields)
+        )

@@ -1,0 +1,89 @@
+"""What an accepted enrolment and a submitted result cost assessment's database, pinned
+(on SQLite): each fact read once, each change written as one statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from services.assessment import application
+from services.assessment.unit_of_work import AssessmentUnitOfWork
+from shared.db.uow import UnitOfWorkFactory
+from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn
+from tests.assessment.conftest import TEACHER, accepted_enrolment, result_submitted
+from tests.support.builders import offering_published
+from tests.support.sqlite import migrated_sqlite
+from tests.support.statements import committed_statements
+
+Units = UnitOfWorkFactory[AssessmentUnitOfWork]
+
+
+@pytest.fixture
+async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
+    async with migrated_sqlite(tmp_path, "assessment", AssessmentUnitOfWork) as units_of_work:
+        yield units_of_work
+
+
+async def _enrolled(units_of_work: Units) -> EnrolmentAccepted:
+    offering = offering_published(TEACHER)
+    assert await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    ) == ["SELECT offerings", "INSERT offerings"]
+    enrolment = accepted_enrolment(offering.offering_id, "ada")
+    assert await committed_statements(
+        units_of_work, lambda u: application.apply_enrolment_event(u, enrolment)
+    ) == ["SELECT enrolments", "INSERT enrolments"]
+    return enrolment
+
+
+async def test_an_enrolment_is_read_once_and_written_once(units_of_work: Units) -> None:
+    enrolment = await _enrolled(units_of_work)
+    # Again (another event id): read, nothing to write.
+    assert await committed_statements(
+        units_of_work, lambda u: application.apply_enrolment_event(u, enrolment)
+    ) == ["SELECT enrolments"]
+    withdrawn = EnrolmentWithdrawn(
+        **enrolment.model_dump(exclude={"accepted_at"}), withdrawn_at=dt.datetime.now(dt.UTC)
+    )
+    assert await committed_statements(
+        units_of_work, lambda u: application.apply_enrolment_event(u, withdrawn)
+    ) == ["SELECT enrolments", "UPDATE enrolments"]
+
+
+async def test_a_result_reads_its_results_offering_and_enrolment_once_each(
+    units_of_work: Units,
+) -> None:
+    enrolment = await _enrolled(units_of_work)
+    submitted = result_submitted(enrolment)
+    result = AssessedResult.model_validate(submitted.model_dump(exclude={"submitted_at"}))
+    recorded = [
+        "SELECT results",  # the same result_id, the corrected one, the current one
+        "SELECT offerings",
+        "SELECT enrolments",
+        "SAVEPOINT",  # a concurrent result is a lost race, not a failed transaction
+        "INSERT results",
+        "RELEASE",
+        "INSERT outbox",
+    ]
+    assert (
+        await committed_statements(units_of_work, lambda u: application.record_result(u, result))
+        == recorded
+    )
+    # The same result again is a repeat: read, nothing written.
+    assert (
+        await committed_statements(units_of_work, lambda u: application.record_result(u, result))
+        == recorded[:3]
+    )
+    correction = AssessedResult.model_validate(
+        {
+            **result.model_dump(),
+            "result_id": f"{result.result_id}-c",
+            "supersedes_result_id": result.result_id,
+        }
+    )
+    assert await committed_statements(
+        units_of_work, lambda u: application.record_result(u, correction)
+    ) == [*recorded[:3], "UPDATE results", *recorded[3:]]
