@@ -256,4 +256,7 @@ def searchable_attributes(event_type: str, event_id: str, event: BaseModel) -> d
 
 def annotate_event(event_type: str, event_id: str, event: BaseModel) -> None:
     """Makes the span handling an event findable by the event's learner-safe ids."""
-    trace.get_current_span().set_attributes(searchable_attributes(event_type, event_id, event))
+    span = trace.get_current_span()
+    # Without a trace backend no span records: the payload is not dumped for nothing.
+    if span.is_recording():
+        span.set_attributes(searchable_attributes(event_type, event_id, event))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,18 +22,23 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
+INBOX: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+
+
 async def claim_all(
     session: AsyncSession, consumer: str, events: Sequence[tuple[str, str]]
 ) -> set[str]:
     """Records the events (id, type) as applied in one statement; returns the ids that were
     new. A concurrent claim of the same id waits for the other transaction and loses if it
-    commits, so an event is applied once even by two consumers at a time."""
+    commits, so an event is applied once even by two consumers at a time. A Core statement
+    on the transaction's connection: the ORM's bulk-insert path costs more than the insert."""
     if not events:
         return set()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    connection = await session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     now = utc_now()
     statement = (
-        dialect.insert(ProcessedEvent)
+        dialect.insert(INBOX)
         .values(
             [
                 {"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now}
@@ -41,9 +46,9 @@ async def claim_all(
             ]
         )
         .on_conflict_do_nothing()
-        .returning(ProcessedEvent.__table__.c.event_id)  # type: ignore[attr-defined]
+        .returning(INBOX.c.event_id)
     )
-    return set((await session.exec(statement)).scalars())
+    return set((await connection.execute(statement)).scalars())
 
 
 async def claim(session: AsyncSession, consumer: str, event_id: str, event_type: str) -> bool:
