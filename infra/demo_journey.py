@@ -12,9 +12,11 @@ Responsible AI pathway (owned by valdemora), which earns a stacked credential (C
 
 Then everything the learner received goes into the output folder: each credential exactly
 as issued, the issuers' and awarding bodies' DID documents and the status list credentials,
-as any verifier resolves them, with a README on verifying them offline. Every credential is
-then verified with `python -m shared.credentials.verify_cli`; the exit status is 1 if one
-does not verify. A second run uses a new learner and replaces the output.
+as any verifier resolves them, each micro-credential's Europass export (ELM v3, sealed by its
+issuer) and each credential's PDF from a share link, with a README on verifying them offline.
+Every credential is then verified with `python -m shared.credentials.verify_cli`, and every
+Europass export's seal; the exit status is 1 if one does not verify. A second run uses a new
+learner and replaces the output.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import httpx
 from infra import demo
 from infra.profiles import PROFILES, SERVICES
 from shared.credentials import verify_cli
+from shared.credentials.jades import SealInvalid, verify_seal
 from shared.credentials.verifier import HttpResolver, ResolutionError
 from shared.events import Grade, Outcome, ResultSubmitted
 from shared.events.vocabulary import SupervisionAndIdentityVerification
@@ -105,6 +108,8 @@ class Received:
     status_lists: tuple[Path, ...]
     share_page: str
     share_verify: str
+    europass: tuple[Path, ...]
+    pdfs: tuple[Path, ...]
 
 
 # --- the learner, through the gateway ------------------------------------------------------
@@ -225,21 +230,34 @@ async def journey(learner: Learner, alliance: Alliance) -> str:
 
 async def collect(learner: Learner, output: Path, stacked_id: str) -> Received:
     """Every credential as issued, and what a verifier resolves for them, into `output`."""
-    for folder in ("credentials", "clr", "did", "status"):
+    for folder in ("credentials", "clr", "did", "status", "europass", "pdf"):
         shutil.rmtree(output / folder, ignore_errors=True)
         (output / folder).mkdir(parents=True)
     wallet = await learner.get("/me/credentials")
     documents: list[dict[str, Any]] = []
-    written: dict[str, list[Path]] = {"credentials": [], "clr": []}
+    written: dict[str, list[Path]] = {"credentials": [], "clr": [], "europass": [], "pdf": []}
+    links: dict[str, dict[str, Any]] = {}
     for item in wallet["items"]:
-        answer = await _done(
-            learner.gateway.get(f"/me/credentials/{item['credential_id']}", headers=learner.headers)
-        )
+        credential_id = item["credential_id"]
+        mine = f"/me/credentials/{credential_id}"
+        answer = await _done(learner.gateway.get(mine, headers=learner.headers))
         folder = "clr" if item["kind"] == "pathway" else "credentials"
-        path = output / folder / f"{item['credential_id']}.json"
+        path = output / folder / f"{credential_id}.json"
         path.write_bytes(answer.content)  # the bytes as issued: the proof covers them
         written[folder].append(path)
         documents.append(json.loads(answer.content))
+        if folder == "credentials":  # Europass takes micro-credentials, not the CLR
+            sealed = await _done(learner.gateway.get(f"{mine}/elm", headers=learner.headers))
+            path = output / "europass" / f"{credential_id}.json"
+            path.write_bytes(sealed.content)  # as sealed: the seal covers these bytes
+            written["europass"].append(path)
+        links[credential_id] = await _ok(
+            learner.gateway.post(f"{mine}/share", headers=learner.headers)
+        )
+        pdf = await _done(learner.gateway.get(links[credential_id]["pdf_url"]))
+        path = output / "pdf" / f"{credential_id}.pdf"
+        path.write_bytes(pdf.content)
+        written["pdf"].append(path)
     resolver = HttpResolver()
     dids: list[Path] = []
     for did in sorted(set(_dids(documents))):
@@ -251,9 +269,7 @@ async def collect(learner: Learner, output: Path, stacked_id: str) -> Received:
         path = output / "status" / f"{_status_name(url)}.json"
         path.write_text(json.dumps(await _resolved(resolver.status_list(url)), indent=2) + "\n")
         lists.append(path)
-    link = await _ok(
-        learner.gateway.post(f"/me/credentials/{stacked_id}/share", headers=learner.headers)
-    )
+    link = links[stacked_id]
     return Received(
         learner.learner_id,
         tuple(written["credentials"]),
@@ -262,6 +278,8 @@ async def collect(learner: Learner, output: Path, stacked_id: str) -> Received:
         tuple(lists),
         link["page_url"],
         link["verify_url"],
+        tuple(written["europass"]),
+        tuple(written["pdf"]),
     )
 
 
@@ -333,6 +351,19 @@ def verify_output(received: Received, issuing_host: str) -> list[Verified]:
     return outcomes
 
 
+def verify_seals(received: Received) -> dict[Path, str | None]:
+    """Each Europass export's JAdES seal, checked with the certificate it carries: None when
+    it verifies, else why not."""
+    outcomes: dict[Path, str | None] = {}
+    for path in received.europass:
+        try:
+            verify_seal(json.loads(path.read_bytes()))
+            outcomes[path] = None
+        except (SealInvalid, ValueError) as exc:
+            outcomes[path] = str(exc)
+    return outcomes
+
+
 README = """\
 # What the demo learner received
 
@@ -351,6 +382,13 @@ what that learner received, and what a verifier needs to check them:
   awarding partner differ).
 - `status/<partner>-revocation.json`: the signed Bitstring Status List credential each
   `credentialStatus` points to, as it stood when the files were collected.
+- `europass/<credential id>.json`: each micro-credential for Europass, as the wallet gives it
+  (`GET /me/credentials/<id>/elm`): a European Learning Model v3 credential in the EDC
+  profile, sealed with JAdES (a JWS in the JSON serialization, the credential readable in
+  its `payload`) by the issuing partner's key, whose certificate the seal carries (`x5c`).
+  The demo certificates are self-signed: Europass itself accepts only an eIDAS seal.
+- `pdf/<credential id>.pdf`: each credential as a PDF, from a share link
+  (`/shared/<token>/pdf`).
 
 ## Verifying offline
 
@@ -429,22 +467,36 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     write_readme(args.output, received, issuing_host)
     outcomes = verify_output(received, issuing_host)
-    print(summary(args.output, received, outcomes))
-    return 0 if all(o.verified for o in outcomes) else 1
+    seals = verify_seals(received)
+    print(summary(args.output, received, outcomes, seals))
+    sealed = all(reason is None for reason in seals.values())
+    return 0 if sealed and all(o.verified for o in outcomes) else 1
 
 
-def summary(output: Path, received: Received, outcomes: Iterable[Verified]) -> str:
+def summary(
+    output: Path,
+    received: Received,
+    outcomes: Iterable[Verified],
+    seals: Mapping[Path, str | None],
+) -> str:
     lines = [
         f"\nWhat the learner received is in {output}/ (README.md says how to verify it):",
         f"  {len(received.credentials)} micro-credentials, {len(received.clr)} stacked "
         f"credential(s), {len(received.did_documents)} DID documents, "
-        f"{len(received.status_lists)} status lists",
+        f"{len(received.status_lists)} status lists, {len(received.europass)} Europass "
+        f"exports (ELM v3, sealed), {len(received.pdfs)} PDFs",
         "Offline verification (python -m shared.credentials.verify_cli):",
     ]
     for outcome in outcomes:
         mark = "✓" if outcome.verified else "✗"
         checks = ", ".join(f"{name} {result}" for name, result in outcome.checks)
         lines.append(f"  {mark} {outcome.path.relative_to(output)}: {checks}")
+    broken = {path: reason for path, reason in seals.items() if reason is not None}
+    lines.append(
+        f"Europass seals (JAdES): {len(seals) - len(broken)} of {len(seals)} verify with "
+        "the certificate they carry"
+    )
+    lines += [f"  ✗ {path.relative_to(output)}: {reason}" for path, reason in broken.items()]
     lines += [
         f"Share link (stacked credential): {received.share_page}",
         f"Its verification:                {received.share_verify}",
