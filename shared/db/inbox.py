@@ -23,6 +23,12 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 INBOX: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+# Built once: the statement's cache key and compiled form are reused for every claim, and the
+# rows go as executemany parameters (one INSERT ... VALUES of them all, by "insertmanyvalues").
+_CLAIM = {
+    dialect.dialect.name: dialect.insert(INBOX).on_conflict_do_nothing().returning(INBOX.c.event_id)
+    for dialect in (postgresql, sqlite)
+}
 
 
 async def claim_all(
@@ -35,20 +41,12 @@ async def claim_all(
     if not events:
         return set()
     connection = await session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     now = utc_now()
-    statement = (
-        dialect.insert(INBOX)
-        .values(
-            [
-                {"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now}
-                for i, t in events
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(INBOX.c.event_id)
-    )
-    return set((await connection.execute(statement)).scalars())
+    rows = [
+        {"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now}
+        for i, t in events
+    ]
+    return set((await connection.execute(_CLAIM[connection.dialect.name], rows)).scalars())
 
 
 async def claim(session: AsyncSession, consumer: str, event_id: str, event_type: str) -> bool:
