@@ -20,13 +20,16 @@ from typing import Any, NamedTuple
 from services.issuance.domain import (
     NONCE_LIFETIME,
     OFFER_LIFETIME,
+    OID4VCI,
     TX_CODE_LENGTH,
+    VC_API,
     AccessTokenRefused,
     Action,
     ComponentNotIssuedYet,
     Credential,
     CredentialNotFound,
     CredentialOffer,
+    ExchangeNotFound,
     ForeignIssuer,
     Issuance,
     NonceRefused,
@@ -44,6 +47,7 @@ from services.issuance.domain import (
     bound_to_holder,
     credential_fact,
     decide_on_result,
+    derived_secret,
     microcredential_data,
     offering_fact,
     secret_hash,
@@ -407,11 +411,29 @@ class CredentialService:
         offer.deliverable(now)
         if not await uow.proof_nonces.use(secret_hash(nonce), now):
             raise NonceRefused("The proof's nonce is unknown, spent or expired.")
-        credential = await _offered(uow, offer.credential_id, offer.learner_id)
-        unsigned = bound_to_holder(json.loads(credential.document), holder_did)
-        signed = self.keys.sign(credential.issuer_partner_id, unsigned, xsd_datetime(now))
+        signed = await self._bound_to_holder(uow, offer, holder_did, now)
         await uow.credential_offers.save(replace(offer, delivered_at=now))
         return signed
+
+    # Wallets (VC API exchange).
+    async def deliver_through_exchange(
+        self, uow: IssuanceUnitOfWork, exchange_id: str, challenge: str, holder_did: str
+    ) -> dict[str, Any]:
+        """The offered credential issued again to the holder whose presentation signed the
+        exchange's challenge; the offer is spent for both protocols."""
+        now = utc_now()
+        offer = await _exchanged(uow, exchange_id)
+        taken = offer.taken_through_exchange(challenge, now)
+        signed = await self._bound_to_holder(uow, offer, holder_did, now)
+        await uow.credential_offers.save(taken)
+        return signed
+
+    async def _bound_to_holder(
+        self, uow: IssuanceUnitOfWork, offer: CredentialOffer, holder_did: str, now: datetime
+    ) -> dict[str, Any]:
+        credential = await _offered(uow, offer.credential_id, offer.learner_id)
+        unsigned = bound_to_holder(json.loads(credential.document), holder_did)
+        return self.keys.sign(credential.issuer_partner_id, unsigned, xsd_datetime(now))
 
     def _issued_event(
         self, credential: Credential, issuer: Party, **basis: Any
@@ -450,14 +472,17 @@ class NewOffer(NamedTuple):
     credential: Credential
     pre_authorized_code: str
     tx_code: str
+    interaction: str
 
 
 async def offer_credential(
     uow: IssuanceUnitOfWork, credential_id: str, learner_id: str
 ) -> NewOffer:
-    """A new offer of the learner's valid credential to a wallet."""
+    """A new offer of the learner's valid credential to a wallet, by OpenID4VCI or by a VC
+    API exchange, both reached from one interaction secret."""
     credential = await _offered(uow, credential_id, learner_id)
-    code = secrets.token_urlsafe(32)
+    interaction = secrets.token_urlsafe(32)
+    code, exchange_id = derived_secret(interaction, OID4VCI), derived_secret(interaction, VC_API)
     tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
     offer = CredentialOffer(
         offer_id=f"offer-{uuid.uuid4().hex}",
@@ -466,9 +491,42 @@ async def offer_credential(
         code_hash=secret_hash(code),
         tx_code_hash=tx_code_hash(code, tx_code),
         expires_at=utc_now() + OFFER_LIFETIME,
+        exchange_hash=secret_hash(exchange_id),
     )
     await uow.credential_offers.add(offer)
-    return NewOffer(offer, credential, code, tx_code)
+    return NewOffer(offer, credential, code, tx_code, interaction)
+
+
+class Interaction(NamedTuple):
+    """What an interaction URL leads to: the offer's protocols and the credential's kind."""
+
+    credential: Credential
+    pre_authorized_code: str
+    exchange_id: str
+
+
+async def interaction_of(uow: IssuanceUnitOfWork, interaction: str) -> Interaction:
+    """The offer an interaction secret stands for, while its exchange is open."""
+    exchange_id = derived_secret(interaction, VC_API)
+    offer = await _exchanged(uow, exchange_id)
+    offer.exchange_open(utc_now())
+    credential = await _offered(uow, offer.credential_id, offer.learner_id)
+    return Interaction(credential, derived_secret(interaction, OID4VCI), exchange_id)
+
+
+async def challenge_holder(uow: IssuanceUnitOfWork, exchange_id: str) -> str:
+    """A fresh challenge for the wallet's DID authentication in the exchange."""
+    challenge = secrets.token_urlsafe(32)
+    offer = await _exchanged(uow, exchange_id)
+    await uow.credential_offers.save(offer.challenged(challenge, utc_now()))
+    return challenge
+
+
+async def _exchanged(uow: IssuanceUnitOfWork, exchange_id: str) -> CredentialOffer:
+    offer = await uow.credential_offers.by_exchange(secret_hash(exchange_id))
+    if offer is None:
+        raise ExchangeNotFound("No such exchange.")
+    return offer
 
 
 async def redeem_offer(

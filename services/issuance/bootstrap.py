@@ -8,6 +8,7 @@ from services.issuance import clients, handlers
 from services.issuance.api import build_router
 from services.issuance.application import CredentialService
 from services.issuance.europass import PartnerSeals, build_europass_router
+from services.issuance.exchanges import build_exchanges_router
 from services.issuance.keys import CredentialKeys
 from services.issuance.oid4vci import build_oid4vci_router
 from services.issuance.settings import IssuanceSettings
@@ -57,6 +58,7 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
             build_router(runtime.units_of_work, credentials, verifier),
             build_status_router(runtime.units_of_work),
             build_oid4vci_router(runtime.units_of_work, credentials, base_url),
+            build_exchanges_router(runtime.units_of_work, credentials, base_url),
             build_europass_router(
                 runtime.units_of_work, PartnerSeals.load(settings.credential_keys_dir)
             ),

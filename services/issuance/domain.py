@@ -433,6 +433,17 @@ def tx_code_hash(pre_authorized_code: str, tx_code: str) -> str:
     return secret_hash(f"{pre_authorized_code}\n{tx_code}")
 
 
+# One QR code, two protocols: the interaction URL's secret derives both the OpenID4VCI
+# pre-authorized code and the VC API exchange id, so the interaction can name both while the
+# database keeps only their hashes.
+OID4VCI = "OID4VCI"
+VC_API = "vcapi"
+
+
+def derived_secret(interaction: str, protocol: str) -> str:
+    return hmac.new(interaction.encode(), protocol.encode(), hashlib.sha256).hexdigest()
+
+
 class OfferNotRedeemable(Invalid):
     """An unknown, expired, spent or already redeemed pre-authorized code (OAuth
     `invalid_grant`)."""
@@ -448,6 +459,17 @@ class ProofRefused(Invalid):
 
 class NonceRefused(ProofRefused):
     """The proof's nonce is not a fresh c_nonce of this issuer."""
+
+
+class ExchangeNotFound(NotFound):
+    title = "Unknown exchange"
+
+
+class ExchangeClosed(Conflict):
+    """The offer behind the exchange expired or already gave its credential (by either
+    protocol)."""
+
+    title = "Exchange closed"
 
 
 class NotDeliverable(Conflict):
@@ -469,6 +491,9 @@ class CredentialOffer:
     token_hash: str | None = None
     token_expires_at: datetime | None = None
     delivered_at: datetime | None = None
+    # The VC API exchange behind the same QR code, and the challenge it last asked to sign.
+    exchange_hash: str | None = None
+    challenge_hash: str | None = None
 
     def redeem(
         self, pre_authorized_code: str, tx_code: str, token: str, now: datetime
@@ -497,6 +522,28 @@ class CredentialOffer:
             raise AccessTokenRefused("The access token has expired.")
         if self.delivered_at is not None:
             raise AccessTokenRefused("The offer's credential has been issued already.")
+
+    def challenged(self, challenge: str, now: datetime) -> CredentialOffer:
+        """The exchange asking the wallet to sign `challenge` (the last one asked counts)."""
+        self.exchange_open(now)
+        return replace(self, challenge_hash=secret_hash(challenge))
+
+    def taken_through_exchange(self, challenge: str, now: datetime) -> CredentialOffer:
+        """The offer spent by a presentation that signed the exchange's challenge: its
+        pre-authorized code is then refused too."""
+        self.exchange_open(now)
+        if self.challenge_hash is None or not hmac.compare_digest(
+            secret_hash(challenge), self.challenge_hash
+        ):
+            raise ProofRefused("The presentation's challenge is not this exchange's.")
+        return replace(self, redeemed_at=now, delivered_at=now, challenge_hash=None)
+
+    def exchange_open(self, now: datetime) -> None:
+        """Refuses an exchange whose offer expired or gave its credential."""
+        if self.redeemed_at is not None:
+            raise ExchangeClosed("The offer has been used already.")
+        if now >= self.expires_at:
+            raise ExchangeClosed("The offer has expired.")
 
 
 def bound_to_holder(document: dict[str, Any], holder_did: str) -> dict[str, Any]:

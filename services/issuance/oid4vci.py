@@ -40,6 +40,7 @@ from services.issuance.domain import (
     ACCESS_TOKEN_LIFETIME,
     TX_CODE_LENGTH,
     AccessTokenRefused,
+    Credential,
     CredentialNotFound,
     NonceRefused,
     NotDeliverable,
@@ -63,6 +64,7 @@ AUTHORIZATION_SERVER_PATH = "/oid4vci"
 # A proof signed longer ago than this is stale, whatever its nonce.
 PROOF_MAX_AGE_S = 300
 OFFER_SCHEME = "openid-credential-offer://"
+INTERACTIONS_PATH = "/interactions"
 FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store"}
 _TOKEN_LIFETIME_S = int(ACCESS_TOKEN_LIFETIME.total_seconds())
@@ -106,10 +108,12 @@ class OAuthError(Exception):
 
 
 class OfferView(BaseModel):
-    """What the learner shows a wallet: the offer (as a link too) and the code to type."""
+    """What the learner shows a wallet: the offer (as a link too), the interaction URL that
+    also leads to a VC API exchange (`exchanges.py`), and the code to type."""
 
     credential_offer: dict[str, Any]
     offer_link: str
+    interaction_url: str
     tx_code: str
     expires_at: datetime
 
@@ -123,6 +127,33 @@ class Holder(BaseModel):
 
 def configuration_of(document: dict[str, Any]) -> str:
     return CLR if CLR_TYPE in document.get("type", []) else OPEN_BADGE
+
+
+def credential_offer(
+    issuer: str, credential: Credential, pre_authorized_code: str
+) -> dict[str, Any]:
+    """The offer of `credential` by value (OpenID4VCI 1.0 §4.1.1)."""
+    configuration = configuration_of(json.loads(credential.document))
+    return {
+        "credential_issuer": issuer,
+        "credential_configuration_ids": [configuration],
+        "grants": {
+            PRE_AUTHORIZED_GRANT: {
+                "pre-authorized_code": pre_authorized_code,
+                "tx_code": {
+                    "input_mode": "numeric",
+                    "length": TX_CODE_LENGTH,
+                    "description": "The code shown beside the QR code in your wallet.",
+                },
+            }
+        },
+    }
+
+
+def interaction_url(issuer: str, interaction: str) -> str:
+    """The one URL behind the QR code: with `iuv=1` a wallet reads the protocols it may
+    use (VC API interaction URLs, as DCC's Learner Credential Wallet does)."""
+    return f"{issuer}{INTERACTIONS_PATH}/{interaction}?iuv=1"
 
 
 def offer_link(offer: dict[str, Any]) -> str:
@@ -273,24 +304,11 @@ def build_oid4vci_router(
     async def offer(credential_id: CredentialPath, caller: Learner) -> OfferView:
         async def offered(uow: IssuanceUnitOfWork) -> OfferView:
             new = await application.offer_credential(uow, credential_id, str(caller.learner_id))
-            configuration = configuration_of(json.loads(new.credential.document))
-            body = {
-                "credential_issuer": issuer,
-                "credential_configuration_ids": [configuration],
-                "grants": {
-                    PRE_AUTHORIZED_GRANT: {
-                        "pre-authorized_code": new.pre_authorized_code,
-                        "tx_code": {
-                            "input_mode": "numeric",
-                            "length": TX_CODE_LENGTH,
-                            "description": "The code shown beside the QR code in your wallet.",
-                        },
-                    }
-                },
-            }
+            body = credential_offer(issuer, new.credential, new.pre_authorized_code)
             return OfferView(
                 credential_offer=body,
                 offer_link=offer_link(body),
+                interaction_url=interaction_url(issuer, new.interaction),
                 tx_code=new.tx_code,
                 expires_at=new.offer.expires_at,
             )

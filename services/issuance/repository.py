@@ -261,11 +261,14 @@ def _offer(record: CredentialOfferRecord) -> CredentialOffer:
         token_hash=record.token_hash,
         token_expires_at=record.token_expires_at,
         delivered_at=record.delivered_at,
+        exchange_hash=record.exchange_hash,
+        challenge_hash=record.challenge_hash,
     )
 
 
 class CredentialOffers:
-    """Offers to wallets, found by the hash of their pre-authorized code or access token."""
+    """Offers to wallets, found by the hash of their pre-authorized code, access token or
+    exchange id."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -278,6 +281,9 @@ class CredentialOffers:
 
     async def by_token(self, token_hash: str) -> CredentialOffer | None:
         return await self._one(col(CredentialOfferRecord.token_hash) == token_hash)
+
+    async def by_exchange(self, exchange_hash: str) -> CredentialOffer | None:
+        return await self._one(col(CredentialOfferRecord.exchange_hash) == exchange_hash)
 
     async def _one(self, condition: Any) -> CredentialOffer | None:
         # Locked: a code or token used twice at once is used once.

@@ -113,6 +113,9 @@ class CredentialOfferRecord(IssuanceTable, table=True):
     token_hash: str | None = Field(default=None, unique=True, max_length=64)
     token_expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The VC API exchange behind the same QR code (hashes of its id and of its challenge).
+    exchange_hash: str | None = Field(default=None, unique=True, max_length=64)
+    challenge_hash: str | None = Field(default=None, max_length=64)
 
 
 class ProofNonceRecord(IssuanceTable, table=True):
