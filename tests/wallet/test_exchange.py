@@ -4,11 +4,15 @@ the OpenID4VCI offer, on real issuance and gateway processes, a real broker and 
 
 The wallet is an in-test holder with an Ed25519 did:key that signs its presentation itself;
 what it receives is checked by issuance's own verifier and by Digital Bazaar's
-(`tests/independent`). The refusals are driven against the same processes.
+(`tests/independent`). The refusals are driven against the same processes, and then a
+presentation signed by Digital Bazaar's libraries, as DCC's wallet signs it
+(`tests/independent/present.mjs`), takes the credential.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,12 +30,19 @@ from shared.credentials.proof import CRYPTOSUITE, PROOF_TYPE, hash_data
 from shared.registry import b58encode
 from tests.conftest import ServiceFactory
 from tests.gateway.test_wallet_with_issuance import hold_a_credential
-from tests.independent.test_digitalbazaar import _files, _independent, node  # noqa: F401
+from tests.independent.test_digitalbazaar import (  # noqa: F401 - node is a fixture
+    HERE as INDEPENDENT,
+    NODE_TIMEOUT_S,
+    _files,
+    _independent,
+    node,
+)
 from tests.issuance.conftest import token as bearer
 from tests.support.infra import Infrastructure
 from tests.wallet.test_oid4vci import ask_offer, code_of, trade
 
-HOLDER = Ed25519PrivateKey.from_private_bytes(bytes(range(11, 43)))
+HOLDER_SEED = bytes(range(11, 43))
+HOLDER = Ed25519PrivateKey.from_private_bytes(HOLDER_SEED)
 
 
 def presentation(
@@ -54,6 +65,32 @@ def presentation(
     }
     signature = key.sign(hash_data({**options, "@context": unsecured["@context"]}, unsecured))
     return {**unsecured, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
+
+
+def independent_presentation(
+    node: str,  # noqa: F811 - the fixture's value
+    tmp_path: Path,
+    challenge: str,
+    domain: str,
+) -> dict[str, Any]:
+    """The same holder's DID authentication signed by Digital Bazaar's libraries."""
+    run = subprocess.run(
+        [
+            node,
+            str(INDEPENDENT / "present.mjs"),
+            HOLDER_SEED.hex(),
+            challenge,
+            domain,
+            *_files(tmp_path, {}).contexts,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+        check=False,
+    )
+    assert run.returncode == 0, f"present.mjs failed: {run.stderr[-2000:]}"
+    signed: dict[str, Any] = json.loads(run.stdout)
+    return signed
 
 
 async def protocols(client: httpx.AsyncClient, offer: dict[str, Any]) -> dict[str, str]:
@@ -139,7 +176,10 @@ async def test_a_learner_takes_a_credential_by_did_authentication_in_an_exchange
 
 
 async def test_exchanges_refuse_a_wrong_challenge_domain_signature_reuse_and_expiry(
-    infra: Infrastructure, service_process: ServiceFactory
+    infra: Infrastructure,
+    service_process: ServiceFactory,
+    node: str,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     holder = await hold_a_credential(infra, service_process)
     async with (
@@ -180,10 +220,15 @@ async def test_exchanges_refuse_a_wrong_challenge_domain_signature_reuse_and_exp
         stale = challenge
         challenge = (await challenge_of(issuer, exchange))["challenge"]
         assert (await present(presentation(HOLDER, stale, domain))).status_code == 422
-        # The refusals spent nothing; the right presentation takes the credential, once.
-        taken = await present(presentation(HOLDER, challenge, domain))
+        # The refusals spent nothing; the right presentation, signed here by Digital Bazaar's
+        # libraries as DCC's wallet signs it, takes the credential, once.
+        independent = independent_presentation(node, tmp_path, challenge, domain)
+        assert independent["holder"] == did_key(HOLDER.public_key())
+        taken = await present(independent)
         assert taken.status_code == 200, taken.text
-        reused = await present(presentation(HOLDER, challenge, domain))
+        [credential] = taken.json()["verifiablePresentation"]["verifiableCredential"]
+        assert credential["credentialSubject"]["id"] == independent["holder"]
+        reused = await present(independent)
         assert reused.status_code == 409, reused.text
 
         # An offer traded through OpenID4VCI closes its exchange.
