@@ -29,7 +29,7 @@ from services.issuance.oid4vci import (
 )
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.credentials import did_key
-from shared.credentials.did import public_key_from_did_key
+from shared.credentials.did import KeyResolutionError, public_key_from_did_key
 from shared.credentials.loader import VC_V2
 from shared.credentials.proof import CRYPTOSUITE, PROOF_TYPE, hash_data
 from shared.credentials.reference import CanonicalizationError
@@ -76,7 +76,7 @@ def presenter_of(presentation: Any, domain: str) -> Holder:
         raise ProofRefused("The proof's verificationMethod must be a did:key DID URL.")
     try:
         public_key = public_key_from_did_key(method)
-    except ValueError as exc:
+    except KeyResolutionError as exc:
         raise ProofRefused("The proof's key cannot be read.") from exc
     holder = did_key(public_key)
     if presentation.get("holder", holder) != holder:

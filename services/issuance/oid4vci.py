@@ -51,7 +51,7 @@ from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.auth import Learner
 from shared.credentials import did_key
 from shared.credentials.data_model import CLR_TYPE
-from shared.credentials.did import public_key_from_did_key
+from shared.credentials.did import KeyResolutionError, public_key_from_did_key
 from shared.credentials.loader import CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS, VC_V2
 from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.problems import problem_responses
@@ -205,7 +205,7 @@ def _proof_key(header: dict[str, Any]) -> Ed25519PublicKey:
             key = OKPKey.import_key(jwk).public_key
             if isinstance(key, Ed25519PublicKey):
                 return key
-    except (JoseError, ValueError) as exc:
+    except (JoseError, ValueError, KeyResolutionError) as exc:
         raise ProofRefused("The proof's key cannot be read.") from exc
     raise ProofRefused("The proof's key must be an Ed25519 did:key or a public Ed25519 jwk.")
 

@@ -68,6 +68,7 @@ def _tampered(field: str, value: Any) -> dict[str, Any]:
         (_tampered("challenge", "another"), "does not verify"),
         (_tampered("cryptosuite", "ecdsa-rdfc-2019"), "eddsa-rdfc-2022"),
         (_tampered("verificationMethod", "did:web:example.org#key-1"), "did:key"),
+        (_tampered("verificationMethod", "did:key:z6MkNotAKey"), "cannot be read"),
         (_tampered("proofValue", "not-multibase"), "does not verify"),
         (
             {**presentation(KEY, "c", DOMAIN), "holder": "did:key:z6MkSomeoneElse"},

@@ -118,6 +118,7 @@ def test_a_proof_names_its_key_as_did_key_or_jwk() -> None:
             "signature",
         ),
         ({"kid": None}, {}, "kid"),
+        ({"kid": "did:key:z6MkNotAKey"}, {}, "cannot be read"),
         ({"kid": None, "jwk": OKPKey.import_key(KEY).as_dict(private=True)}, {}, "public"),
         ({"jwk": OKPKey.import_key(KEY.public_key()).as_dict()}, {}, "not both"),
     ],
