@@ -143,7 +143,7 @@ class CredentialService:
 
     # Results.
     async def on_result(self, uow: IssuanceUnitOfWork, result: AssessedResult) -> None:
-        earlier = await uow.credentials.for_enrolment(result.enrolment_id)
+        earlier = await uow.credentials.for_enrolment(result.enrolment_id, result.learner_id)
         action = decide_on_result(result, [c.earlier() for c in earlier])
         if action is Action.NOTHING:
             return

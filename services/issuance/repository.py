@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,10 @@ from services.issuance.tables import (
 from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
 from shared.events import AchievementSummary, OfferingSnapshot
+
+# Random indexes looked up per issuance: with the list a tenth full, all eight are taken
+# once in a hundred million issuances (then every used index is read).
+STATUS_INDEX_CANDIDATES = 8
 
 
 class OfferingTermsRepository:
@@ -90,9 +95,15 @@ class Credentials:
         record = await self._session.get(CredentialRecord, credential_id)
         return _credential(record) if record else None
 
-    async def for_enrolment(self, enrolment_id: str) -> list[Credential]:
+    async def for_enrolment(self, enrolment_id: str, learner_id: str) -> list[Credential]:
+        """Every credential issued for the enrolment, revoked ones too. An enrolment's
+        credentials are its learner's, so the learner's index finds them (the enrolment's
+        is partial, of current credentials only): no scan of every credential per result."""
         rows = await self._session.exec(
-            select(CredentialRecord).where(col(CredentialRecord.enrolment_id) == enrolment_id)
+            select(CredentialRecord).where(
+                col(CredentialRecord.learner_id) == learner_id,
+                col(CredentialRecord.enrolment_id) == enrolment_id,
+            )
         )
         return [_credential(r) for r in rows.all()]
 
@@ -125,41 +136,62 @@ class Credentials:
 
     async def free_status_index(self, issuer_partner_id: str) -> int:
         """A random index of the issuer's list no credential has had (the unique constraint
-        catches two issuances drawing the same one at once)."""
-        used = await self._session.exec(
-            select(CredentialRecord.status_list_index).where(
-                col(CredentialRecord.issuer_partner_id) == issuer_partner_id
-            )
+        catches two issuances drawing the same one at once). A few random candidates are
+        looked up in one read of that constraint's index, rather than every index used so
+        far: that read grew with every credential issued."""
+        candidates = [random_status_index(()) for _ in range(STATUS_INDEX_CANDIDATES)]
+        taken = await self._used_indexes(issuer_partner_id, candidates)
+        free = [index for index in candidates if index not in taken]
+        if free:
+            return free[0]
+        # All taken: the list is filling up, so draw from what every index says.
+        return random_status_index(await self._used_indexes(issuer_partner_id))
+
+    async def _used_indexes(
+        self, issuer_partner_id: str, among: list[int] | None = None
+    ) -> set[int]:
+        query = select(CredentialRecord.status_list_index).where(
+            col(CredentialRecord.issuer_partner_id) == issuer_partner_id
         )
-        return random_status_index(set(used.all()))
+        if among is not None:
+            query = query.where(col(CredentialRecord.status_list_index).in_(among))
+        return set((await self._session.exec(query)).all())
 
     async def add(self, credential: Credential, components: tuple[str, ...] = ()) -> bool:
         """Stores a new credential (a stacked one with its components); False when a
         concurrent issuance came first, drawing the same status index or issuing for the
         same result, enrolment or pathway."""
-        record = CredentialRecord(
-            credential_id=credential.credential_id,
-            basis=credential.basis,
-            learner_id=credential.learner_id,
-            issuer_partner_id=credential.issuer_partner_id,
-            awarding_partner_id=credential.awarding_partner_id,
-            offering_id=credential.offering_id,
-            enrolment_id=credential.enrolment_id,
-            result_id=credential.result_id,
-            pathway_id=credential.pathway_id,
-            status_list_index=credential.status_list_index,
-            summary=credential.summary.model_dump_json() if credential.summary else None,
-            document=credential.document,
-            issued_at=credential.issued_at,
-        )
         try:
             async with self._session.begin_nested():
-                self._session.add(record)
-                for component in components:
-                    self._session.add(
-                        CredentialComponent(
-                            stacked_credential_id=credential.credential_id,
-                            component_credential_id=component,
+                await self._session.exec(
+                    insert(CredentialRecord).values(
+                        credential_id=credential.credential_id,
+                        basis=credential.basis,
+                        learner_id=credential.learner_id,
+                        issuer_partner_id=credential.issuer_partner_id,
+                        awarding_partner_id=credential.awarding_partner_id,
+                        offering_id=credential.offering_id,
+                        enrolment_id=credential.enrolment_id,
+                        result_id=credential.result_id,
+                        pathway_id=credential.pathway_id,
+                        status_list_index=credential.status_list_index,
+                        summary=(
+                            credential.summary.model_dump_json() if credential.summary else None
+                        ),
+                        document=credential.document,
+                        issued_at=credential.issued_at,
+                    )
+                )
+                if components:
+                    await self._session.exec(
+                        insert(CredentialComponent).values(
+                            [
+                                {
+                                    "stacked_credential_id": credential.credential_id,
+                                    "component_credential_id": component,
+                                }
+                                for component in components
+                            ]
                         )
                     )
         except IntegrityError:

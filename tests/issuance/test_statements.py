@@ -1,0 +1,97 @@
+"""What a recorded result costs issuance's database, pinned (on SQLite): the enrolment's
+credentials, the offering's terms and a few status list indexes read once each, the
+credential written once; and a status index drawn without reading every index used."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Container
+from pathlib import Path
+
+import pytest
+
+from services.issuance import application, repository
+from services.issuance.application import CredentialService
+from services.issuance.domain import Credential
+from services.issuance.keys import CredentialKeys
+from services.issuance.unit_of_work import IssuanceUnitOfWork
+from shared.clock import utc_now
+from shared.credentials import random_status_index
+from shared.db.uow import UnitOfWorkFactory
+from shared.registry import REPO_ROOT
+from tests.issuance.conftest import OPERATOR, passed_result
+from tests.support.builders import REGISTRY, offering_published
+from tests.support.identities import new_id
+from tests.support.sqlite import migrated_sqlite
+from tests.support.statements import committed_statements
+
+Units = UnitOfWorkFactory[IssuanceUnitOfWork]
+BASE = "http://127.0.0.1:8004"
+
+
+@pytest.fixture
+async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
+    async with migrated_sqlite(tmp_path, "issuance", IssuanceUnitOfWork) as units_of_work:
+        yield units_of_work
+
+
+def _service() -> CredentialService:
+    keys = CredentialKeys.load(REPO_ROOT / "alliance" / "demo-secrets" / "credentials", BASE)
+    return CredentialService(keys, REGISTRY, BASE, OPERATOR)
+
+
+async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_once(
+    units_of_work: Units,
+) -> None:
+    service = _service()
+    offering = offering_published("rheinfeld")
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    result = passed_result(offering, new_id("lrn"))
+    assert await committed_statements(units_of_work, lambda u: service.on_result(u, result)) == [
+        "SELECT credentials",  # the enrolment's, by the learner's index
+        "SELECT offering_terms",
+        "SELECT credentials",  # whether a few random status indexes are taken
+        "SAVEPOINT",  # a concurrent issuance is a lost race, not a failed transaction
+        "INSERT credentials",
+        "RELEASE",
+        "INSERT outbox",
+    ]
+    # The same result again is done: one read.
+    assert await committed_statements(units_of_work, lambda u: service.on_result(u, result)) == [
+        "SELECT credentials"
+    ]
+
+
+async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
+    units_of_work: Units, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = 7
+
+    def drawing_the_taken_one(used: Container[int], length: int = 131_072) -> int:
+        # The candidates (drawn with nothing excluded) are all the taken index.
+        return taken if used == () else random_status_index(used, length)
+
+    monkeypatch.setattr(repository, "random_status_index", drawing_the_taken_one)
+    credential = Credential(
+        credential_id=new_id("cred"),
+        basis="vc-api",
+        issuer_partner_id=OPERATOR,
+        awarding_partner_id=OPERATOR,
+        status_list_index=taken,
+        document="{}",
+        issued_at=utc_now(),
+    )
+    async with units_of_work() as uow:
+        assert await uow.credentials.add(credential)
+        await uow.commit()
+    drawn: list[int] = []
+
+    async def draw(uow: IssuanceUnitOfWork) -> None:
+        drawn.append(await uow.credentials.free_status_index(OPERATOR))
+
+    assert await committed_statements(units_of_work, draw) == [
+        "SELECT credentials",
+        "SELECT credentials",
+    ]
+    assert drawn != [taken]
