@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import DateTime, Text, delete
+from sqlalchemy import DateTime, Row, Table, Text, delete, select as core_select
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +37,9 @@ class DeferredEvent(SQLModel, table=True):
     value: str = Field(sa_type=Text)
     headers: str = Field(sa_type=Text)  # JSON list of [name, value]
     deferred_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+
+DEFERRED: Table = DeferredEvent.__table__  # type: ignore[attr-defined]
 
 
 def defer(
@@ -69,17 +73,15 @@ def _with_current_trace(headers: tuple[tuple[str, bytes], ...]) -> list[tuple[st
 async def pending(
     session: AsyncSession, consumer: str, facts: Sequence[str]
 ) -> list[tuple[int, ConsumedRecord]]:
-    """The events waiting for any of `facts`, in arrival order, with their positions."""
-    rows = (
-        await session.exec(
-            select(DeferredEvent)
-            .where(
-                col(DeferredEvent.consumer) == consumer, col(DeferredEvent.waiting_for).in_(facts)
-            )
-            .order_by(col(DeferredEvent.position))
-        )
-    ).all()
-    return [(int(r.position or 0), as_record(r)) for r in rows]
+    """The events waiting for any of `facts`, in arrival order, with their positions. Asked
+    after every commit that released a fact, and mostly empty: a Core query, no ORM loading."""
+    query = (
+        core_select(DEFERRED)
+        .where(DEFERRED.c.consumer == consumer, DEFERRED.c.waiting_for.in_(facts))
+        .order_by(DEFERRED.c.position)
+    )
+    rows = (await (await session.connection()).execute(query)).all()
+    return [(int(r.position), as_record(r)) for r in rows]
 
 
 async def waiting_since(
@@ -95,7 +97,7 @@ async def waiting_since(
     return list((await session.exec(query.order_by(col(DeferredEvent.position)))).all())
 
 
-def as_record(deferred: DeferredEvent) -> ConsumedRecord:
+def as_record(deferred: DeferredEvent | Row[Any]) -> ConsumedRecord:
     """The record as kept, its trace context that of the span that deferred it."""
     return ConsumedRecord(
         deferred.topic,
