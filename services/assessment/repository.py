@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -88,11 +89,11 @@ class EnrolmentRepository:
 
 
 def _result(record: ResultRecord) -> Result:
-    return Result(
-        AssessedResult.model_validate_json(record.result),
-        record.recorded_at,
-        record.superseded_by_result_id,
-    )
+    return _stored(record.result, record.recorded_at, record.superseded_by_result_id)
+
+
+def _stored(result: str, recorded_at: datetime, superseded_by_result_id: str | None) -> Result:
+    return Result(AssessedResult.model_validate_json(result), recorded_at, superseded_by_result_id)
 
 
 class ResultRepository:
@@ -109,8 +110,14 @@ class ResultRepository:
         """What a submission is judged against, in one read: the result stored under its
         `result_id`, the one it `corrects`, and its enrolment's current result."""
         named = [result_id] if corrects is None else [result_id, corrects]
+        # Plain columns, not records held by the session: `supersede` writes with a
+        # statement, which a held record would not show to the next event of a run.
         rows = await self._session.exec(
-            select(ResultRecord).where(
+            select(
+                col(ResultRecord.result),
+                col(ResultRecord.recorded_at),
+                col(ResultRecord.superseded_by_result_id),
+            ).where(
                 col(ResultRecord.result_id).in_(named)
                 | (
                     (col(ResultRecord.enrolment_id) == enrolment_id)
@@ -118,7 +125,7 @@ class ResultRepository:
                 )
             )
         )
-        found = [_result(record) for record in rows.all()]
+        found = [_stored(*row) for row in rows.all()]
         by_id = {r.result.result_id: r for r in found}
         current = next(
             (

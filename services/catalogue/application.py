@@ -31,9 +31,10 @@ EventT = TypeVar("EventT", OfferingPublished, OfferingUpdated, OfferingWithdrawn
 
 
 async def apply_offering_event(uow: CatalogueUnitOfWork, event: OfferingEvent) -> None:
-    listing = apply_offering(await uow.offerings.get(event.offering_id), event)
+    held = await uow.offerings.get(event.offering_id)
+    listing = apply_offering(held, event)
     if listing is not None:
-        await uow.offerings.save(listing)
+        await uow.offerings.save(listing, first=held is None)
 
 
 async def publish(

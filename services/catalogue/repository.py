@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -46,11 +46,25 @@ class OfferingRepository:
         self._session = session
 
     async def get(self, offering_id: str) -> Listing | None:
-        record = await self._session.get(OfferingRecord, offering_id)
-        return _listing(record) if record else None
+        # Plain columns, not a record in the session: `save` writes with a statement, which
+        # a record held from here would not see when a run of events reads it again.
+        rows = await self._session.exec(
+            select(
+                col(OfferingRecord.partner_id),
+                col(OfferingRecord.version),
+                col(OfferingRecord.status),
+                col(OfferingRecord.snapshot),
+            ).where(col(OfferingRecord.offering_id) == offering_id)
+        )
+        row = rows.first()
+        if row is None:
+            return None
+        partner_id, version, status, snapshot = row
+        held = _SNAPSHOT.validate_json(snapshot) if snapshot else None
+        return Listing(offering_id, partner_id, version, status, held)
 
-    async def save(self, listing: Listing) -> None:
-        record = await self._session.get(OfferingRecord, listing.offering_id)
+    async def save(self, listing: Listing, first: bool) -> None:
+        """`first` when `get` found none: a new row rather than a change of one."""
         snapshot = listing.snapshot
         if snapshot is None:
             # Withdrawn before the catalogue ever saw it published: nothing to show.
@@ -70,11 +84,16 @@ class OfferingRepository:
             "snapshot": _SNAPSHOT.dump_json(snapshot, exclude_none=True).decode(),
             "changed_at": utc_now(),
         }
-        if record is None:
-            record = OfferingRecord.model_validate({"offering_id": listing.offering_id, **fields})
-        else:
-            record.sqlmodel_update(fields)
-        self._session.add(record)
+        if first:
+            await self._session.exec(
+                insert(OfferingRecord).values(offering_id=listing.offering_id, **fields)
+            )
+            return
+        await self._session.exec(
+            update(OfferingRecord)
+            .where(col(OfferingRecord.offering_id) == listing.offering_id)
+            .values(**fields)
+        )
 
     async def search(self, query: OfferingQuery) -> tuple[Sequence[Listing], int]:
         conditions = []
