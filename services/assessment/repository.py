@@ -110,8 +110,8 @@ class ResultRepository:
         """What a submission is judged against, in one read: the result stored under its
         `result_id`, the one it `corrects`, and its enrolment's current result."""
         named = [result_id] if corrects is None else [result_id, corrects]
-        # Plain columns, not records held by the session: `supersede` writes with a
-        # statement, which a held record would not show to the next event of a run.
+        # Plain columns, not records loaded into the session: what the judgement needs,
+        # without an identity map entry and instance state per row.
         rows = await self._session.exec(
             select(
                 col(ResultRecord.result),

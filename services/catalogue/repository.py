@@ -46,8 +46,8 @@ class OfferingRepository:
         self._session = session
 
     async def get(self, offering_id: str) -> Listing | None:
-        # Plain columns, not a record in the session: `save` writes with a statement, which
-        # a record held from here would not see when a run of events reads it again.
+        # Plain columns, not a record loaded into the session: what the use case needs,
+        # without an identity map entry and instance state per event.
         rows = await self._session.exec(
             select(
                 col(OfferingRecord.partner_id),

@@ -4,10 +4,12 @@ credential written once; and a status index drawn without reading every index us
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Container
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, select
 
 from services.issuance import application, repository
 from services.issuance.application import CredentialService
@@ -16,6 +18,7 @@ from services.issuance.keys import CredentialKeys
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.clock import utc_now
 from shared.credentials import random_status_index
+from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
 from shared.registry import REPO_ROOT
 from tests.issuance.conftest import OPERATOR, passed_result
@@ -95,3 +98,42 @@ async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
         "SELECT credentials",
     ]
     assert drawn != [taken]
+
+
+async def test_results_of_one_run_each_see_what_the_one_before_changed(
+    units_of_work: Units,
+) -> None:
+    """A run of events shares one unit of work: a correction's revocation (a statement, not
+    a record in the session) is what the next correction finds."""
+    service = _service()
+    offering = offering_published("rheinfeld")
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    first = passed_result(offering, new_id("lrn"))
+    second = passed_result(
+        offering,
+        first.learner_id,
+        enrolment_id=first.enrolment_id,
+        supersedes_result_id=first.result_id,
+    )
+    third = passed_result(
+        offering,
+        first.learner_id,
+        enrolment_id=first.enrolment_id,
+        supersedes_result_id=second.result_id,
+    )
+    async with units_of_work() as uow:
+        for result in (first, second, third):
+            await service.on_result(uow, result)
+        await uow.commit()
+    async with units_of_work() as uow:
+        issued = await uow.credentials.for_enrolment(first.enrolment_id, first.learner_id)
+        announced = await uow.session.exec(select(col(OutboxMessage.event_type)))
+        kinds = Counter(announced.all())
+    current = [c.result_id for c in issued if c.revoked_at is None]
+    assert current == [third.result_id]
+    assert len(issued) == 3
+    # Each replaced credential revoked once, not again by a correction that read it stale.
+    assert kinds["eu.alliance.credential.revoked.v1"] == 2
+    assert kinds["eu.alliance.credential.issued.v1"] == 3
