@@ -46,6 +46,14 @@ def canonicalize_reference(document: dict[str, Any]) -> str:
             )
     except jsonld.JsonLdError as exc:
         raise CanonicalizationError(_describe(exc)) from exc
+    except CanonicalizationError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # pyld fails with bare Python errors on some malformed contexts (an inline
+        # `{"@vocab": null}` is a KeyError): the document is refused, not the service broken.
+        raise CanonicalizationError(
+            f"the document's JSON-LD cannot be processed ({type(exc).__name__}: {exc})"
+        ) from exc
     return result
 
 

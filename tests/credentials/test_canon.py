@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import pytest
 
 from shared.credentials import (
+    CanonicalizationError,
     Concept,
     FastPathUnsupported,
     LearningOutcome,
@@ -260,3 +261,15 @@ def test_inline_context_goes_to_the_reference() -> None:
     with pytest.raises(FastPathUnsupported, match="inline"):
         canonicalize_fast(document)
     assert "https://example.org/vocab#anything" in canonicalize(document)
+
+
+def test_a_context_pyld_cannot_process_is_refused_as_a_document_error() -> None:
+    # The W3C data-model suite's "unmapped type" credential: pyld fails on it with a bare
+    # KeyError, which reached the issue route as a 500.
+    document = {
+        "@context": [VC_V2, {"@vocab": None}],
+        "id": "urn:x",
+        "type": ["VerifiableCredential", "UnmappedType"],
+    }
+    with pytest.raises(CanonicalizationError, match="cannot be processed"):
+        canonicalize(document)
