@@ -1,16 +1,14 @@
 """A learner takes a credential into a wallet (OpenID4VCI 1.0, pre-authorized code with a
 transaction code), on real issuance and gateway processes, a real broker and PostgreSQL.
 
-The wallet is Animo's independent client from the npm registry (`redeem.mjs`, pinned by
-`package-lock.json`); what it receives is checked with Digital Bazaar's verifier
+The wallet is Animo's independent client from the npm registry (`infra/wallet`, which
+`make demo` uses too); what it receives is checked with Digital Bazaar's verifier
 (`tests/independent`). The refusals are driven by hand against the same processes.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from infra import wallet as wallet_client
 from services.issuance.oid4vci import PRE_AUTHORIZED_GRANT, PROOF_TYPE
 from shared.credentials import did_key_verification_method
 from tests.conftest import ServiceFactory
@@ -32,34 +31,20 @@ from tests.independent.test_digitalbazaar import _files, _independent, node  # n
 from tests.issuance.conftest import TEACHER, learner, staff, token as bearer
 from tests.support.infra import Infrastructure
 
-HERE = Path(__file__).resolve().parent
-NODE_TIMEOUT_S = 60
 HOLDER_SEED = bytes(range(7, 39))
 
 
 @pytest.fixture(scope="module")
-def wallet(node: str) -> list[str]:  # noqa: F811 - the fixture imported above
+def wallet() -> list[str]:
     """The command that runs the wallet, with its pinned packages installed when missing."""
-    npm = shutil.which("npm")
-    assert npm is not None, "npm is needed for the wallet client (Node.js >= 20)"
-    if not (HERE / "node_modules" / "@openid4vc" / "openid4vci").is_dir():
-        install = subprocess.run(
-            [npm, "ci", "--prefix", str(HERE), "--no-audit", "--no-fund"],
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        assert install.returncode == 0, f"npm ci --prefix tests/wallet: {install.stderr[-2000:]}"
-    return [node, str(HERE / "redeem.mjs")]
+    try:
+        return wallet_client.command()
+    except wallet_client.WalletError as exc:
+        pytest.fail(str(exc))
 
 
 def redeem(wallet: list[str], link: str, tx_code: str) -> dict[str, Any]:
-    run = subprocess.run(
-        [*wallet, link, tx_code, "--holder-seed", HOLDER_SEED.hex()],
-        capture_output=True, text=True, timeout=NODE_TIMEOUT_S, check=False,
-    )  # fmt: skip
-    assert run.returncode in (0, 1), f"redeem.mjs crashed ({run.returncode}): {run.stderr}"
-    result: dict[str, Any] = json.loads(run.stdout)
-    assert (run.returncode == 0) == ("credential" in result), run.stdout
-    return result
+    return wallet_client.redeem(wallet, link, tx_code, HOLDER_SEED)
 
 
 async def ask_offer(gateway: httpx.AsyncClient, holder: Holder) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import {createHash, createPrivateKey, getRandomValues, sign} from 'node:crypto';
 import {clientAuthenticationNone} from '@openid4vc/oauth2';
 import {Openid4vciClient, setGlobalConfig} from '@openid4vc/openid4vci';
 
-// The test's processes answer on http://127.0.0.1.
+// The alliance's local processes (make run, the tests) answer on http://127.0.0.1.
 setGlobalConfig({allowInsecureUrls: true});
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';

@@ -1,0 +1,69 @@
+"""An independent OpenID4VCI 1.0 wallet, for `make demo` and `tests/wallet`: Animo's client
+from the npm registry (`@openid4vc/openid4vci`, pinned by `package-lock.json`), run by
+`redeem.mjs`, which redeems a credential offer for an Ed25519 `did:key` holder.
+
+    node infra/wallet/redeem.mjs OFFER_LINK TX_CODE [--holder-seed HEX32]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+INSTALL_TIMEOUT_S = 300
+NODE_TIMEOUT_S = 60
+
+
+class WalletError(Exception):
+    """The wallet client cannot be installed or run; the message says why."""
+
+
+def command() -> list[str]:
+    """The command that runs the wallet, its pinned packages installed (`npm ci` from the
+    registry) when missing."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise WalletError("node and npm are needed for the wallet client (Node.js >= 20)")
+    if not (HERE / "node_modules" / "@openid4vc" / "openid4vci").is_dir():
+        install = [npm, "ci", "--prefix", str(HERE), "--no-audit", "--no-fund"]
+        try:
+            done = subprocess.run(
+                install, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise WalletError(f"`npm ci --prefix {HERE}` took over {INSTALL_TIMEOUT_S} s") from exc
+        if done.returncode != 0:
+            raise WalletError(
+                f"`npm ci --prefix {HERE}` failed ({done.returncode}): {done.stderr[-2000:]}"
+            )
+    return [node, str(HERE / "redeem.mjs")]
+
+
+def redeem(
+    wallet: list[str], link: str, tx_code: str, holder_seed: bytes | None = None
+) -> dict[str, Any]:
+    """What the wallet printed: `{"holder": DID, "credential": ...}` once it took the
+    credential, else `{"error": ..., "detail": ...}` as the issuer refused it. Without a
+    seed the holder is a fresh key."""
+    seed = ["--holder-seed", holder_seed.hex()] if holder_seed is not None else []
+    try:
+        run = subprocess.run(
+            [*wallet, link, tx_code, *seed],
+            capture_output=True, text=True, timeout=NODE_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise WalletError(f"the wallet did not finish in {NODE_TIMEOUT_S} s") from exc
+    # Exit 1 is a refusal the wallet reports; anything else is the wallet itself failing.
+    if run.returncode not in (0, 1):
+        raise WalletError(f"redeem.mjs crashed ({run.returncode}): {run.stderr[-2000:]}")
+    try:
+        result: dict[str, Any] = json.loads(run.stdout)
+    except json.JSONDecodeError as exc:
+        raise WalletError(f"redeem.mjs printed no JSON: {run.stdout[:2000]}") from exc
+    if (run.returncode == 0) != ("credential" in result):
+        raise WalletError(f"redeem.mjs exited {run.returncode} printing {run.stdout[:2000]}")
+    return result
