@@ -14,7 +14,9 @@ Then everything the learner received goes into the output folder: each credentia
 as issued, the issuers' and awarding bodies' DID documents and the status list credentials,
 as any verifier resolves them, each micro-credential's Europass export (ELM v3, sealed by its
 issuer) and each credential's PDF from a share link, with a README on verifying them offline.
-Every credential is then verified with `python -m shared.credentials.verify_cli`, and every
+One credential also goes into an independent OpenID4VCI wallet (Animo's npm client in
+`infra/wallet`, for a fresh did:key holder), as the wallet received it. Every credential, the
+wallet's included, is then verified with `python -m shared.credentials.verify_cli`, and every
 Europass export's seal; the exit status is 1 if one does not verify. A second run uses a new
 learner and replaces the output.
 """
@@ -41,7 +43,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from infra import demo
+from infra import demo, wallet as wallet_client
 from infra.profiles import PROFILES, SERVICES
 from shared.credentials import verify_cli
 from shared.credentials.jades import SealInvalid, verify_seal
@@ -110,6 +112,8 @@ class Received:
     share_verify: str
     europass: tuple[Path, ...]
     pdfs: tuple[Path, ...]
+    wallet: Path
+    holder: str
 
 
 # --- the learner, through the gateway ------------------------------------------------------
@@ -228,9 +232,12 @@ async def journey(learner: Learner, alliance: Alliance) -> str:
 # --- collecting what the learner received --------------------------------------------------
 
 
-async def collect(learner: Learner, output: Path, stacked_id: str) -> Received:
-    """Every credential as issued, and what a verifier resolves for them, into `output`."""
-    for folder in ("credentials", "clr", "did", "status", "europass", "pdf"):
+async def collect(
+    learner: Learner, output: Path, stacked_id: str, wallet_command: list[str]
+) -> Received:
+    """Every credential as issued, and what a verifier resolves for them, into `output`;
+    the foundation course's credential also as an independent wallet received it."""
+    for folder in ("credentials", "clr", "did", "status", "europass", "pdf", "wallet"):
         shutil.rmtree(output / folder, ignore_errors=True)
         (output / folder).mkdir(parents=True)
     wallet = await learner.get("/me/credentials")
@@ -269,6 +276,8 @@ async def collect(learner: Learner, output: Path, stacked_id: str) -> Received:
         path = output / "status" / f"{_status_name(url)}.json"
         path.write_text(json.dumps(await _resolved(resolver.status_list(url)), indent=2) + "\n")
         lists.append(path)
+    [foundation] = [i["credential_id"] for i in wallet["items"] if i["offering_id"] == FOUNDATION]
+    held, holder = await take_into_wallet(learner, output, foundation, wallet_command)
     link = links[stacked_id]
     return Received(
         learner.learner_id,
@@ -280,7 +289,34 @@ async def collect(learner: Learner, output: Path, stacked_id: str) -> Received:
         link["verify_url"],
         tuple(written["europass"]),
         tuple(written["pdf"]),
+        held,
+        holder,
     )
+
+
+async def take_into_wallet(
+    learner: Learner, output: Path, credential_id: str, wallet_command: list[str]
+) -> tuple[Path, str]:
+    """The credential offered through the gateway and redeemed by the independent
+    OpenID4VCI wallet for a fresh did:key holder; its file and the holder's DID."""
+    offer = await _ok(
+        learner.gateway.post(f"/me/credentials/{credential_id}/offer", headers=learner.headers)
+    )
+    try:
+        taken = await asyncio.to_thread(
+            wallet_client.redeem, wallet_command, offer["offer_link"], offer["tx_code"]
+        )
+    except wallet_client.WalletError as exc:
+        raise JourneyError(f"the wallet: {exc}") from exc
+    if "credential" not in taken:
+        raise JourneyError(f"the wallet was refused {credential_id}: {taken}")
+    credential, holder = taken["credential"], taken["holder"]
+    subject = credential["credentialSubject"].get("id")
+    if subject != holder:
+        raise JourneyError(f"the wallet's credential is issued to {subject}, not to {holder}")
+    path = output / "wallet" / f"{credential_id}.json"
+    path.write_text(json.dumps(credential, indent=2) + "\n")
+    return path, holder
 
 
 def _walk(documents: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -341,7 +377,7 @@ def verify_output(received: Received, issuing_host: str) -> list[Verified]:
     resolved = [arg for p in received.did_documents for arg in ("--did-document", str(p))]
     resolved += [arg for p in received.status_lists for arg in ("--status-list", str(p))]
     outcomes = []
-    for path in (*received.credentials, *received.clr):
+    for path in (*received.credentials, *received.clr, received.wallet):
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             code = verify_cli.main([str(path), *resolved, "--issuing-host", issuing_host, "--json"])
@@ -389,6 +425,10 @@ what that learner received, and what a verifier needs to check them:
   The demo certificates are self-signed: Europass itself accepts only an eIDAS seal.
 - `pdf/<credential id>.pdf`: each credential as a PDF, from a share link
   (`/shared/<token>/pdf`).
+- `wallet/<credential id>.json`: the foundation course's credential as an independent
+  OpenID4VCI wallet received it (Animo's `@openid4vc/openid4vci`, `infra/wallet`): offered
+  through the gateway (`POST /me/credentials/<id>/offer`), redeemed for the wallet's fresh
+  `did:key` ({holder}), which is its `credentialSubject.id`; same achievement and status entry.
 
 ## Verifying offline
 
@@ -424,6 +464,7 @@ def write_readme(output: Path, received: Received, issuing_host: str) -> None:
             issuing_host_encoded=issuing_host.replace(":", "%3A"),
             share_page=received.share_page,
             share_verify=received.share_verify,
+            holder=received.holder,
         )
     )
 
@@ -436,6 +477,11 @@ async def run_journey(
 ) -> Received:
     """Loads what is missing of the demo alliance, walks a new learner, collects into
     `output`."""
+    try:
+        # First: without node and npm the journey would fail only at its end.
+        wallet_command = await asyncio.to_thread(wallet_client.command)
+    except wallet_client.WalletError as exc:
+        raise JourneyError(str(exc)) from exc
     try:
         report = await demo.load_demo(alliance.bootstrap_servers, alliance.catalogue, wait_s=wait_s)
         await demo.load_pathways(
@@ -451,7 +497,7 @@ async def run_journey(
         learner = await Learner.sign_in(gateway, subject or f"demo-{uuid.uuid4().hex[:12]}", wait_s)
         print(f"Learner {learner.learner_id} at the gateway {alliance.gateway}")
         stacked_id = await journey(learner, alliance)
-        return await collect(learner, output, stacked_id)
+        return await collect(learner, output, stacked_id, wallet_command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,6 +537,12 @@ def summary(
         mark = "✓" if outcome.verified else "✗"
         checks = ", ".join(f"{name} {result}" for name, result in outcome.checks)
         lines.append(f"  {mark} {outcome.path.relative_to(output)}: {checks}")
+    [wallet] = [o for o in outcomes if o.path == received.wallet]
+    lines.append(
+        f"Independent OpenID4VCI wallet (Animo's @openid4vc/openid4vci): "
+        f"{received.wallet.relative_to(output)} issued to its holder {received.holder}, "
+        + ("verified offline" if wallet.verified else "NOT verified offline")
+    )
     broken = {path: reason for path, reason in seals.items() if reason is not None}
     lines.append(
         f"Europass seals (JAdES): {len(seals) - len(broken)} of {len(seals)} verify with "

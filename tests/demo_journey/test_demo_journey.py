@@ -57,7 +57,7 @@ async def test_the_demo_journey_writes_credentials_that_verify_offline(
     [received] = journeys
     # Its summary: one line per file, each verified.
     assert f"What the learner received is in {tmp_path}/" in printed.out
-    assert printed.out.count("✓ ") == 5, printed.out
+    assert printed.out.count("✓ ") == 6, printed.out
     assert "✗" not in printed.out
 
     offerings = {
@@ -73,10 +73,28 @@ async def test_the_demo_journey_writes_credentials_that_verify_offline(
                                                         "rheinfeld.json"}  # fmt: skip
     assert [p.name for p in received.status_lists] == ["nordhavn-revocation.json"]
 
+    # The foundation course's credential, as the independent wallet received it: the same
+    # credential, issued again to the wallet's fresh did:key.
+    taken = json.loads(received.wallet.read_bytes())
+    [as_issued] = [
+        c for p in received.credentials
+        if (c := json.loads(p.read_bytes()))["id"] == taken["id"]
+    ]  # fmt: skip
+    assert as_issued["credentialSubject"]["achievement"]["id"].endswith(f"/{FOUNDATION}")
+    assert received.wallet.parent == tmp_path / "wallet"
+    assert received.holder.startswith("did:key:z6Mk")
+    assert taken["credentialSubject"].get("id") == received.holder
+    assert as_issued["credentialSubject"].get("id") != received.holder
+    assert taken["credentialStatus"] == as_issued["credentialStatus"]
+    assert (
+        f"wallet/{received.wallet.name} issued to its holder {received.holder}, verified offline"
+        in printed.out
+    ), printed.out
+
     host = urlsplit(endpoints.issuance).netloc
     assert "python -m shared.credentials.verify_cli" in (tmp_path / "README.md").read_text()
     outcomes = await asyncio.to_thread(verify_output, received, host)
-    assert len(outcomes) == 5
+    assert len(outcomes) == 6
     assert all(o.verified for o in outcomes), outcomes
     # Without the issuing host, the same files verify but for trust: the check bites.
     untrusted = await asyncio.to_thread(
