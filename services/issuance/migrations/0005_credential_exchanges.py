@@ -16,15 +16,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Batch mode: SQLite (the zero-setup fallback) cannot add a constraint to a table in place, so
+# Alembic rebuilds it there; on PostgreSQL the same block is plain ALTER TABLE statements.
 def upgrade() -> None:
-    op.add_column("credential_offers", sa.Column("exchange_hash", sa.String(64)))
-    op.add_column("credential_offers", sa.Column("challenge_hash", sa.String(64)))
-    op.create_unique_constraint(
-        "credential_offers_exchange_hash_key", "credential_offers", ["exchange_hash"]
-    )
+    with op.batch_alter_table("credential_offers") as table:
+        table.add_column(sa.Column("exchange_hash", sa.String(64)))
+        table.add_column(sa.Column("challenge_hash", sa.String(64)))
+        table.create_unique_constraint("credential_offers_exchange_hash_key", ["exchange_hash"])
 
 
 def downgrade() -> None:
-    op.drop_constraint("credential_offers_exchange_hash_key", "credential_offers")
-    op.drop_column("credential_offers", "challenge_hash")
-    op.drop_column("credential_offers", "exchange_hash")
+    with op.batch_alter_table("credential_offers") as table:
+        table.drop_constraint("credential_offers_exchange_hash_key")
+        table.drop_column("challenge_hash")
+        table.drop_column("exchange_hash")
