@@ -40,7 +40,8 @@ async def _commit_offering(
     try:
         async with units_of_work() as uow:
             await uow.offerings.save(
-                Listing(offering.offering_id, offering.partner_id, 1, "published", offering)
+                Listing(offering.offering_id, offering.partner_id, 1, "published", offering),
+                first=True,
             )
             uow.record(offering)
             if fail:
