@@ -43,23 +43,6 @@ log = logging.getLogger(__name__)
 EventT = TypeVar("EventT", bound=BaseModel)
 
 
-class EventRejected(Exception):
-    """The domain refuses the event for good (it goes to the dead-letter topic)."""
-
-
-class Deferred(Exception):
-    """The event depends on a fact not known yet; keep it until a handler releases the fact.
-
-    `waiting_for` names the fact (e.g. `enrolment:enr-123`); the handler that applies it
-    calls `uow.release("enrolment:enr-123")`.
-    """
-
-    def __init__(self, waiting_for: str, reason: str) -> None:
-        super().__init__(reason)
-        self.waiting_for = waiting_for
-        self.reason = reason
-
-
 class Outcome(enum.StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
@@ -321,7 +304,7 @@ class EventConsumer(Generic[UowT]):
                 if released:
                     await self._resume(released)
                 return Outcome.APPLIED
-            except (Deferred, NotYet) as wait:
+            except NotYet as wait:
                 async with self._units_of_work() as uow:
                     if deferred is not None:
                         await deferral.forget(uow.session, deferred)
@@ -343,7 +326,7 @@ class EventConsumer(Generic[UowT]):
                 last_error = str(exc)  # a concurrent change came first: apply it again
                 if attempt < self._retry.max_attempts:
                     await self._sleep(self._retry.backoff(attempt))
-            except (EventRejected, DomainError) as exc:
+            except DomainError as exc:
                 return await self._park(record, DeadLetterReason.REJECTED, str(exc))
             except IntegrityError as exc:
                 if await self._already_applied(envelope.id):

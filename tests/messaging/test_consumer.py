@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.uow import UnitOfWork
 from shared.envelope import CloudEvent
+from shared.errors import Conflict
 from shared.events import OfferingPublished, OfferingWithdrawn
 from shared.messaging.consumer import (
     EventContext,
-    EventRejected,
     Outcome,
     RetryPolicy,
 )
@@ -95,7 +95,7 @@ async def test_a_domain_refusal_and_a_bug_are_parked_at_once(sqlite_engine: Asyn
 
     @consumer.handles(OfferingPublished)
     async def refuse(event: OfferingPublished, ctx: EventContext, uow: UnitOfWork) -> None:
-        raise EventRejected("the offering belongs to another partner")
+        raise Conflict("the offering belongs to another partner")
 
     @consumer.handles(OfferingWithdrawn)
     async def bug(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
@@ -150,7 +150,7 @@ async def test_a_partition_batch_is_applied_together_and_a_refusal_only_parks_it
     @consumer.handles(OfferingPublished)
     async def publish(event: OfferingPublished, ctx: EventContext, uow: UnitOfWork) -> None:
         if event.title["en"] == "refused":
-            raise EventRejected("not this one")
+            raise Conflict("not this one")
         applied.append(event.offering_id)
 
     signer = demo_signer("nordhavn")

@@ -9,8 +9,9 @@ from sqlmodel import SQLModel, select, update
 
 from shared.db.deferral import DeferredEvent
 from shared.db.uow import UnitOfWork
+from shared.errors import NotYet
 from shared.events import OfferingPublished, OfferingWithdrawn
-from shared.messaging.consumer import Deferred, EventContext, Outcome
+from shared.messaging.consumer import EventContext, Outcome
 from shared.partner_system import demo_signer, signed_event
 from tests.messaging.test_consumer import _record
 from tests.support.builders import offering_published, offering_withdrawn
@@ -38,7 +39,7 @@ async def test_a_deferred_event_is_applied_when_its_fact_is_released(
     @consumer.handles(OfferingWithdrawn)
     async def withdraw(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
         if event.offering_id not in known:
-            raise Deferred(f"offering:{event.offering_id}", "the offering is not known yet")
+            raise NotYet(f"offering:{event.offering_id}", "the offering is not known yet")
         withdrawn_applied.append(event.offering_id)
 
     signer = demo_signer("nordhavn")
@@ -73,7 +74,7 @@ async def test_a_fact_committed_while_the_event_was_being_deferred_is_seen_at_on
     async def withdraw(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
         looks.append(event.offering_id)
         if len(looks) == 1:  # the first look misses the fact committed meanwhile
-            raise Deferred(f"offering:{event.offering_id}", "the offering is not known yet")
+            raise NotYet(f"offering:{event.offering_id}", "the offering is not known yet")
 
     published = offering_published("nordhavn")
     early = signed_event(demo_signer("nordhavn"), offering_withdrawn(published, version=2))
@@ -98,7 +99,7 @@ async def test_many_events_waiting_for_one_fact_are_each_looked_at_twice_not_qua
     async def withdraw(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
         nonlocal looks
         looks += 1
-        raise Deferred("offering:never", "the offering is not known yet")
+        raise NotYet("offering:never", "the offering is not known yet")
 
     signer = demo_signer("nordhavn")
     for offset in range(20):
@@ -120,7 +121,7 @@ async def test_an_event_waiting_longer_than_the_bound_is_dead_lettered_with_that
 
     @consumer.handles(OfferingWithdrawn)
     async def withdraw(event: OfferingWithdrawn, ctx: EventContext, uow: UnitOfWork) -> None:
-        raise Deferred(f"offering:{event.offering_id}", "the offering is not known yet")
+        raise NotYet(f"offering:{event.offering_id}", "the offering is not known yet")
 
     signer = demo_signer("nordhavn")
     old, young = (offering_withdrawn(offering_published("nordhavn"), 2) for _ in range(2))
