@@ -206,7 +206,7 @@ def _key_id(key: Ed25519PrivateKey) -> str:
 
 
 class OAuthError(Exception):
-    """An error answer of the token endpoint (RFC 6749 §5.2)."""
+    """An error answer of an OAuth token endpoint (RFC 6749 §5.2), here and in OpenID4VCI."""
 
     def __init__(self, status: int, error: str, description: str) -> None:
         super().__init__(description)
@@ -214,22 +214,22 @@ class OAuthError(Exception):
         self.error = error
         self.description = description
 
-
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _oauth_error(error: OAuthError) -> JSONResponse:
-    headers = dict(_NO_STORE)
-    if error.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="alliance issuance"'
-    return JSONResponse(
-        {"error": error.error, "error_description": error.description},
-        status_code=error.status,
-        headers=headers,
-    )
+    def response(self, challenge: str) -> JSONResponse:
+        """The answer; `challenge` is the `WWW-Authenticate` scheme a 401 names."""
+        headers = dict(NO_STORE)
+        if self.status == 401:
+            headers["WWW-Authenticate"] = challenge
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description},
+            status_code=self.status,
+            headers=headers,
+        )
 
 
-def _form(request: Request, body: bytes) -> dict[str, str]:
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def read_form(request: Request, body: bytes) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != FORM:
         raise OAuthError(400, "invalid_request", f"Send the parameters as {FORM}.")
@@ -317,7 +317,7 @@ def build_router(registry: ClientRegistry, signer: TokenSigner) -> APIRouter:
     )
     async def token(request: Request) -> JSONResponse:
         try:
-            form = _form(request, await request.body())
+            form = read_form(request, await request.body())
             client_id, secret = _client_credentials(request, form)
             client = registry.authenticate(client_id, secret)
             if client is None:
@@ -335,13 +335,13 @@ def build_router(registry: ClientRegistry, signer: TokenSigner) -> APIRouter:
                     raise OAuthError(400, "invalid_target", f"Tokens are for {signer.audience}.")
             scopes = _granted_scopes(client, form)
         except OAuthError as error:
-            return _oauth_error(error)
+            return error.response('Basic realm="alliance issuance"')
         answer = TokenResponse(
             access_token=signer.sign(client, scopes),
             expires_in=signer.lifetime_s,
             scope=" ".join(scopes),
         )
-        return JSONResponse(answer.model_dump(), headers=_NO_STORE)
+        return JSONResponse(answer.model_dump(), headers=NO_STORE)
 
     @router.get(
         "/.well-known/oauth-authorization-server",

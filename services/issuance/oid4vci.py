@@ -36,6 +36,7 @@ from pydantic import BaseModel
 from services.issuance import application
 from services.issuance.api import CredentialPath
 from services.issuance.application import CredentialService
+from services.issuance.clients import NO_STORE, OAuthError, read_form
 from services.issuance.domain import (
     ACCESS_TOKEN_LIFETIME,
     TX_CODE_LENGTH,
@@ -65,8 +66,6 @@ AUTHORIZATION_SERVER_PATH = "/oid4vci"
 PROOF_MAX_AGE_S = 300
 OFFER_SCHEME = "openid-credential-offer://"
 INTERACTIONS_PATH = "/interactions"
-FORM = "application/x-www-form-urlencoded"
-_NO_STORE = {"Cache-Control": "no-store"}
 _TOKEN_LIFETIME_S = int(ACCESS_TOKEN_LIFETIME.total_seconds())
 
 OPEN_BADGE = "OpenBadgeCredential_ldp_vc"
@@ -85,26 +84,6 @@ _CONFIGURATIONS: dict[str, tuple[list[str], list[str], str]] = {
 }
 
 T = TypeVar("T")
-
-
-class OAuthError(Exception):
-    """An OAuth / OpenID4VCI error answer: `{"error", "error_description"}`."""
-
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.error = error
-        self.description = description
-
-    def response(self) -> JSONResponse:
-        headers = dict(_NO_STORE)
-        if self.status == 401:
-            headers["WWW-Authenticate"] = f'Bearer error="{self.error}"'
-        return JSONResponse(
-            {"error": self.error, "error_description": self.description},
-            status_code=self.status,
-            headers=headers,
-        )
 
 
 class OfferView(BaseModel):
@@ -217,14 +196,6 @@ def _bearer(request: Request) -> str:
     return token
 
 
-async def _form(request: Request) -> dict[str, str]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != FORM:
-        raise OAuthError(400, "invalid_request", f"Send the parameters as {FORM}.")
-    pairs = urllib.parse.parse_qsl((await request.body()).decode(errors="replace"))
-    return dict(pairs)
-
-
 def _proof_jwt(body: Any) -> str:
     """The one `jwt` proof of an OpenID4VCI 1.0 request (`proofs.jwt`), or of a draft's
     `proof`."""
@@ -322,7 +293,7 @@ def build_oid4vci_router(
     )
     async def token(request: Request) -> JSONResponse:
         try:
-            form = await _form(request)
+            form = read_form(request, await request.body())
             if form.get("grant_type") != PRE_AUTHORIZED_GRANT:
                 raise OAuthError(400, "unsupported_grant_type", f"Use {PRE_AUTHORIZED_GRANT}.")
             code, tx_code = form.get("pre-authorized_code"), form.get("tx_code")
@@ -339,18 +310,18 @@ def build_oid4vci_router(
             if access_token is None:
                 raise OAuthError(400, "invalid_grant", "Wrong transaction code.")
         except OAuthError as error:
-            return error.response()
+            return error.response(f'Bearer error="{error.error}"')
         body = {
             "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": _TOKEN_LIFETIME_S,
         }
-        return JSONResponse(body, headers=_NO_STORE)
+        return JSONResponse(body, headers=NO_STORE)
 
     @router.post(AUTHORIZATION_SERVER_PATH + "/nonce", summary="A fresh c_nonce for a key proof")
     async def nonce() -> JSONResponse:
         c_nonce = await committed(application.new_proof_nonce)
-        return JSONResponse({"c_nonce": c_nonce}, headers=_NO_STORE)
+        return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
 
     @router.post(
         AUTHORIZATION_SERVER_PATH + "/credential",
@@ -393,7 +364,7 @@ def build_oid4vci_router(
                 # Revoked or suspended since the offer was made.
                 raise OAuthError(400, "credential_request_denied", str(exc)) from exc
         except OAuthError as error:
-            return error.response()
-        return JSONResponse({"credentials": [{"credential": signed}]}, headers=_NO_STORE)
+            return error.response(f'Bearer error="{error.error}"')
+        return JSONResponse({"credentials": [{"credential": signed}]}, headers=NO_STORE)
 
     return router
