@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from html import unescape
-from pathlib import Path
 
 import httpx
-import pytest
 
 from services.gateway.presentation import LABELS, choose_language, essentials
 from services.gateway.shares import identity_matches
@@ -23,22 +20,10 @@ from tests.gateway.pages_support import (
     OUTCOME,
     TITLE_DE,
     TITLE_EN,
-    gateway_client,
     hold,
     multilingual,
     share,
 )
-
-
-@pytest.fixture
-def issuance() -> FakeIssuance:
-    return FakeIssuance()
-
-
-@pytest.fixture
-async def gateway(issuance: FakeIssuance, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with gateway_client(issuance, tmp_path) as client:
-        yield client
 
 
 def _text(html: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -20,24 +19,12 @@ from tests.gateway.pages_support import (
     NAME,
     OUTCOME,
     TITLE_DE,
-    gateway_client,
     hold,
     multilingual,
     share,
 )
 
 CHECKS = ["structure", "proof", "validity", "status", "trust"]
-
-
-@pytest.fixture
-def issuance() -> FakeIssuance:
-    return FakeIssuance()
-
-
-@pytest.fixture
-async def gateway(issuance: FakeIssuance, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with gateway_client(issuance, tmp_path) as client:
-        yield client
 
 
 def _with_attachment(pdf: bytes, attachment: bytes) -> bytes:

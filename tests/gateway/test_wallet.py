@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,23 +23,6 @@ from tests.catalogue.helpers import bearer, staff_of
 from tests.gateway.fake_issuance import BASE, KEYS, TITLE, FakeIssuance
 
 CHECKS = ["structure", "proof", "validity", "status", "trust"]
-
-
-@pytest.fixture
-def issuance() -> FakeIssuance:
-    return FakeIssuance()
-
-
-@pytest.fixture
-async def gateway(issuance: FakeIssuance, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
-    await asyncio.to_thread(upgrade, "gateway", url)
-    settings = GatewaySettings(database_url=url, public_base_url="https://wallet.example")
-    app = bootstrap(settings, httpx.MockTransport(issuance.handle))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app), base_url="https://wallet.example"
-    ) as client:
-        yield client
 
 
 async def shared_by(gateway: httpx.AsyncClient, subject: str, credential_id: str) -> str:
