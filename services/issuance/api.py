@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from services.issuance import application
 from services.issuance.application import CredentialService
-from services.issuance.domain import Credential, CredentialNotFound, NotIssuable, Status
+from services.issuance.domain import Credential, NotIssuable, Status
 from services.issuance.keys import UnknownPartnerKey
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from services.issuance.verification import CredentialVerifier
@@ -175,9 +175,9 @@ def build_router(
     )
     async def my_credential(credential_id: CredentialPath, caller: Learner) -> Response:
         async with units_of_work() as uow:
-            credential = await uow.credentials.get(credential_id)
-        if credential is None or credential.learner_id != caller.learner_id:
-            raise CredentialNotFound("You hold no such credential.")
+            credential = await application.learners_credential(
+                uow, credential_id, str(caller.learner_id)
+            )
         # The stored text is returned as is: the credential as it was signed.
         return Response(credential.document, media_type=JSON_LD)
 

@@ -455,11 +455,31 @@ class CredentialService:
         )
 
 
-async def _offered(uow: IssuanceUnitOfWork, credential_id: str, learner_id: str) -> Credential:
-    """The learner's credential, while it may go into a wallet."""
+async def learners_credential(
+    uow: IssuanceUnitOfWork, credential_id: str, learner_id: str
+) -> Credential:
+    """One of the learner's credentials; another learner's reads as none."""
     credential = await uow.credentials.get(credential_id)
     if credential is None or credential.learner_id != learner_id:
         raise CredentialNotFound("You hold no such credential.")
+    return credential
+
+
+async def held_credential(
+    uow: IssuanceUnitOfWork, credential_id: str, held: dict[str, Any]
+) -> Credential:
+    """The credential whose holder shows it exactly as issued: holding it is the right to
+    what a holder may ask (its current status, its Europass export). An unknown id and an
+    altered document read alike, so an id alone tells nothing."""
+    credential = await uow.credentials.get(credential_id)
+    if credential is None or json.loads(credential.document) != held:
+        raise CredentialNotFound("No such credential.")
+    return credential
+
+
+async def _offered(uow: IssuanceUnitOfWork, credential_id: str, learner_id: str) -> Credential:
+    """The learner's credential, while it may go into a wallet."""
+    credential = await learners_credential(uow, credential_id, learner_id)
     if credential.status != "valid":
         raise NotDeliverable(f"The credential is {credential.status}.")
     return credential

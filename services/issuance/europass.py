@@ -28,8 +28,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
+from services.issuance import application
 from services.issuance.api import CredentialPath
-from services.issuance.domain import Credential, CredentialNotFound
+from services.issuance.domain import Credential
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.auth import Learner
 from shared.clock import utc_now
@@ -103,9 +104,9 @@ def build_europass_router(
     )
     async def my_elm(credential_id: CredentialPath, caller: Learner) -> JSONResponse:
         async with units_of_work() as uow:
-            credential = await uow.credentials.get(credential_id)
-        if credential is None or credential.learner_id != caller.learner_id:
-            raise CredentialNotFound("You hold no such credential.")
+            credential = await application.learners_credential(
+                uow, credential_id, str(caller.learner_id)
+            )
         return answer(credential)
 
     @router.post(
@@ -122,9 +123,7 @@ def build_europass_router(
         held: Annotated[dict[str, Any], Body(description="The credential, as issued")],
     ) -> JSONResponse:
         async with units_of_work() as uow:
-            credential = await uow.credentials.get(credential_id)
-        if credential is None or json.loads(credential.document) != held:
-            raise CredentialNotFound("No such credential.")
+            credential = await application.held_credential(uow, credential_id, held)
         return answer(credential)
 
     return router

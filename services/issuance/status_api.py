@@ -11,14 +11,14 @@ both answer 404.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
+from services.issuance import application
 from services.issuance.api import CredentialPath
-from services.issuance.domain import CredentialNotFound, Status
+from services.issuance.domain import Status
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.db.uow import UnitOfWorkFactory
 from shared.events.vocabulary import CredentialId
@@ -46,9 +46,7 @@ def build_status_router(units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork]) ->
         held: Annotated[dict[str, Any], Body(description="The credential, as issued")],
     ) -> CurrentStatus:
         async with units_of_work() as uow:
-            credential = await uow.credentials.get(credential_id)
-        if credential is None or json.loads(credential.document) != held:
-            raise CredentialNotFound("No such credential.")
+            credential = await application.held_credential(uow, credential_id, held)
         return CurrentStatus(credential_id=credential_id, status=credential.status)
 
     return router
