@@ -169,9 +169,9 @@ def build_microcredential(data: MicroCredentialData) -> dict[str, Any]:
         achievement["related"] = [
             _related(data.achievement_id, translation) for translation in data.translations
         ]
-    identifiers = [_identity(data.learner_id, "identifier", salt)]
+    identifiers = [identity_object(data.learner_id, "identifier", salt)]
     if data.learner_name:
-        identifiers.append(_identity(data.learner_name, "name", salt))
+        identifiers.append(identity_object(data.learner_name, "name", salt))
     subject: dict[str, Any] = {"type": ["AchievementSubject"]}
     if data.learner_did:
         subject["id"] = _iri(data.learner_did)
@@ -297,7 +297,9 @@ def profile_of(organisation: Organisation, *, with_address: bool) -> dict[str, A
     return profile
 
 
-def _identity(value: str, kind: str, salt: str) -> dict[str, Any]:
+def identity_object(value: str, kind: str, salt: str) -> dict[str, Any]:
+    """An OB 3.0 `IdentityObject` of `kind` (its `identityType`: identifier, emailAddress,
+    name ...) holding only the salted hash of `value`, never the value itself."""
     return {
         "type": "IdentityObject",
         "identityHash": identity_hash(value, salt),
