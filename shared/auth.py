@@ -2,8 +2,10 @@
 
 Tokens are signed JWTs checked against the provider's published keys (JWKS). A learner is
 known to the alliance only by a pseudonymous id derived from the provider and subject, so no
-name or e-mail ever reaches an event, a log or a trace. Partner staff and partner systems
-carry the partner they act for.
+name or e-mail ever reaches an event, a log or a trace. A learner's token may also carry the
+standard OpenID Connect claims `email` (counted only when `email_verified` is true) and
+`name`: the caller's own, used only to hash them into a credential they ask for, and kept out
+of every repr. Partner staff and partner systems carry the partner they act for.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -26,6 +29,11 @@ from shared.problems import Problem
 
 Role = Literal["learner", "partner_staff", "partner_system"]
 ROLES: tuple[Role, ...] = ("learner", "partner_staff", "partner_system")
+# The OpenID Connect claims a learner may have hashed into a credential of theirs.
+IdentityClaim = Literal["email", "name"]
+# What a usable `email` or `name` claim looks like: one line, of a sensible length.
+IDENTITY_CLAIM_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+IDENTITY_CLAIM_MAX_LENGTH = {"email": 254, "name": 200}
 
 
 def learner_id_for(issuer: str, subject: str) -> str:
@@ -39,10 +47,16 @@ class Principal:
     subject: str
     learner_id: str | None = None
     partner_id: str | None = None
+    # Personal data: never in a repr, so never in a log line that prints the principal.
+    email: str | None = field(default=None, repr=False)  # only a verified address
+    name: str | None = field(default=None, repr=False)
 
     @property
     def is_learner(self) -> bool:
         return self.role == "learner"
+
+    def identity_claim(self, claim: IdentityClaim) -> str | None:
+        return self.email if claim == "email" else self.name
 
     def acts_for(self, partner_id: str) -> bool:
         return self.role != "learner" and self.partner_id == partner_id
@@ -171,13 +185,33 @@ def _principal(claims: dict[str, Any], issuer: str) -> Principal:
     role = claims.get("alliance_role")
     subject = str(claims["sub"])
     if role == "learner":
-        return Principal("learner", subject, learner_id=learner_id_for(issuer, subject))
+        verified = claims.get("email_verified") is True
+        return Principal(
+            "learner",
+            subject,
+            learner_id=learner_id_for(issuer, subject),
+            email=_identity_claim(claims, "email") if verified else None,
+            name=_identity_claim(claims, "name"),
+        )
     if role in ("partner_staff", "partner_system"):
         partner_id = claims.get("partner_id")
         if not isinstance(partner_id, str) or not partner_id:
             raise _unauthorised("A partner token must name its partner_id.")
         return Principal(role, subject, partner_id=partner_id)
     raise _unauthorised("The token carries no alliance role.")
+
+
+def _identity_claim(claims: dict[str, Any], claim: IdentityClaim) -> str | None:
+    """The claim when it is usable text; anything else counts as not given (the token stays
+    good for everything else)."""
+    value = claims.get(claim)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    usable = len(value) <= IDENTITY_CLAIM_MAX_LENGTH[claim] and re.match(
+        IDENTITY_CLAIM_PATTERN, value
+    )
+    return value if usable else None
 
 
 def verifier_from(request: Request) -> TokenVerifier:

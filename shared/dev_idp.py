@@ -1,7 +1,8 @@
 """A development identity provider for the local alliance: it issues tokens to anyone.
 
 It stands in for the alliance's real OpenID Connect provider so a newcomer can try the API:
-`POST /dev-idp/token` with a subject and a role returns a signed access token. It is mounted
+`POST /dev-idp/token` with a subject and a role returns a signed access token (a learner's
+may carry an `email`, as verified, and a `name`, as a real provider's would). It is mounted
 only when DEV_IDP_ENABLED is set, which `make run` and the tests do and production never does.
 """
 
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from shared.auth import Role
+from shared.auth import IDENTITY_CLAIM_MAX_LENGTH, IDENTITY_CLAIM_PATTERN, Role
 from shared.registry import REPO_ROOT
 
 KEY_ID = "dev-idp-2026-1"
@@ -44,11 +45,30 @@ class TokenRequest(BaseModel):
     subject: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
     role: Role = "learner"
     partner_id: Annotated[str | None, Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")] = None
+    email: Annotated[
+        str | None,
+        Field(
+            max_length=IDENTITY_CLAIM_MAX_LENGTH["email"],
+            pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$",
+            description="A learner's e-mail address, put in the token as verified.",
+        ),
+    ] = None
+    name: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=IDENTITY_CLAIM_MAX_LENGTH["name"],
+            pattern=IDENTITY_CLAIM_PATTERN,
+            description="A learner's name.",
+        ),
+    ] = None
 
     @model_validator(mode="after")
     def _partner_roles_name_a_partner(self) -> TokenRequest:
         if (self.role == "learner") != (self.partner_id is None):
             raise ValueError("partner_id is required for partner roles and refused for learners")
+        if self.role != "learner" and (self.email or self.name):
+            raise ValueError("email and name are a learner's claims")
         return self
 
 
@@ -70,6 +90,10 @@ def issue_token(issuer: str, request: TokenRequest) -> str:
     }
     if request.partner_id:
         claims["partner_id"] = request.partner_id
+    if request.email:
+        claims |= {"email": request.email, "email_verified": True}
+    if request.name:
+        claims["name"] = request.name
     return jwt.encode(claims, _private_key(), algorithm="EdDSA", headers={"kid": KEY_ID})
 
 

@@ -22,9 +22,20 @@ def service_signer(service: str) -> EventSigner:
     )
 
 
-def token(subject: str, role: Role = "learner", partner_id: str | None = None) -> dict[str, str]:
-    """Headers with a development access token."""
-    issued = issue_token(ISSUER, TokenRequest(subject=subject, role=role, partner_id=partner_id))
+def token(
+    subject: str,
+    role: Role = "learner",
+    partner_id: str | None = None,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+) -> dict[str, str]:
+    """Headers with a development access token (a learner's may carry a verified e-mail
+    address and a name)."""
+    request = TokenRequest(
+        subject=subject, role=role, partner_id=partner_id, email=email, name=name
+    )
+    issued = issue_token(ISSUER, request)
     return {"Authorization": f"Bearer {issued}"}
 
 
