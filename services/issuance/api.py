@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.issuance import application
 from services.issuance.application import CredentialService
@@ -20,7 +20,7 @@ from services.issuance.domain import Credential, NotIssuable, Status
 from services.issuance.keys import UnknownPartnerKey
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from services.issuance.verification import CredentialVerifier
-from shared.auth import Learner, PartnerCaller, PartnerStaff, Principal
+from shared.auth import IdentityClaim, Learner, PartnerCaller, PartnerStaff, Principal
 from shared.credentials.data_model import InvalidCredential
 from shared.credentials.status_list import PURPOSES
 from shared.credentials.verifier import vc_api_response
@@ -73,6 +73,22 @@ class SuspensionView(BaseModel):
     credential_id: CredentialId
     status: Literal["suspended", "valid"]
     suspended_at: datetime | None
+
+
+class IdentifyRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"identify_by": ["email"]}, {"identify_by": ["email", "name"]}]
+        },
+    )
+
+    identify_by: list[IdentityClaim] = Field(
+        min_length=1,
+        max_length=2,
+        description="The claims of my token (a verified `email`, my `name`) to hash into the "
+        "copy, each with a fresh salt; the values themselves are kept nowhere.",
+    )
 
 
 def _summary(service: CredentialService, credential: Credential) -> CredentialSummary:
@@ -180,6 +196,30 @@ def build_router(
             )
         # The stored text is returned as is: the credential as it was signed.
         return Response(credential.document, media_type=JSON_LD)
+
+    @router.post(
+        "/credentials/{credential_id}/identified",
+        tags=["credentials"],
+        summary="One of the caller's credentials issued again, identifying them by e-mail or name",
+        description="The credential exactly as issued (same id, achievement and status "
+        "entries, so revocation and suspension still apply), signed now by its issuer, with "
+        "the caller's verified e-mail address and/or name from their token added as salted "
+        "hashes (Open Badges 3.0 `IdentityObject`s). A verifier the learner tells their "
+        "address or name can then check it against the credential. Nothing is stored.",
+        responses={
+            200: {"content": {JSON_LD: {}}, "description": "The signed, identified copy"},
+            **problem_responses(401, 403, 404, 409, 422),
+        },
+    )
+    async def identified(
+        credential_id: CredentialPath, request: IdentifyRequest, caller: Learner
+    ) -> JSONResponse:
+        claims: dict[str, str | None] = {
+            claim: caller.identity_claim(claim) for claim in request.identify_by
+        }
+        async with units_of_work() as uow:
+            copy = await service.identified_copy(uow, credential_id, str(caller.learner_id), claims)
+        return JSONResponse(copy, media_type=JSON_LD)
 
     @router.post(
         "/credentials/{credential_id}/revoke",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -48,9 +49,12 @@ from services.issuance.domain import (
     credential_fact,
     decide_on_result,
     derived_secret,
+    identified,
+    identity_objects,
     microcredential_data,
     offering_fact,
     secret_hash,
+    shown_as_issued,
     stacked_summary,
     tx_code_hash,
     xsd_datetime,
@@ -435,6 +439,21 @@ class CredentialService:
         unsigned = bound_to_holder(json.loads(credential.document), holder_did)
         return self.keys.sign(credential.issuer_partner_id, unsigned, xsd_datetime(now))
 
+    # Identifying the learner.
+    async def identified_copy(
+        self,
+        uow: IssuanceUnitOfWork,
+        credential_id: str,
+        learner_id: str,
+        claims: Mapping[str, str | None],
+    ) -> dict[str, Any]:
+        """The learner's valid credential issued again, signed now by its issuer, with their
+        token's `claims` (OIDC claim -> value) hashed into it as identities. Nothing is
+        stored: the values live only in the hashes of the copy handed back."""
+        credential = await _offered(uow, credential_id, learner_id)
+        unsigned = identified(json.loads(credential.document), identity_objects(claims))
+        return self.keys.sign(credential.issuer_partner_id, unsigned, xsd_datetime(utc_now()))
+
     def _issued_event(
         self, credential: Credential, issuer: Party, **basis: Any
     ) -> CredentialIssued:
@@ -468,17 +487,18 @@ async def learners_credential(
 async def held_credential(
     uow: IssuanceUnitOfWork, credential_id: str, held: dict[str, Any]
 ) -> Credential:
-    """The credential whose holder shows it exactly as issued: holding it is the right to
-    what a holder may ask (its current status, its Europass export). An unknown id and an
-    altered document read alike, so an id alone tells nothing."""
+    """The credential whose holder shows it exactly as issued (or as issued again with
+    their identities, `identified_copy`): holding it is the right to what a holder may ask
+    (its current status, its Europass export). An unknown id and an altered document read
+    alike, so an id alone tells nothing."""
     credential = await uow.credentials.get(credential_id)
-    if credential is None or json.loads(credential.document) != held:
+    if credential is None or not shown_as_issued(held, json.loads(credential.document)):
         raise CredentialNotFound("No such credential.")
     return credential
 
 
 async def _offered(uow: IssuanceUnitOfWork, credential_id: str, learner_id: str) -> Credential:
-    """The learner's credential, while it may go into a wallet."""
+    """The learner's credential, while it may be issued again (into a wallet, identified)."""
     credential = await learners_credential(uow, credential_id, learner_id)
     if credential.status != "valid":
         raise NotDeliverable(f"The credential is {credential.status}.")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from shared.credentials.microcredential import (
     MODE_BLENDED_URI,
     MODE_ONLINE_URI,
     UNSUPERVISED_NO_ID_URI,
+    identity_object,
 )
 from shared.errors import Conflict, Invalid, NotFound, NotPermitted, NotYet
 from shared.events import (
@@ -173,6 +175,12 @@ def _in(text: dict[str, str], language: str) -> str:
     return text.get(language) or next(iter(text.values()))
 
 
+def _besides(text: dict[str, str], language: str) -> dict[str, str]:
+    """The text in every language the offering gives besides `language` (the credential
+    carries them all: the page and the Europass export show each reader theirs)."""
+    return {other: value for other, value in text.items() if other != language}
+
+
 def stackability(terms: OfferingSnapshot) -> Stackability:
     # An offering that does not say is a stand-alone micro-credential.
     return terms.stackability or Stackability.STAND_ALONE
@@ -207,7 +215,11 @@ def microcredential_data(
         language=language,
         valid_from=xsd_datetime(issuance.issued_at),
         learning_outcomes=[
-            LearningOutcome(_in(outcome.text, language), outcome.esco_skill_uri)
+            LearningOutcome(
+                _in(outcome.text, language),
+                outcome.esco_skill_uri,
+                _besides(outcome.text, language),
+            )
             for outcome in terms.learning_outcomes
         ],
         ects=terms.workload.ects,
@@ -226,6 +238,9 @@ def microcredential_data(
         stackability=concept("stackability", stackability(terms)),
         prerequisites=(
             _in(terms.prerequisites.description, language) if terms.prerequisites else None
+        ),
+        prerequisites_translations=(
+            _besides(terms.prerequisites.description, language) if terms.prerequisites else {}
         ),
         further_information=terms.further_information_url,
         activity_start=terms.start_date.isoformat(),
@@ -473,7 +488,7 @@ class ExchangeClosed(Conflict):
 
 
 class NotDeliverable(Conflict):
-    """A revoked or suspended credential is not taken into a wallet."""
+    """A revoked or suspended credential is not issued again (into a wallet, or identified)."""
 
 
 @dataclass(frozen=True)
@@ -552,3 +567,79 @@ def bound_to_holder(document: dict[str, Any], holder_did: str) -> dict[str, Any]
     unsigned = {key: value for key, value in document.items() if key != "proof"}
     unsigned["credentialSubject"] = {**document["credentialSubject"], "id": holder_did}
     return unsigned
+
+
+# Identifying the learner by what their token says. A credential names its learner only by
+# a salted hash of their pseudonymous id; on the learner's request it is issued again with
+# their e-mail address and name hashed beside it (OB 3.0 `IdentityObject`s, a fresh salt
+# each), so a verifier can check what the learner tells them. The values come from the
+# caller's token alone and are never stored.
+IDENTITY_TYPES = {"email": "emailAddress", "name": "name"}  # OIDC claim -> OB identityType
+_CLAIM_NAMES = {"email": "verified e-mail address (`email_verified`)", "name": "name"}
+
+
+class IdentityNotInToken(Conflict):
+    """The learner asked to be identified by a claim their token does not carry."""
+
+    title = "Identity not in token"
+
+
+def identity_objects(claims: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """The hashed `IdentityObject`s for the learner's `claims` (OIDC claim -> value), each
+    with a fresh salt. An e-mail address is hashed in lower case, as verifiers try it;
+    `IdentityNotInToken` names a claim without a value (never the values)."""
+    missing = [claim for claim, value in claims.items() if not value]
+    if missing:
+        raise IdentityNotInToken(
+            "Your token carries no " + " and no ".join(_CLAIM_NAMES[c] for c in missing) + "."
+        )
+    return [
+        identity_object(
+            value.strip().lower() if claim == "email" else value.strip(),
+            IDENTITY_TYPES[claim],
+            secrets.token_hex(16),
+        )
+        for claim, value in claims.items()
+        if value
+    ]
+
+
+def identified(document: dict[str, Any], identities: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The credential as issued, unsigned, with `identities` after the identifiers it has:
+    the same id, achievement and status entries, so revocation and suspension still reach it."""
+    unsigned = {key: value for key, value in document.items() if key != "proof"}
+    subject = document["credentialSubject"]
+    unsigned["credentialSubject"] = {
+        **subject,
+        "identifier": [*_identifiers(subject), *identities],
+    }
+    return unsigned
+
+
+def shown_as_issued(held: dict[str, Any], issued: dict[str, Any]) -> bool:
+    """Whether `held` is the credential `issued`, exactly, or an identified copy of it (its
+    content with hashed e-mail or name identities added, signed again). Either is what only
+    a holder has: the content alone carries the learner's randomly salted identifier."""
+    if held == issued:
+        return True
+    subject, original = held.get("credentialSubject"), issued.get("credentialSubject")
+    if not isinstance(subject, dict) or not isinstance(original, dict):
+        return False
+    before, added = _identifiers(original), _identifiers(subject)
+    if added[: len(before)] != before or not all(
+        isinstance(identity, dict)
+        and identity.get("identityType") in IDENTITY_TYPES.values()
+        and identity.get("hashed") is True
+        for identity in added[len(before) :]
+    ):
+        return False
+    return {**held, "proof": None, "credentialSubject": {**subject, "identifier": None}} == {
+        **issued,
+        "proof": None,
+        "credentialSubject": {**original, "identifier": None},
+    }
+
+
+def _identifiers(subject: dict[str, Any]) -> list[Any]:
+    given = subject.get("identifier")
+    return [] if given is None else list(given) if isinstance(given, list) else [given]
