@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import Role
+from shared.auth import IdentityClaim, Role
 from shared.events import (
     AchievementSummary,
     AssessedResult,
@@ -131,7 +131,13 @@ class ShareRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{}, {"expires_in_days": 30}, {"show_name": "Ada Lovelace"}]
+            "examples": [
+                {},
+                {"expires_in_days": 30},
+                {"show_name": "Ada Lovelace"},
+                {"identify_by": ["email"]},
+                {"show_name": "Ada Lovelace", "identify_by": ["email", "name"]},
+            ]
         },
     )
 
@@ -148,6 +154,14 @@ class ShareRequest(BaseModel):
         pattern=PLAIN_TEXT,
         description="My name, to show on the link's page and PDF (the credential identifies "
         "me by salted hashes only; the page says whether they confirm the name).",
+    )
+    identify_by: list[IdentityClaim] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2,
+        description="Share a copy of the credential issued again with these claims of my "
+        "token (my verified `email`, my `name`) added as salted hashes, so whoever I tell "
+        "them can check them on the link; none: the credential as issued.",
     )
 
 

@@ -199,8 +199,10 @@ def build_wallet_router(
         status_code=status.HTTP_201_CREATED,
         summary="Share one of my credentials through a public link",
         description="Anyone with the link can read the credential, its page and PDF, and "
-        "verify it, until I withdraw the link or it expires.",
-        responses=problem_responses(400, 401, 403, 404, 422, *UPSTREAM_FAILURES),
+        "verify it, until I withdraw the link or it expires. With `identify_by`, the link "
+        "holds a copy issued again with my token's verified e-mail address and/or name as "
+        "salted hashes, which the link's identity check then confirms.",
+        responses=problem_responses(400, 401, 403, 404, 409, 422, *UPSTREAM_FAILURES),
     )
     async def share(
         request: Request,
@@ -208,7 +210,16 @@ def build_wallet_router(
         credential_id: CredentialPath,
         body: Annotated[ShareRequest | None, Body()] = None,
     ) -> ShareLink:
-        answer = await issuance.call("GET", f"/credentials/{credential_id}", authorization(request))
+        path = f"/credentials/{credential_id}"
+        if body and body.identify_by:
+            # Issuance hashes the claims of the learner's own token into a copy signed now;
+            # the gateway never sees them but inside that copy's hashes.
+            answer = await issuance.call(
+                "POST", f"{path}/identified", authorization(request),
+                body={"identify_by": body.identify_by},
+            )  # fmt: skip
+        else:
+            answer = await issuance.call("GET", path, authorization(request))
         document = answer.content.decode("utf-8", errors="strict")
         credential = json.loads(document)
         if not isinstance(credential, dict) or not isinstance(credential.get("name"), str):
