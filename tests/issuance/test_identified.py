@@ -1,10 +1,12 @@
 """A learner's credential issued again with their e-mail address and name hashed into it:
 signed by the same issuer, verifying, carrying only salted hashes, and still recognised by
-issuance as the credential it copies. In process, with the demo keys."""
+issuance as the credential it copies. The rules in process with the demo keys; the route on
+the service as a process (real broker and PostgreSQL)."""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from typing import Any
 
@@ -20,7 +22,19 @@ from shared.credentials import KeyResolver, verify_credential
 from shared.credentials.clr import ClrData, build_clr
 from shared.credentials.data_model import check_credential
 from shared.credentials.microcredential import Organisation, identity_hash
+from shared.events import PathwayCompleted
 from tests.gateway.fake_issuance import BASE, KEYS, learner, signed_credential
+from tests.issuance.conftest import (
+    OPERATOR,
+    TEACHER,
+    Alliance,
+    learner as new_learner,
+    new_id,
+    passed_result,
+    staff,
+    token,
+)
+from tests.issuance.test_service import did_resolver, issued_to
 
 EMAIL = "Ada.Lovelace@Example.org"
 NAME = "Ada Lovelace"
@@ -129,3 +143,67 @@ def test_issuance_knows_the_identified_copy_as_the_credential_it_copies() -> Non
     unhashed["credentialSubject"]["identifier"][-1]["hashed"] = False
     assert not shown_as_issued(unhashed, issued)
     assert not shown_as_issued(copied, _micro())
+
+
+async def test_the_learner_gets_an_identified_copy_of_their_own_credentials_only(
+    alliance: Alliance,
+) -> None:
+    subject, learner_id = new_learner()
+    for _ in range(2):
+        await alliance.announce("assessment", passed_result(alliance.offering, learner_id))
+    components = await issued_to(alliance, learner_id, 2)
+    await alliance.announce(
+        "recognition",
+        PathwayCompleted(
+            pathway_id=new_id("pth"),
+            pathway_version=1,
+            owner_partner_id="vallombra",
+            learner_id=learner_id,
+            title={"en": "Responsible AI"},
+            component_credential_ids=tuple(c.credential_id for c in components),
+            ects_earned=10,
+            completed_at=dt.datetime.now(dt.UTC),
+        ),
+    )
+    [stacked] = [c for c in await issued_to(alliance, learner_id, 3) if c.pathway_id]
+    mine = token(subject, email=EMAIL, name=NAME)
+    async with alliance.api() as api:
+        resolver = await did_resolver(api, OPERATOR)
+        for credential_id in (components[0].credential_id, stacked.credential_id):
+            path = f"/credentials/{credential_id}"
+            issued = (await api.get(path, headers=mine)).json()
+            answer = await api.post(
+                f"{path}/identified", headers=mine, json={"identify_by": ["email", "name"]}
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["content-type"] == "application/ld+json"
+            copied = answer.json()
+            assert verify_credential(copied, resolver).verified
+            assert copied["credentialStatus"] == issued["credentialStatus"]
+            email = _identity(copied, "emailAddress")
+            assert email["identityHash"] == identity_hash(EMAIL.lower(), email["salt"])
+            assert NAME not in answer.text
+            assert EMAIL.lower() not in answer.text
+            verified = await api.post("/credentials/verify", json={"verifiableCredential": copied})
+            assert verified.json()["errors"] == [], verified.text
+            # Holding the copy is holding the credential: its status is answered.
+            held = await api.post(f"{path}/current-status", json=copied)
+            assert held.status_code == 200, held.text
+            assert held.json()["status"] == "valid"
+
+        path = f"/credentials/{components[0].credential_id}/identified"
+        email_only = {"identify_by": ["email"]}
+        lacking = await api.post(path, headers=token(subject, name=NAME), json=email_only)
+        assert lacking.status_code == 409, lacking.text
+        assert lacking.json()["title"] == "Identity not in token"
+        theirs = await api.post(
+            path, headers=token(new_id("learner"), email=EMAIL), json=email_only
+        )
+        assert theirs.status_code == 404, theirs.text
+        assert (await api.post(path, headers=staff(TEACHER), json=email_only)).status_code == 403
+        unknown = await api.post(path, headers=mine, json={"identify_by": ["phone"]})
+        assert unknown.status_code == 422
+    # Nor did the service write them anywhere it logs to.
+    logged = alliance.service.log_path.read_text(errors="replace")
+    assert EMAIL.lower() not in logged.lower()
+    assert NAME not in logged
