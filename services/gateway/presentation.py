@@ -19,16 +19,18 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
-from fpdf import FPDF
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from shared.credentials.microcredential import OUTCOMES_HEADING, PREREQUISITES_LABEL
 from shared.credentials.pdf import ATTACHMENT, ATTACHMENT_TYPE
 from shared.credentials.verifier import CheckName, Outcome, VerificationReport
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # Only the inline styles of the page itself; no script, no remote content.
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -390,6 +392,10 @@ def credential_pdf(
 ) -> bytes:
     """The page as a PDF, carrying `credential` (the signed JSON-LD, as issued) as an
     attached file, so the PDF itself can be verified."""
+    # Imported here: fpdf2 brings numpy, Pillow and fontTools, about 33 MiB in every gateway
+    # process, for a route only a learner downloading a PDF calls.
+    from fpdf import FPDF
+
     t = facts.labels
     pdf = FPDF(format="A4")
     pdf.set_lang(facts.language)
