@@ -16,9 +16,8 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import utc_now
 from shared.db.outbox import OUTBOX, cloud_event
@@ -34,21 +33,44 @@ log = logging.getLogger(__name__)
 SendRecord = Callable[[str, CloudEvent, dict[str, str]], Awaitable["asyncio.Future[Any]"]]
 
 # One relay per database publishes at a time, which keeps each key's events in order.
-_RELAY_LOCK_ID = 0x0A111A2CE
+RELAY_LOCK_ID = 0x0A111A2CE
+# The rows to publish, oldest first; built once, not per wake.
+_PENDING = (
+    select(OUTBOX)
+    .where(OUTBOX.c.published_at.is_(None))
+    .order_by(OUTBOX.c.position)
+    .limit(bindparam("limit"))
+)
+# The same, only for the relay that takes the lock, in one round trip instead of two: a
+# WITH query calling a volatile function is evaluated once, never folded into the query
+# (PostgreSQL's WITH semantics); no rows if another relay holds the lock or nothing waits.
+_LOCK = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID).label("held")).cte("relay_lock")
+_PENDING_IF_LOCKED = (
+    select(OUTBOX)
+    .join(_LOCK, _LOCK.c.held)
+    .where(OUTBOX.c.published_at.is_(None))
+    .order_by(OUTBOX.c.position)
+    .limit(bindparam("limit"))
+)
+_MARK_PUBLISHED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.position.in_(bindparam("positions", expanding=True)))
+    .values(published_at=bindparam("now"))
+)
 _MAX_BACKOFF_S = 10.0
 
 
 class OutboxRelay:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         signer: EventSigner | None,
         send: SendRecord,
         batch_size: int = 200,
         poll_interval_s: float = 0.2,
         fault: FaultSettings | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._signer = signer
         self._send = send
         self._batch_size = batch_size
@@ -68,23 +90,14 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
-        async with self._sessions() as session, session.begin():
-            # Core statements on the transaction's connection: no ORM object is made or changed.
-            connection = await session.connection()
+        # Core statements on a connection of its own: no session, no ORM object made or changed.
+        async with self._engine.begin() as connection:
             postgres = connection.dialect.name == "postgresql"
-            if postgres:
-                locked = await connection.execute(
-                    select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_ID))
+            rows = (
+                await connection.execute(
+                    _PENDING_IF_LOCKED if postgres else _PENDING, {"limit": self._batch_size}
                 )
-                if not locked.scalar_one():
-                    return 0
-            query = (
-                select(OUTBOX)
-                .where(OUTBOX.c.published_at.is_(None))
-                .order_by(OUTBOX.c.position)
-                .limit(self._batch_size)
-            )
-            rows = (await connection.execute(query)).all()
+            ).all()
             if not rows:
                 return 0
             self._fault_point("after-commit-before-publish")
@@ -92,9 +105,7 @@ class OutboxRelay:
             await asyncio.gather(*pending)
             self._fault_point("after-ack-before-mark")
             await connection.execute(
-                update(OUTBOX)
-                .where(OUTBOX.c.position.in_([row.position for row in rows]))
-                .values(published_at=utc_now())
+                _MARK_PUBLISHED, {"positions": [row.position for row in rows], "now": utc_now()}
             )
             for row in rows:
                 EVENTS_PUBLISHED.labels(row.event_type).inc()
@@ -120,8 +131,8 @@ class OutboxRelay:
             return await self._send(row.topic, event, {**event.headers(), **trace})
 
     async def measure_backlog(self) -> None:
-        async with self._sessions() as session:
-            result = await (await session.connection()).execute(
+        async with self._engine.connect() as connection:
+            result = await connection.execute(
                 select(func.count(), func.min(OUTBOX.c.occurred_at)).where(
                     OUTBOX.c.published_at.is_(None)
                 )

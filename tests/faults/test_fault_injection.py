@@ -42,7 +42,7 @@ async def main() -> None:
         done.set_result(None)
         return done
 
-    await OutboxRelay(sessions, demo_signer("lindeveld"), send).publish_pending()
+    await OutboxRelay(engine, demo_signer("lindeveld"), send).publish_pending()
 
 asyncio.run(main())
 """

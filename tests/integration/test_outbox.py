@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from services.catalogue.domain import Listing
@@ -21,7 +24,9 @@ from services.catalogue.unit_of_work import CatalogueUnitOfWork
 from shared.db.engine import create_engine, session_factory
 from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
+from shared.envelope import CloudEvent, EventSigner
 from shared.events import OfferingPublished
+from shared.messaging.relay import RELAY_LOCK_ID, OutboxRelay
 from tests.conftest import MigratedDatabase, ServiceFactory
 from tests.support.builders import offering_published
 from tests.support.infra import Infrastructure
@@ -144,3 +149,34 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
     async with httpx.AsyncClient(base_url=catalogue.url) as client:
         listed = await client.get(f"/offerings/{offering.offering_id}")
     assert listed.status_code == 200
+
+
+async def test_only_the_relay_holding_the_lock_publishes(
+    migrated_database: MigratedDatabase,
+) -> None:
+    """Two relays on one database (two processes of a service): while one holds the relay
+    lock, the other reads nothing and sends nothing, so each key's events stay in order."""
+    url = await migrated_database("catalogue")
+    offering = offering_published("lindeveld")
+    event_id = await _commit_offering(url, offering)
+    sent: list[str] = []
+
+    async def send(topic: str, event: CloudEvent, headers: dict[str, str]) -> asyncio.Future[Any]:
+        sent.append(event.id)
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    engine = create_engine(url)
+    signer = EventSigner(CATALOGUE, "test-key", Ed25519PrivateKey.generate())
+    relay = OutboxRelay(engine, signer, send)
+    try:
+        async with engine.begin() as other_relay:
+            await other_relay.execute(select(func.pg_advisory_xact_lock(RELAY_LOCK_ID)))
+            assert await relay.publish_pending() == 0
+            assert sent == []
+        assert await relay.publish_pending() == 1
+        assert sent == [event_id]
+        assert await relay.publish_pending() == 0  # marked published: not sent again
+    finally:
+        await engine.dispose()
