@@ -11,9 +11,6 @@ import io
 import json
 from typing import Any
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 from shared.credentials.verifier import MAX_DOCUMENT_BYTES
 
 # The attachment's name in every PDF the gateway makes.
@@ -37,6 +34,11 @@ def credential_in_pdf(data: bytes) -> Any:
     """The credential attached to a PDF, parsed from its JSON."""
     if len(data) > MAX_PDF_BYTES:
         raise NoCredentialInPdf(f"a PDF is at most {MAX_PDF_BYTES // 2**20} MiB")
+    # Imported here: only a verifier handed a PDF reads one, and pypdf costs a process that
+    # merely names the attachment (the gateway, which writes the PDFs) about 6 MiB.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         attachments = PdfReader(io.BytesIO(data)).attachments
         found = attachments.get(ATTACHMENT, [])

@@ -14,8 +14,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pyld import jsonld  # type: ignore[import-untyped]
-
 from shared.credentials.loader import document_loader
 
 
@@ -37,6 +35,11 @@ def canonicalize_reference(document: dict[str, Any]) -> str:
     # No base IRI (pyld's default is an example.org one): a relative IRI stays relative and
     # is refused, never resolved against a made-up base.
     options = {"documentLoader": document_loader, "base": None}
+    # Imported here, not with the module: the fast path in `canon.py` answers for every
+    # credential this project issues, and pyld (with lxml and requests, which it loads with
+    # itself) would cost each process that imports `shared.credentials` about 10 MiB.
+    from pyld import jsonld  # type: ignore[import-untyped]
+
     try:
         with _PYLD:
             expanded = jsonld.expand(document, options, on_property_dropped=_dropped)
