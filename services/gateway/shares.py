@@ -5,9 +5,11 @@ A link is a random token of 256 bits: whoever has it may read the credential, an
 guess one. A withdrawn or expired link answers 410 Gone, so a verifier holding an old link
 learns that the learner took it back rather than that it never existed.
 
-The credential identifies the learner by salted hashes only (OB 3.0 `IdentityObject`s). The
-learner may show their name on the link; a verifier may check a name or e-mail address the
-learner gives against those hashes and learns only whether it matches. That tells nobody
+The credential identifies the learner by salted hashes only (OB 3.0 `IdentityObject`s): of
+their pseudonymous id, and of their verified e-mail address and name when they share a copy
+issuance signed with those (`identify_by`). The learner may show their name on the link; a
+verifier may check a name or e-mail address the learner gives against those hashes and
+learns only whether it matches. That tells nobody
 more than the credential does: whoever holds the link holds the hashes and their salt.
 """
 
