@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import DateTime, Row, Table, Text, delete, select as core_select
+from sqlalchemy import DateTime, Row, Table, Text, bindparam, delete, select as core_select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,17 +71,25 @@ def _with_current_trace(headers: tuple[tuple[str, bytes], ...]) -> list[tuple[st
     return kept + list(carrier.items()) if carrier else [(k, v.decode()) for k, v in headers]
 
 
-async def pending(
-    session: AsyncSession, consumer: str, facts: Sequence[str]
-) -> list[tuple[int, ConsumedRecord]]:
-    """The events waiting for any of `facts`, in arrival order, with their positions. Asked
-    after every commit that released a fact, and mostly empty: a Core query, no ORM loading."""
-    query = (
-        core_select(DEFERRED)
-        .where(DEFERRED.c.consumer == consumer, DEFERRED.c.waiting_for.in_(facts))
-        .order_by(DEFERRED.c.position)
+# Asked after every commit that released a fact, and mostly empty: built once, run alone.
+_PENDING = (
+    core_select(DEFERRED)
+    .where(
+        DEFERRED.c.consumer == bindparam("consumer"),
+        DEFERRED.c.waiting_for.in_(bindparam("facts", expanding=True)),
     )
-    rows = (await (await session.connection()).execute(query)).all()
+    .order_by(DEFERRED.c.position)
+)
+
+
+async def pending(
+    engine: AsyncEngine, consumer: str, facts: Sequence[str]
+) -> list[tuple[int, ConsumedRecord]]:
+    """The events waiting for any of `facts`, in arrival order, with their positions: one
+    read in autocommit, without a transaction to begin and roll back around it."""
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        rows = (await connection.execute(_PENDING, {"consumer": consumer, "facts": facts})).all()
     return [(int(r.position), as_record(r)) for r in rows]
 
 

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import outbox
@@ -99,6 +99,14 @@ class UnitOfWorkFactory(Generic[UowT]):
         self.sessions = sessions
         self.source = source
         self.on_events_committed = on_events_committed
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database the units of work are opened on, for the runtime's reads that need
+        no unit of work."""
+        engine = self.sessions.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        return engine
 
     def __call__(self) -> UowT:
         return self.kind(self.sessions, self.source, self.on_events_committed)

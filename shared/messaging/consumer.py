@@ -353,8 +353,7 @@ class EventConsumer(Generic[UowT]):
     async def _resume(self, facts: list[str]) -> None:
         """Applies again the events that were waiting for facts just committed; each in the
         trace of the span that deferred it (its saved headers), not of the releasing one."""
-        async with self._units_of_work() as uow:
-            waiting = await deferral.pending(uow.session, self.name, facts)
+        waiting = await deferral.pending(self._units_of_work.engine, self.name, facts)
         for position, record in waiting:
             await self.consume(record, deferred=position)
 

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.uow import UnitOfWorkFactory, UowT
 
@@ -31,8 +30,7 @@ def shape(statement: str) -> str:
 def statements_run(units_of_work: UnitOfWorkFactory[Any]) -> Iterator[list[str]]:
     """The shapes of the statements sent to the units of work's database while inside, in
     order: each is a round trip to the database and work for the driver."""
-    engine = units_of_work.sessions.kw["bind"]
-    assert isinstance(engine, AsyncEngine)
+    engine = units_of_work.engine
     seen: list[str] = []
 
     def count(*args: Any) -> None:
