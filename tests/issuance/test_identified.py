@@ -1,16 +1,18 @@
 """A learner's credential issued again with their e-mail address and name hashed into it:
 signed by the same issuer, verifying, carrying only salted hashes, and still recognised by
-issuance as the credential it copies. The rules in process with the demo keys; the route on
-the service as a process (real broker and PostgreSQL)."""
+issuance as the credential it copies. The rules in process with the demo keys (and Digital
+Bazaar's verifier); the route on the service as a process (real broker and PostgreSQL)."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.issuance.domain import (
     IdentityNotInToken,
@@ -18,12 +20,20 @@ from services.issuance.domain import (
     identity_objects,
     shown_as_issued,
 )
-from shared.credentials import KeyResolver, verify_credential
+from shared.credentials import KeyResolver, build_did_document, verify_credential
 from shared.credentials.clr import ClrData, build_clr
 from shared.credentials.data_model import check_credential
 from shared.credentials.microcredential import Organisation, identity_hash
 from shared.events import PathwayCompleted
 from tests.gateway.fake_issuance import BASE, KEYS, learner, signed_credential
+from tests.independent.test_digitalbazaar import (
+    ISSUER as DID_ISSUER,
+    _files,
+    _independent,
+    _micro_credential,
+    _signed,
+    node as node,  # the fixture: Node.js ready
+)
 from tests.issuance.conftest import (
     OPERATOR,
     TEACHER,
@@ -207,3 +217,16 @@ async def test_the_learner_gets_an_identified_copy_of_their_own_credentials_only
     logged = alliance.service.log_path.read_text(errors="replace")
     assert EMAIL.lower() not in logged.lower()
     assert NAME not in logged
+
+
+def test_an_independent_verifier_accepts_the_identified_copy(node: str, tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    files = _files(tmp_path, build_did_document(DID_ISSUER, [key.public_key()]))
+    issued = _micro_credential(key, DID_ISSUER)
+    unsigned = identified(issued, identity_objects({"email": EMAIL, "name": NAME}))
+    copied = _signed(unsigned, key, DID_ISSUER)
+    result = _independent(node, files, copied)
+    assert result["verified"], result["error"]
+    # The added identities are signed: changing one breaks the proof there too.
+    copied["credentialSubject"]["identifier"][-1]["identityHash"] = "sha256$00"
+    assert not _independent(node, files, copied)["verified"]
