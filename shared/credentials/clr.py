@@ -16,7 +16,7 @@ from typing import Any
 from shared.credentials.loader import CLR_V2P0, OB_V3P0, OB_V3P0_EXTENSIONS, VC_V2
 from shared.credentials.microcredential import (
     Organisation,
-    identity_hash,
+    identity_object,
     json_number,
     profile_of,
     signed_text,
@@ -94,15 +94,7 @@ def build_clr(data: ClrData) -> dict[str, Any]:
         "name": signed_text(data.title),
         "credentialSubject": {
             "type": ["ClrSubject"],
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityHash": identity_hash(data.learner_id, salt),
-                    "identityType": "identifier",
-                    "hashed": True,
-                    "salt": salt,
-                }
-            ],
+            "identifier": [identity_object(data.learner_id, "identifier", salt)],
             "verifiableCredential": list(data.components),
             "achievement": achievements,
             "association": associations,
