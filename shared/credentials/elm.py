@@ -14,7 +14,8 @@ Where each EU element goes, as the Commission's sample micro-credential puts it
   `assessedBy`, `specifiedBy.dcType` and `specifiedBy.gradingScheme`);
 - what was achieved: `specifiedBy`, a `Qualification` with `creditPoint` (ECTS), `eqfLevel`,
   `learningOutcome[]` (each with its `relatedESCOSkill`), `mode` (form of participation),
-  `entryRequirement` (prerequisites), `isPartialQualification` (stackability), `thematicArea`
+  `entryRequirement` (prerequisites), the outcomes and prerequisites in every language the
+  credential's criteria state them in, `isPartialQualification` (stackability), `thematicArea`
   (ISCED-F), `language`, `homepage` (further information) and the type of quality assurance
   as an `additionalNote`.
 
@@ -30,12 +31,13 @@ import base64
 import re
 import textwrap
 import uuid
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 from shared.credentials.data_model import OB_TYPES, as_list
 from shared.credentials.loader import EDC_AP, VC_V1
-from shared.credentials.microcredential import OUTCOMES_HEADING, PREREQUISITES_LABEL
+from shared.credentials.microcredential import read_narrative
 
 # The profile the export conforms to (the SHACL shapes' ontology IRI).
 EDC_PROFILE = "http://data.europa.eu/snb/model/ap/edc-generic-no-cv"
@@ -300,7 +302,9 @@ class _Export:
         return assessment
 
     def qualification(self) -> dict[str, Any]:
-        narrative = self.achievement.get("criteria", {}).get("narrative", "")
+        stated = read_narrative(
+            self.achievement.get("criteria", {}).get("narrative", ""), self.language
+        )
         qualification: dict[str, Any] = {
             "id": self.achievement["id"],
             "type": "Qualification",
@@ -315,18 +319,17 @@ class _Export:
         eqf = self.alignment(_EQF)
         if eqf is not None:
             qualification["eqfLevel"] = _aligned(eqf)
-        outcomes = self.learning_outcomes(narrative)
+        outcomes = self.learning_outcomes(stated.learning_outcomes)
         if outcomes:
             qualification["learningOutcome"] = outcomes
         mode = self.alignment(_MODE)
         if mode is not None:
             qualification["mode"] = _aligned(mode)
-        prerequisites = self.prerequisites(narrative)
-        if prerequisites:
+        if stated.prerequisites:
             qualification["entryRequirement"] = {
                 "id": self.node_id("entry-requirement"),
                 "type": "Note",
-                "noteLiteral": self.text(prerequisites),
+                "noteLiteral": stated.prerequisites,
             }
         stackability = self.alignment(_STACKABILITY)
         if stackability is not None and stackability.get("targetCode") in _PARTIAL:
@@ -365,36 +368,32 @@ class _Export:
     def alignment(self, target_type: str) -> dict[str, Any] | None:
         return next((a for a in self.alignments if a.get("targetType") == target_type), None)
 
-    def learning_outcomes(self, narrative: str) -> list[dict[str, Any]]:
-        """The outcomes the narrative lists, each with the ESCO skill aligned to it; an ESCO
-        alignment matching no listed outcome is an outcome of its own."""
+    def learning_outcomes(self, listed: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+        """The outcomes the narrative lists, in each language it gives them in, each with the
+        ESCO skill aligned to it (by its text in the credential's language, as issuance
+        names the alignment); an ESCO alignment matching no listed outcome is an outcome of
+        its own."""
         skills = {
             a["targetName"]: a["targetUrl"]
             for a in self.alignments
             if a.get("targetType") == _COMPETENCY and a.get("targetUrl", "").startswith(ESCO_SKILL)
         }
-        texts = _listed_outcomes(narrative)
-        texts += [name for name in skills if name not in texts]
+        # The first text of each is the one in the credential's own section.
+        titles = [(next(iter(texts.values())), texts) for texts in listed if texts]
+        named = {own for own, _ in titles}
+        titles += [(name, self.text(name)) for name in skills if name not in named]
         outcomes = []
-        for n, text in enumerate(texts):
+        for n, (own, title) in enumerate(titles):
             outcome: dict[str, Any] = {
                 "id": self.node_id(f"learning-outcome-{n}"),
                 "type": "LearningOutcome",
-                "title": self.text(text),
+                "title": title,
             }
-            if text in skills:
+            if own in skills:
                 # The ESCO concept without a label: ours is the outcome's text, not ESCO's.
-                outcome["relatedESCOSkill"] = _concept(skills[text])
+                outcome["relatedESCOSkill"] = _concept(skills[own])
             outcomes.append(outcome)
         return outcomes
-
-    def prerequisites(self, narrative: str) -> str | None:
-        _, found, rest = narrative.partition("\n" + PREREQUISITES_LABEL)
-        if not found:
-            return None
-        if self.creator["id"] != self.issuer["id"]:
-            rest = rest.rpartition("\n")[0]  # the "Awarded by … issued by …" line after it
-        return rest or None
 
     def thematic_areas(self) -> list[dict[str, Any]]:
         # fieldOfStudy joins the offering's fields with ", ": ISCED-F 2013 codes (alone or
@@ -495,20 +494,6 @@ def _language(language: str) -> dict[str, Any]:
 
 def _web_resource(node_id: str, url: str) -> dict[str, Any]:
     return {"id": node_id, "type": "WebResource", "contentURL": url}
-
-
-def _listed_outcomes(narrative: str) -> list[str]:
-    """The items of the narrative's outcome list (an item may run over several lines)."""
-    _, found, rest = narrative.partition(OUTCOMES_HEADING + "\n")
-    items: list[str] = []
-    for line in rest.split("\n") if found else []:
-        if not line:
-            break
-        if line.startswith("- "):
-            items.append(line[2:])
-        elif items:
-            items[-1] += "\n" + line
-    return items
 
 
 def _card(

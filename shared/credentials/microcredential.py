@@ -15,8 +15,9 @@ because JSON-LD silently drops anything else from the signed data:
 4. awarding body: `achievement.creator`; `issuer` is who signs (e.g. the alliance's issuing
    partner, "issued by mandate"); `credentialSubject.source` the assessing organisation.
 5. date of issuing: `validFrom`.
-6. learning outcomes: listed in `criteria.narrative`; those linked to ESCO are also
-   `alignment[]` entries (`targetType: ceasn:Competency`, `targetFramework: ESCO`).
+6. learning outcomes: listed in `criteria.narrative`, in every language the offering gives
+   them in (see `_narrative`); those linked to ESCO are also `alignment[]` entries
+   (`targetType: ceasn:Competency`, `targetFramework: ESCO`).
 7. workload: `achievement.creditsAvailable` (ECTS) and `credentialSubject.creditsEarned`.
 8. level: an `alignment` to `http://data.europa.eu/snb/eqf/<n>` (`targetType: ext:EQFLevel`).
 9-11. type of assessment, form of participation, quality assurance: `alignment[]` entries
@@ -24,7 +25,8 @@ because JSON-LD silently drops anything else from the signed data:
    `ext:QualityAssurance`), also spelled out in `criteria.narrative`.
 Optional: supervision and identity verification (`ext:SupervisionVerification`), grade
 (`result[]` with its `ResultDescription`), stackability (`ext:Stackability`), prerequisites
-(`criteria.narrative`), further information (`ext:FurtherInformation` alignment).
+(`criteria.narrative`, in every language given), further information
+(`ext:FurtherInformation` alignment).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,14 +53,21 @@ UNSUPERVISED_NO_ID_URI = "http://data.europa.eu/snb/supervision-verification/c59
 
 DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_TAG = r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*"
+_LANGUAGE = re.compile(rf"^{_TAG}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 IRI_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# How the criteria narrative introduces the outcomes and the prerequisites (read back by the
-# ELM export, shared/credentials/elm.py).
+# How the criteria narrative introduces the outcomes and the prerequisites, and each language's
+# section of it (read back by `read_narrative`).
 OUTCOMES_HEADING = "Learning outcomes:"
 PREREQUISITES_LABEL = "Prerequisites: "
+LANGUAGE_HEADING = "## "
+AWARDED_BY = "Awarded by "
+_SECTION = re.compile(rf"^{re.escape(LANGUAGE_HEADING)}({_TAG})$")
+# An item stated in another language than its section's, for want of a translation.
+_MARKED = re.compile(rf"^\[({_TAG})\] ")
+_CONTINUED = "  "  # a text's further lines, indented under its first
 _RESULT_STATUSES = frozenset(
     ["Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional", "Withdrew"]
 )
@@ -85,8 +94,10 @@ class Concept:
 
 @dataclass(frozen=True)
 class LearningOutcome:
-    text: str
+    text: str  # in the credential's language
     esco_uri: str | None = None  # an ESCO skill or competence
+    # The outcome in other languages, language -> text.
+    translations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,7 @@ class MicroCredentialData:
     supervision: Concept | None = None
     stackability: Concept | None = None
     prerequisites: str | None = None
+    prerequisites_translations: Mapping[str, str] = field(default_factory=dict)
     further_information: str | None = None  # a URL
     activity_start: str | None = None
     activity_end: str | None = None
@@ -241,7 +253,8 @@ def _check(data: MicroCredentialData) -> None:
     ):
         if day is not None and not _DATE.match(day):
             raise ValueError(f"{label} must be a date (YYYY-MM-DD)")
-    for language in [data.language, *(t.language for t in data.translations)]:
+    for language in [data.language, *(t.language for t in data.translations),
+                     *_narrative_languages(data)]:  # fmt: skip
         if not _LANGUAGE.match(language):
             raise ValueError(f"language {language!r} is not a BCP 47 tag")
     if not 1 <= data.eqf_level <= 8:
@@ -411,10 +424,19 @@ def _related(achievement_id: str, translation: Translation) -> dict[str, Any]:
 
 
 def _narrative(data: MicroCredentialData) -> str:
-    """The human-readable criteria (Markdown), spelling out the EU elements."""
-    lines = [OUTCOMES_HEADING]
-    lines += [f"- {signed_text(outcome.text)}" for outcome in data.learning_outcomes]
-    lines += [
+    """The human-readable criteria (Markdown), spelling out the EU elements.
+
+    The learning outcomes and prerequisites are the offering's own words, often given in
+    several languages. OB 3.0 has no per-language place for them: a `Related` edition has a
+    name and a description only (its scoped context defines no `criteria`), and a language
+    map is no OB value. So the narrative, which is for people and free Markdown, states them
+    once per language: a section headed `## <tag>`, the credential's own language first
+    (with the facts stated once, under it); an item the offering lacks in a section's
+    language is stated in the credential's, marked `[<tag>] `. A credential of one language
+    has no headings. `read_narrative` reads it back.
+    """
+    own = [OUTCOMES_HEADING, *(f"- {_stated(o.text)}" for o in data.learning_outcomes)]
+    own += [
         "",
         f"Workload: {json_number(data.ects)} ECTS",
         f"EQF level: {data.eqf_level}",
@@ -423,16 +445,119 @@ def _narrative(data: MicroCredentialData) -> str:
         f"Quality assurance: {signed_text(data.quality_assurance.label)}",
     ]
     if data.supervision is not None:
-        lines.append(
-            f"Supervision and identity verification: {signed_text(data.supervision.label)}"
-        )
+        own.append(f"Supervision and identity verification: {signed_text(data.supervision.label)}")
     if data.stackability is not None:
-        lines.append(f"Integration/stackability: {signed_text(data.stackability.label)}")
+        own.append(f"Integration/stackability: {signed_text(data.stackability.label)}")
     if data.prerequisites:
-        lines.append(f"{PREREQUISITES_LABEL}{signed_text(data.prerequisites)}")
+        own.append(PREREQUISITES_LABEL + _stated(data.prerequisites))
     if data.awarding_body.id != data.issuer.id:
-        lines.append(
-            f"Awarded by {signed_text(data.awarding_body.name)}, issued on its behalf by "
+        own.append(
+            f"{AWARDED_BY}{signed_text(data.awarding_body.name)}, issued on its behalf by "
             f"{signed_text(data.issuer.name)}."
         )
+    others = _narrative_languages(data)
+    if not others:
+        return "\n".join(own)
+    lines = [LANGUAGE_HEADING + data.language, "", *own]
+    for language in others:
+        lines += ["", LANGUAGE_HEADING + language, "", OUTCOMES_HEADING]
+        lines += [
+            f"- {_translated(o.text, o.translations, language, data.language)}"
+            for o in data.learning_outcomes
+        ]
+        if data.prerequisites:
+            translated = _translated(
+                data.prerequisites, data.prerequisites_translations, language, data.language
+            )
+            lines += ["", PREREQUISITES_LABEL + translated]
     return "\n".join(lines)
+
+
+def _narrative_languages(data: MicroCredentialData) -> list[str]:
+    """The languages other than the credential's the outcomes or prerequisites are given in."""
+    given = [language for o in data.learning_outcomes for language in o.translations]
+    if data.prerequisites:
+        given += data.prerequisites_translations
+    return [language for language in dict.fromkeys(given) if language != data.language]
+
+
+def _translated(text: str, translations: Mapping[str, str], language: str, own: str) -> str:
+    """The text in `language`, else in the credential's own, marked as such."""
+    return _stated(translations[language]) if language in translations else _stated(text, own)
+
+
+def _stated(text: str, marked: str | None = None) -> str:
+    """`text` as the narrative states it: a leading `\\` or `[` escaped (Markdown's way) so
+    that no text reads as a language mark, marked with the language `marked` if given, its
+    further lines indented under the first (so none reads as a heading)."""
+    text = signed_text(text)
+    if text.startswith(("\\", "[")):
+        text = "\\" + text
+    if marked is not None:
+        text = f"[{marked}] {text}"
+    return text.replace("\n", "\n" + _CONTINUED)
+
+
+@dataclass(frozen=True)
+class NarrativeTexts:
+    """The offering's words a criteria narrative states, each as a language map (language ->
+    text), in the order of the narrative's sections: the credential's own language first."""
+
+    learning_outcomes: tuple[dict[str, str], ...] = ()
+    prerequisites: dict[str, str] = field(default_factory=dict)
+
+
+def read_narrative(narrative: str, language: str) -> NarrativeTexts:
+    """The learning outcomes and prerequisites of a narrative `_narrative` wrote, read
+    leniently; text before any language heading (all of it, in a credential of one language
+    or one issued before the sections) is in `language`. An item marked with another
+    language than its section's counts as that language's, unless it has its own."""
+    outcomes: list[dict[str, str]] = []
+    prerequisites: dict[str, str] = {}
+    for section, lines in _sections(narrative, language):
+        listed, required = _section_texts(lines)
+        for n, item in enumerate(listed):
+            if n == len(outcomes):
+                outcomes.append({})
+            _read_into(outcomes[n], item, section)
+        if required is not None:
+            _read_into(prerequisites, required, section)
+    return NarrativeTexts(tuple(outcomes), prerequisites)
+
+
+def _sections(narrative: str, language: str) -> list[tuple[str, list[str]]]:
+    sections: list[tuple[str, list[str]]] = [(language, [])]
+    for line in narrative.split("\n"):
+        heading = _SECTION.match(line)
+        if heading:
+            sections.append((heading[1], []))
+        else:
+            sections[-1][1].append(line)
+    return sections
+
+
+def _section_texts(lines: list[str]) -> tuple[list[str], str | None]:
+    """A section's outcome items and prerequisites, as stated (marks and escapes kept)."""
+    items: list[str] = []
+    prerequisites: list[str] = []
+    reading: list[str] | None = None  # the list whose last text a further line continues
+    for line in lines:
+        if line == OUTCOMES_HEADING:
+            reading = items
+        elif reading is items and line.startswith("- "):
+            items.append(line[2:])
+        elif line.startswith(PREREQUISITES_LABEL):
+            prerequisites.append(line.removeprefix(PREREQUISITES_LABEL))
+            reading = prerequisites
+        elif reading and line and not line.startswith(AWARDED_BY):
+            # A further line: indented as written now, unindented in older credentials.
+            reading[-1] += "\n" + line.removeprefix(_CONTINUED)
+        else:
+            reading = None
+    return items, prerequisites[0] if prerequisites else None
+
+
+def _read_into(texts: dict[str, str], stated: str, section: str) -> None:
+    marked = _MARKED.match(stated)
+    language, text = (marked[1], stated[marked.end() :]) if marked else (section, stated)
+    texts.setdefault(language, text[1:] if text.startswith("\\") else text)

@@ -33,6 +33,7 @@ from shared.credentials.microcredential import UNSUPERVISED_NO_ID_URI
 from shared.credentials.reference import canonicalize_reference
 from shared.events import (
     Grade,
+    LearningOutcome,
     Prerequisites,
     ResultRecorded,
     Stackability,
@@ -339,6 +340,45 @@ def test_multi_line_prerequisites_before_the_awarded_by_line(
     data = _data(prerequisites=Prerequisites(description={"en": prerequisites}))
     qualification = _claim(to_elm(_issued(data, issuer_key)))["specifiedBy"]
     assert qualification["entryRequirement"]["noteLiteral"] == {"en": prerequisites}
+
+
+def test_outcomes_and_entry_requirements_in_every_language_the_offering_gives(
+    issuer_key: Ed25519PrivateKey, shapes: rdflib.Graph
+) -> None:
+    """What the offering states in several languages the export states in each: a language
+    one outcome lacks is left out of that outcome's title, not filled with another's."""
+    assess = "Assess a data-driven system for bias and privacy risks."
+    data = _data(
+        learning_outcomes=(
+            LearningOutcome(
+                text={"en": assess, "de": "Ein datengetriebenes System auf Risiken prüfen.",
+                      "es": "Evaluar los riesgos de un sistema basado en datos."},
+                esco_skill_uri=ESCO,
+            ),
+            LearningOutcome(text={"en": "Write a data protection impact assessment.",
+                                  "es": "Redactar una evaluación de impacto."}),
+        ),
+        prerequisites=Prerequisites(
+            description={"en": PREREQUISITES, "de": "Einführung in die Datenwissenschaft."}
+        ),
+    )  # fmt: skip
+    elm = to_elm(_issued(data, issuer_key))
+    conforms, _, report = _shacl(elm, shapes)
+    assert conforms, report
+    qualification = _claim(elm)["specifiedBy"]
+    outcomes = qualification["learningOutcome"]
+    assert [o["title"] for o in outcomes] == [
+        {"en": assess, "de": "Ein datengetriebenes System auf Risiken prüfen.",
+         "es": "Evaluar los riesgos de un sistema basado en datos."},
+        {"en": "Write a data protection impact assessment.",
+         "es": "Redactar una evaluación de impacto."},
+    ]  # fmt: skip
+    assert outcomes[0]["relatedESCOSkill"]["id"] == ESCO
+    assert "relatedESCOSkill" not in outcomes[1]
+    assert qualification["entryRequirement"]["noteLiteral"] == {
+        "en": PREREQUISITES,
+        "de": "Einführung in die Datenwissenschaft.",
+    }
 
 
 def test_the_export_is_the_same_every_time(issued: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from shared.credentials import (
     canonicalize_reference,
     identity_hash,
 )
+from shared.credentials.microcredential import read_narrative
 
 
 def _statements(node: Any, found: set[tuple[str, str, str]] | None = None) -> int:
@@ -115,6 +116,7 @@ def test_awarding_body_differing_from_issuer_is_stated(data: MicroCredentialData
         {"title": "bell\x07"},
         {"learning_outcomes": []},
         {"translations": [Translation("xx_YY", "bad")]},
+        {"prerequisites": "p", "prerequisites_translations": {"Deutsch": "p"}},
         {"status_list_index": None},
     ],
 )
@@ -126,3 +128,81 @@ def test_invalid_inputs_are_refused(data: MicroCredentialData, change: dict[str,
 def test_text_is_normalised(data: MicroCredentialData) -> None:
     credential = build_microcredential(replace(data, description="a\tb\r\nc"))
     assert credential["credentialSubject"]["achievement"]["description"] == "a b\nc"
+
+
+def _in_languages(data: MicroCredentialData) -> MicroCredentialData:
+    """`data` with its outcomes and prerequisites in Portuguese and German too, the second
+    outcome lacking German, its texts starting with what could read as a mark or running
+    over several lines."""
+    first, second = data.learning_outcomes
+    return replace(
+        data,
+        learning_outcomes=[
+            replace(first, translations={"pt": "Aplicar os princípios FAIR",
+                                         "de": "FAIR anwenden"}),
+            replace(second, text="[draft] Document\n## de\n\nprovenance",
+                    translations={"pt": "\\Documentar a proveniência"}),
+        ],
+        prerequisites="Basic statistics.\nA laptop.",
+        prerequisites_translations={"pt": "Estatística básica.", "de": "Grundlagen der Statistik."},
+    )  # fmt: skip
+
+
+def _narrative(credential: dict[str, Any]) -> str:
+    narrative: str = credential["credentialSubject"]["achievement"]["criteria"]["narrative"]
+    return narrative
+
+
+def test_outcomes_and_prerequisites_travel_in_every_language_given(
+    data: MicroCredentialData,
+) -> None:
+    data = _in_languages(data)
+    credential = build_microcredential(data)
+    narrative = _narrative(credential)
+    # One section per language, the credential's own first; an outcome the offering lacks
+    # in German is stated in English there, marked.
+    sections = [line for line in narrative.split("\n") if line.startswith("## ")]
+    assert sections == ["## en", "## pt", "## de"]
+    assert "\n- [en] \\[draft] Document\n" in narrative
+    stated = read_narrative(narrative, "en")
+    assert stated.learning_outcomes == (
+        {"en": "Apply FAIR principles to a data set", "pt": "Aplicar os princípios FAIR",
+         "de": "FAIR anwenden"},
+        {"en": "[draft] Document\n## de\n\nprovenance", "pt": "\\Documentar a proveniência"},
+    )  # fmt: skip
+    assert stated.prerequisites == {
+        "en": "Basic statistics.\nA laptop.",
+        "pt": "Estatística básica.",
+        "de": "Grundlagen der Statistik.",
+    }
+    # Only terms the contexts define: nothing is dropped from what is signed.
+    assert len(canonicalize_reference(credential).splitlines()) == _statements(credential)
+
+
+def test_a_credential_of_one_language_states_its_criteria_without_sections(
+    data: MicroCredentialData,
+) -> None:
+    narrative = _narrative(build_microcredential(replace(data, prerequisites="A laptop.")))
+    assert "## " not in narrative
+    assert narrative.startswith("Learning outcomes:\n- Apply FAIR principles to a data set\n")
+    stated = read_narrative(narrative, "pt")
+    assert [texts for texts in stated.learning_outcomes] == [
+        {"pt": "Apply FAIR principles to a data set"},
+        {"pt": "Document a data set's provenance"},
+    ]
+    assert stated.prerequisites == {"pt": "A laptop."}
+
+
+def test_a_narrative_issued_before_the_sections_reads_back() -> None:
+    issued_before = (
+        "Learning outcomes:\n- Size a converter\nfor a wind turbine.\n- Simulate an inverter.\n\n"
+        "Workload: 5 ECTS\nPrerequisites: Basic circuits.\nA laptop.\n"
+        "Awarded by TH Rheinfeld, issued on its behalf by Nordhavn."
+    )
+    stated = read_narrative(issued_before, "en")
+    assert stated.learning_outcomes == (
+        {"en": "Size a converter\nfor a wind turbine."},
+        {"en": "Simulate an inverter."},
+    )
+    assert stated.prerequisites == {"en": "Basic circuits.\nA laptop."}
+    assert read_narrative("Pass the project.", "en") == read_narrative("", "en")

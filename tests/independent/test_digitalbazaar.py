@@ -216,6 +216,46 @@ def test_did_key_credential_verifies(node: str, tmp_path: Path) -> None:
     assert result["status"]["checked"] == ["revocation: unchecked (no status list given)"]
 
 
+def test_a_credential_stating_its_outcomes_in_several_languages_verifies(
+    node: str, tmp_path: Path
+) -> None:
+    """The criteria narrative's language sections are signed like any text: the German
+    outcome cannot be changed."""
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    did_document = build_did_document(ISSUER, [key.public_key()])
+    data = sample_data(8)
+    first, second = data.learning_outcomes
+    data = replace(
+        data,
+        issuer=replace(data.issuer, id=ISSUER),
+        status_list_credential=STATUS_URL,
+        learning_outcomes=[
+            replace(first, translations={"pt": "Aplicar os princípios FAIR",
+                                         "de": "FAIR-Prinzipien anwenden"}),
+            replace(second, translations={"pt": "Documentar a proveniência"}),
+        ],
+        prerequisites="Basic statistics.\nA laptop.",
+        prerequisites_translations={"de": "Grundlagen der Statistik."},
+    )  # fmt: skip
+    credential = _signed(build_microcredential(data), key, ISSUER)
+    criteria = credential["credentialSubject"]["achievement"]["criteria"]
+    assert "\n## de\n" in criteria["narrative"]
+    files = _files(tmp_path, did_document)
+    clear = _status_list(key, ISSUER, None)
+    result = _independent(node, files, credential, clear)
+    assert result["verified"], result["error"]
+    assert _ours(credential, did_document, clear)
+
+    tampered = copy.deepcopy(credential)
+    tampered["credentialSubject"]["achievement"]["criteria"]["narrative"] = criteria[
+        "narrative"
+    ].replace("FAIR-Prinzipien anwenden", "Alles können")
+    result = _independent(node, files, tampered, clear)
+    assert not result["verified"]
+    assert "Invalid signature" in result["error"], result["error"]
+    assert not _ours(tampered, did_document, clear)
+
+
 def test_a_suspended_credential_is_refused_as_suspended_and_verifies_once_reinstated(
     node: str, tmp_path: Path
 ) -> None:

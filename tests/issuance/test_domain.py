@@ -19,11 +19,14 @@ from services.issuance.domain import (
 )
 from services.issuance.keys import CredentialKeys, UnknownPartnerKey
 from shared.credentials import build_microcredential, verify_credential
+from shared.credentials.microcredential import read_narrative
 from shared.events import (
     AwardingBody,
     Grade,
+    LearningOutcome,
     Outcome,
     ParticipationMode,
+    Prerequisites,
     ResultRecorded,
     Stackability,
 )
@@ -90,6 +93,28 @@ def test_every_eu_element_comes_from_the_offering_and_the_result() -> None:
         "issued on its behalf by Nordhavn"
         in (credential["credentialSubject"]["achievement"]["criteria"]["narrative"])
     )
+
+
+def test_the_credential_carries_outcomes_and_prerequisites_in_every_language_given() -> None:
+    outcomes = (
+        {"en": "Assess a system for bias.", "de": "Ein System auf Verzerrung prüfen.",
+         "da": "Vurdere et system for skævhed."},
+        {"en": "Write an impact assessment.", "da": "Skrive en konsekvensanalyse."},
+    )  # fmt: skip
+    prerequisites = {"en": "Basic statistics.", "de": "Grundlagen der Statistik."}
+    terms = offering_published(
+        "rheinfeld",
+        title={"en": "Data ethics", "de": "Datenethik"},
+        languages_of_instruction=("en",),
+        learning_outcomes=tuple(LearningOutcome(text=text) for text in outcomes),
+        prerequisites=Prerequisites(description=prerequisites),
+    )
+    credential = build_microcredential(microcredential_data(terms, _result(), _issuance()))
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["inLanguage"] == "en"
+    stated = read_narrative(achievement["criteria"]["narrative"], "en")
+    assert stated.learning_outcomes == outcomes
+    assert stated.prerequisites == prerequisites
 
 
 def test_joint_awarding_bodies_are_stated_and_a_missing_stackability_is_stand_alone() -> None:
