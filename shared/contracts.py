@@ -11,13 +11,15 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from shared.events import spec_for_type
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 
 class ContractViolation(Exception):
@@ -31,9 +33,6 @@ class ContractViolation(Exception):
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# jsonschema's own date-time and uri checks need optional packages; these cover what the
-# contracts use with the standard library alone.
-FORMAT_CHECKER = FormatChecker(formats=())
 
 
 def _is_date_time(value: object) -> bool:
@@ -63,10 +62,21 @@ def _is_uri(value: object) -> bool:
     )
 
 
-# Registered by call: the decorator form is untyped for mypy.
-FORMAT_CHECKER.checks("date-time", raises=ValueError)(_is_date_time)
-FORMAT_CHECKER.checks("date", raises=ValueError)(_is_date)
-FORMAT_CHECKER.checks("uri", raises=ValueError)(_is_uri)
+@functools.cache
+def format_checker() -> FormatChecker:
+    """jsonschema's checker with the contracts' three formats: its own date-time and uri
+    checks need optional packages; these cover what the contracts use with the standard
+    library alone."""
+    # jsonschema is imported only once a payload fails the compiled validator (or a tool
+    # asks): every consuming process would otherwise hold it, about 3 MiB, for refusals.
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    # Registered by call: the decorator form is untyped for mypy.
+    checker.checks("date-time", raises=ValueError)(_is_date_time)
+    checker.checks("date", raises=ValueError)(_is_date)
+    checker.checks("uri", raises=ValueError)(_is_uri)
+    return checker
 
 
 def _passes(check: Callable[[object], bool]) -> Callable[[str], bool]:
@@ -95,7 +105,9 @@ def _schema(ce_type: str) -> dict[str, Any]:
 
 @functools.cache
 def _validator(ce_type: str) -> Draft202012Validator:
-    return Draft202012Validator(_schema(ce_type), format_checker=FORMAT_CHECKER)
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_schema(ce_type), format_checker=format_checker())
 
 
 @functools.cache

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from contracts.tooling.asyncapi import render_asyncapi
 from contracts.tooling.files import ASYNCAPI_PATH
 from contracts.tooling.routes import PARTIES, PARTNER_SYSTEMS, routes
-from shared.contracts import FORMAT_CHECKER
+from shared.contracts import format_checker
 from shared.envelope import CloudEvent
 from shared.events import EVENT_SPECS, TOPIC_KEY_FIELD, TOPICS, EventSpec
 from shared.events.spec import CONTRACTS_DIR
@@ -163,7 +163,7 @@ def test_signed_headers_satisfy_the_header_schema(
 
     _, asyncapi_message = _message_of(document, spec)
     schema = {"components": document["components"], **asyncapi_message["headers"]}
-    Draft202012Validator(schema, format_checker=FORMAT_CHECKER).validate(headers)
+    Draft202012Validator(schema, format_checker=format_checker()).validate(headers)
 
     wrong_type = headers | {"ce_type": "eu.alliance.something.else.v1"}
     assert not Draft202012Validator(schema).is_valid(wrong_type)
