@@ -7,9 +7,11 @@ are Jinja2 templates (`templates/`) that escape every value; the page has no scr
 
 One page, one language: the viewer's (`?lang=`, then `Accept-Language`) when the credential
 carries it, else the credential's own. The labels come from `templates/labels.json`, value-set
-concepts (assessment, participation, ...) from `templates/concepts.json` by their code. Text
-the credential states only in its own language (learning outcomes, for instance) is shown as
-stated, marked with that language and said to be so, never machine-translated.
+concepts (assessment, participation, ...) from `templates/concepts.json` by their code. The
+learning outcomes and prerequisites come from the criteria's section in the page's language.
+Text the credential does not state in the page's language (an outcome the offering gave in
+English only, for instance) is shown as stated, marked with its language and said to be so,
+never machine-translated.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from shared.credentials.microcredential import OUTCOMES_HEADING, PREREQUISITES_LABEL
+from shared.credentials.microcredential import read_narrative
 from shared.credentials.pdf import ATTACHMENT, ATTACHMENT_TYPE
 from shared.credentials.verifier import CheckName, Outcome, VerificationReport
 
@@ -59,6 +61,14 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Stated:
+    """Text as the credential states it, with its language when it is not the page's."""
+
+    text: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
 class Essentials:
     """What a reader needs from a micro-credential (or a stacked credential), in `language`."""
 
@@ -67,8 +77,6 @@ class Essentials:
     language: str = DEFAULT_LANGUAGE
     # Every language the credential carries its title in, its own first.
     languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
-    # The credential's own language, for what it states only in that language.
-    own_language: str = DEFAULT_LANGUAGE
     title_language: str | None = None
     description: str | None = None
     description_language: str | None = None
@@ -80,7 +88,7 @@ class Essentials:
     facts: tuple[tuple[str, str, str | None], ...] = ()  # (label key, value, language)
     grade: str | None = None
     learner_identified: bool = False
-    learning_outcomes: tuple[str, ...] = ()
+    learning_outcomes: tuple[Stated, ...] = ()
     components: tuple[Essentials, ...] = field(default_factory=tuple)
 
     @property
@@ -89,7 +97,10 @@ class Essentials:
 
     @property
     def outcomes_language(self) -> str | None:
-        return _other(self.own_language, self.language)
+        """The language every outcome is stated in when none is in the page's (the list is
+        then marked as a whole, else each outcome in another language on its own)."""
+        languages = {outcome.language for outcome in self.learning_outcomes}
+        return languages.pop() if len(languages) == 1 else None
 
     def rows(self) -> list[tuple[str, str]]:
         """The labelled facts, in reading order; absent ones left out."""
@@ -192,7 +203,7 @@ def essentials(credential: dict[str, Any], language: str | None = None) -> Essen
     alignments = {
         _text(a.get("targetType")): a for a in map(_dict, _list(achievement.get("alignment")))
     }
-    narrative = (_text(_dict(achievement.get("criteria")).get("narrative")) or "").splitlines()
+    stated = read_narrative(_text(_dict(achievement.get("criteria")).get("narrative")) or "", own)
     facts: list[tuple[str, str, str | None]] = []
     for key, target in (
         ("assessment", "ext:AssessmentType"),
@@ -207,20 +218,13 @@ def essentials(credential: dict[str, Any], language: str | None = None) -> Essen
         ("stackability", "ext:Stackability"),
     ):
         facts.append((key, *_concept(alignments.get(target), page, own)))
-    prerequisites = next(
-        (
-            line.removeprefix(PREREQUISITES_LABEL)
-            for line in narrative
-            if line.startswith(PREREQUISITES_LABEL)
-        ),
-        "",
-    )
+    prerequisites = _in_page(stated.prerequisites, page, own)
     further = _text(_dict(alignments.get("ext:FurtherInformation")).get("targetUrl"))
     days = [_date(subject.get(key)) for key in ("activityStartDate", "activityEndDate")]
     activity = " \N{EN DASH} ".join(day for day in days if day)
     earned = _number(subject.get("creditsEarned"))
     facts += [
-        ("prerequisites", prerequisites, _other(own, page)),
+        ("prerequisites", prerequisites.text, prerequisites.language),
         ("further_information", further or "", None),
         ("activity", activity, None),
         ("credits_earned", f"{earned} {t['ects']}" if earned else "", None),
@@ -233,7 +237,7 @@ def essentials(credential: dict[str, Any], language: str | None = None) -> Essen
         facts=tuple(fact for fact in facts if fact[1]),
         grade=grade,
         learner_identified=bool(subject.get("id") or _list(subject.get("identifier"))),
-        learning_outcomes=_outcomes(narrative),
+        learning_outcomes=tuple(_in_page(texts, page, own) for texts in stated.learning_outcomes),
     )
 
 
@@ -272,7 +276,6 @@ def _described(
         kind=labels(page)["micro"],
         language=page,
         languages=carried,
-        own_language=own,
         title_language=title_language if title else None,
         description=description,
         description_language=description_language,
@@ -428,7 +431,14 @@ def credential_pdf(
     heading = t["learning_outcomes"]
     if facts.outcomes_language:
         heading += f" ({_only_in(facts.outcomes_language, t)})"
-    _pdf_list(pdf, heading, facts.learning_outcomes)
+    _pdf_list(
+        pdf,
+        heading,
+        [
+            outcome.text if facts.outcomes_language else _marked(outcome.text, outcome.language, t)
+            for outcome in facts.learning_outcomes
+        ],
+    )
     _pdf_list(
         pdf,
         t["components"],
@@ -545,13 +555,11 @@ def _organisation(profile: dict[str, Any], fallback: dict[str, Any], english: bo
     return f"{name} ({country})" if country else name
 
 
-def _outcomes(lines: list[str]) -> tuple[str, ...]:
-    """The outcomes listed under "Learning outcomes:" in the criteria narrative."""
-    if OUTCOMES_HEADING not in lines:
-        return ()
-    outcomes = []
-    for line in lines[lines.index(OUTCOMES_HEADING) + 1 :]:
-        if not line.startswith("- "):
-            break
-        outcomes.append(line[2:].strip())
-    return tuple(outcomes)
+def _in_page(texts: Mapping[str, str], page: str, own: str) -> Stated:
+    """Text the credential states in several languages (language -> text), in the page's
+    language; else in the credential's own (else its first), marked. Nothing: empty."""
+    for language, text in texts.items():
+        if _base(language) == _base(page):
+            return Stated(text)
+    language = own if own in texts else next(iter(texts), own)
+    return Stated(texts.get(language, ""), _other(language, page))

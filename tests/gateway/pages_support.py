@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -32,6 +32,9 @@ TITLE_EN = "Power electronics for renewables"
 TITLE_DE = "Leistungselektronik für erneuerbare Energien"
 DESCRIPTION_DE = "Umrichter und Antriebe für Wind und Sonne."
 OUTCOME = "Size a converter for a wind turbine."
+OUTCOME_DE = "Einen Umrichter für eine Windkraftanlage auslegen."
+PREREQUISITES = "Basic circuit theory"
+PREREQUISITES_DE = "Grundlagen der Schaltungstechnik"
 NAME = "Ada Lovelace"
 
 
@@ -42,8 +45,11 @@ def multilingual(
     title: str = TITLE_EN,
     title_de: str = TITLE_DE,
     learner_name: str | None = NAME,
+    outcomes: Sequence[LearningOutcome] = (LearningOutcome(OUTCOME),),
+    prerequisites_de: str | None = None,
 ) -> str:
-    """A signed micro-credential in English and German, naming (hashed) its learner."""
+    """A signed micro-credential in English and German (its outcomes and prerequisites in
+    English only unless given), naming (hashed) its learner."""
     data = MicroCredentialData(
         credential_id=f"{BASE}/credentials/cred-{uuid.uuid4().hex}",
         achievement_id=f"{BASE}/achievements/off-rheinfeld-power-electronics",
@@ -57,7 +63,7 @@ def multilingual(
         description="Converters and drives for wind and solar power.",
         language="en",
         valid_from="2026-06-30T12:00:00Z",
-        learning_outcomes=[LearningOutcome(OUTCOME)],
+        learning_outcomes=outcomes,
         ects=5,
         eqf_level=6,
         assessment_type=Concept("http://data.europa.eu/snb/assessment/project", "Project work",
@@ -75,7 +81,8 @@ def multilingual(
         stackability=Concept("http://data.europa.eu/snb/stackability/s",
                              "Integrated, stackable towards another credential",
                              code="stackable"),
-        prerequisites="Basic circuit theory",
+        prerequisites=PREREQUISITES,
+        prerequisites_translations={"de": prerequisites_de} if prerequisites_de else {},
         further_information="https://rheinfeld.example/power-electronics",
         activity_start="2026-04-01",
         activity_end="2026-06-30",

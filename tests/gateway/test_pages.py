@@ -11,6 +11,7 @@ import httpx
 
 from services.gateway.presentation import LABELS, choose_language, essentials
 from services.gateway.shares import identity_matches
+from shared.credentials import LearningOutcome
 from shared.credentials.microcredential import identity_hash
 from tests.catalogue.helpers import bearer
 from tests.gateway.fake_issuance import FakeIssuance, learner
@@ -18,6 +19,9 @@ from tests.gateway.pages_support import (
     DESCRIPTION_DE,
     NAME,
     OUTCOME,
+    OUTCOME_DE,
+    PREREQUISITES,
+    PREREQUISITES_DE,
     TITLE_DE,
     TITLE_EN,
     hold,
@@ -77,6 +81,46 @@ async def test_the_page_speaks_the_viewers_language_and_only_that_one(
     # The page links its other language, and the PDF in its own.
     assert f'href="https://wallet.example/shared/{token}/page?lang=en"' in html
     assert f'href="https://wallet.example/shared/{token}/pdf?lang=de"' in html
+
+
+async def test_outcomes_and_prerequisites_the_offering_gives_in_german_are_shown_in_german(
+    gateway: httpx.AsyncClient, issuance: FakeIssuance
+) -> None:
+    translated = LearningOutcome(OUTCOME, translations={"de": OUTCOME_DE})
+    document = multilingual("ada", 208, outcomes=[translated], prerequisites_de=PREREQUISITES_DE)
+    token = await share(gateway, "ada", hold(issuance, "ada", document))
+    html = (await gateway.get(f"/shared/{token}/page", params={"lang": "de"})).text
+    text = _text(html)
+    assert f"<li>{OUTCOME_DE}</li>" in html
+    assert f"Voraussetzungen {PREREQUISITES_DE}" in text
+    for english in (OUTCOME, PREREQUISITES, LABELS["de"]["only_in"]):
+        assert english not in text, english
+    # The English page keeps to English.
+    english_text = _text((await gateway.get(f"/shared/{token}/page")).text)
+    assert f"Learning outcomes {OUTCOME}" in english_text
+    assert f"Prerequisites {PREREQUISITES}" in english_text
+    assert OUTCOME_DE not in english_text
+    assert PREREQUISITES_DE not in english_text
+
+
+async def test_an_outcome_the_offering_lacks_in_the_pages_language_is_shown_marked(
+    gateway: httpx.AsyncClient, issuance: FakeIssuance
+) -> None:
+    other = "Simulate a grid-tied inverter."
+    outcomes = [LearningOutcome(OUTCOME, translations={"de": OUTCOME_DE}), LearningOutcome(other)]
+    document = multilingual("ada", 209, outcomes=outcomes)
+    token = await share(gateway, "ada", hold(issuance, "ada", document))
+    html = (await gateway.get(f"/shared/{token}/page", params={"lang": "de"})).text
+    assert f"<ul>\n<li>{OUTCOME_DE}</li>\n" in html
+    assert (
+        f'<li><span lang="en">{other}</span> '
+        '<span class="only-in">(Der Nachweis nennt dies nur auf Englisch)</span></li>'
+    ) in html
+    assert OUTCOME not in html
+    # The prerequisites, given in English only, are marked too.
+    assert f"Voraussetzungen {PREREQUISITES} (Der Nachweis nennt dies nur auf Englisch)" in (
+        _text(html)
+    )
 
 
 async def test_the_page_shows_every_eu_element_the_grade_and_the_optional_ones(

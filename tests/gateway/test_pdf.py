@@ -12,12 +12,13 @@ import httpx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from shared.credentials import verify_cli
+from shared.credentials import LearningOutcome, verify_cli
 from shared.credentials.pdf import ATTACHMENT, credential_in_pdf
 from tests.gateway.fake_issuance import BASE, KEYS, STATUS_LIST, FakeIssuance
 from tests.gateway.pages_support import (
     NAME,
     OUTCOME,
+    OUTCOME_DE,
     TITLE_DE,
     hold,
     multilingual,
@@ -105,6 +106,18 @@ async def test_the_pdf_speaks_the_viewers_language(
         assert fact in text, fact
     for english in ("Date of issue", "Awarding body", "Learning outcomes", "Status: valid"):
         assert english not in text, english
+
+
+async def test_the_pdf_shows_each_outcome_in_the_viewers_language_where_given(
+    gateway: httpx.AsyncClient, issuance: FakeIssuance
+) -> None:
+    other = "Simulate a grid-tied inverter."
+    outcomes = [LearningOutcome(OUTCOME, translations={"de": OUTCOME_DE}), LearningOutcome(other)]
+    document = multilingual("ada", 305, outcomes=outcomes)
+    token = await share(gateway, "ada", hold(issuance, "ada", document))
+    text = _text((await gateway.get(f"/shared/{token}/pdf", params={"lang": "de"})).content)
+    assert f"Lernergebnisse - {OUTCOME_DE} - {other} (Der Nachweis nennt dies nur auf" in text
+    assert OUTCOME not in text
 
 
 async def test_the_command_line_verifies_a_pdf(
