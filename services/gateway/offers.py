@@ -88,10 +88,6 @@ def prefers_html(accept: str | None) -> bool:
     return accepted_weight(header, HTML) > accepted_weight(header, "application/json")
 
 
-def _qr(url: str) -> segno.QRCode:
-    return segno.make(url, error="m")
-
-
 def _language(request: Request, lang: str | None) -> str:
     """The viewer's language among those the pages speak, as the share page chooses it."""
     return choose_language(tuple(LABELS), lang, request.headers.get("accept-language"))
@@ -163,7 +159,7 @@ def build_offers_router(issuance: Downstream) -> APIRouter:
         issued = await issuance.fetch(
             "POST", f"/credentials/{credential_id}/offers", authorization(request), IssuedOffer
         )
-        qr = _qr(issued.interaction_url)
+        qr = segno.make(issued.interaction_url, error="m")
         if not prefers_html(request.headers.get("accept")):
             return WalletOffer(**issued.model_dump(), qr_code=qr.svg_data_uri(scale=4))
         language = _language(request, lang)
