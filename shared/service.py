@@ -25,7 +25,6 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.specification.asyncapi.utils import resolve_payloads
 from faststream.specification.schema import SubscriberSpec
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import inspect, text
@@ -513,6 +512,9 @@ def create_app(
         app.include_router(router)
     app.add_middleware(HttpMetricsMiddleware)
     if settings.otel_exporter_otlp_endpoint:
+        # Imported only where applied: untraced, it would only cost the process memory.
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
         FastAPIInstrumentor.instrument_app(
             app, excluded_urls="health,metrics", server_request_hook=scrub_server_span
         )

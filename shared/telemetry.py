@@ -20,8 +20,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import context as otel_context, propagate, trace
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -222,17 +220,23 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerPro
         exporter = OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    instrumentor = HTTPXClientInstrumentor()
-    # With nothing exported the instrumentations would only cost time.
-    if otlp_endpoint and not instrumentor.is_instrumented_by_opentelemetry:
-        # Every httpx client of the process (the gateway's calls to the services) gets
-        # client spans and passes the context on in `traceparent`.
-        instrumentor.instrument(tracer_provider=provider)
+    # With nothing exported the instrumentations would only cost time, and the memory of
+    # their modules (each is imported only where it is applied).
+    if otlp_endpoint:
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        instrumentor = HTTPXClientInstrumentor()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            # Every httpx client of the process (the gateway's calls to the services) gets
+            # client spans and passes the context on in `traceparent`.
+            instrumentor.instrument(tracer_provider=provider)
     return provider
 
 
 def instrument_database(engine: AsyncEngine) -> None:
     """Client spans (`db.system`, `db.statement` without parameters) for every query."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
     instrumentor = SQLAlchemyInstrumentor()
     # One engine per service process; the instrumentor is a process-wide singleton.
     if not instrumentor.is_instrumented_by_opentelemetry:
