@@ -30,7 +30,7 @@ from services.gateway.models import CredentialList, CredentialSummary
 from services.gateway.presentation import (
     LABELS,
     PAGE_POLICY,
-    _pages,
+    PAGES,
     choose_language,
     labels,
 )
@@ -106,7 +106,7 @@ def _title(item: CredentialSummary, language: str) -> tuple[str, str]:
 
 
 def _page(template: str, language: str, **values: Any) -> str:
-    return _pages.get_template(template).render(lang=language, t=labels(language), **values)
+    return PAGES.get_template(template).render(lang=language, t=labels(language), **values)
 
 
 def _headers(language: str, vary: str) -> dict[str, str]:

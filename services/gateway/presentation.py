@@ -40,7 +40,7 @@ PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 DEFAULT_LANGUAGE = "en"
 
 _TEMPLATES = Path(__file__).parent / "templates"
-_pages = Environment(
+PAGES = Environment(
     loader=FileSystemLoader(_TEMPLATES),
     autoescape=True,  # every template, whatever its name: nothing from a credential is markup
     undefined=StrictUndefined,
@@ -362,7 +362,7 @@ def credential_page(facts: Essentials, report: VerificationReport, sharing: Shar
         for language in facts.languages
         if sharing.page_url and language != facts.language and _base(language) in LABELS
     ]
-    return _pages.get_template("credential.html").render(
+    return PAGES.get_template("credential.html").render(
         lang=facts.language,
         language_name=language_name,
         facts=facts,
@@ -377,7 +377,7 @@ def credential_page(facts: Essentials, report: VerificationReport, sharing: Shar
 
 def verification_page(title: str, report: VerificationReport) -> str:
     # The verifier words its checks in English: so does this page, throughout.
-    return _pages.get_template("verification.html").render(
+    return PAGES.get_template("verification.html").render(
         lang=DEFAULT_LANGUAGE,
         title=title,
         report=report,
