@@ -1,5 +1,10 @@
 """Reads and writes recognition's database: the credential ledger, pathways, progress and
-completions, offerings, recognition rules and requests. Each returns domain objects."""
+completions, offerings, recognition rules and requests. Each returns domain objects.
+
+What every credential event runs (the ledger, pathways, progress, completions, offerings) is
+a Core statement built once at import and run on the transaction's connection: no statement
+is built, coerced or given a cache key per call, and no record is loaded into the session.
+The rules and requests, read and written by people, go through the session."""
 
 from __future__ import annotations
 
@@ -9,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import exists, func, insert, inspect, literal, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.sql import Executable
+from sqlmodel import col, select as select_records
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
 
 from services.recognition.domain import (
     AnnouncedProgress,
@@ -37,33 +43,65 @@ from services.recognition.tables import (
 from shared.clock import utc_now
 from shared.events.pathways import PathwayDefined
 
+LEDGER: Table = CredentialRecord.__table__  # type: ignore[attr-defined]
+DEFINITIONS: Table = PathwayDefinitionRecord.__table__  # type: ignore[attr-defined]
+PROGRESS: Table = ProgressRecord.__table__  # type: ignore[attr-defined]
+COMPLETIONS: Table = CompletionRecord.__table__  # type: ignore[attr-defined]
+OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
 
-def _rows(columns: tuple[Any, ...]) -> Select[*tuple[Any, ...]]:
-    """A select of plain rows of `columns`, loading no record into the session (sqlmodel's
-    `select` is typed for a few columns only)."""
-    return Select(*columns)
+
+async def _execute(
+    session: AsyncSession, statement: Executable, parameters: Any = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """A prebuilt statement on the transaction's connection (the session's ORM execution
+    path costs more than a few-row statement does)."""
+    return await (await session.connection()).execute(statement, parameters)
 
 
-# The ledger's columns in HeldCredential's order: read as plain rows, without loading
-# records into the session (the hottest read of every credential event).
+# The ledger's columns in HeldCredential's order.
 _HELD = (
-    col(CredentialRecord.credential_id),
-    col(CredentialRecord.learner_id),
-    col(CredentialRecord.offering_id),
-    col(CredentialRecord.pathway_id),
-    col(CredentialRecord.awarding_partner_id),
-    col(CredentialRecord.ects),
-    col(CredentialRecord.eqf_level),
-    col(CredentialRecord.title),
-    col(CredentialRecord.skill_uris),
-    col(CredentialRecord.issued_at),
-    col(CredentialRecord.revoked_at),
-    col(CredentialRecord.revocation_reason),
-    col(CredentialRecord.suspended_at),
+    LEDGER.c.credential_id,
+    LEDGER.c.learner_id,
+    LEDGER.c.offering_id,
+    LEDGER.c.pathway_id,
+    LEDGER.c.awarding_partner_id,
+    LEDGER.c.ects,
+    LEDGER.c.eqf_level,
+    LEDGER.c.title,
+    LEDGER.c.skill_uris,
+    LEDGER.c.issued_at,
+    LEDGER.c.revoked_at,
+    LEDGER.c.revocation_reason,
+    LEDGER.c.suspended_at,
+)
+# A credential announced once more is known by its id: nothing is written.
+_ADD_CREDENTIAL = {
+    dialect.dialect.name: dialect.insert(LEDGER).on_conflict_do_nothing(
+        index_elements=[LEDGER.c.credential_id]
+    )
+    for dialect in (postgresql, sqlite)
+}
+_CREDENTIAL = select(*_HELD).where(LEDGER.c.credential_id == bindparam("credential_id"))
+_CREDENTIAL_LOCKED = _CREDENTIAL.with_for_update()
+_CREDENTIALS_OF_LEARNER = (
+    select(*_HELD)
+    .where(LEDGER.c.learner_id == bindparam("learner_id"))
+    .order_by(LEDGER.c.issued_at)
+)
+_CREDENTIALS_BY_LEARNER = select(*_HELD).order_by(LEDGER.c.learner_id, LEDGER.c.issued_at)
+_REVOKE_CREDENTIAL = (
+    update(LEDGER)
+    .where(LEDGER.c.credential_id == bindparam("id"))
+    .values(revoked_at=bindparam("at"), revocation_reason=bindparam("reason"))
+)
+_SUSPEND_CREDENTIAL = (
+    update(LEDGER)
+    .where(LEDGER.c.credential_id == bindparam("id"))
+    .values(suspended_at=bindparam("at"))
 )
 
 
-def _held(row: tuple[Any, ...]) -> HeldCredential:
+def _held(row: Sequence[Any]) -> HeldCredential:
     (
         credential_id,
         learner_id,
@@ -104,6 +142,7 @@ class CredentialLedger:
         """Adds a credential unless the ledger knows its id already (issuance announced it
         once more); returns the learner's credentials in the order issued, with it. One
         statement writes, one reads."""
+        connection = await self._session.connection()
         values = {
             "credential_id": credential.credential_id,
             "learner_id": credential.learner_id,
@@ -116,13 +155,7 @@ class CredentialLedger:
             "skill_uris": json.dumps(credential.skill_uris),
             "issued_at": credential.issued_at,
         }
-        # Typed as their columns, so PostgreSQL knows what the selected parameters are.
-        columns = inspect(CredentialRecord).columns
-        selected = tuple(literal(value, columns[name].type) for name, value in values.items())
-        unknown = ~exists().where(col(CredentialRecord.credential_id) == credential.credential_id)
-        await self._session.exec(
-            insert(CredentialRecord).from_select(list(values), _rows(selected).where(unknown))
-        )
+        await connection.execute(_ADD_CREDENTIAL[connection.dialect.name], values)
         return await self.of_learner(credential.learner_id)
 
     async def revoke(self, credential_id: str, reason: str, at: dt.datetime) -> bool:
@@ -131,112 +164,132 @@ class CredentialLedger:
         if known is None:
             return False
         if known.revoked_at is None:
-            await self._session.exec(
-                update(CredentialRecord)
-                .where(col(CredentialRecord.credential_id) == credential_id)
-                .values(revoked_at=at, revocation_reason=reason)
+            await _execute(
+                self._session, _REVOKE_CREDENTIAL, {"id": credential_id, "at": at, "reason": reason}
             )
         return True
 
     async def suspend(self, credential_id: str, at: dt.datetime | None) -> bool:
         """Marks a credential suspended (`at`) or reinstated (None); False when the ledger
         does not know it."""
-        changed = await self._session.exec(
-            update(CredentialRecord)
-            .where(col(CredentialRecord.credential_id) == credential_id)
-            .values(suspended_at=at)
+        changed = await _execute(
+            self._session, _SUSPEND_CREDENTIAL, {"id": credential_id, "at": at}
         )
-        return bool(changed.rowcount == 1)
+        return changed.rowcount == 1
 
     async def get(self, credential_id: str, lock: bool = False) -> HeldCredential | None:
         """One credential; `lock` holds it until commit, so a revocation waits for a request
         being decided on it (PostgreSQL)."""
-        query = _rows(_HELD).where(col(CredentialRecord.credential_id) == credential_id)
-        row = (await self._session.exec(query.with_for_update() if lock else query)).first()
+        query = _CREDENTIAL_LOCKED if lock else _CREDENTIAL
+        row = (await _execute(self._session, query, {"credential_id": credential_id})).first()
         return _held(row) if row else None
 
     async def of_learner(self, learner_id: str) -> list[HeldCredential]:
-        rows = await self._session.exec(
-            _rows(_HELD)
-            .where(col(CredentialRecord.learner_id) == learner_id)
-            .order_by(col(CredentialRecord.issued_at))
-        )
-        return [_held(row) for row in rows.all()]
+        rows = await _execute(self._session, _CREDENTIALS_OF_LEARNER, {"learner_id": learner_id})
+        return [_held(row) for row in rows]
 
     async def by_learner(self) -> dict[str, list[HeldCredential]]:
         """Every learner's credentials, in the order they were issued."""
-        rows = await self._session.exec(
-            _rows(_HELD).order_by(col(CredentialRecord.learner_id), col(CredentialRecord.issued_at))
-        )
         held: dict[str, list[HeldCredential]] = {}
-        for row in rows.all():
+        for row in await _execute(self._session, _CREDENTIALS_BY_LEARNER):
             credential = _held(row)
             held.setdefault(credential.learner_id, []).append(credential)
         return held
 
 
+# Every credential event judges the learner on the current version of every pathway, and a
+# stacked credential on the version its completion was reached under. A stored version never
+# changes (it is only ever inserted, under its primary key), so its parsed definition is kept
+# here, shared by every unit of work of the process; another process storing a new version
+# changes which version is current, and that is read from the database every time. Only a
+# version this transaction stored itself is not kept: it is not committed yet, and a rollback
+# would leave this process alone believing in it.
+_DEFINITION_CACHE_SIZE = 1024
+_definitions: dict[tuple[str, int], PathwayDefined] = {}
+
+_CURRENT_VERSIONS = (
+    select(DEFINITIONS.c.pathway_id, func.max(DEFINITIONS.c.version))
+    .group_by(DEFINITIONS.c.pathway_id)
+    .order_by(DEFINITIONS.c.pathway_id)
+)
+_NEWEST_DEFINITION = (
+    select(DEFINITIONS.c.version, DEFINITIONS.c.definition)
+    .where(DEFINITIONS.c.pathway_id == bindparam("pathway_id"))
+    .order_by(DEFINITIONS.c.version.desc())
+    .limit(1)
+)
+_DEFINITION_AT = select(DEFINITIONS.c.definition).where(
+    DEFINITIONS.c.pathway_id == bindparam("pathway_id"),
+    DEFINITIONS.c.version == bindparam("version"),
+)
+# A version stored at the same moment by another transaction is the expected race.
+_ADD_DEFINITION = {
+    dialect.dialect.name: dialect.insert(DEFINITIONS)
+    .on_conflict_do_nothing()
+    .returning(DEFINITIONS.c.version)
+    for dialect in (postgresql, sqlite)
+}
+
+
 class PathwayDefinitions:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._stored_here: set[tuple[str, int]] = set()
+
+    def _parsed(self, pathway_id: str, version: int, definition: str) -> PathwayDefined:
+        key = (pathway_id, version)
+        if (parsed := _definitions.get(key)) is not None:
+            return parsed
+        parsed = PathwayDefined.model_validate_json(definition)
+        if key not in self._stored_here:
+            if len(_definitions) >= _DEFINITION_CACHE_SIZE:
+                del _definitions[next(iter(_definitions))]  # the oldest kept
+            _definitions[key] = parsed
+        return parsed
 
     async def current(self, pathway_id: str) -> PathwayDefined | None:
         """The newest version of a pathway."""
-        rows = await self._session.exec(
-            select(col(PathwayDefinitionRecord.definition))
-            .where(col(PathwayDefinitionRecord.pathway_id) == pathway_id)
-            .order_by(col(PathwayDefinitionRecord.version).desc())
-            .limit(1)
-        )
-        definition = rows.first()
-        return PathwayDefined.model_validate_json(definition) if definition else None
+        rows = await _execute(self._session, _NEWEST_DEFINITION, {"pathway_id": pathway_id})
+        row = rows.first()
+        return self._parsed(pathway_id, row.version, row.definition) if row else None
 
     async def at_version(self, pathway_id: str, version: int) -> PathwayDefined | None:
-        rows = await self._session.exec(
-            select(col(PathwayDefinitionRecord.definition)).where(
-                col(PathwayDefinitionRecord.pathway_id) == pathway_id,
-                col(PathwayDefinitionRecord.version) == version,
-            )
+        if (kept := _definitions.get((pathway_id, version))) is not None:
+            return kept
+        rows = await _execute(
+            self._session, _DEFINITION_AT, {"pathway_id": pathway_id, "version": version}
         )
-        definition = rows.first()
-        return PathwayDefined.model_validate_json(definition) if definition else None
+        definition = rows.scalar()
+        return self._parsed(pathway_id, version, definition) if definition else None
 
     async def all_current(self) -> Sequence[PathwayDefined]:
-        newest = (
-            select(
-                PathwayDefinitionRecord.pathway_id,
-                func.max(PathwayDefinitionRecord.version).label("version"),
-            )
-            .group_by(col(PathwayDefinitionRecord.pathway_id))
-            .subquery()
-        )
-        rows = await self._session.exec(
-            select(col(PathwayDefinitionRecord.definition))
-            .join(
-                newest,
-                (col(PathwayDefinitionRecord.pathway_id) == newest.c.pathway_id)
-                & (col(PathwayDefinitionRecord.version) == newest.c.version),
-            )
-            .order_by(col(PathwayDefinitionRecord.pathway_id))
-        )
-        return [PathwayDefined.model_validate_json(definition) for definition in rows.all()]
+        """The newest version of every pathway: their versions read, each definition parsed
+        once per process."""
+        current = []
+        for pathway_id, version in await _execute(self._session, _CURRENT_VERSIONS):
+            definition = await self.at_version(pathway_id, version)
+            if definition is not None:
+                current.append(definition)
+        return current
 
     async def add(self, definition: PathwayDefined) -> bool:
         """Stores a new version; False when a concurrent transaction stored that version
-        first. The primary key says so here rather than at commit, in a savepoint that
-        leaves the rest of the transaction usable."""
-        try:
-            async with self._session.begin_nested():
-                self._session.add(
-                    PathwayDefinitionRecord(
-                        pathway_id=definition.pathway_id,
-                        version=definition.version,
-                        owner_partner_id=definition.owner_partner_id,
-                        definition=definition.model_dump_json(exclude_none=True),
-                        defined_at=definition.defined_at,
-                    )
-                )
-        except IntegrityError:
+        first (the primary key says so here rather than at commit, leaving the rest of the
+        transaction usable)."""
+        connection = await self._session.connection()
+        stored = await connection.execute(
+            _ADD_DEFINITION[connection.dialect.name],
+            {
+                "pathway_id": definition.pathway_id,
+                "version": definition.version,
+                "owner_partner_id": definition.owner_partner_id,
+                "definition": definition.model_dump_json(exclude_none=True),
+                "defined_at": definition.defined_at,
+            },
+        )
+        if stored.first() is None:
             return False
+        self._stored_here.add((definition.pathway_id, definition.version))
         return True
 
 
@@ -253,6 +306,23 @@ def _announced(standing: str) -> AnnouncedProgress:
     )
 
 
+_PROGRESS_OF_LEARNER = select(PROGRESS.c.pathway_id, PROGRESS.c.standing).where(
+    PROGRESS.c.learner_id == bindparam("learner_id")
+)
+_PROGRESS_ON_PATHWAY = select(PROGRESS.c.learner_id, PROGRESS.c.standing).where(
+    PROGRESS.c.pathway_id == bindparam("pathway_id")
+)
+_ADD_PROGRESS = insert(PROGRESS)
+_CHANGE_PROGRESS = (
+    update(PROGRESS)
+    .where(
+        PROGRESS.c.learner_id == bindparam("learner"),
+        PROGRESS.c.pathway_id == bindparam("pathway"),
+    )
+    .values(standing=bindparam("now_standing"), changed_at=bindparam("at"))
+)
+
+
 class ProgressStore:
     """The progress last announced for each learner and pathway."""
 
@@ -261,21 +331,13 @@ class ProgressStore:
 
     async def of_learner(self, learner_id: str) -> dict[str, AnnouncedProgress]:
         """Pathway id -> the progress announced for the learner."""
-        rows = await self._session.exec(
-            select(col(ProgressRecord.pathway_id), col(ProgressRecord.standing)).where(
-                col(ProgressRecord.learner_id) == learner_id
-            )
-        )
-        return {pathway_id: _announced(standing) for pathway_id, standing in rows.all()}
+        rows = await _execute(self._session, _PROGRESS_OF_LEARNER, {"learner_id": learner_id})
+        return {pathway_id: _announced(standing) for pathway_id, standing in rows}
 
     async def of_pathway(self, pathway_id: str) -> dict[str, AnnouncedProgress]:
         """Learner id -> the progress announced on the pathway."""
-        rows = await self._session.exec(
-            select(col(ProgressRecord.learner_id), col(ProgressRecord.standing)).where(
-                col(ProgressRecord.pathway_id) == pathway_id
-            )
-        )
-        return {learner_id: _announced(standing) for learner_id, standing in rows.all()}
+        rows = await _execute(self._session, _PROGRESS_ON_PATHWAY, {"pathway_id": pathway_id})
+        return {learner_id: _announced(standing) for learner_id, standing in rows}
 
     async def save(
         self, learner_id: str, pathway_id: str, announced: AnnouncedProgress, first: bool
@@ -284,41 +346,81 @@ class ProgressStore:
         of_learner or of_pathway said): a new row rather than a change of one."""
         standing = json.dumps(asdict(announced), sort_keys=True)
         if first:
-            await self._session.exec(
-                insert(ProgressRecord).values(
-                    learner_id=learner_id,
-                    pathway_id=pathway_id,
-                    standing=standing,
-                    changed_at=utc_now(),
-                )
+            await _execute(
+                self._session,
+                _ADD_PROGRESS,
+                {
+                    "learner_id": learner_id,
+                    "pathway_id": pathway_id,
+                    "standing": standing,
+                    "changed_at": utc_now(),
+                },
             )
             return
-        await self._session.exec(
-            update(ProgressRecord)
-            .where(
-                col(ProgressRecord.learner_id) == learner_id,
-                col(ProgressRecord.pathway_id) == pathway_id,
-            )
-            .values(standing=standing, changed_at=utc_now())
+        await _execute(
+            self._session,
+            _CHANGE_PROGRESS,
+            {
+                "learner": learner_id,
+                "pathway": pathway_id,
+                "now_standing": standing,
+                "at": utc_now(),
+            },
         )
 
 
 _COMPLETION = (
-    col(CompletionRecord.completion_id),
-    col(CompletionRecord.learner_id),
-    col(CompletionRecord.pathway_id),
-    col(CompletionRecord.pathway_version),
-    col(CompletionRecord.component_ids),
-    col(CompletionRecord.completed_at),
-    col(CompletionRecord.stacked_credential_id),
-    col(CompletionRecord.lost_at),
-    col(CompletionRecord.lost_reason),
-    col(CompletionRecord.revoked_component_ids),
-    col(CompletionRecord.revocation_announced_at),
+    COMPLETIONS.c.completion_id,
+    COMPLETIONS.c.learner_id,
+    COMPLETIONS.c.pathway_id,
+    COMPLETIONS.c.pathway_version,
+    COMPLETIONS.c.component_ids,
+    COMPLETIONS.c.completed_at,
+    COMPLETIONS.c.stacked_credential_id,
+    COMPLETIONS.c.lost_at,
+    COMPLETIONS.c.lost_reason,
+    COMPLETIONS.c.revoked_component_ids,
+    COMPLETIONS.c.revocation_announced_at,
+)
+_NEWEST_FIRST = COMPLETIONS.c.completion_id.desc()
+_COMPLETIONS_OF_LEARNER = (
+    select(*_COMPLETION)
+    .where(COMPLETIONS.c.learner_id == bindparam("learner_id"))
+    .order_by(_NEWEST_FIRST)
+)
+_COMPLETIONS_OF_LEARNER_ON = (
+    select(*_COMPLETION)
+    .where(
+        COMPLETIONS.c.learner_id == bindparam("learner_id"),
+        COMPLETIONS.c.pathway_id == bindparam("pathway_id"),
+    )
+    .order_by(_NEWEST_FIRST)
+)
+_COMPLETIONS_ON_PATHWAY = (
+    select(*_COMPLETION)
+    .where(COMPLETIONS.c.pathway_id == bindparam("pathway_id"))
+    .order_by(_NEWEST_FIRST)
+)
+_ADD_COMPLETION = insert(COMPLETIONS)
+_THE_COMPLETION = COMPLETIONS.c.completion_id == bindparam("id")
+_ATTACH_STACKED = (
+    update(COMPLETIONS).where(_THE_COMPLETION).values(stacked_credential_id=bindparam("stacked"))
+)
+_LOSE_COMPLETION = (
+    update(COMPLETIONS)
+    .where(_THE_COMPLETION)
+    .values(
+        lost_at=bindparam("at"),
+        lost_reason=bindparam("reason"),
+        revoked_component_ids=bindparam("revoked"),
+    )
+)
+_ANNOUNCE_REVOCATION = (
+    update(COMPLETIONS).where(_THE_COMPLETION).values(revocation_announced_at=bindparam("at"))
 )
 
 
-def _completion(row: tuple[Any, ...]) -> Completion:
+def _completion(row: Sequence[Any]) -> Completion:
     (
         completion_id,
         learner_id,
@@ -353,20 +455,22 @@ class Completions:
 
     async def of_learner(self, learner_id: str, pathway_id: str | None = None) -> list[Completion]:
         """Newest first."""
-        query = _rows(_COMPLETION).where(col(CompletionRecord.learner_id) == learner_id)
-        if pathway_id is not None:
-            query = query.where(col(CompletionRecord.pathway_id) == pathway_id)
-        rows = await self._session.exec(query.order_by(col(CompletionRecord.completion_id).desc()))
-        return [_completion(row) for row in rows.all()]
+        if pathway_id is None:
+            rows = await _execute(
+                self._session, _COMPLETIONS_OF_LEARNER, {"learner_id": learner_id}
+            )
+        else:
+            rows = await _execute(
+                self._session,
+                _COMPLETIONS_OF_LEARNER_ON,
+                {"learner_id": learner_id, "pathway_id": pathway_id},
+            )
+        return [_completion(row) for row in rows]
 
     async def of_pathway(self, pathway_id: str) -> list[Completion]:
         """Newest first."""
-        rows = await self._session.exec(
-            _rows(_COMPLETION)
-            .where(col(CompletionRecord.pathway_id) == pathway_id)
-            .order_by(col(CompletionRecord.completion_id).desc())
-        )
-        return [_completion(row) for row in rows.all()]
+        rows = await _execute(self._session, _COMPLETIONS_ON_PATHWAY, {"pathway_id": pathway_id})
+        return [_completion(row) for row in rows]
 
     async def add(
         self,
@@ -376,48 +480,95 @@ class Completions:
         component_ids: Sequence[str],
         stacked_credential_id: str | None = None,
     ) -> None:
-        await self._session.exec(
-            insert(CompletionRecord).values(
-                learner_id=learner_id,
-                pathway_id=pathway_id,
-                pathway_version=version,
-                component_ids=json.dumps(list(component_ids)),
-                completed_at=utc_now(),
-                stacked_credential_id=stacked_credential_id,
-            )
-        )
-
-    async def _change(self, completion_id: int, **values: Any) -> None:
-        await self._session.exec(
-            update(CompletionRecord)
-            .where(col(CompletionRecord.completion_id) == completion_id)
-            .values(**values)
+        await _execute(
+            self._session,
+            _ADD_COMPLETION,
+            {
+                "learner_id": learner_id,
+                "pathway_id": pathway_id,
+                "pathway_version": version,
+                "component_ids": json.dumps(list(component_ids)),
+                "completed_at": utc_now(),
+                "stacked_credential_id": stacked_credential_id,
+            },
         )
 
     async def attach_stacked(self, completion_id: int, credential_id: str) -> None:
-        await self._change(completion_id, stacked_credential_id=credential_id)
+        await _execute(
+            self._session, _ATTACH_STACKED, {"id": completion_id, "stacked": credential_id}
+        )
 
     async def lose(self, completion_id: int, reason: str, revoked_ids: Sequence[str]) -> None:
-        await self._change(
-            completion_id,
-            lost_at=utc_now(),
-            lost_reason=reason,
-            revoked_component_ids=json.dumps(list(revoked_ids)),
+        await _execute(
+            self._session,
+            _LOSE_COMPLETION,
+            {
+                "id": completion_id,
+                "at": utc_now(),
+                "reason": reason,
+                "revoked": json.dumps(list(revoked_ids)),
+            },
         )
 
     async def announce_revocation(self, completion_id: int) -> None:
-        await self._change(completion_id, revocation_announced_at=utc_now())
+        await _execute(self._session, _ANNOUNCE_REVOCATION, {"id": completion_id, "at": utc_now()})
 
 
-def _summary(record: OfferingRecord) -> OfferingSummary:
+_SUMMARY = (
+    OFFERINGS.c.offering_id,
+    OFFERINGS.c.partner_id,
+    OFFERINGS.c.title,
+    OFFERINGS.c.ects,
+    OFFERINGS.c.eqf_level,
+    OFFERINGS.c.end_date,
+    OFFERINGS.c.status,
+)
+_ALL_OFFERINGS = select(*_SUMMARY)
+_SOME_OFFERINGS = select(*_SUMMARY).where(
+    OFFERINGS.c.offering_id.in_(bindparam("offering_ids", expanding=True))
+)
+_OFFERING_VERSION = select(OFFERINGS.c.partner_id, OFFERINGS.c.version).where(
+    OFFERINGS.c.offering_id == bindparam("offering_id")
+)
+_OFFERING_FIELDS = (
+    "partner_id",
+    "version",
+    "status",
+    "title",
+    "ects",
+    "eqf_level",
+    "end_date",
+    "changed_at",
+)
+
+
+def _save_offering(dialect: Any) -> Executable:
+    """The view of an offering is its newest version: written whole, new or not."""
+    statement = dialect.insert(OFFERINGS)
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[OFFERINGS.c.offering_id],
+        set_={name: statement.excluded[name] for name in _OFFERING_FIELDS},
+    )
+
+
+_SAVE_OFFERING = {dialect.dialect.name: _save_offering(dialect) for dialect in (postgresql, sqlite)}
+_WITHDRAW_OFFERING = (
+    update(OFFERINGS)
+    .where(OFFERINGS.c.offering_id == bindparam("id"))
+    .values(status="withdrawn", version=bindparam("now_version"), changed_at=bindparam("at"))
+)
+
+
+def _summary(row: Sequence[Any]) -> OfferingSummary:
+    offering_id, partner_id, title, ects, eqf_level, end_date, status = row
     return OfferingSummary(
-        offering_id=record.offering_id,
-        partner_id=record.partner_id,
-        title=json.loads(record.title),
-        ects=record.ects,
-        eqf_level=record.eqf_level,
-        end_date=record.end_date,
-        open=record.status == "published",
+        offering_id=offering_id,
+        partner_id=partner_id,
+        title=json.loads(title),
+        ects=ects,
+        eqf_level=eqf_level,
+        end_date=end_date,
+        open=status == "published",
     )
 
 
@@ -426,44 +577,40 @@ class Offerings:
         self._session = session
 
     async def version_of(self, offering_id: str) -> OfferingVersion | None:
-        record = await self._session.get(OfferingRecord, offering_id)
-        return OfferingVersion(record.partner_id, record.version) if record else None
+        rows = await _execute(self._session, _OFFERING_VERSION, {"offering_id": offering_id})
+        row = rows.first()
+        return OfferingVersion(row.partner_id, row.version) if row else None
 
     async def save(self, offering: OfferingSummary, version: int) -> None:
-        record = await self._session.get(OfferingRecord, offering.offering_id)
-        fields = {
-            "partner_id": offering.partner_id,
-            "version": version,
-            "status": "published" if offering.open else "withdrawn",
-            "title": json.dumps(offering.title, ensure_ascii=False),
-            "ects": offering.ects,
-            "eqf_level": offering.eqf_level,
-            "end_date": offering.end_date,
-            "changed_at": utc_now(),
-        }
-        if record is None:
-            record = OfferingRecord.model_validate({"offering_id": offering.offering_id, **fields})
-        else:
-            record.sqlmodel_update(fields)
-        self._session.add(record)
+        connection = await self._session.connection()
+        await connection.execute(
+            _SAVE_OFFERING[connection.dialect.name],
+            {
+                "offering_id": offering.offering_id,
+                "partner_id": offering.partner_id,
+                "version": version,
+                "status": "published" if offering.open else "withdrawn",
+                "title": json.dumps(offering.title, ensure_ascii=False),
+                "ects": offering.ects,
+                "eqf_level": offering.eqf_level,
+                "end_date": offering.end_date,
+                "changed_at": utc_now(),
+            },
+        )
 
     async def withdraw(self, offering_id: str, version: int) -> None:
-        record = await self._session.get(OfferingRecord, offering_id)
-        if record is not None:
-            record.status = "withdrawn"
-            record.version = version
-            record.changed_at = utc_now()
-            self._session.add(record)
+        await _execute(
+            self._session,
+            _WITHDRAW_OFFERING,
+            {"id": offering_id, "now_version": version, "at": utc_now()},
+        )
 
     async def all(self) -> Sequence[OfferingSummary]:
-        rows = await self._session.exec(select(OfferingRecord))
-        return [_summary(r) for r in rows.all()]
+        return [_summary(row) for row in await _execute(self._session, _ALL_OFFERINGS)]
 
     async def some(self, offering_ids: Sequence[str]) -> Sequence[OfferingSummary]:
-        rows = await self._session.exec(
-            select(OfferingRecord).where(col(OfferingRecord.offering_id).in_(offering_ids))
-        )
-        return [_summary(r) for r in rows.all()]
+        rows = await _execute(self._session, _SOME_OFFERINGS, {"offering_ids": list(offering_ids)})
+        return [_summary(row) for row in rows]
 
 
 class RuleSets:
@@ -542,7 +689,7 @@ class Recognitions:
         credential_id: str | None = None,
         status: str | None = None,
     ) -> Sequence[Recognition]:
-        query = select(RecognitionRecord)
+        query = select_records(RecognitionRecord)
         if learner_id is not None:
             query = query.where(col(RecognitionRecord.learner_id) == learner_id)
         if partner_id is not None:

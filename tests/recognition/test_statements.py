@@ -21,13 +21,16 @@ from tests.support.statements import committed_statements
 Units = UnitOfWorkFactory[RecognitionUnitOfWork]
 
 # Every credential event re-reads the learner's standing on every pathway: credentials,
-# announced progress, completions, the current pathways, and the titles of what they require.
+# announced progress, completions, the current pathways' versions, and the titles of what
+# they require.
 STANDING = [
     "SELECT pathway_progress",
     "SELECT pathway_completions",
     "SELECT pathway_definitions",
     "SELECT offerings",
 ]
+# The first time the process meets a version of a pathway, its definition is read once more.
+FIRST_OF_A_VERSION = [*STANDING[:3], "SELECT pathway_definitions", *STANDING[3:]]
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ async def test_an_issued_credential_is_written_and_the_learner_read_once(
     ) == [
         "INSERT credentials",  # unless known, in the same statement
         "SELECT credentials",
-        *STANDING,
+        *FIRST_OF_A_VERSION,
         "INSERT pathway_progress",
         "INSERT outbox",
     ]

@@ -44,12 +44,11 @@ def offering_titles(offerings: Sequence[OfferingSummary]) -> dict[str, str]:
 
 
 class PathwayTracker:
-    """Re-evaluates learners within one unit of work, reading each pathway version and
-    offering title once however many learners it judges."""
+    """Re-evaluates learners within one unit of work, reading each offering title once
+    however many learners it judges (the pathways' repository keeps what it parsed)."""
 
     def __init__(self, uow: RecognitionUnitOfWork) -> None:
         self._uow = uow
-        self._versions: dict[tuple[str, int], PathwayDefined | None] = {}
         self._titles: dict[str, str] = {}
 
     async def learner_changed(
@@ -120,13 +119,6 @@ class PathwayTracker:
                     str(completion.lost_reason),
                 )
 
-    async def _reached_under(self, pathway_id: str, version: int) -> PathwayDefined | None:
-        if (pathway_id, version) not in self._versions:
-            self._versions[pathway_id, version] = await self._uow.pathways.at_version(
-                pathway_id, version
-            )
-        return self._versions[pathway_id, version]
-
     async def _know_titles(self, definitions: Sequence[PathwayDefined]) -> None:
         """Reads, in one query, the titles of the required modules: the only offerings
         named in what is missing."""
@@ -147,7 +139,9 @@ class PathwayTracker:
         await self._announce_progress(learner_id, definition, progress, announced)
         standing = next((c for c in completions if c.standing), None)
         if standing is not None:
-            reached_under = await self._reached_under(standing.pathway_id, standing.pathway_version)
+            reached_under = await self._uow.pathways.at_version(
+                standing.pathway_id, standing.pathway_version
+            )
             # Judged on the version it was reached under: a later version of the pathway
             # does not take away what was earned, nor does a suspension, which may be lifted.
             standing_on = [c.reinstated() for c in credentials]
