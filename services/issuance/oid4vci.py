@@ -11,8 +11,10 @@ endpoint and sends a `jwt` proof of possession of its key to the credential endp
 credential it gets is the learner's, issued again with the wallet's DID as its subject
 (`ldp_vc`: Open Badges 3.0 or CLR 2.0 with an eddsa-rdfc-2022 proof).
 
-Errors follow RFC 6749 §5.2 at the token endpoint and OpenID4VCI §8.3.1 at the credential
-endpoint, not problem details: that is what wallets read.
+A wallet may name the configuration in the token request's `authorization_details` and then
+asks with the `credential_identifier` the token response gives; otherwise it asks with the
+`credential_configuration_id`. Errors follow RFC 6749 §5.2 at the token endpoint and
+OpenID4VCI §8.3.1 at the credential endpoint, not problem details: that is what wallets read.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.problems import problem_responses
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+# The one RFC 9396 authorization details type the token endpoint reads.
+CREDENTIAL_DETAILS = "openid_credential"
 PROOF_TYPE = "openid4vci-proof+jwt"
 # Ed25519 keys, named by the fully specified RFC 9864 name or the older EdDSA.
 PROOF_ALGORITHMS = ["EdDSA", "Ed25519"]
@@ -70,7 +74,7 @@ _TOKEN_LIFETIME_S = int(ACCESS_TOKEN_LIFETIME.total_seconds())
 
 OPEN_BADGE = "OpenBadgeCredential_ldp_vc"
 CLR = "ClrCredential_ldp_vc"
-_CONFIGURATIONS: dict[str, tuple[list[str], list[str], str]] = {
+CONFIGURATIONS: dict[str, tuple[list[str], list[str], str]] = {
     OPEN_BADGE: (
         [VC_V2, OB_V3P0, OB_V3P0_EXTENSIONS],
         ["VerifiableCredential", "OpenBadgeCredential"],
@@ -169,7 +173,9 @@ def holder_of(proof_jwt: str, credential_issuer: str, now: float | None = None) 
         raise ProofRefused("The proof's iat is missing or not recent.")
     nonce = claims.get("nonce")
     if not isinstance(nonce, str):
-        raise NonceRefused("The proof carries no nonce: ask the nonce endpoint for one.")
+        # invalid_proof, not invalid_nonce: 1.0 keeps invalid_nonce for a nonce that is
+        # there but not a fresh c_nonce of this issuer (§8.3.1.2).
+        raise ProofRefused("The proof carries no nonce: ask the nonce endpoint for one.")
     return Holder(did=did_key(public_key), nonce=nonce)
 
 
@@ -196,21 +202,96 @@ def _bearer(request: Request) -> str:
     return token
 
 
-def _proof_jwt(body: Any) -> str:
-    """The one `jwt` proof of an OpenID4VCI 1.0 request (`proofs.jwt`), or of a draft's
-    `proof`."""
+class CredentialRequest(BaseModel):
+    """What a credential request asks for: one `jwt` key proof and either the offered
+    configuration or the identifier a token response named."""
+
+    proof_jwt: str
+    configuration_id: str | None
+    identifier: str | None
+
+
+def _invalid(description: str) -> OAuthError:
+    return OAuthError(400, "invalid_credential_request", description)
+
+
+def credential_request(body: Any) -> CredentialRequest:
+    """The request's parts, checked as OpenID4VCI 1.0 §8.2 reads: exactly one of
+    `credential_configuration_id` and `credential_identifier`, and `proofs` holding one
+    proof type, `jwt`, with one JWT (no `batch_credential_issuance` is offered). The
+    singular `proof` of drafts 13 to 15, which wallets still send (Sphereon's client), is
+    read as one `jwt` proof."""
     if not isinstance(body, dict):
-        raise OAuthError(400, "invalid_credential_request", "The body must be a JSON object.")
-    proofs = body.get("proofs")
-    if isinstance(proofs, dict) and isinstance(proofs.get("jwt"), list):
+        raise _invalid("The body must be a JSON object.")
+    if "credential_response_encryption" in body:
+        raise OAuthError(
+            400, "invalid_encryption_parameters", "This issuer does not encrypt responses."
+        )
+    configuration_id = body.get("credential_configuration_id")
+    identifier = body.get("credential_identifier")
+    if (configuration_id is None) == (identifier is None):
+        raise _invalid("Send one of credential_configuration_id and credential_identifier.")
+    if not isinstance(identifier if configuration_id is None else configuration_id, str):
+        raise _invalid("The credential's identifier must be a string.")
+    if configuration_id is not None and configuration_id not in CONFIGURATIONS:
+        raise OAuthError(
+            400, "unknown_credential_configuration", "No such credential configuration."
+        )
+    return CredentialRequest(
+        proof_jwt=_proof_jwt(body), configuration_id=configuration_id, identifier=identifier
+    )
+
+
+def _proof_jwt(body: dict[str, Any]) -> str:
+    proofs, proof = body.get("proofs"), body.get("proof")
+    if proofs is not None and proof is not None:
+        raise _invalid("Send proofs or the older proof, not both.")
+    if proofs is not None:
+        if not isinstance(proofs, dict) or len(proofs) != 1:
+            raise _invalid("proofs must hold exactly one proof type.")
+        if not isinstance(proofs.get("jwt"), list) or not proofs["jwt"]:
+            raise OAuthError(400, "invalid_proof", "Send the key proof as proofs.jwt.")
         jwts = proofs["jwt"]
-    elif isinstance(body.get("proof"), dict) and body["proof"].get("proof_type") == "jwt":
-        jwts = [body["proof"].get("jwt")]
+    elif isinstance(proof, dict) and proof.get("proof_type") == "jwt":
+        jwts = [proof.get("jwt")]
     else:
         raise OAuthError(400, "invalid_proof", "Send one key proof as proofs.jwt.")
-    if len(jwts) != 1 or not isinstance(jwts[0], str):
-        raise OAuthError(400, "invalid_proof", "Send exactly one jwt proof.")
+    if len(jwts) != 1:
+        raise _invalid("One credential per request: send exactly one jwt proof.")
+    if not isinstance(jwts[0], str):
+        raise OAuthError(400, "invalid_proof", "A jwt proof is a compact JWT string.")
     return str(jwts[0])
+
+
+def authorization_details(form: dict[str, str], issuer: str) -> list[dict[str, Any]] | None:
+    """The token response's `authorization_details` for those of the request (RFC 9396,
+    OpenID4VCI 1.0 §6): each `openid_credential` entry names a configuration of this issuer
+    (and this issuer in `locations`, if any); its one credential identifier is the
+    configuration's id, since a token takes the one offered credential. None when the
+    request sends none."""
+    raw = form.get("authorization_details")
+    if raw is None:
+        return None
+    try:
+        details = json.loads(raw)
+    except ValueError as exc:
+        raise _refused_details("authorization_details is not JSON.") from exc
+    if not isinstance(details, list) or len(details) != 1:
+        raise _refused_details("An offer gives one credential: send one authorization detail.")
+    [detail] = details
+    if not isinstance(detail, dict) or detail.get("type") != CREDENTIAL_DETAILS:
+        raise _refused_details(f"Only {CREDENTIAL_DETAILS} authorization details.")
+    configuration_id = detail.get("credential_configuration_id")
+    if configuration_id not in CONFIGURATIONS:
+        raise _refused_details("No such credential configuration.")
+    locations = detail.get("locations", [issuer])
+    if not isinstance(locations, list) or issuer not in locations:
+        raise _refused_details(f"locations must name {issuer}.")
+    return [{**detail, "credential_identifiers": [configuration_id]}]
+
+
+def _refused_details(description: str) -> OAuthError:
+    return OAuthError(400, "invalid_authorization_details", description)
 
 
 def build_oid4vci_router(
@@ -247,13 +328,19 @@ def build_oid4vci_router(
                     },
                     "credential_metadata": {"display": [{"name": name, "locale": "en"}]},
                 }
-                for configuration_id, (contexts, types, name) in _CONFIGURATIONS.items()
+                for configuration_id, (contexts, types, name) in CONFIGURATIONS.items()
             },
         }
 
     @router.get(
         "/.well-known/oauth-authorization-server" + AUTHORIZATION_SERVER_PATH,
         summary="The wallets' authorization server metadata (RFC 8414)",
+    )
+    # Also where OpenID Connect Discovery puts it, appended to the issuer (RFC 8414 §5):
+    # that is where Sphereon's client and other OIDC-minded wallets look.
+    @router.get(
+        AUTHORIZATION_SERVER_PATH + "/.well-known/oauth-authorization-server",
+        include_in_schema=False,
     )
     async def authorization_server_metadata() -> dict[str, Any]:
         return {
@@ -263,6 +350,9 @@ def build_oid4vci_router(
             "pre-authorized_grant_anonymous_access_supported": True,
             "token_endpoint_auth_methods_supported": ["none"],
             "response_types_supported": [],
+            # The configurations have no scope, so a wallet that names one does it by
+            # authorization_details (OpenID4VCI 1.0 §12.2.4, `scope`).
+            "authorization_details_types_supported": [CREDENTIAL_DETAILS],
         }
 
     @router.post(
@@ -301,6 +391,8 @@ def build_oid4vci_router(
                 raise OAuthError(
                     400, "invalid_request", "Send the pre-authorized_code and the tx_code."
                 )
+            # Read before the code is traded: a refused request spends nothing.
+            details = authorization_details(form, issuer)
             try:
                 access_token = await committed(
                     lambda uow: application.redeem_offer(uow, code, tx_code)
@@ -311,11 +403,13 @@ def build_oid4vci_router(
                 raise OAuthError(400, "invalid_grant", "Wrong transaction code.")
         except OAuthError as error:
             return error.response(f'Bearer error="{error.error}"')
-        body = {
+        body: dict[str, Any] = {
             "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": _TOKEN_LIFETIME_S,
         }
+        if details is not None:
+            body["authorization_details"] = details
         return JSONResponse(body, headers=NO_STORE)
 
     @router.post(AUTHORIZATION_SERVER_PATH + "/nonce", summary="A fresh c_nonce for a key proof")
@@ -337,22 +431,26 @@ def build_oid4vci_router(
                 raise OAuthError(
                     400, "invalid_credential_request", "The body is not JSON."
                 ) from exc
-            proof = _proof_jwt(body)
-            requested = body.get("credential_configuration_id")
+            requested = credential_request(body)
 
             async def delivered(uow: IssuanceUnitOfWork) -> dict[str, Any]:
                 signed = await service.deliver_to_holder(
                     uow, access_token, holder.nonce, holder.did
                 )
-                if requested is not None and requested != configuration_of(signed):
-                    # Raised inside the unit of work: nothing is spent.
+                # Raised inside the unit of work: nothing is spent.
+                offered = configuration_of(signed)
+                if requested.configuration_id not in (None, offered):
                     raise OAuthError(
                         400, "unknown_credential_configuration", "Not the offered credential."
+                    )
+                if requested.identifier not in (None, offered):
+                    raise OAuthError(
+                        400, "unknown_credential_identifier", "Not the offered credential."
                     )
                 return signed
 
             try:
-                holder = holder_of(proof, issuer)
+                holder = holder_of(requested.proof_jwt, issuer)
                 signed = await committed(delivered)
             except AccessTokenRefused as exc:
                 raise OAuthError(401, "invalid_token", str(exc)) from exc

@@ -3,6 +3,7 @@ offer may be traded, how wrong transaction codes spend it, and which proofs are 
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
+from services.issuance.clients import OAuthError
 from services.issuance.domain import (
     TX_CODE_ATTEMPTS,
     AccessTokenRefused,
@@ -23,7 +25,15 @@ from services.issuance.domain import (
     secret_hash,
     tx_code_hash,
 )
-from services.issuance.oid4vci import PROOF_TYPE, holder_of, offer_link
+from services.issuance.oid4vci import (
+    CONFIGURATIONS,
+    CREDENTIAL_DETAILS,
+    PROOF_TYPE,
+    authorization_details,
+    credential_request,
+    holder_of,
+    offer_link,
+)
 from shared.credentials import did_key, did_key_verification_method
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -130,6 +140,138 @@ def test_proofs_that_do_not_hold_are_refused(
         holder_of(proof(header, **claims), ISSUER)
 
 
-def test_a_proof_without_a_nonce_is_refused_for_its_nonce() -> None:
-    with pytest.raises(NonceRefused):
+def test_a_proof_without_a_nonce_is_an_invalid_proof_not_an_invalid_nonce() -> None:
+    # OpenID4VCI 1.0 §8.3.1.2: a missing c_nonce is invalid_proof; invalid_nonce tells the
+    # wallet that the nonce it sent is stale.
+    with pytest.raises(ProofRefused, match="no nonce") as refused:
         holder_of(proof(nonce=None), ISSUER)
+    assert not isinstance(refused.value, NonceRefused)
+
+
+CONFIGURATION = next(iter(CONFIGURATIONS))
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ([], "invalid_credential_request"),
+        ({"proofs": {"jwt": ["a.b.c"]}}, "invalid_credential_request"),
+        (
+            {
+                "credential_configuration_id": CONFIGURATION,
+                "credential_identifier": CONFIGURATION,
+                "proofs": {"jwt": ["a.b.c"]},
+            },
+            "invalid_credential_request",
+        ),
+        (
+            {"credential_configuration_id": 7, "proofs": {"jwt": ["a.b.c"]}},
+            "invalid_credential_request",
+        ),
+        (
+            {"credential_configuration_id": "UniversityDegree", "proofs": {"jwt": ["a.b.c"]}},
+            "unknown_credential_configuration",
+        ),
+        ({"credential_configuration_id": CONFIGURATION}, "invalid_proof"),
+        (
+            {"credential_configuration_id": CONFIGURATION, "proofs": {"di_vp": [{}]}},
+            "invalid_proof",
+        ),
+        (
+            {"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": []}},
+            "invalid_proof",
+        ),
+        (
+            {"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": [7]}},
+            "invalid_proof",
+        ),
+        (
+            {"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": ["a", "b"]}},
+            "invalid_credential_request",
+        ),
+        (
+            {
+                "credential_configuration_id": CONFIGURATION,
+                "proofs": {"jwt": ["a.b.c"], "attestation": ["d.e.f"]},
+            },
+            "invalid_credential_request",
+        ),
+        (
+            {
+                "credential_configuration_id": CONFIGURATION,
+                "proofs": {"jwt": ["a.b.c"]},
+                "proof": {"proof_type": "jwt", "jwt": "a.b.c"},
+            },
+            "invalid_credential_request",
+        ),
+        (
+            {
+                "credential_configuration_id": CONFIGURATION,
+                "proofs": {"jwt": ["a.b.c"]},
+                "credential_response_encryption": {"jwk": {}, "enc": "A256GCM"},
+            },
+            "invalid_encryption_parameters",
+        ),
+    ],
+)
+def test_credential_requests_that_do_not_read_as_1_0_are_refused(body: Any, error: str) -> None:
+    with pytest.raises(OAuthError) as refused:
+        credential_request(body)
+    assert (refused.value.status, refused.value.error) == (400, error)
+
+
+def test_a_request_names_its_credential_one_way_and_gives_one_jwt_proof() -> None:
+    by_configuration = credential_request(
+        {"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": ["a.b.c"]}}
+    )
+    assert (by_configuration.configuration_id, by_configuration.identifier) == (CONFIGURATION, None)
+    assert by_configuration.proof_jwt == "a.b.c"
+    by_identifier = credential_request(
+        {"credential_identifier": "anything", "proofs": {"jwt": ["a.b.c"]}}
+    )
+    assert (by_identifier.configuration_id, by_identifier.identifier) == (None, "anything")
+    # The singular proof of drafts 13 to 15, as Sphereon's client still sends it.
+    draft = credential_request(
+        {
+            "credential_configuration_id": CONFIGURATION,
+            "proof": {"proof_type": "jwt", "jwt": "d.e.f"},
+        }
+    )
+    assert draft.proof_jwt == "d.e.f"
+
+
+def test_authorization_details_name_one_offered_configuration_and_get_its_identifier() -> None:
+    assert authorization_details({}, ISSUER) is None
+    detail = {"type": CREDENTIAL_DETAILS, "credential_configuration_id": CONFIGURATION}
+    granted = authorization_details({"authorization_details": json.dumps([detail])}, ISSUER)
+    assert granted == [{**detail, "credential_identifiers": [CONFIGURATION]}]
+    located = {**detail, "locations": [ISSUER]}
+    assert authorization_details({"authorization_details": json.dumps([located])}, ISSUER)
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        "not json",
+        "[]",
+        json.dumps({"type": CREDENTIAL_DETAILS, "credential_configuration_id": CONFIGURATION}),
+        json.dumps([{"type": "payment_initiation"}]),
+        json.dumps([{"type": CREDENTIAL_DETAILS, "credential_configuration_id": "Unknown"}]),
+        json.dumps(
+            [
+                {
+                    "type": CREDENTIAL_DETAILS,
+                    "credential_configuration_id": CONFIGURATION,
+                    "locations": ["https://another-issuer.example"],
+                }
+            ]
+        ),
+        json.dumps(
+            [{"type": CREDENTIAL_DETAILS, "credential_configuration_id": CONFIGURATION}] * 2
+        ),
+    ],
+)
+def test_authorization_details_that_cannot_be_granted_are_refused(details: str) -> None:
+    with pytest.raises(OAuthError) as refused:
+        authorization_details({"authorization_details": details}, ISSUER)
+    assert (refused.value.status, refused.value.error) == (400, "invalid_authorization_details")

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infra import wallet as wallet_client
-from services.issuance.oid4vci import PRE_AUTHORIZED_GRANT, PROOF_TYPE
+from services.issuance.oid4vci import CREDENTIAL_DETAILS, PRE_AUTHORIZED_GRANT, PROOF_TYPE
 from shared.credentials import did_key_verification_method
 from tests.conftest import ServiceFactory
 from tests.gateway.test_wallet_with_issuance import Holder, hold_a_credential
@@ -61,14 +61,19 @@ def code_of(offer: dict[str, Any]) -> str:
     return code
 
 
-async def trade(issuer: httpx.AsyncClient, code: str, tx_code: str) -> httpx.Response:
+async def trade(issuer: httpx.AsyncClient, code: str, tx_code: str, **extra: str) -> httpx.Response:
     return await issuer.post(
         "/oid4vci/token",
-        data={"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code, "tx_code": tx_code},
+        data={
+            "grant_type": PRE_AUTHORIZED_GRANT,
+            "pre-authorized_code": code,
+            "tx_code": tx_code,
+            **extra,
+        },
     )
 
 
-def proof(key: Ed25519PrivateKey, audience: str, nonce: str) -> str:
+def proof(key: Ed25519PrivateKey, audience: str, nonce: str | None) -> str:
     # The fully specified name (RFC 9864); the npm wallet sends the older EdDSA.
     header = {
         "alg": "Ed25519",
@@ -76,6 +81,7 @@ def proof(key: Ed25519PrivateKey, audience: str, nonce: str) -> str:
         "kid": did_key_verification_method(key.public_key()),
     }
     claims = {"aud": audience, "nonce": nonce, "iat": int(time.time())}
+    claims = {name: value for name, value in claims.items() if value is not None}
     return jwt.encode(header, claims, OKPKey.import_key(key), algorithms=["Ed25519"])
 
 
@@ -169,6 +175,13 @@ async def test_offers_refuse_the_wrong_learner_code_proof_and_an_expired_offer(
         server_metadata = await issuer.get(f"/.well-known/oauth-authorization-server{path}")
         assert server_metadata.json()["issuer"] == server
         assert PRE_AUTHORIZED_GRANT in server_metadata.json()["grant_types_supported"]
+        # No configuration has a scope: authorization_details is how a wallet names one.
+        assert server_metadata.json()["authorization_details_types_supported"] == [
+            CREDENTIAL_DETAILS
+        ]
+        # Also where OIDC-minded wallets (Sphereon's client) append the well-known path.
+        appended = await issuer.get(f"{path}/.well-known/oauth-authorization-server")
+        assert appended.json() == server_metadata.json()
         # The partner systems' client-credentials server is still at the root.
         root = (await issuer.get("/.well-known/oauth-authorization-server")).json()
         assert root["grant_types_supported"] == ["client_credentials"]
@@ -194,16 +207,18 @@ async def test_offers_refuse_the_wrong_learner_code_proof_and_an_expired_offer(
         # Proofs with a nonce never handed out, or for another audience, are refused.
         key = Ed25519PrivateKey.from_private_bytes(HOLDER_SEED)
 
-        async def ask(proof_jwt: str) -> httpx.Response:
+        [configuration] = offer["credential_offer"]["credential_configuration_ids"]
+
+        async def ask(
+            proof_jwt: str, token: dict[str, str] = access, **named: str
+        ) -> httpx.Response:
             return await issuer.post(
                 "/oid4vci/credential",
                 json={
-                    "credential_configuration_id": offer["credential_offer"][
-                        "credential_configuration_ids"
-                    ][0],
+                    **(named or {"credential_configuration_id": configuration}),
                     "proofs": {"jwt": [proof_jwt]},
                 },
-                headers=access,
+                headers=token,
             )
 
         async def nonce() -> str:
@@ -214,6 +229,19 @@ async def test_offers_refuse_the_wrong_learner_code_proof_and_an_expired_offer(
 
         made_up = await ask(proof(key, audience, "a-nonce-never-handed-out"))
         assert (made_up.status_code, made_up.json()["error"]) == (400, "invalid_nonce")
+        # No nonce at all is an invalid proof (1.0 §8.3.1.2), not a stale nonce.
+        no_nonce = await ask(proof(key, audience, None))
+        assert (no_nonce.status_code, no_nonce.json()["error"]) == (400, "invalid_proof")
+        # The credential is named by its configuration or by the token's identifier.
+        unnamed = await issuer.post(
+            "/oid4vci/credential",
+            json={"proofs": {"jwt": [proof(key, audience, await nonce())]}},
+            headers=access,
+        )
+        assert (unnamed.status_code, unnamed.json()["error"]) == (
+            400,
+            "invalid_credential_request",
+        )
         elsewhere = await ask(proof(key, "https://another-issuer.example", await nonce()))
         assert (elsewhere.status_code, elsewhere.json()["error"]) == (400, "invalid_proof")
         no_token = await issuer.post("/oid4vci/credential", json={"proofs": {"jwt": ["x"]}})
@@ -227,6 +255,44 @@ async def test_offers_refuse_the_wrong_learner_code_proof_and_an_expired_offer(
         assert base in audience
         twice = await ask(proof(key, audience, await nonce()))
         assert (twice.status_code, twice.json()["error"]) == (401, "invalid_token")
+
+        # A wallet that names the configuration in authorization_details gets the
+        # credential identifier to ask with (1.0 §6.2, §8.2).
+        detailed = await ask_offer(gateway, holder)
+        detail = {
+            "type": CREDENTIAL_DETAILS,
+            "credential_configuration_id": configuration,
+            "locations": [audience],
+        }
+        refused_details = await trade(
+            issuer,
+            code_of(detailed),
+            detailed["tx_code"],
+            authorization_details=json.dumps([{**detail, "locations": ["https://x.example"]}]),
+        )
+        assert refused_details.json()["error"] == "invalid_authorization_details"
+        granted = await trade(
+            issuer,
+            code_of(detailed),
+            detailed["tx_code"],
+            authorization_details=json.dumps([detail]),
+        )
+        assert granted.status_code == 200, granted.text
+        [details] = granted.json()["authorization_details"]
+        assert details["credential_configuration_id"] == configuration
+        [identifier] = details["credential_identifiers"]
+        bearer_token = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+        unknown = await ask(
+            proof(key, audience, await nonce()), bearer_token, credential_identifier="other"
+        )
+        assert (unknown.status_code, unknown.json()["error"]) == (
+            400,
+            "unknown_credential_identifier",
+        )
+        identified = await ask(
+            proof(key, audience, await nonce()), bearer_token, credential_identifier=identifier
+        )
+        assert identified.status_code == 200, identified.text
 
         # An offer past its time is refused.
         late = await ask_offer(gateway, holder)
