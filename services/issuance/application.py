@@ -215,9 +215,12 @@ class CredentialService:
 
     # Pathways.
     async def on_pathway_completed(self, uow: IssuanceUnitOfWork, event: PathwayCompleted) -> None:
+        found, current = await uow.credentials.for_stacking(
+            event.learner_id, event.pathway_id, event.component_credential_ids
+        )
         components: list[Credential] = []
         for component_id in event.component_credential_ids:
-            component = await uow.credentials.get(component_id)
+            component = found.get(component_id)
             if component is None:
                 raise ComponentNotIssuedYet(component_id)
             if component.learner_id != event.learner_id:
@@ -225,7 +228,6 @@ class CredentialService:
             if component.revoked_at is not None:
                 raise NotStackable(f"component {component_id} is revoked")
             components.append(component)
-        current = await uow.credentials.current_for_pathway(event.learner_id, event.pathway_id)
         if current is not None:
             if await uow.credentials.components_of(current.credential_id) == set(
                 event.component_credential_ids

@@ -1,15 +1,24 @@
 """Reads and writes of offering terms, issued credentials and status lists, as the domain's
-objects."""
+objects.
+
+What the events run (offering terms, credentials) is a Core statement built once at import
+and run on the transaction's connection: no statement is built, coerced or given a cache key
+per call, and no record is loaded into the session. Offers and nonces, written by wallets'
+requests, go through the session."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert
+from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, select, update
+from sqlalchemy.sql import Executable
+from sqlmodel import col, delete, select as select_records, update as update_records
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.issuance.domain import Credential, CredentialOffer, OfferingTerms, StatusList
@@ -29,62 +38,148 @@ from shared.events import AchievementSummary, OfferingSnapshot
 # once in a hundred million issuances (then every used index is read).
 STATUS_INDEX_CANDIDATES = 8
 
+TERMS: Table = OfferingTermsRecord.__table__  # type: ignore[attr-defined]
+CREDENTIALS: Table = CredentialRecord.__table__  # type: ignore[attr-defined]
+COMPONENTS: Table = CredentialComponent.__table__  # type: ignore[attr-defined]
+
+Rows = CursorResult[*tuple[Any, ...]]
+
+
+async def _execute(session: AsyncSession, statement: Executable, parameters: Any = None) -> Rows:
+    """A prebuilt statement on the transaction's connection (the session's ORM execution
+    path costs more than a few-row statement does)."""
+    return await (await session.connection()).execute(statement, parameters)
+
+
+def _upsert(dialect: Any, table: Table, key: str, changed: Sequence[str]) -> Executable:
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[table.c[key]], set_={name: statement.excluded[name] for name in changed}
+    )
+
+
+_TERMS = select(
+    TERMS.c.offering_id, TERMS.c.partner_id, TERMS.c.version, TERMS.c.snapshot, TERMS.c.withdrawn
+).where(TERMS.c.offering_id == bindparam("offering_id"))
+# The terms are the offering as last published or updated: written whole, new or not (the
+# partner stays the one that first published it).
+_SAVE_TERMS = {
+    dialect.dialect.name: _upsert(
+        dialect, TERMS, "offering_id", ("version", "withdrawn", "snapshot", "changed_at")
+    )
+    for dialect in (postgresql, sqlite)
+}
+
 
 class OfferingTermsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def get(self, offering_id: str) -> OfferingTerms | None:
-        record = await self._session.get(OfferingTermsRecord, offering_id)
-        if record is None:
+        row = (await _execute(self._session, _TERMS, {"offering_id": offering_id})).first()
+        if row is None:
             return None
         # Kept as published or updated; the snapshot is the part both share.
-        published = json.loads(record.snapshot)
+        published = json.loads(row.snapshot)
         snapshot = OfferingSnapshot.model_validate(
             {key: value for key, value in published.items() if key in OfferingSnapshot.model_fields}
         )
-        return OfferingTerms(
-            record.offering_id, record.partner_id, record.version, snapshot, record.withdrawn
-        )
+        return OfferingTerms(row.offering_id, row.partner_id, row.version, snapshot, row.withdrawn)
 
     async def save(self, terms: OfferingTerms) -> None:
-        record = await self._session.get(OfferingTermsRecord, terms.offering_id)
-        fields = {
-            "version": terms.version,
-            "withdrawn": terms.withdrawn,
-            "snapshot": terms.snapshot.model_dump_json(exclude_none=True),
-            "changed_at": utc_now(),
-        }
-        if record is None:
-            record = OfferingTermsRecord.model_validate(
-                {"offering_id": terms.offering_id, "partner_id": terms.partner_id, **fields}
-            )
-        else:
-            record.sqlmodel_update(fields)
-        self._session.add(record)
+        connection = await self._session.connection()
+        await connection.execute(
+            _SAVE_TERMS[connection.dialect.name],
+            {
+                "offering_id": terms.offering_id,
+                "partner_id": terms.partner_id,
+                "version": terms.version,
+                "withdrawn": terms.withdrawn,
+                "snapshot": terms.snapshot.model_dump_json(exclude_none=True),
+                "changed_at": utc_now(),
+            },
+        )
 
 
-def _credential(record: CredentialRecord) -> Credential:
+def _credential(row: Row[*tuple[Any, ...]]) -> Credential:
     return Credential(
-        credential_id=record.credential_id,
-        basis=record.basis,
-        issuer_partner_id=record.issuer_partner_id,
-        awarding_partner_id=record.awarding_partner_id,
-        status_list_index=record.status_list_index,
-        document=record.document,
-        issued_at=record.issued_at,
-        learner_id=record.learner_id,
-        offering_id=record.offering_id,
-        enrolment_id=record.enrolment_id,
-        result_id=record.result_id,
-        pathway_id=record.pathway_id,
-        summary=(
-            AchievementSummary.model_validate_json(record.summary) if record.summary else None
-        ),
-        revoked_at=record.revoked_at,
-        revocation_reason=record.revocation_reason,
-        suspended_at=record.suspended_at,
+        credential_id=row.credential_id,
+        basis=row.basis,
+        issuer_partner_id=row.issuer_partner_id,
+        awarding_partner_id=row.awarding_partner_id,
+        status_list_index=row.status_list_index,
+        document=row.document,
+        issued_at=row.issued_at,
+        learner_id=row.learner_id,
+        offering_id=row.offering_id,
+        enrolment_id=row.enrolment_id,
+        result_id=row.result_id,
+        pathway_id=row.pathway_id,
+        summary=AchievementSummary.model_validate_json(row.summary) if row.summary else None,
+        revoked_at=row.revoked_at,
+        revocation_reason=row.revocation_reason,
+        suspended_at=row.suspended_at,
     )
+
+
+_CREDENTIAL = select(CREDENTIALS).where(CREDENTIALS.c.credential_id == bindparam("credential_id"))
+# An enrolment's credentials are its learner's, so the learner's index finds them (the
+# enrolment's is partial, of current credentials only): no scan of every credential per result.
+_FOR_ENROLMENT = select(CREDENTIALS).where(
+    CREDENTIALS.c.learner_id == bindparam("learner_id"),
+    CREDENTIALS.c.enrolment_id == bindparam("enrolment_id"),
+)
+_FOR_STACKING = select(CREDENTIALS).where(
+    or_(
+        CREDENTIALS.c.credential_id.in_(bindparam("component_ids", expanding=True)),
+        and_(
+            CREDENTIALS.c.learner_id == bindparam("learner_id"),
+            CREDENTIALS.c.pathway_id == bindparam("pathway_id"),
+            CREDENTIALS.c.revoked_at.is_(None),
+        ),
+    )
+)
+_OF_LEARNER = (
+    select(CREDENTIALS)
+    .where(CREDENTIALS.c.learner_id == bindparam("learner_id"))
+    .order_by(CREDENTIALS.c.issued_at)
+)
+_COMPONENTS_OF = select(COMPONENTS.c.component_credential_id).where(
+    COMPONENTS.c.stacked_credential_id == bindparam("stacked_credential_id")
+)
+_USED_INDEXES = select(CREDENTIALS.c.status_list_index).where(
+    CREDENTIALS.c.issuer_partner_id == bindparam("issuer_partner_id")
+)
+_USED_AMONG = _USED_INDEXES.where(
+    CREDENTIALS.c.status_list_index.in_(bindparam("among", expanding=True))
+)
+# A concurrent issuance drawing the same status index, or issuing for the same result,
+# enrolment or pathway, is the expected race: the insert then writes nothing, and the
+# transaction stays usable without a savepoint.
+_ADD = {
+    dialect.dialect.name: dialect.insert(CREDENTIALS)
+    .on_conflict_do_nothing()
+    .returning(CREDENTIALS.c.credential_id)
+    for dialect in (postgresql, sqlite)
+}
+_ADD_COMPONENTS = insert(COMPONENTS)
+_SAVE_STATUS = (
+    update(CREDENTIALS)
+    .where(CREDENTIALS.c.credential_id == bindparam("id"))
+    .values(
+        revoked_at=bindparam("revoked"),
+        revocation_reason=bindparam("reason"),
+        suspended_at=bindparam("suspended"),
+    )
+)
+
+
+class Stacking(NamedTuple):
+    """What a completed pathway needs: its components found (by id) and the learner's
+    current credential for the pathway."""
+
+    components: dict[str, Credential]
+    current: Credential | None
 
 
 class Credentials:
@@ -92,47 +187,55 @@ class Credentials:
         self._session = session
 
     async def get(self, credential_id: str) -> Credential | None:
-        record = await self._session.get(CredentialRecord, credential_id)
-        return _credential(record) if record else None
+        row = (await _execute(self._session, _CREDENTIAL, {"credential_id": credential_id})).first()
+        return _credential(row) if row else None
 
     async def for_enrolment(self, enrolment_id: str, learner_id: str) -> list[Credential]:
-        """Every credential issued for the enrolment, revoked ones too. An enrolment's
-        credentials are its learner's, so the learner's index finds them (the enrolment's
-        is partial, of current credentials only): no scan of every credential per result."""
-        rows = await self._session.exec(
-            select(CredentialRecord).where(
-                col(CredentialRecord.learner_id) == learner_id,
-                col(CredentialRecord.enrolment_id) == enrolment_id,
-            )
+        """Every credential issued for the enrolment, revoked ones too."""
+        rows = await _execute(
+            self._session,
+            _FOR_ENROLMENT,
+            {"learner_id": learner_id, "enrolment_id": enrolment_id},
         )
-        return [_credential(r) for r in rows.all()]
+        return [_credential(row) for row in rows]
 
-    async def current_for_pathway(self, learner_id: str, pathway_id: str) -> Credential | None:
-        rows = await self._session.exec(
-            select(CredentialRecord).where(
-                col(CredentialRecord.learner_id) == learner_id,
-                col(CredentialRecord.pathway_id) == pathway_id,
-                col(CredentialRecord.revoked_at).is_(None),
-            )
+    async def for_stacking(
+        self, learner_id: str, pathway_id: str, component_ids: Sequence[str]
+    ) -> Stacking:
+        """The components and the learner's current credential for the pathway, in one read."""
+        rows = await _execute(
+            self._session,
+            _FOR_STACKING,
+            {
+                "component_ids": list(component_ids),
+                "learner_id": learner_id,
+                "pathway_id": pathway_id,
+            },
         )
-        record = rows.first()
-        return _credential(record) if record else None
+        wanted = set(component_ids)
+        components: dict[str, Credential] = {}
+        current = None
+        for row in rows:
+            credential = _credential(row)
+            if credential.credential_id in wanted:
+                components[credential.credential_id] = credential
+            if (
+                credential.learner_id == learner_id
+                and credential.pathway_id == pathway_id
+                and credential.revoked_at is None
+            ):
+                current = credential
+        return Stacking(components, current)
 
     async def of_learner(self, learner_id: str) -> list[Credential]:
-        rows = await self._session.exec(
-            select(CredentialRecord)
-            .where(col(CredentialRecord.learner_id) == learner_id)
-            .order_by(col(CredentialRecord.issued_at))
-        )
-        return [_credential(r) for r in rows.all()]
+        rows = await _execute(self._session, _OF_LEARNER, {"learner_id": learner_id})
+        return [_credential(row) for row in rows]
 
     async def components_of(self, stacked_credential_id: str) -> set[str]:
-        rows = await self._session.exec(
-            select(CredentialComponent.component_credential_id).where(
-                col(CredentialComponent.stacked_credential_id) == stacked_credential_id
-            )
+        rows = await _execute(
+            self._session, _COMPONENTS_OF, {"stacked_credential_id": stacked_credential_id}
         )
-        return set(rows.all())
+        return set(rows.scalars())
 
     async def free_status_index(self, issuer_partner_id: str) -> int:
         """A random index of the issuer's list no credential has had (the unique constraint
@@ -150,65 +253,68 @@ class Credentials:
     async def _used_indexes(
         self, issuer_partner_id: str, among: list[int] | None = None
     ) -> set[int]:
-        query = select(CredentialRecord.status_list_index).where(
-            col(CredentialRecord.issuer_partner_id) == issuer_partner_id
-        )
-        if among is not None:
-            query = query.where(col(CredentialRecord.status_list_index).in_(among))
-        return set((await self._session.exec(query)).all())
+        if among is None:
+            rows = await _execute(
+                self._session, _USED_INDEXES, {"issuer_partner_id": issuer_partner_id}
+            )
+        else:
+            rows = await _execute(
+                self._session,
+                _USED_AMONG,
+                {"issuer_partner_id": issuer_partner_id, "among": among},
+            )
+        return set(rows.scalars())
 
     async def add(self, credential: Credential, components: tuple[str, ...] = ()) -> bool:
         """Stores a new credential (a stacked one with its components); False when a
         concurrent issuance came first, drawing the same status index or issuing for the
         same result, enrolment or pathway."""
-        try:
-            async with self._session.begin_nested():
-                await self._session.exec(
-                    insert(CredentialRecord).values(
-                        credential_id=credential.credential_id,
-                        basis=credential.basis,
-                        learner_id=credential.learner_id,
-                        issuer_partner_id=credential.issuer_partner_id,
-                        awarding_partner_id=credential.awarding_partner_id,
-                        offering_id=credential.offering_id,
-                        enrolment_id=credential.enrolment_id,
-                        result_id=credential.result_id,
-                        pathway_id=credential.pathway_id,
-                        status_list_index=credential.status_list_index,
-                        summary=(
-                            credential.summary.model_dump_json() if credential.summary else None
-                        ),
-                        document=credential.document,
-                        issued_at=credential.issued_at,
-                    )
-                )
-                if components:
-                    await self._session.exec(
-                        insert(CredentialComponent).values(
-                            [
-                                {
-                                    "stacked_credential_id": credential.credential_id,
-                                    "component_credential_id": component,
-                                }
-                                for component in components
-                            ]
-                        )
-                    )
-        except IntegrityError:
+        connection = await self._session.connection()
+        added = await connection.execute(
+            _ADD[connection.dialect.name],
+            {
+                "credential_id": credential.credential_id,
+                "basis": credential.basis,
+                "learner_id": credential.learner_id,
+                "issuer_partner_id": credential.issuer_partner_id,
+                "awarding_partner_id": credential.awarding_partner_id,
+                "offering_id": credential.offering_id,
+                "enrolment_id": credential.enrolment_id,
+                "result_id": credential.result_id,
+                "pathway_id": credential.pathway_id,
+                "status_list_index": credential.status_list_index,
+                "summary": credential.summary.model_dump_json() if credential.summary else None,
+                "document": credential.document,
+                "issued_at": credential.issued_at,
+            },
+        )
+        if added.first() is None:
             return False
+        if components:
+            await connection.execute(
+                _ADD_COMPONENTS,
+                [
+                    {
+                        "stacked_credential_id": credential.credential_id,
+                        "component_credential_id": component,
+                    }
+                    for component in components
+                ],
+            )
         return True
 
     async def save_status(self, credential: Credential) -> None:
         """Writes the credential's revocation and suspension at once: the partial unique
         indexes must see a revocation before a replacement is added."""
-        await self._session.exec(
-            update(CredentialRecord)
-            .where(col(CredentialRecord.credential_id) == credential.credential_id)
-            .values(
-                revoked_at=credential.revoked_at,
-                revocation_reason=credential.revocation_reason,
-                suspended_at=credential.suspended_at,
-            )
+        await _execute(
+            self._session,
+            _SAVE_STATUS,
+            {
+                "id": credential.credential_id,
+                "revoked": credential.revoked_at,
+                "reason": credential.revocation_reason,
+                "suspended": credential.suspended_at,
+            },
         )
 
 
@@ -227,7 +333,7 @@ class StatusLists:
         self, issuer_partner_id: str, purpose: str, *, for_update: bool = False
     ) -> StatusList:
         """The issuer's list for `purpose`, created empty the first time it is needed."""
-        query = select(StatusListRecord).where(
+        query = select_records(StatusListRecord).where(
             col(StatusListRecord.issuer_partner_id) == issuer_partner_id,
             col(StatusListRecord.purpose) == purpose,
         )
@@ -253,7 +359,7 @@ class StatusLists:
 
     async def save(self, status_list: StatusList) -> None:
         await self._session.exec(
-            update(StatusListRecord)
+            update_records(StatusListRecord)
             .where(
                 col(StatusListRecord.issuer_partner_id) == status_list.issuer_partner_id,
                 col(StatusListRecord.purpose) == status_list.purpose,
@@ -270,7 +376,7 @@ class StatusLists:
     ) -> None:
         """Keeps the signed list unless a bit changed since it was read."""
         await self._session.exec(
-            update(StatusListRecord)
+            update_records(StatusListRecord)
             .where(
                 col(StatusListRecord.issuer_partner_id) == issuer_partner_id,
                 col(StatusListRecord.purpose) == purpose,
@@ -319,7 +425,7 @@ class CredentialOffers:
 
     async def _one(self, condition: Any) -> CredentialOffer | None:
         # Locked: a code or token used twice at once is used once.
-        query = select(CredentialOfferRecord).where(condition).with_for_update()
+        query = select_records(CredentialOfferRecord).where(condition).with_for_update()
         record = (await self._session.exec(query)).first()
         return _offer(record) if record else None
 
@@ -327,7 +433,7 @@ class CredentialOffers:
         fields = _offer_fields(offer)
         del fields["offer_id"]
         await self._session.exec(
-            update(CredentialOfferRecord)
+            update_records(CredentialOfferRecord)
             .where(col(CredentialOfferRecord.offer_id) == offer.offer_id)
             .values(**fields)
         )

@@ -20,6 +20,7 @@ from shared.clock import utc_now
 from shared.credentials import random_status_index
 from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
+from shared.events.pathways import PathwayCompleted
 from shared.registry import REPO_ROOT
 from tests.issuance.conftest import OPERATOR, passed_result
 from tests.support.builders import REGISTRY, offering_published
@@ -55,15 +56,59 @@ async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_on
         "SELECT credentials",  # the enrolment's, by the learner's index
         "SELECT offering_terms",
         "SELECT credentials",  # whether a few random status indexes are taken
-        "SAVEPOINT",  # a concurrent issuance is a lost race, not a failed transaction
+        # A concurrent issuance makes it write nothing: a lost race, not a failed transaction.
         "INSERT credentials",
-        "RELEASE",
         "INSERT outbox",
     ]
     # The same result again is done: one read.
     assert await committed_statements(units_of_work, lambda u: service.on_result(u, result)) == [
         "SELECT credentials"
     ]
+
+
+async def test_a_completed_pathway_reads_its_components_and_the_current_stacked_one_at_once(
+    units_of_work: Units,
+) -> None:
+    service = _service()
+    offering = offering_published("rheinfeld")
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    learner_id = new_id("lrn")
+    results = [passed_result(offering, learner_id) for _ in range(2)]
+    for result in results:
+        await committed_statements(units_of_work, lambda u, r=result: service.on_result(u, r))
+    async with units_of_work() as uow:
+        components = tuple(
+            [
+                c.credential_id
+                for r in results
+                for c in await uow.credentials.for_enrolment(r.enrolment_id, learner_id)
+            ]
+        )
+    completed = PathwayCompleted(
+        pathway_id=new_id("pth"),
+        pathway_version=1,
+        owner_partner_id="valdemora",
+        learner_id=learner_id,
+        title={"en": "Responsible AI (test)"},
+        component_credential_ids=components,
+        ects_earned=10,
+        completed_at=utc_now(),
+    )
+    assert await committed_statements(
+        units_of_work, lambda u: service.on_pathway_completed(u, completed)
+    ) == [
+        "SELECT credentials",  # the components and the pathway's current one, in one read
+        "SELECT credentials",  # whether a few random status indexes are taken
+        "INSERT credentials",
+        "INSERT credential_components",
+        "INSERT outbox",
+    ]
+    # The same completion again is done: the read, and the current one's components.
+    assert await committed_statements(
+        units_of_work, lambda u: service.on_pathway_completed(u, completed)
+    ) == ["SELECT credentials", "SELECT credential_components"]
 
 
 async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
