@@ -73,12 +73,10 @@ async def request_enrolment(
     offering = await uow.offerings.lock(offering_id)
     if offering is None:
         raise OfferingNotFound(f"No offering {offering_id} is known.")
-    existing = await uow.enrolments.active(learner_id, offering_id)
-    if existing is not None:
-        raise AlreadyEnrolled(existing)
-    earned = await uow.earned_credentials.of_learner(learner_id)
-    seats = await uow.enrolments.seats(offering_id)
-    decision = decide(offering, seats, completed_offering_ids(earned))
+    standing = await uow.enrolments.standing(learner_id, offering_id)
+    if standing.enrolled is not None:
+        raise AlreadyEnrolled(offering_id, *standing.enrolled)
+    decision = decide(offering, standing.seats, completed_offering_ids(standing.earned))
     now = utc_now()
     enrolment = Enrolment(
         enrolment_id=new_enrolment_id(),
@@ -149,10 +147,11 @@ async def apply_offering_event(uow: EnrolmentUnitOfWork, event: OfferingEvent) -
     rejects them. `OfferingConflict` for another partner's event."""
     # Locked like a request for a place: capacity and status change under the same lock
     # that deciding a request takes.
-    offering = apply_offering(await uow.offerings.lock(event.offering_id), event)
+    held = await uow.offerings.lock(event.offering_id)
+    offering = apply_offering(held, event)
     if offering is None:
         return
-    await uow.offerings.save(offering)
+    await uow.offerings.save(offering, first=held is None)
     if offering.is_open:
         await fill_free_seats(uow, offering)
     else:

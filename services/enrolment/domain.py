@@ -132,6 +132,17 @@ class Seats:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """What a learner's request for a place in an offering is decided on, besides the
+    offering: its places, the learner's active enrolment in it (id and status) if they hold
+    one, and the credentials the learner earned."""
+
+    seats: Seats
+    enrolled: tuple[str, EnrolmentStatus] | None
+    earned: tuple[EarnedCredential, ...]
+
+
+@dataclass(frozen=True)
 class Decision:
     status: EnrolmentStatus
     position: int | None = None
@@ -211,10 +222,9 @@ class AlreadyEnrolled(Conflict):
 
     title = "Already enrolled"
 
-    def __init__(self, enrolment: Enrolment) -> None:
+    def __init__(self, offering_id: str, enrolment_id: str, status: EnrolmentStatus) -> None:
         super().__init__(
-            f"You already have an enrolment ({enrolment.enrolment_id}, {enrolment.status}) "
-            f"in {enrolment.offering_id}."
+            f"You already have an enrolment ({enrolment_id}, {status}) in {offering_id}."
         )
 
 

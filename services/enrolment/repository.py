@@ -1,11 +1,32 @@
-"""Reads and writes offerings, enrolments and earned credentials in enrolment's database."""
+"""Reads and writes offerings, enrolments and earned credentials in enrolment's database.
+
+Every statement is built once, at import, with named parameters, and runs as Core on the
+transaction's connection: no statement construction, cache-key generation or ORM loading per
+call, the largest share of a request's CPU when each was built and loaded per call.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, update
-from sqlmodel import col, select
+from sqlalchemy import (
+    Executable,
+    Table,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.engine import CursorResult
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.domain import (
@@ -15,88 +36,89 @@ from services.enrolment.domain import (
     Offering,
     OfferingStatus,
     Seats,
+    Standing,
 )
 from services.enrolment.tables import EarnedCredentialRecord, EnrolmentRecord, OfferingRecord
 from shared.clock import utc_now
 from shared.events import EnrolmentRejectionReason
 
+OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
+ENROLMENTS: Table = EnrolmentRecord.__table__  # type: ignore[attr-defined]
+EARNED: Table = EarnedCredentialRecord.__table__  # type: ignore[attr-defined]
 
-def _offering(record: OfferingRecord) -> Offering:
-    return Offering(
-        record.offering_id,
-        record.partner_id,
-        record.version,
-        OfferingStatus(record.status),
-        record.capacity,
-        tuple(json.loads(record.required_offering_ids)),
-    )
+_ACCEPTED = EnrolmentStatus.ACCEPTED.value
+_WAITLISTED = EnrolmentStatus.WAITLISTED.value
+_ACTIVE = (_ACCEPTED, _WAITLISTED)
 
 
-def _enrolment(record: EnrolmentRecord, position: int | None = None) -> Enrolment:
-    return Enrolment(
-        enrolment_id=record.enrolment_id,
-        offering_id=record.offering_id,
-        partner_id=record.partner_id,
-        learner_id=record.learner_id,
-        status=EnrolmentStatus(record.status),
-        requested_at=record.requested_at,
-        changed_at=record.changed_at,
-        position=position,
-        reason=EnrolmentRejectionReason(record.reason) if record.reason else None,
-        detail=record.detail,
-    )
-
-
-def _credential(record: EarnedCredentialRecord) -> EarnedCredential:
-    return EarnedCredential(
-        record.credential_id,
-        record.learner_id,
-        record.offering_id,
-        record.revoked,
-        record.suspended,
-    )
-
-
-_ACTIVE = (EnrolmentStatus.ACCEPTED.value, EnrolmentStatus.WAITLISTED.value)
-
-
-def _waiting(offering_id: str) -> tuple[ColumnElement[bool], ...]:
-    return (
-        col(EnrolmentRecord.offering_id) == offering_id,
-        col(EnrolmentRecord.status) == EnrolmentStatus.WAITLISTED.value,
-    )
-
-
-class OfferingRepository:
+class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    async def _execute(
+        self,
+        statements: Executable | Mapping[str, Executable],
+        parameters: dict[str, Any] | list[dict[str, Any]] | None = None,
+    ) -> CursorResult[*tuple[Any, ...]]:
+        """Runs a prebuilt statement (or the one for the database's dialect) on the
+        transaction's connection."""
+        connection = await self._session.connection()
+        if isinstance(statements, Mapping):
+            statements = statements[connection.dialect.name]
+        return await connection.execute(statements, parameters)
+
+
+# Offerings.
+
+_OFFERING_COLUMNS = (
+    OFFERINGS.c.offering_id,
+    OFFERINGS.c.partner_id,
+    OFFERINGS.c.version,
+    OFFERINGS.c.status,
+    OFFERINGS.c.capacity,
+    OFFERINGS.c.required_offering_ids,
+)
+_THE_OFFERING = OFFERINGS.c.offering_id == bindparam("the_offering_id")
+_OFFERING = select(*_OFFERING_COLUMNS).where(_THE_OFFERING)
+_LOCK_OFFERING = {
+    "postgresql": _OFFERING.with_for_update(),
+    # SQLite has no row locks (FOR UPDATE is not rendered). A write takes the database's
+    # write lock (the driver opens the transaction at the first write), so writers are
+    # serialised and none counts stale seats; RETURNING reads the row in the same statement.
+    "sqlite": update(OFFERINGS)
+    .where(_THE_OFFERING)
+    .values(version=OFFERINGS.c.version)
+    .returning(*_OFFERING_COLUMNS),
+}
+_INSERT_OFFERING = insert(OFFERINGS)
+_UPDATE_OFFERING = update(OFFERINGS).where(_THE_OFFERING)
+
+
+def _offering(row: Sequence[Any]) -> Offering:
+    offering_id, partner_id, version, status, capacity, required = row
+    return Offering(
+        offering_id,
+        partner_id,
+        version,
+        OfferingStatus(status),
+        capacity,
+        tuple(json.loads(required)),
+    )
+
+
+class OfferingRepository(_Repository):
     async def get(self, offering_id: str) -> Offering | None:
-        record = await self._session.get(OfferingRecord, offering_id)
-        return _offering(record) if record else None
+        row = (await self._execute(_OFFERING, {"the_offering_id": offering_id})).first()
+        return _offering(row) if row else None
 
     async def lock(self, offering_id: str) -> Offering | None:
         """The offering, locked until the transaction ends: whoever counts its seats next
         waits until this transaction has committed what it decided."""
-        if self._session.get_bind().dialect.name == "sqlite":
-            # SQLite has no row locks (FOR UPDATE is not rendered). A write before the seats
-            # are read takes the database's write lock (the driver opens the transaction at
-            # the first write), so writers are serialised and none counts stale seats.
-            await self._session.exec(
-                update(OfferingRecord)
-                .where(col(OfferingRecord.offering_id) == offering_id)
-                .values(version=OfferingRecord.version)
-            )
-        result = await self._session.exec(
-            select(OfferingRecord)
-            .where(col(OfferingRecord.offering_id) == offering_id)
-            .with_for_update()
-        )
-        record = result.first()
-        return _offering(record) if record else None
+        row = (await self._execute(_LOCK_OFFERING, {"the_offering_id": offering_id})).first()
+        return _offering(row) if row else None
 
-    async def save(self, offering: Offering) -> None:
-        record = await self._session.get(OfferingRecord, offering.offering_id)
+    async def save(self, offering: Offering, first: bool) -> None:
+        """`first` when `lock` found none: a new row rather than a change of one."""
         fields = {
             "partner_id": offering.partner_id,
             "version": offering.version,
@@ -105,157 +127,236 @@ class OfferingRepository:
             "required_offering_ids": json.dumps(list(offering.required_offering_ids)),
             "changed_at": utc_now(),
         }
-        if record is None:
-            record = OfferingRecord.model_validate({"offering_id": offering.offering_id, **fields})
+        if first:
+            await self._execute(_INSERT_OFFERING, {"offering_id": offering.offering_id, **fields})
         else:
-            record.sqlmodel_update(fields)
-        self._session.add(record)
-
-
-class EnrolmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, enrolment_id: str) -> Enrolment | None:
-        record = await self._session.get(EnrolmentRecord, enrolment_id, populate_existing=True)
-        return await self._with_position(record) if record else None
-
-    async def active(self, learner_id: str, offering_id: str) -> Enrolment | None:
-        result = await self._session.exec(
-            select(EnrolmentRecord).where(
-                col(EnrolmentRecord.learner_id) == learner_id,
-                col(EnrolmentRecord.offering_id) == offering_id,
-                col(EnrolmentRecord.status).in_(_ACTIVE),
+            await self._execute(
+                _UPDATE_OFFERING, {"the_offering_id": offering.offering_id, **fields}
             )
+
+
+# Enrolments.
+
+_AHEAD = ENROLMENTS.alias("ahead")
+# A waiting learner's position is a rank by queue number: one more than those ahead.
+_POSITION = case(
+    (
+        and_(ENROLMENTS.c.status == _WAITLISTED, ENROLMENTS.c.queue_number.is_not(None)),
+        select(func.count() + 1)
+        .where(
+            _AHEAD.c.offering_id == ENROLMENTS.c.offering_id,
+            _AHEAD.c.status == _WAITLISTED,
+            _AHEAD.c.queue_number < ENROLMENTS.c.queue_number,
         )
-        record = result.first()
-        return _enrolment(record) if record else None
+        .scalar_subquery(),
+    ),
+)
+_ENROLMENT_COLUMNS = (
+    ENROLMENTS.c.enrolment_id,
+    ENROLMENTS.c.offering_id,
+    ENROLMENTS.c.partner_id,
+    ENROLMENTS.c.learner_id,
+    ENROLMENTS.c.status,
+    ENROLMENTS.c.requested_at,
+    ENROLMENTS.c.changed_at,
+    ENROLMENTS.c.reason,
+    ENROLMENTS.c.detail,
+)
+_IN_REQUEST_ORDER = (ENROLMENTS.c.requested_at, ENROLMENTS.c.enrolment_id)
+_ENROLMENT = select(*_ENROLMENT_COLUMNS, _POSITION).where(
+    ENROLMENTS.c.enrolment_id == bindparam("enrolment_id")
+)
+_OF_LEARNER = (
+    select(*_ENROLMENT_COLUMNS, _POSITION)
+    .where(ENROLMENTS.c.learner_id == bindparam("learner_id"))
+    .order_by(*_IN_REQUEST_ORDER)
+)
+_OF_OFFERING = (
+    select(*_ENROLMENT_COLUMNS, ENROLMENTS.c.queue_number)
+    .where(ENROLMENTS.c.offering_id == bindparam("offering_id"))
+    .order_by(*_IN_REQUEST_ORDER)
+)
+_WAITING_LIST = (
+    select(*_ENROLMENT_COLUMNS)
+    .where(
+        ENROLMENTS.c.offering_id == bindparam("offering_id"),
+        ENROLMENTS.c.status == _WAITLISTED,
+    )
+    .order_by(ENROLMENTS.c.queue_number)
+)
+_SEATS = (
+    select(ENROLMENTS.c.status, func.count())
+    .where(
+        ENROLMENTS.c.offering_id == bindparam("offering_id"),
+        ENROLMENTS.c.status.in_(_ACTIVE),
+    )
+    .group_by(ENROLMENTS.c.status)
+)
+# What a request is decided on, in one statement: per active status, how many hold it and
+# which of them is the learner's; then each credential the learner earned.
+_STANDING = union_all(
+    select(
+        ENROLMENTS.c.status.label("kind"),
+        func.max(
+            case((ENROLMENTS.c.learner_id == bindparam("learner_id"), ENROLMENTS.c.enrolment_id))
+        ).label("key"),
+        null().label("offering_id"),
+        func.count().label("n"),
+        false().label("revoked"),
+        false().label("suspended"),
+    )
+    .where(
+        ENROLMENTS.c.offering_id == bindparam("offering_id"),
+        ENROLMENTS.c.status.in_(_ACTIVE),
+    )
+    .group_by(ENROLMENTS.c.status),
+    select(
+        literal("earned"),
+        EARNED.c.credential_id,
+        EARNED.c.offering_id,
+        literal(0),
+        EARNED.c.revoked,
+        EARNED.c.suspended,
+    ).where(EARNED.c.learner_id == bindparam("learner_id")),
+)
+_INSERT_ENROLMENT = insert(ENROLMENTS)
+# The next queue number is taken in the insert itself, under the offering's lock.
+_INSERT_WAITING = insert(ENROLMENTS).values(
+    queue_number=select(func.coalesce(func.max(ENROLMENTS.c.queue_number), 0) + 1)
+    .where(ENROLMENTS.c.offering_id == bindparam("queued_in"))
+    .scalar_subquery()
+)
+_UPDATE_ENROLMENT = update(ENROLMENTS).where(
+    ENROLMENTS.c.enrolment_id == bindparam("the_enrolment_id")
+)
+
+
+def _enrolment(row: Sequence[Any], position: int | None = None) -> Enrolment:
+    (
+        enrolment_id,
+        offering_id,
+        partner_id,
+        learner_id,
+        status,
+        requested,
+        changed,
+        reason,
+        detail,
+    ) = row[:9]
+    return Enrolment(
+        enrolment_id=enrolment_id,
+        offering_id=offering_id,
+        partner_id=partner_id,
+        learner_id=learner_id,
+        status=EnrolmentStatus(status),
+        requested_at=requested,
+        changed_at=changed,
+        position=position,
+        reason=EnrolmentRejectionReason(reason) if reason else None,
+        detail=detail,
+    )
+
+
+class EnrolmentRepository(_Repository):
+    async def get(self, enrolment_id: str) -> Enrolment | None:
+        row = (await self._execute(_ENROLMENT, {"enrolment_id": enrolment_id})).first()
+        return _enrolment(row, row[-1]) if row else None
 
     async def of_learner(self, learner_id: str) -> list[Enrolment]:
-        result = await self._session.exec(
-            select(EnrolmentRecord)
-            .where(col(EnrolmentRecord.learner_id) == learner_id)
-            .order_by(col(EnrolmentRecord.requested_at), col(EnrolmentRecord.enrolment_id))
-        )
-        return [await self._with_position(r) for r in result.all()]
+        rows = await self._execute(_OF_LEARNER, {"learner_id": learner_id})
+        return [_enrolment(row, row[-1]) for row in rows]
 
     async def of_offering(self, offering_id: str) -> list[Enrolment]:
         """Places first, then the waiting list in order, then the rest by request time."""
-        result = await self._session.exec(
-            select(EnrolmentRecord)
-            .where(col(EnrolmentRecord.offering_id) == offering_id)
-            .order_by(col(EnrolmentRecord.requested_at), col(EnrolmentRecord.enrolment_id))
-        )
-        records = result.all()
+        rows = (await self._execute(_OF_OFFERING, {"offering_id": offering_id})).all()
+        status, queue_number = 4, 9
         queue = sorted(
-            (r for r in records if r.status == EnrolmentStatus.WAITLISTED.value),
-            key=lambda r: r.queue_number or 0,
+            (r for r in rows if r[status] == _WAITLISTED), key=lambda r: r[queue_number] or 0
         )
-        positions = {r.enrolment_id: index for index, r in enumerate(queue, start=1)}
-        rank = {EnrolmentStatus.ACCEPTED.value: 0, EnrolmentStatus.WAITLISTED.value: 1}
-        ordered = sorted(
-            records, key=lambda r: (rank.get(r.status, 2), positions.get(r.enrolment_id, 0))
-        )
-        return [_enrolment(r, positions.get(r.enrolment_id)) for r in ordered]
+        positions = {r[0]: index for index, r in enumerate(queue, start=1)}
+        rank = {_ACCEPTED: 0, _WAITLISTED: 1}
+        ordered = sorted(rows, key=lambda r: (rank.get(r[status], 2), positions.get(r[0], 0)))
+        return [_enrolment(r, positions.get(r[0])) for r in ordered]
 
     async def seats(self, offering_id: str) -> Seats:
-        result = await self._session.exec(
-            select(EnrolmentRecord.status, func.count())
-            .where(
-                col(EnrolmentRecord.offering_id) == offering_id,
-                col(EnrolmentRecord.status).in_(_ACTIVE),
-            )
-            .group_by(col(EnrolmentRecord.status))
+        rows = await self._execute(_SEATS, {"offering_id": offering_id})
+        counts: dict[str, int] = {status: n for status, n in rows}
+        return Seats(accepted=counts.get(_ACCEPTED, 0), waiting=counts.get(_WAITLISTED, 0))
+
+    async def standing(self, learner_id: str, offering_id: str) -> Standing:
+        """The learner's standing in the offering when they ask for a place."""
+        rows = await self._execute(
+            _STANDING, {"learner_id": learner_id, "offering_id": offering_id}
         )
-        counts = dict(result.all())
-        return Seats(
-            accepted=counts.get(EnrolmentStatus.ACCEPTED.value, 0),
-            waiting=counts.get(EnrolmentStatus.WAITLISTED.value, 0),
+        counts: dict[str, int] = {}
+        enrolled: tuple[str, EnrolmentStatus] | None = None
+        earned: list[EarnedCredential] = []
+        for kind, key, earned_offering_id, n, revoked, suspended in rows:
+            if kind == "earned":
+                earned.append(
+                    EarnedCredential(
+                        key, learner_id, earned_offering_id, bool(revoked), bool(suspended)
+                    )
+                )
+                continue
+            counts[kind] = n
+            if key is not None:
+                enrolled = (key, EnrolmentStatus(kind))
+        return Standing(
+            Seats(accepted=counts.get(_ACCEPTED, 0), waiting=counts.get(_WAITLISTED, 0)),
+            enrolled,
+            tuple(earned),
         )
 
     async def waiting_list(self, offering_id: str) -> list[Enrolment]:
         """The learners waiting for a place, next first, with their positions."""
-        result = await self._session.exec(
-            select(EnrolmentRecord)
-            .where(*_waiting(offering_id))
-            .order_by(col(EnrolmentRecord.queue_number))
-        )
-        return [_enrolment(r, index) for index, r in enumerate(result.all(), start=1)]
+        rows = await self._execute(_WAITING_LIST, {"offering_id": offering_id})
+        return [_enrolment(row, index) for index, row in enumerate(rows, start=1)]
 
     async def add(self, enrolment: Enrolment) -> None:
-        queue_number = None
+        fields = {
+            "enrolment_id": enrolment.enrolment_id,
+            "offering_id": enrolment.offering_id,
+            "partner_id": enrolment.partner_id,
+            "learner_id": enrolment.learner_id,
+            "status": enrolment.status.value,
+            "reason": enrolment.reason.value if enrolment.reason else None,
+            "detail": enrolment.detail,
+            "requested_at": enrolment.requested_at,
+            "changed_at": enrolment.changed_at,
+        }
         if enrolment.status is EnrolmentStatus.WAITLISTED:
-            last = await self._session.exec(
-                select(func.max(EnrolmentRecord.queue_number)).where(
-                    col(EnrolmentRecord.offering_id) == enrolment.offering_id
-                )
-            )
-            queue_number = (last.one() or 0) + 1
-        self._session.add(
-            EnrolmentRecord(
-                enrolment_id=enrolment.enrolment_id,
-                offering_id=enrolment.offering_id,
-                partner_id=enrolment.partner_id,
-                learner_id=enrolment.learner_id,
-                status=enrolment.status.value,
-                queue_number=queue_number,
-                reason=enrolment.reason.value if enrolment.reason else None,
-                detail=enrolment.detail,
-                requested_at=enrolment.requested_at,
-                changed_at=enrolment.changed_at,
-            )
-        )
-        # Flushed now so the next count in this transaction sees it.
-        await self._session.flush()
+            await self._execute(_INSERT_WAITING, {**fields, "queued_in": enrolment.offering_id})
+        else:
+            await self._execute(_INSERT_ENROLMENT, fields)
 
     async def update(self, enrolment: Enrolment) -> None:
-        record = await self._session.get(EnrolmentRecord, enrolment.enrolment_id)
-        if record is None:
-            raise LookupError(f"no enrolment {enrolment.enrolment_id}")
-        record.status = enrolment.status.value
-        record.reason = enrolment.reason.value if enrolment.reason else None
-        record.detail = enrolment.detail
-        record.changed_at = enrolment.changed_at
+        fields: dict[str, Any] = {
+            "the_enrolment_id": enrolment.enrolment_id,
+            "status": enrolment.status.value,
+            "reason": enrolment.reason.value if enrolment.reason else None,
+            "detail": enrolment.detail,
+            "changed_at": enrolment.changed_at,
+        }
         if enrolment.status is not EnrolmentStatus.WAITLISTED:
-            record.queue_number = None
-        self._session.add(record)
-        await self._session.flush()
-
-    async def _with_position(self, record: EnrolmentRecord) -> Enrolment:
-        if record.status != EnrolmentStatus.WAITLISTED.value or record.queue_number is None:
-            return _enrolment(record)
-        ahead = await self._session.exec(
-            select(func.count()).where(
-                *_waiting(record.offering_id),
-                col(EnrolmentRecord.queue_number) < record.queue_number,
-            )
-        )
-        return _enrolment(record, ahead.one() + 1)
+            fields["queue_number"] = None
+        if (await self._execute(_UPDATE_ENROLMENT, fields)).rowcount != 1:
+            raise LookupError(f"no enrolment {enrolment.enrolment_id}")
 
 
-class EarnedCredentialRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+# Earned credentials.
 
+_EARNED = select(
+    EARNED.c.learner_id, EARNED.c.offering_id, EARNED.c.revoked, EARNED.c.suspended
+).where(EARNED.c.credential_id == bindparam("credential_id"))
+_INSERT_EARNED = insert(EARNED)
+_UPDATE_EARNED = update(EARNED).where(EARNED.c.credential_id == bindparam("the_credential_id"))
+
+
+class EarnedCredentialRepository(_Repository):
     async def get(self, credential_id: str) -> EarnedCredential | None:
-        rows = await self._session.exec(
-            select(
-                col(EarnedCredentialRecord.learner_id),
-                col(EarnedCredentialRecord.offering_id),
-                col(EarnedCredentialRecord.revoked),
-                col(EarnedCredentialRecord.suspended),
-            ).where(col(EarnedCredentialRecord.credential_id) == credential_id)
-        )
-        row = rows.first()
+        row = (await self._execute(_EARNED, {"credential_id": credential_id})).first()
         return EarnedCredential(credential_id, *row) if row else None
-
-    async def of_learner(self, learner_id: str) -> list[EarnedCredential]:
-        result = await self._session.exec(
-            select(EarnedCredentialRecord).where(
-                col(EarnedCredentialRecord.learner_id) == learner_id
-            )
-        )
-        return [_credential(r) for r in result.all()]
 
     async def save(self, credential: EarnedCredential, first: bool) -> None:
         """`first` when `get` found none: a new row rather than a change of one."""
@@ -267,14 +368,10 @@ class EarnedCredentialRepository:
             "changed_at": utc_now(),
         }
         if first:
-            await self._session.exec(
-                insert(EarnedCredentialRecord).values(
-                    credential_id=credential.credential_id, **fields
-                )
+            await self._execute(
+                _INSERT_EARNED, {"credential_id": credential.credential_id, **fields}
             )
-            return
-        await self._session.exec(
-            update(EarnedCredentialRecord)
-            .where(col(EarnedCredentialRecord.credential_id) == credential.credential_id)
-            .values(**fields)
-        )
+        else:
+            await self._execute(
+                _UPDATE_EARNED, {"the_credential_id": credential.credential_id, **fields}
+            )

@@ -1,18 +1,21 @@
-"""What a credential event costs enrolment's database, pinned (on SQLite): the credential
-read once and written with one statement."""
+"""What a credential event and a request for a place cost enrolment's database, pinned (on
+SQLite): the credential read once and written with one statement; a request decided on one
+read after the offering's lock, and written with one statement."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from services.enrolment import application
+from services.enrolment.domain import Enrolment
 from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import CredentialIssued
 from tests.contracts.examples import example_event
+from tests.support.builders import offering_published
 from tests.support.sqlite import migrated_sqlite
 from tests.support.statements import committed_statements
 
@@ -41,3 +44,32 @@ async def test_a_credential_event_is_one_read_and_one_write(units_of_work: Units
         held = await uow.earned_credentials.get(issued.credential_id)
     assert held is not None
     assert (held.offering_id, held.suspended) == (issued.offering_id, True)
+
+
+async def test_a_request_is_the_lock_one_read_and_one_write(units_of_work: Units) -> None:
+    offering = offering_published("rheinfeld", capacity=1)
+    async with units_of_work() as uow:
+        await application.apply_offering_event(uow, offering)
+        await uow.commit()
+    decided = [
+        # The offering's lock (SQLite's stand-in for FOR UPDATE, returning the row).
+        "UPDATE offerings",
+        # Its seats, the learner's own enrolment in it, the learner's credentials.
+        "SELECT enrolments",
+        # A place in the queue takes its number in the insert itself.
+        "INSERT enrolments",
+        "INSERT outbox",
+    ]
+
+    def request(learner_id: str) -> Callable[[EnrolmentUnitOfWork], Awaitable[Enrolment]]:
+        return lambda uow: application.request_enrolment(uow, learner_id, offering.offering_id)
+
+    # A place, then a place in the queue.
+    assert await committed_statements(units_of_work, request("lrn-ada-0001")) == decided
+    assert await committed_statements(units_of_work, request("lrn-bob-0002")) == decided
+    async with units_of_work() as uow:
+        roster = await uow.enrolments.of_offering(offering.offering_id)
+    assert [(e.learner_id, e.status, e.position) for e in roster] == [
+        ("lrn-ada-0001", "accepted", None),
+        ("lrn-bob-0002", "waitlisted", 1),
+    ]
