@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from services.assessment.domain import (
     Accepted,
     ConcurrentResult,
-    Facts,
     NotTeachingPartner,
     OfferingUnknown,
     Result,
@@ -51,17 +50,7 @@ async def record_result(uow: AssessmentUnitOfWork, submission: AssessedResult) -
     a concurrent submission for the same enrolment or result_id got there first.
     """
     corrects = submission.supersedes_result_id
-    same_id, corrected, current = await uow.results.bearing_on(
-        submission.result_id, submission.enrolment_id, corrects
-    )
-    facts = Facts(
-        offering=await uow.offerings.get(submission.offering_id),
-        enrolment=await uow.enrolments.get(submission.enrolment_id),
-        same_id=same_id,
-        corrected=corrected,
-        current=current,
-    )
-    accepted = accept(submission, facts, utc_now())
+    accepted = accept(submission, await uow.results.facts(submission), utc_now())
     if accepted.repeat:
         return accepted
     if corrects is not None and not await uow.results.supersede(corrects, submission.result_id):
