@@ -1,8 +1,10 @@
-"""An independent OpenID4VCI 1.0 wallet, for `make demo` and `tests/wallet`: Animo's client
-from the npm registry (`@openid4vc/openid4vci`, pinned by `package-lock.json`), run by
-`redeem.mjs`, which redeems a credential offer for an Ed25519 `did:key` holder.
+"""Independent OpenID4VCI wallets, for `make demo` and `tests/wallet`: two clients from the
+npm registry, pinned by `package-lock.json`, each redeeming a credential offer for an
+Ed25519 `did:key` holder: Animo's 1.0 client (`@openid4vc/openid4vci`, `redeem.mjs`) and
+Sphereon's draft-15 client (`@sphereon/oid4vci-client`, `redeem-sphereon.mjs`).
 
     node infra/wallet/redeem.mjs OFFER_LINK TX_CODE [--holder-seed HEX32]
+    node infra/wallet/redeem-sphereon.mjs OFFER_LINK TX_CODE [--holder-seed HEX32]
 """
 
 from __future__ import annotations
@@ -16,19 +18,23 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 INSTALL_TIMEOUT_S = 300
 NODE_TIMEOUT_S = 60
+ANIMO = "redeem.mjs"
+SPHEREON = "redeem-sphereon.mjs"
+# A package of each client: `npm ci` installs both, and runs again when one is missing.
+_INSTALLED = ("@openid4vc/openid4vci", "@sphereon/oid4vci-client")
 
 
 class WalletError(Exception):
     """The wallet client cannot be installed or run; the message says why."""
 
 
-def command() -> list[str]:
-    """The command that runs the wallet, its pinned packages installed (`npm ci` from the
-    registry) when missing."""
+def command(client: str = ANIMO) -> list[str]:
+    """The command that runs the wallet `client` (`ANIMO` or `SPHEREON`), the pinned packages
+    installed (`npm ci` from the registry) when missing."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise WalletError("node and npm are needed for the wallet client (Node.js >= 20)")
-    if not (HERE / "node_modules" / "@openid4vc" / "openid4vci").is_dir():
+    if not all((HERE / "node_modules" / package).is_dir() for package in _INSTALLED):
         install = [npm, "ci", "--prefix", str(HERE), "--no-audit", "--no-fund"]
         try:
             done = subprocess.run(
@@ -40,7 +46,7 @@ def command() -> list[str]:
             raise WalletError(
                 f"`npm ci --prefix {HERE}` failed ({done.returncode}): {done.stderr[-2000:]}"
             )
-    return [node, str(HERE / "redeem.mjs")]
+    return [node, str(HERE / client)]
 
 
 def redeem(
@@ -57,13 +63,14 @@ def redeem(
         )  # fmt: skip
     except subprocess.TimeoutExpired as exc:
         raise WalletError(f"the wallet did not finish in {NODE_TIMEOUT_S} s") from exc
+    script = Path(wallet[-1]).name
     # Exit 1 is a refusal the wallet reports; anything else is the wallet itself failing.
     if run.returncode not in (0, 1):
-        raise WalletError(f"redeem.mjs crashed ({run.returncode}): {run.stderr[-2000:]}")
+        raise WalletError(f"{script} crashed ({run.returncode}): {run.stderr[-2000:]}")
     try:
         result: dict[str, Any] = json.loads(run.stdout)
     except json.JSONDecodeError as exc:
-        raise WalletError(f"redeem.mjs printed no JSON: {run.stdout[:2000]}") from exc
+        raise WalletError(f"{script} printed no JSON: {run.stdout[:2000]}") from exc
     if (run.returncode == 0) != ("credential" in result):
-        raise WalletError(f"redeem.mjs exited {run.returncode} printing {run.stdout[:2000]}")
+        raise WalletError(f"{script} exited {run.returncode} printing {run.stdout[:2000]}")
     return result
