@@ -218,9 +218,10 @@ def _invalid(description: str) -> OAuthError:
 def credential_request(body: Any) -> CredentialRequest:
     """The request's parts, checked as OpenID4VCI 1.0 §8.2 reads: exactly one of
     `credential_configuration_id` and `credential_identifier`, and `proofs` holding one
-    proof type, `jwt`, with one JWT (no `batch_credential_issuance` is offered). The
-    singular `proof` of drafts 13 to 15, which wallets still send (Sphereon's client), is
-    read as one `jwt` proof."""
+    proof type, `jwt`, with one JWT (no `batch_credential_issuance` is offered). Wallets
+    that still speak a draft are read too: the singular `proof` of drafts 13 to 15
+    (Sphereon's client) as one `jwt` proof, and draft 13's `format` and
+    `credential_definition` (walt.id's wallet) as the configuration they describe."""
     if not isinstance(body, dict):
         raise _invalid("The body must be a JSON object.")
     if "credential_response_encryption" in body:
@@ -229,6 +230,8 @@ def credential_request(body: Any) -> CredentialRequest:
         )
     configuration_id = body.get("credential_configuration_id")
     identifier = body.get("credential_identifier")
+    if configuration_id is None and identifier is None and "format" in body:
+        configuration_id = _described_configuration(body)
     if (configuration_id is None) == (identifier is None):
         raise _invalid("Send one of credential_configuration_id and credential_identifier.")
     if not isinstance(identifier if configuration_id is None else configuration_id, str):
@@ -240,6 +243,17 @@ def credential_request(body: Any) -> CredentialRequest:
     return CredentialRequest(
         proof_jwt=_proof_jwt(body), configuration_id=configuration_id, identifier=identifier
     )
+
+
+def _described_configuration(body: dict[str, Any]) -> str:
+    """The configuration a draft-13 request describes by its format and types."""
+    definition = body.get("credential_definition")
+    types = definition.get("type") if isinstance(definition, dict) else None
+    if body.get("format") == "ldp_vc" and isinstance(types, list):
+        for configuration_id, (_, configured, _) in CONFIGURATIONS.items():
+            if set(map(str, types)) == set(configured):
+                return configuration_id
+    raise OAuthError(400, "unknown_credential_configuration", "No such credential configuration.")
 
 
 def _proof_jwt(body: dict[str, Any]) -> str:

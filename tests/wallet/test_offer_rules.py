@@ -172,6 +172,22 @@ CONFIGURATION = next(iter(CONFIGURATIONS))
             {"credential_configuration_id": "UniversityDegree", "proofs": {"jwt": ["a.b.c"]}},
             "unknown_credential_configuration",
         ),
+        (
+            {
+                "format": "jwt_vc_json",
+                "credential_definition": {"type": ["VerifiableCredential"]},
+                "proofs": {"jwt": ["a.b.c"]},
+            },
+            "unknown_credential_configuration",
+        ),
+        (
+            {
+                "format": "ldp_vc",
+                "credential_definition": {"type": ["VerifiableCredential", "Degree"]},
+                "proofs": {"jwt": ["a.b.c"]},
+            },
+            "unknown_credential_configuration",
+        ),
         ({"credential_configuration_id": CONFIGURATION}, "invalid_proof"),
         (
             {"credential_configuration_id": CONFIGURATION, "proofs": {"di_vp": [{}]}},
@@ -238,6 +254,16 @@ def test_a_request_names_its_credential_one_way_and_gives_one_jwt_proof() -> Non
         }
     )
     assert draft.proof_jwt == "d.e.f"
+    # Draft 13 describes the credential by format and types (walt.id's wallet).
+    _, types, _ = CONFIGURATIONS[CONFIGURATION]
+    described = credential_request(
+        {
+            "format": "ldp_vc",
+            "credential_definition": {"type": list(reversed(types))},
+            "proof": {"proof_type": "jwt", "jwt": "d.e.f"},
+        }
+    )
+    assert described.configuration_id == CONFIGURATION
 
 
 def test_authorization_details_name_one_offered_configuration_and_get_its_identifier() -> None:
