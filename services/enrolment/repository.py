@@ -150,7 +150,7 @@ _POSITION = case(
         )
         .scalar_subquery(),
     ),
-)
+).label("position")
 _ENROLMENT_COLUMNS = (
     ENROLMENTS.c.enrolment_id,
     ENROLMENTS.c.offering_id,
@@ -260,23 +260,24 @@ def _enrolment(row: Sequence[Any], position: int | None = None) -> Enrolment:
 class EnrolmentRepository(_Repository):
     async def get(self, enrolment_id: str) -> Enrolment | None:
         row = (await self._execute(_ENROLMENT, {"enrolment_id": enrolment_id})).first()
-        return _enrolment(row, row[-1]) if row else None
+        return _enrolment(row, row.position) if row else None
 
     async def of_learner(self, learner_id: str) -> list[Enrolment]:
         rows = await self._execute(_OF_LEARNER, {"learner_id": learner_id})
-        return [_enrolment(row, row[-1]) for row in rows]
+        return [_enrolment(row, row.position) for row in rows]
 
     async def of_offering(self, offering_id: str) -> list[Enrolment]:
         """Places first, then the waiting list in order, then the rest by request time."""
         rows = (await self._execute(_OF_OFFERING, {"offering_id": offering_id})).all()
-        status, queue_number = 4, 9
         queue = sorted(
-            (r for r in rows if r[status] == _WAITLISTED), key=lambda r: r[queue_number] or 0
+            (r for r in rows if r.status == _WAITLISTED), key=lambda r: r.queue_number or 0
         )
-        positions = {r[0]: index for index, r in enumerate(queue, start=1)}
+        positions = {r.enrolment_id: index for index, r in enumerate(queue, start=1)}
         rank = {_ACCEPTED: 0, _WAITLISTED: 1}
-        ordered = sorted(rows, key=lambda r: (rank.get(r[status], 2), positions.get(r[0], 0)))
-        return [_enrolment(r, positions.get(r[0])) for r in ordered]
+        ordered = sorted(
+            rows, key=lambda r: (rank.get(r.status, 2), positions.get(r.enrolment_id, 0))
+        )
+        return [_enrolment(r, positions.get(r.enrolment_id)) for r in ordered]
 
     async def seats(self, offering_id: str) -> Seats:
         rows = await self._execute(_SEATS, {"offering_id": offering_id})
