@@ -36,4 +36,6 @@ def serve(bootstrap: Callable[[], FastAPI]) -> None:
         port=int(os.environ.get("HTTP_PORT", "8000")),
         log_config=None,  # keep the service's structured logging
         access_log=False,
+        # No service speaks WebSocket: uvicorn would otherwise load a WebSocket library.
+        ws="none",
     )

@@ -21,12 +21,13 @@ import re
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-
-from jsonschema import Draft201909Validator
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.credentials.loader import CLR_V2P0, KNOWN_CONTEXTS, OB_V3P0, VC_V1, VC_V2
 from shared.credentials.microcredential import IRI_PATTERN
+
+if TYPE_CHECKING:
+    from jsonschema import Draft201909Validator
 
 Version = Literal["1.1", "2.0"]
 
@@ -110,6 +111,10 @@ def _ob_schema() -> dict[str, Any]:
 
 @cache
 def _ob_validator() -> Draft201909Validator:
+    # Imported on first use: only credentials handed to the VC API or a verifier are
+    # checked, and jsonschema would cost every issuance and gateway process about 3 MiB.
+    from jsonschema import Draft201909Validator
+
     return Draft201909Validator(_ob_schema())
 
 
