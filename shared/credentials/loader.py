@@ -18,6 +18,7 @@ CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+ED25519_2020_V1 = "https://w3id.org/security/suites/ed25519-2020/v1"
 VC_EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_V3P0_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
@@ -27,6 +28,7 @@ EDC_AP = "http://data.europa.eu/snb/model/context/edc-ap"
 _FILES = {
     VC_V1: "credentials-v1.jsonld",
     DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
+    ED25519_2020_V1: "ed25519-signature-2020-v1.jsonld",
     VC_V2: "credentials-v2.jsonld",
     VC_EXAMPLES_V2: "credentials-examples-v2.jsonld",
     OB_V3P0: "ob-v3p0-context-3.0.3.json",
