@@ -5,8 +5,9 @@ The QR code holds the offer's interaction URL. Read with `?iuv=1` it names the p
 wallet may use, the OpenID4VCI offer link and this exchange (opened in a browser, it sends
 the phone on to the OpenID4VCI link). The wallet posts `{}` to the exchange and is asked for
 `DIDAuthentication` with a `challenge` and `domain`; it answers with a presentation signed
-by its did:key (eddsa-rdfc-2022, `authentication`), and gets the learner's credential issued
-again to that DID, as OpenID4VCI gives it. The exchange shares the offer's life: it expires
+by its did:key (`authentication`: eddsa-rdfc-2022, or Ed25519Signature2020, the suite the
+Learner Credential Wallet signs with), and gets the learner's credential issued again to that
+DID, as OpenID4VCI gives it. The exchange shares the offer's life: it expires
 with it, and a credential taken by either protocol closes both.
 """
 
@@ -39,6 +40,12 @@ from shared.registry import b58decode
 
 WORKFLOW = "wallet-delivery"
 AUTHENTICATION = "authentication"
+# The Ed25519 proofs a holder may authenticate with, as (type, cryptosuite): Data Integrity
+# with eddsa-rdfc-2022, and the older Ed25519Signature2020 that DCC's Learner Credential
+# Wallet signs with. Both sign SHA-256(canonical proof options) + SHA-256(canonical
+# document), the options carrying the document's @context.
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
+AUTHENTICATION_SUITES = {(PROOF_TYPE, CRYPTOSUITE), (ED25519_SIGNATURE_2020, None)}
 # Secrets made by `secrets.token_urlsafe(32)` and `derived_secret` (hex).
 InteractionPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{32,64}$")]
 ExchangePath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
@@ -49,9 +56,10 @@ def exchange_url(issuer: str, exchange_id: str) -> str:
 
 
 def presenter_of(presentation: Any, domain: str) -> Holder:
-    """The holder's DID from a presentation whose one eddsa-rdfc-2022 `authentication`
-    proof, for `domain`, verifies with the did:key it names; its challenge as the nonce,
-    checked against the exchange's by the caller. `ProofRefused` otherwise."""
+    """The holder's DID from a presentation whose one `authentication` proof (of
+    `AUTHENTICATION_SUITES`), for `domain`, verifies with the did:key it names; its
+    challenge as the nonce, checked against the exchange's by the caller. `ProofRefused`
+    otherwise."""
     if not isinstance(presentation, dict) or "VerifiablePresentation" not in _list(
         presentation.get("type")
     ):
@@ -59,8 +67,10 @@ def presenter_of(presentation: Any, domain: str) -> Holder:
     proof = presentation.get("proof")
     if not isinstance(proof, dict):
         raise ProofRefused("The presentation must carry one proof.")
-    if (proof.get("type"), proof.get("cryptosuite")) != (PROOF_TYPE, CRYPTOSUITE):
-        raise ProofRefused(f"The proof must be a {PROOF_TYPE} with {CRYPTOSUITE}.")
+    if (proof.get("type"), proof.get("cryptosuite")) not in AUTHENTICATION_SUITES:
+        raise ProofRefused(
+            f"The proof must be a {PROOF_TYPE} with {CRYPTOSUITE} or {ED25519_SIGNATURE_2020}."
+        )
     if proof.get("proofPurpose") != AUTHENTICATION:
         raise ProofRefused(f"The proof's purpose must be {AUTHENTICATION}.")
     if proof.get("domain") != domain:
@@ -141,7 +151,10 @@ def build_exchanges_router(
                         {
                             "type": "DIDAuthentication",
                             "acceptedMethods": [{"method": "key"}],
-                            "acceptedCryptosuites": [{"cryptosuite": CRYPTOSUITE}],
+                            "acceptedCryptosuites": [
+                                {"cryptosuite": CRYPTOSUITE},
+                                {"cryptosuite": ED25519_SIGNATURE_2020},
+                            ],
                         }
                     ],
                     "challenge": challenge,

@@ -20,6 +20,7 @@ from services.issuance.domain import (
 )
 from services.issuance.exchanges import presenter_of
 from shared.credentials import did_key
+from shared.credentials.loader import ED25519_2020_V1, VC_V1, VC_V2
 from tests.wallet.test_exchange import presentation
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -50,6 +51,39 @@ def test_one_interaction_derives_two_unrelated_secrets() -> None:
 def test_a_signed_authentication_names_its_holder_and_challenge() -> None:
     holder = presenter_of(presentation(KEY, "the-challenge", DOMAIN), DOMAIN)
     assert (holder.did, holder.nonce) == (did_key(KEY.public_key()), "the-challenge")
+
+
+# DID authentication as DCC's Learner Credential Wallet signs it, made with its libraries
+# (`infra/wallet`: @digitalcredentials/vc 10.0.2, Ed25519Signature2020 7.0.0) for a holder
+# key from 32 bytes of 7, challenge "c1" and domain "http://127.0.0.1:1". The wallet adds the
+# suite's context; the presentation's base context is VC 1.1 or 2.0 by library version
+# (the signature is the same: both name the same terms).
+LCW_HOLDER = "did:key:z6MkvDqGT54cXesYGvABpF1UapVNwjCqRcafi4Px6Thv5T3Z"
+LCW_PROOF = {
+    "type": "Ed25519Signature2020",
+    "created": "2026-12-06T04:03:03Z",
+    "verificationMethod": f"{LCW_HOLDER}#{LCW_HOLDER.removeprefix('did:key:')}",
+    "proofPurpose": "authentication",
+    "challenge": "c1",
+    "domain": "http://127.0.0.1:1",
+    "proofValue": (
+        "zeesdPLGA5cisM3zkZye981vKRY1poiTasoLgGiuMg1iXRk7QNNFK2rHMmXHnw6RpnrwJGvgUyTriYpXBzVWSwgh"
+    ),
+}
+
+
+@pytest.mark.parametrize("base", [VC_V1, VC_V2])
+def test_the_learner_credential_wallets_ed25519_signature_2020_authenticates(base: str) -> None:
+    signed = {
+        "@context": [base, ED25519_2020_V1],
+        "type": ["VerifiablePresentation"],
+        "holder": LCW_HOLDER,
+        "proof": LCW_PROOF,
+    }
+    holder = presenter_of(signed, "http://127.0.0.1:1")
+    assert (holder.did, holder.nonce) == (LCW_HOLDER, "c1")
+    with pytest.raises(ProofRefused, match="does not verify"):
+        presenter_of({**signed, "proof": {**LCW_PROOF, "challenge": "c2"}}, "http://127.0.0.1:1")
 
 
 def _tampered(field: str, value: Any) -> dict[str, Any]:
