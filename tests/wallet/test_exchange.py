@@ -5,8 +5,10 @@ the OpenID4VCI offer, on real issuance and gateway processes, a real broker and 
 The wallet is an in-test holder with an Ed25519 did:key that signs its presentation itself;
 what it receives is checked by issuance's own verifier and by Digital Bazaar's
 (`tests/independent`). The refusals are driven against the same processes, and then a
-presentation signed by Digital Bazaar's libraries, as DCC's wallet signs it
-(`tests/independent/present.mjs`), takes the credential.
+presentation signed by Digital Bazaar's libraries with eddsa-rdfc-2022
+(`tests/independent/present.mjs`) takes the credential. DCC's wallet itself signs with
+Ed25519Signature2020: its exchange steps, on its own libraries (`infra/wallet`), take a
+credential too.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from infra import wallet as wallet_client
 from shared.credentials import did_key, did_key_verification_method
 from shared.credentials.loader import VC_V2
 from shared.credentials.proof import CRYPTOSUITE, PROOF_TYPE, hash_data
@@ -175,6 +179,44 @@ async def test_a_learner_takes_a_credential_by_did_authentication_in_an_exchange
         assert (traded.status_code, traded.json()["error"]) == (400, "invalid_grant")
 
 
+async def test_the_learner_credential_wallets_exchange_client_takes_a_credential(
+    infra: Infrastructure,
+    service_process: ServiceFactory,
+    node: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """DCC's wallet's own steps on its own libraries (`infra/wallet/lcw-exchange.mjs`):
+    protocols from the QR code's URL, `{}` to the exchange, DID authentication signed with
+    Ed25519Signature2020 over a VC 1.1 or 2.0 presentation."""
+    try:
+        lcw = wallet_client.command(wallet_client.LCW)
+    except wallet_client.WalletError as exc:
+        pytest.fail(str(exc))
+    holder = await hold_a_credential(infra, service_process)
+    async with (
+        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
+        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
+    ):
+        for vc_version in (1, 2):
+            offer = await ask_offer(gateway, holder)
+            taken = wallet_client.exchange(lcw, offer["interaction_url"], HOLDER_SEED, vc_version)
+            assert "credential" in taken, taken
+            assert taken["presentation"]["proof"]["type"] == "Ed25519Signature2020"
+            credential = taken["credential"]
+            assert credential["credentialSubject"]["id"] == taken["holder"]
+            assert taken["holder"] == did_key(HOLDER.public_key())
+            partner = credential["issuer"]["id"].rsplit(":", 1)[-1]
+            did_document = (await issuer.get(f"/partners/{partner}/did.json")).json()
+            status_url = credential["credentialStatus"]["statusListCredential"]
+            status_list = (await issuer.get(urlsplit(status_url).path)).json()
+            result = _independent(node, _files(tmp_path, did_document), credential, status_list)
+            assert result["verified"], result["error"]
+            # The offer is spent: the wallet is refused the second time.
+            again = wallet_client.exchange(lcw, offer["interaction_url"], HOLDER_SEED, vc_version)
+            assert "credential" not in again
+            assert "409" in again["error"], again
+
+
 async def test_exchanges_refuse_a_wrong_challenge_domain_signature_reuse_and_expiry(
     infra: Infrastructure,
     service_process: ServiceFactory,
@@ -221,7 +263,7 @@ async def test_exchanges_refuse_a_wrong_challenge_domain_signature_reuse_and_exp
         challenge = (await challenge_of(issuer, exchange))["challenge"]
         assert (await present(presentation(HOLDER, stale, domain))).status_code == 422
         # The refusals spent nothing; the right presentation, signed here by Digital Bazaar's
-        # libraries as DCC's wallet signs it, takes the credential, once.
+        # libraries (eddsa-rdfc-2022), takes the credential, once.
         independent = independent_presentation(node, tmp_path, challenge, domain)
         assert independent["holder"] == did_key(HOLDER.public_key())
         taken = await present(independent)
