@@ -3,48 +3,32 @@
 As eShop's ServiceDefaults, the runtime is in two parts. Every service gets `service_defaults`:
 logging, tracing, the alliance registry, its database and units of work, health, metrics and
 problem details, as a FastAPI app (its HTTP API, OpenAPI at /docs). A service that consumes or
-announces events builds `build_runtime` instead, which adds messaging: its Kafka consumer,
-outbox relay and dead-letter publisher (FastStream, AsyncAPI at /asyncapi), and readiness that
-waits for the broker. A service with no events (the gateway) has none of that.
+announces events builds `shared.event_runtime.build_runtime` instead, which adds messaging: its
+Kafka consumer, outbox relay and dead-letter publisher (FastStream, AsyncAPI at /asyncapi), and
+readiness that waits for the broker. A service with no events (the gateway) has none of that,
+nor loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic
 
-from aiokafka import ConsumerRecord
 from fastapi import APIRouter, FastAPI, Response
-from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
-from faststream.kafka.subscriber.specification import KafkaSubscriberSpecification
-from faststream.message import StreamMessage
-from faststream.middlewares import AckPolicy
-from faststream.specification.asyncapi.utils import resolve_payloads
-from faststream.specification.schema import SubscriberSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.auth import TokenVerifier
-from shared.db.deferral import DeferredEvent
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import head as migrations_head
 from shared.db.uow import UnitOfWorkFactory, UowT
-from shared.envelope import CloudEvent, EventSigner
-from shared.events import spec_for_model
-from shared.events.spec import EventSpec
 from shared.logs import configure_logging
-from shared.messaging.clients import RawPublisher, faststream_security
-from shared.messaging.consumer import EventConsumer, RetryPolicy
-from shared.messaging.dead_letter import ConsumedRecord, DeadLetters, dead_letter_topic
-from shared.messaging.relay import OutboxRelay
-from shared.metrics import CONSUMER_LAG, DEPENDENCY_UP, HttpMetricsMiddleware
+from shared.metrics import DEPENDENCY_UP, HttpMetricsMiddleware
 from shared.problems import install_problem_handlers
 from shared.registry import AllianceRegistry
 from shared.settings import ServiceSettings
@@ -139,269 +123,7 @@ class ServiceRuntime(Generic[UowT]):
                 log.warning("cannot refresh the gauges: %s", type(exc).__name__)
 
 
-class EventRuntime(ServiceRuntime[UowT]):
-    """A service that consumes or announces events: the defaults plus its Kafka consumer,
-    outbox relay and dead-letter publisher."""
-
-    def __init__(
-        self,
-        settings: ServiceSettings,
-        registry: AllianceRegistry,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        units_of_work: UnitOfWorkFactory[UowT],
-        kafka: KafkaRouter,
-        relay: OutboxRelay,
-        consumer: EventConsumer[UowT],
-        dead_letter_publisher: RawPublisher,
-    ) -> None:
-        super().__init__(settings, registry, engine, sessions, units_of_work)
-        self.kafka = kafka
-        self.relay = relay
-        self.consumer = consumer
-        self.dead_letter_publisher = dead_letter_publisher
-        self._tasks: list[asyncio.Task[None]] = []
-        # FastStream's subscriber (its aiokafka consumer gives lag and assignment); None when
-        # the service consumes nothing.
-        self._subscriber: Any = None
-        self._expiry: asyncio.Task[None] | None = None
-
-    def declare_emits(self, models: Sequence[type[BaseModel]]) -> None:
-        """Declares the events this service publishes, for the AsyncAPI document."""
-        if not self.relay.can_sign:
-            raise RuntimeError(
-                f"{self.settings.service_name} announces events but has no event-signing key "
-                f"at {self.settings.resolved_signing_key_file} (set SIGNING_KEY_FILE)"
-            )
-        by_topic: dict[str, list[type[BaseModel]]] = {}
-        for model in models:
-            by_topic.setdefault(spec_for_model(model).topic, []).append(model)
-        for topic, topic_models in by_topic.items():
-            names = ", ".join(spec_for_model(m).ce_type for m in topic_models)
-            self.kafka.publisher(
-                topic,
-                title=f"{self.settings.service_name}:{topic}:publish",
-                description=f"CloudEvents (binary mode, signed): {names}",
-                schema=topic_models[0] if len(topic_models) == 1 else _union(topic_models),
-            )
-
-    def mount(self) -> list[APIRouter]:
-        """Subscribes the consumer; the background work starts once FastStream has started
-        the broker, which happens after the app's own lifespan began (see `running`)."""
-        self._subscribe()
-        self.kafka.after_startup(self._started)
-        self.kafka.on_broker_shutdown(self._stopping)
-        _without_try_it_out(self.kafka)
-        return [self.kafka]
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        # The relay publishes through the broker: it starts and stops with it (`mount`).
-        yield
-
-    async def _started(self, _: FastAPI) -> None:
-        await self.start_background()
-        log.info(
-            "%s ready on %s (Kafka %s)",
-            self.settings.service_name,
-            self.settings.resolved_public_base_url,
-            self.settings.kafka_bootstrap_servers,
-        )
-
-    async def _stopping(self, _: FastAPI) -> None:
-        await self.stop_background()
-
-    def _subscribe(self) -> None:
-        """Binds the consumer's handlers to their topics, committing offsets only after effects."""
-        consumer = self.consumer
-        retry = RetryPolicy(
-            self.settings.consumer_max_attempts,
-            self.settings.consumer_backoff_initial_s,
-            self.settings.consumer_backoff_max_s,
-        )
-        if not consumer.topics:
-            return
-
-        self._subscriber = subscriber = self.kafka.subscriber(
-            *consumer.topics,
-            group_id=consumer.name,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            batch=True,
-            max_records=self.settings.consumer_batch_size,
-            fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
-            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
-            # FastStream sleeps this long again after an empty poll: short, for latency.
-            batch_timeout_ms=50,
-            # The consumer runtime reads the bytes itself: a body that is not JSON must reach
-            # it (and the dead-letter topic) rather than fail inside the framework.
-            decoder=_raw_body,
-            parser=_parse_any_bytes,
-            title=f"{consumer.name}:consume",
-            description="Signed CloudEvents; refused ones go to "
-            + dead_letter_topic(consumer.name),
-        )
-        described = subscriber.specification
-        assert isinstance(described, KafkaSubscriberSpecification)
-        # FastStream types the attribute by its generic configs, not the Kafka ones it holds.
-        subscriber.specification = _ConsumedEvents(described, consumer.events)  # type: ignore[assignment]
-
-        @subscriber
-        async def on_records(message: KafkaMessage) -> None:
-            by_partition: dict[tuple[str, int], list[ConsumedRecord]] = {}
-            for raw in message.raw_message:
-                by_partition.setdefault((raw.topic, raw.partition), []).append(
-                    ConsumedRecord(
-                        raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers)
-                    )
-                )
-            try:
-                # Order holds per partition (per key); partitions are applied side by side.
-                await asyncio.gather(*map(consumer.consume_in_order, by_partition.values()))
-            except Exception:
-                # Only reachable when even the dead-letter topic is unreachable: wait, then
-                # rewind each partition to its first record of the batch, so none is skipped
-                # (those already applied come back as duplicates the inbox drops).
-                log.exception("cannot settle a batch of %d records", len(message.raw_message))
-                await asyncio.sleep(retry.max_backoff_s)
-                await message.nack()
-                return
-            # The offsets move only once every record of the batch is applied.
-            await message.ack()
-
-    async def start_background(self) -> None:
-        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        await super().start_background()
-        if self.consumer.topics and await self._keeps_deferred_events():
-            self._expiry = asyncio.create_task(self._expire_deferred(), name="deferral-expiry")
-
-    async def stop_background(self) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
-            self._expiry = None
-        await super().stop_background()
-        self.relay.stop()
-        for task in self._tasks:
-            try:
-                await asyncio.wait_for(task, timeout=5)
-            except (TimeoutError, asyncio.CancelledError):
-                task.cancel()
-        self._tasks.clear()
-        await self.dead_letter_publisher.stop()
-
-    def consumer_state(self) -> tuple[bool, int]:
-        """Whether the Kafka consumer runs (True when there is none to run), and how many
-        partitions it is assigned."""
-        if self._subscriber is None:
-            return True, 0
-        client = self._subscriber.consumer
-        if client is None or not self._subscriber.running:
-            return False, 0
-        return True, len(client.assignment())
-
-    async def measure_consumer_lag(self) -> None:
-        client = None if self._subscriber is None else self._subscriber.consumer
-        if client is None:
-            return
-        for tp in client.assignment():
-            highwater = client.highwater(tp)
-            if highwater is None:  # nothing fetched from this partition yet
-                continue
-            lag = max(0, highwater - await client.position(tp))
-            CONSUMER_LAG.labels(self.consumer.name, tp.topic, str(tp.partition)).set(lag)
-
-    async def _keeps_deferred_events(self) -> bool:
-        async with self.engine.connect() as connection:
-            return await connection.run_sync(
-                lambda sync: inspect(sync).has_table(DeferredEvent.__tablename__)
-            )
-
-    async def _expire_deferred(self) -> None:
-        waited_s = self.settings.deferral_max_wait_s
-        while True:
-            await asyncio.sleep(min(60.0, waited_s / 4))
-            try:
-                if expired := await self.consumer.expire_deferred(waited_s):
-                    log.warning("%d deferred event(s) waited too long: dead-lettered", expired)
-            except Exception as exc:
-                # The next round tries again; the events keep waiting meanwhile.
-                log.warning("cannot expire deferred events: %s", type(exc).__name__)
-
-    async def _reach(self) -> dict[str, str]:
-        found = await super()._reach()
-        found["broker"] = "ok" if await self.kafka.broker.ping(timeout=2.0) else "unreachable"
-        return found
-
-    async def readiness(self) -> dict[str, str]:
-        checks = {**await self.dependencies(), "consumer": "ok"}
-        running, partitions = self.consumer_state()
-        if not running:
-            checks["consumer"] = "not running"
-        # Informative only: a group with more members than partitions leaves some idle.
-        checks["assigned_partitions"] = str(partitions)
-        return checks
-
-    async def _measure(self, reached: dict[str, str]) -> None:
-        # During an outage each gauge that can still be read is: the backlog grows while the
-        # broker is away, and that is what an operator wants to see.
-        if reached["broker"] == "ok":
-            await self.measure_consumer_lag()
-        if reached["database"] == "ok":
-            await self.relay.measure_backlog()
-
-
-class _ConsumedEvents(KafkaSubscriberSpecification):
-    """The consumer's AsyncAPI description, each topic's messages typed by the contracts of
-    the events handled from it. FastStream types a message by the handler's parameters, and
-    the handler takes the raw batch (the consumer runtime reads and checks each record
-    itself), so FastStream alone would type every consumed message as `null`."""
-
-    __slots__ = ("_events",)
-
-    def __init__(
-        self, described: KafkaSubscriberSpecification, events: Sequence[EventSpec[Any]]
-    ) -> None:
-        super().__init__(described._outer_config, described.config, described.calls)
-        self._events = events
-
-    def get_schema(self) -> dict[str, SubscriberSpec]:
-        channels = super().get_schema()
-        for channel in channels.values():
-            channel.operation.message.payload = resolve_payloads(
-                [
-                    (spec.model.model_json_schema(), spec.model.__name__)
-                    for spec in self._events
-                    if spec.topic == channel.address
-                ]
-            )
-        return channels
-
-
-async def _raw_body(message: StreamMessage[Any]) -> Any:
-    return message.body
-
-
-async def _parse_any_bytes(
-    records: tuple[ConsumerRecord[Any, Any], ...],
-    parse_batch: Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[StreamMessage[Any]]],
-) -> StreamMessage[Any]:
-    """FastStream's batch parser decodes every header value as UTF-8: one record with other
-    bytes makes it drop the whole fetched batch before any handler runs, and the next
-    acknowledged batch commits past the dropped records. The consumer runtime reads the raw
-    records itself, so the framework is given them without headers and cannot fail on them."""
-    message = await parse_batch(tuple(dataclasses.replace(r, headers=[]) for r in records))
-    message.raw_message = records
-    return message
-
-
-def _union(models: Sequence[type[BaseModel]]) -> Any:
-    union: Any = models[0]
-    for model in models[1:]:
-        union = union | model
-    return union
-
-
-def _database(
+def service_foundations(
     settings: ServiceSettings,
 ) -> tuple[AllianceRegistry, AsyncEngine, async_sessionmaker[AsyncSession]]:
     """What every service starts with: its keys checked, logs and traces configured, the
@@ -418,74 +140,9 @@ def _database(
 def service_defaults(settings: ServiceSettings, unit_of_work: type[UowT]) -> ServiceRuntime[UowT]:
     """The infrastructure of a service that neither consumes nor announces events;
     `unit_of_work` is its kind, exposing its repositories."""
-    registry, engine, sessions = _database(settings)
+    registry, engine, sessions = service_foundations(settings)
     units_of_work = UnitOfWorkFactory(unit_of_work, sessions, settings.source)
     return ServiceRuntime(settings, registry, engine, sessions, units_of_work)
-
-
-def build_runtime(settings: ServiceSettings, unit_of_work: type[UowT]) -> EventRuntime[UowT]:
-    """The infrastructure of a service that consumes or announces events; `unit_of_work` is
-    its kind, exposing its repositories."""
-    registry, engine, sessions = _database(settings)
-    kafka = KafkaRouter(
-        # FastStream takes one string as one address: a cluster's list is split here.
-        settings.kafka_bootstrap_servers.split(","),
-        # The alliance's topics are created by its operators (infra.topics); a
-        # service's principal may not create them, and would warn at every start trying.
-        allow_auto_create_topics=False,
-        acks="all",
-        enable_idempotence=True,
-        client_id=settings.service_name,
-        security=faststream_security(),
-        # Through the service's structured logger; one line per message only at DEBUG.
-        logger=logging.getLogger("faststream"),
-        log_level=logging.DEBUG,
-        description=f"Events of the {settings.service_name} service",
-        include_in_schema=True,
-    )
-    key_file = settings.resolved_signing_key_file
-    # Only a service that announces events needs a key; declare_emits insists on one.
-    signer = (
-        EventSigner.from_pem_file(settings.source, settings.resolved_signing_key_id, key_file)
-        if key_file.exists()
-        else None
-    )
-
-    async def send(topic: str, event: CloudEvent, headers: dict[str, str]) -> asyncio.Future[Any]:
-        return await kafka.broker.publish(
-            event.data, topic, key=event.key.encode(), headers=headers, no_confirm=True
-        )
-
-    relay = OutboxRelay(
-        engine, signer, send, settings.outbox_batch_size, settings.outbox_poll_interval_s
-    )
-    units_of_work = UnitOfWorkFactory(unit_of_work, sessions, settings.source, relay.wake)
-
-    dead_letter_publisher = RawPublisher(
-        settings.kafka_bootstrap_servers, f"{settings.service_name}-dead-letters"
-    )
-    consumer = EventConsumer(
-        settings.resolved_consumer_name,
-        registry,
-        units_of_work,
-        DeadLetters(settings.resolved_consumer_name, dead_letter_publisher),
-        RetryPolicy(
-            settings.consumer_max_attempts,
-            settings.consumer_backoff_initial_s,
-            settings.consumer_backoff_max_s,
-        ),
-    )
-    return EventRuntime(
-        settings,
-        registry,
-        engine,
-        sessions,
-        units_of_work,
-        kafka,
-        relay,
-        consumer,
-        dead_letter_publisher,
-    )
 
 
 def create_app(
@@ -519,16 +176,6 @@ def create_app(
             app, excluded_urls="health,metrics", server_request_hook=scrub_server_span
         )
     return app
-
-
-def _without_try_it_out(kafka: KafkaRouter) -> None:
-    """Drops FastStream's AsyncAPI "try it out" route (`POST /asyncapi/try`): unauthenticated,
-    it would publish any payload to any topic. The documents themselves stay readable."""
-    docs = kafka.docs_router
-    if docs is not None:
-        docs.routes[:] = [
-            route for route in docs.routes if not getattr(route, "path", "").endswith("/try")
-        ]
 
 
 async def _check_database(runtime: ServiceRuntime[Any]) -> None:

@@ -7,8 +7,9 @@ from fastapi import FastAPI
 from services.assessment import handlers
 from services.assessment.api import build_router
 from services.assessment.unit_of_work import AssessmentUnitOfWork
+from shared.event_runtime import build_runtime
 from shared.events import ResultRecorded
-from shared.service import build_runtime, create_app
+from shared.service import create_app
 from shared.settings import ServiceSettings
 
 

@@ -7,8 +7,9 @@ from fastapi import FastAPI
 from services.catalogue import handlers
 from services.catalogue.api import build_publishing_router, build_router
 from services.catalogue.unit_of_work import CatalogueUnitOfWork
+from shared.event_runtime import build_runtime
 from shared.events import OfferingPublished, OfferingUpdated, OfferingWithdrawn
-from shared.service import build_runtime, create_app
+from shared.service import create_app
 from shared.settings import ServiceSettings
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.enrolment import handlers
 from services.enrolment.api import build_router
 from services.enrolment.unit_of_work import EnrolmentUnitOfWork
+from shared.event_runtime import build_runtime
 from shared.events import (
     EnrolmentAccepted,
     EnrolmentRejected,
@@ -14,7 +15,7 @@ from shared.events import (
     EnrolmentWaitlisted,
     EnrolmentWithdrawn,
 )
-from shared.service import build_runtime, create_app
+from shared.service import create_app
 from shared.settings import ServiceSettings
 
 

@@ -15,13 +15,14 @@ from services.issuance.settings import IssuanceSettings
 from services.issuance.status_api import build_status_router
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from services.issuance.verification import CredentialVerifier
+from shared.event_runtime import build_runtime
 from shared.events import (
     CredentialIssued,
     CredentialReinstated,
     CredentialRevoked,
     CredentialSuspended,
 )
-from shared.service import build_runtime, create_app
+from shared.service import create_app
 from shared.settings import ServiceSettings
 
 

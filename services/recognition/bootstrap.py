@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.recognition import handlers
 from services.recognition.api import build_router
 from services.recognition.unit_of_work import RecognitionUnitOfWork
+from shared.event_runtime import build_runtime
 from shared.events import (
     PathwayCompleted,
     PathwayProgressed,
@@ -15,7 +16,7 @@ from shared.events import (
 )
 from shared.events.pathways import PathwayCompletionRevoked, PathwayDefined
 from shared.events.recognition import RecognitionWithdrawn
-from shared.service import build_runtime, create_app
+from shared.service import create_app
 from shared.settings import ServiceSettings
 
 

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from contracts.tooling.files import ASYNCAPI_PATH
 from services import SERVICES
+from shared.event_runtime import EventRuntime
 from shared.events import EVENT_SPECS
-from shared.service import EventRuntime
 from shared.settings import ServiceSettings
 
 Messages = dict[str, dict[str, set[str]]]  # action -> topic -> message (model) names

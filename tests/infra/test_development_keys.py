@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from services.issuance.settings import IssuanceSettings
 from shared.db.uow import UnitOfWork
-from shared.service import build_runtime
+from shared.event_runtime import build_runtime
 from shared.settings import DevelopmentKeysRefused, ServiceSettings
 from tests.conftest import ServiceFactory
 
