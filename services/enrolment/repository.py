@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    text,
     union_all,
     update,
 )
@@ -38,7 +39,12 @@ from services.enrolment.domain import (
     Seats,
     Standing,
 )
-from services.enrolment.tables import EarnedCredentialRecord, EnrolmentRecord, OfferingRecord
+from services.enrolment.tables import (
+    ACTIVE_ENROLMENT,
+    EarnedCredentialRecord,
+    EnrolmentRecord,
+    OfferingRecord,
+)
 from shared.clock import utc_now
 from shared.events import EnrolmentRejectionReason
 
@@ -48,7 +54,6 @@ EARNED: Table = EarnedCredentialRecord.__table__  # type: ignore[attr-defined]
 
 _ACCEPTED = EnrolmentStatus.ACCEPTED.value
 _WAITLISTED = EnrolmentStatus.WAITLISTED.value
-_ACTIVE = (_ACCEPTED, _WAITLISTED)
 
 
 class _Repository:
@@ -184,32 +189,39 @@ _WAITING_LIST = (
     )
     .order_by(ENROLMENTS.c.queue_number)
 )
+# The active statuses as the partial unique index has them, so the planner may use it.
+_ACTIVE_IN_OFFERING = (
+    ENROLMENTS.c.offering_id == bindparam("offering_id"),
+    text(ACTIVE_ENROLMENT),
+)
 _SEATS = (
     select(ENROLMENTS.c.status, func.count())
-    .where(
-        ENROLMENTS.c.offering_id == bindparam("offering_id"),
-        ENROLMENTS.c.status.in_(_ACTIVE),
-    )
+    .where(*_ACTIVE_IN_OFFERING)
     .group_by(ENROLMENTS.c.status)
 )
-# What a request is decided on, in one statement: per active status, how many hold it and
-# which of them is the learner's; then each credential the learner earned.
+# What a request is decided on, in one statement of three parts, each on its own index (the
+# count can be an index-only scan): how many hold each active status ("seats", the status,
+# the count); the learner's own active enrolment ("enrolled", its id, its status); each
+# credential the learner earned ("earned", its id, its offering, revoked, suspended).
 _STANDING = union_all(
     select(
-        ENROLMENTS.c.status.label("kind"),
-        func.max(
-            case((ENROLMENTS.c.learner_id == bindparam("learner_id"), ENROLMENTS.c.enrolment_id))
-        ).label("key"),
-        null().label("offering_id"),
+        literal("seats").label("kind"),
+        ENROLMENTS.c.status.label("key"),
+        null().label("value"),
         func.count().label("n"),
         false().label("revoked"),
         false().label("suspended"),
     )
-    .where(
-        ENROLMENTS.c.offering_id == bindparam("offering_id"),
-        ENROLMENTS.c.status.in_(_ACTIVE),
-    )
+    .where(*_ACTIVE_IN_OFFERING)
     .group_by(ENROLMENTS.c.status),
+    select(
+        literal("enrolled"),
+        ENROLMENTS.c.enrolment_id,
+        ENROLMENTS.c.status,
+        literal(0),
+        false(),
+        false(),
+    ).where(ENROLMENTS.c.learner_id == bindparam("learner_id"), *_ACTIVE_IN_OFFERING),
     select(
         literal("earned"),
         EARNED.c.credential_id,
@@ -292,17 +304,15 @@ class EnrolmentRepository(_Repository):
         counts: dict[str, int] = {}
         enrolled: tuple[str, EnrolmentStatus] | None = None
         earned: list[EarnedCredential] = []
-        for kind, key, earned_offering_id, n, revoked, suspended in rows:
-            if kind == "earned":
+        for kind, key, value, n, revoked, suspended in rows:
+            if kind == "seats":
+                counts[key] = n
+            elif kind == "enrolled":
+                enrolled = (key, EnrolmentStatus(value))
+            else:
                 earned.append(
-                    EarnedCredential(
-                        key, learner_id, earned_offering_id, bool(revoked), bool(suspended)
-                    )
+                    EarnedCredential(key, learner_id, value, bool(revoked), bool(suspended))
                 )
-                continue
-            counts[kind] = n
-            if key is not None:
-                enrolled = (key, EnrolmentStatus(kind))
         return Standing(
             Seats(accepted=counts.get(_ACCEPTED, 0), waiting=counts.get(_WAITLISTED, 0)),
             enrolled,
