@@ -2,22 +2,25 @@
 Credential Wallet takes a learner's credential.
 
 The QR code holds the offer's interaction URL. Read with `?iuv=1` it names the protocols a
-wallet may use, the OpenID4VCI offer link and this exchange (opened in a browser, it sends
-the phone on to the OpenID4VCI link). The wallet posts `{}` to the exchange and is asked for
-`DIDAuthentication` with a `challenge` and `domain`; it answers with a presentation signed
-by its did:key (`authentication`: eddsa-rdfc-2022, or Ed25519Signature2020, the suite the
-Learner Credential Wallet signs with), and gets the learner's credential issued again to that
-DID, as OpenID4VCI gives it. The exchange shares the offer's life: it expires
-with it, and a credential taken by either protocol closes both.
+wallet may use, the OpenID4VCI offer link and this exchange; a browser that opens it (a
+phone's camera) gets a page with directions and the OpenID4VCI link instead, as the VC API
+(VCALM) asks of a request that does not want JSON; without `iuv` it is sent on to that link.
+The wallet posts `{}` to the exchange and is asked for `DIDAuthentication` with a
+`challenge` and `domain`; it answers with a presentation signed by its did:key
+(`authentication`: eddsa-rdfc-2022, or Ed25519Signature2020, the suite the Learner
+Credential Wallet signs with), and gets the learner's credential issued again to that DID,
+as OpenID4VCI gives it. The exchange shares the offer's life: it expires with it, and a
+credential taken by either protocol closes both.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
 from cryptography.exceptions import InvalidSignature
-from fastapi import APIRouter, Body, Path, Query
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.issuance import application
 from services.issuance.application import CredentialService
@@ -49,6 +52,33 @@ AUTHENTICATION_SUITES = {(PROOF_TYPE, CRYPTOSUITE), (ED25519_SIGNATURE_2020, Non
 # Secrets made by `secrets.token_urlsafe(32)` and `derived_secret` (hex).
 InteractionPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{32,64}$")]
 ExchangePath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+# What a person who opened the QR code in a browser reads (VCALM: a request that does not
+# want JSON gets directions in text/html).
+_DIRECTIONS = """<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Take your credential into your wallet</title>
+<h1>Take your credential into your wallet</h1>
+<p>This QR code is for a digital wallet app. Scan it with your wallet (one that speaks
+OpenID4VCI, or the Learner Credential Wallet), or open the offer on this device:
+<a href="{{ link }}">open in your wallet app</a>.</p>
+<p>When the wallet asks for a code, type the one shown beside the QR code.</p>
+</html>
+"""
+
+
+@cache
+def _directions() -> Template:
+    # Jinja2 is imported when a browser first opens an interaction URL, not at start.
+    from jinja2 import Environment
+
+    return Environment(autoescape=True).from_string(_DIRECTIONS)
 
 
 def exchange_url(issuer: str, exchange_id: str) -> str:
@@ -119,18 +149,24 @@ def build_exchanges_router(
     @router.get(
         INTERACTIONS_PATH + "/{interaction}",
         summary="The protocols a wallet may take the offered credential by (iuv=1)",
-        responses={**problem_responses(404, 409), 303: {"description": "To the OpenID4VCI link"}},
+        responses={
+            **problem_responses(404, 409),
+            303: {"description": "To the OpenID4VCI link"},
+            200: {"content": {"text/html": {}}},
+        },
         response_model=None,
     )
     async def interaction(
-        interaction: InteractionPath, iuv: Annotated[str | None, Query()] = None
-    ) -> dict[str, Any] | RedirectResponse:
+        request: Request, interaction: InteractionPath, iuv: Annotated[str | None, Query()] = None
+    ) -> dict[str, Any] | RedirectResponse | HTMLResponse:
         async with units_of_work() as uow:
             found = await application.interaction_of(uow, interaction)
         link = offer_link(credential_offer(issuer, found.credential, found.pre_authorized_code))
         if iuv != "1":
             # A browser (a camera app) that opened the QR code: on to a wallet app.
             return RedirectResponse(link, status_code=303)
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(_directions().render(link=link))
         return {"protocols": {"OID4VCI": link, "vcapi": exchange_url(issuer, found.exchange_id)}}
 
     @router.post(

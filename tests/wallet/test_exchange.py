@@ -13,6 +13,7 @@ credential too.
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ from tests.support.infra import Infrastructure
 from tests.wallet.test_oid4vci import ask_offer, code_of, trade
 
 HOLDER_SEED = bytes(range(11, 43))
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HOLDER = Ed25519PrivateKey.from_private_bytes(HOLDER_SEED)
 
 
@@ -137,7 +139,15 @@ async def test_a_learner_takes_a_credential_by_did_authentication_in_an_exchange
         exchange = found["vcapi"]
         assert "/workflows/" in exchange
         assert "/exchanges/" in exchange
-        # A browser that opens it is sent on to the wallet app's OpenID4VCI link.
+        # A browser that opens it reads directions in HTML, with the OpenID4VCI link (VCALM:
+        # JSON only for a request that takes it).
+        page = await issuer.get(interaction, headers={"Accept": BROWSER_ACCEPT})
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert f'href="{html.escape(offer["offer_link"])}"' in page.text
+        wanted = await issuer.get(interaction, headers={"Accept": "application/json"})
+        assert wanted.json()["protocols"] == found
+        # Without iuv, a browser is sent on to the wallet app's OpenID4VCI link.
         browser = await issuer.get(interaction.removesuffix("?iuv=1"))
         assert browser.status_code == 303
         assert browser.headers["location"] == offer["offer_link"]
