@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 from sqlmodel import col, delete, select as select_records, update as update_records
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -318,10 +317,44 @@ class Credentials:
         )
 
 
-def _status_list(record: StatusListRecord) -> StatusList:
-    signed: dict[str, Any] | None = json.loads(record.signed) if record.signed else None
+STATUS_LISTS: Table = StatusListRecord.__table__  # type: ignore[attr-defined]
+_THE_LIST = (
+    STATUS_LISTS.c.issuer_partner_id == bindparam("of_issuer"),
+    STATUS_LISTS.c.purpose == bindparam("for_purpose"),
+)
+_STATUS_LIST = select(
+    STATUS_LISTS.c.issuer_partner_id,
+    STATUS_LISTS.c.purpose,
+    STATUS_LISTS.c.bits,
+    STATUS_LISTS.c.changed_at,
+    STATUS_LISTS.c.signed,
+).where(*_THE_LIST)
+# Two changes at once must not both write the bits they read.
+_STATUS_LIST_LOCKED = _STATUS_LIST.with_for_update()
+# Created at the same moment by another transaction: the insert writes nothing, and that
+# one is read.
+_ADD_STATUS_LIST = {
+    dialect.dialect.name: dialect.insert(STATUS_LISTS)
+    .on_conflict_do_nothing()
+    .returning(STATUS_LISTS.c.purpose)
+    for dialect in (postgresql, sqlite)
+}
+_SAVE_STATUS_LIST = (
+    update(STATUS_LISTS)
+    .where(*_THE_LIST)
+    .values(bits=bindparam("now_bits"), signed=bindparam("now_signed"), changed_at=bindparam("at"))
+)
+_CACHE_SIGNED = (
+    update(STATUS_LISTS)
+    .where(*_THE_LIST, STATUS_LISTS.c.changed_at == bindparam("read_at_change"))
+    .values(signed=bindparam("now_signed"))
+)
+
+
+def _status_list(row: Row[*tuple[Any, ...]]) -> StatusList:
+    issuer_partner_id, purpose, bits, changed_at, signed = row
     return StatusList(
-        record.issuer_partner_id, record.purpose, record.bits, record.changed_at, signed
+        issuer_partner_id, purpose, bits, changed_at, json.loads(signed) if signed else None
     )
 
 
@@ -333,56 +366,52 @@ class StatusLists:
         self, issuer_partner_id: str, purpose: str, *, for_update: bool = False
     ) -> StatusList:
         """The issuer's list for `purpose`, created empty the first time it is needed."""
-        query = select_records(StatusListRecord).where(
-            col(StatusListRecord.issuer_partner_id) == issuer_partner_id,
-            col(StatusListRecord.purpose) == purpose,
-        )
-        if for_update:
-            # Two changes at once must not both write the bits they read.
-            query = query.with_for_update()
-        found = (await self._session.exec(query)).first()
+        connection = await self._session.connection()
+        query = _STATUS_LIST_LOCKED if for_update else _STATUS_LIST
+        key = {"of_issuer": issuer_partner_id, "for_purpose": purpose}
+        found = (await connection.execute(query, key)).first()
         if found is not None:
             return _status_list(found)
-        created = StatusListRecord(
-            issuer_partner_id=issuer_partner_id,
-            purpose=purpose,
-            bits=bytes(new_status_list()),
-            changed_at=utc_now(),
+        created = StatusList(issuer_partner_id, purpose, bytes(new_status_list()), utc_now(), None)
+        added = await connection.execute(
+            _ADD_STATUS_LIST[connection.dialect.name],
+            {
+                "issuer_partner_id": issuer_partner_id,
+                "purpose": purpose,
+                "bits": created.bits,
+                "changed_at": created.changed_at,
+            },
         )
-        try:
-            async with self._session.begin_nested():
-                self._session.add(created)
-        except IntegrityError:
-            # Created at the same moment by another transaction: use that one.
-            return _status_list((await self._session.exec(query)).one())
-        return _status_list(created)
+        if added.first() is not None:
+            return created
+        return _status_list((await connection.execute(query, key)).one())
 
     async def save(self, status_list: StatusList) -> None:
-        await self._session.exec(
-            update_records(StatusListRecord)
-            .where(
-                col(StatusListRecord.issuer_partner_id) == status_list.issuer_partner_id,
-                col(StatusListRecord.purpose) == status_list.purpose,
-            )
-            .values(
-                bits=status_list.bits,
-                signed=json.dumps(status_list.signed) if status_list.signed else None,
-                changed_at=status_list.changed_at,
-            )
+        await _execute(
+            self._session,
+            _SAVE_STATUS_LIST,
+            {
+                "of_issuer": status_list.issuer_partner_id,
+                "for_purpose": status_list.purpose,
+                "now_bits": status_list.bits,
+                "now_signed": json.dumps(status_list.signed) if status_list.signed else None,
+                "at": status_list.changed_at,
+            },
         )
 
     async def cache_signed(
         self, issuer_partner_id: str, purpose: str, read_at_change: datetime, signed: dict[str, Any]
     ) -> None:
         """Keeps the signed list unless a bit changed since it was read."""
-        await self._session.exec(
-            update_records(StatusListRecord)
-            .where(
-                col(StatusListRecord.issuer_partner_id) == issuer_partner_id,
-                col(StatusListRecord.purpose) == purpose,
-                col(StatusListRecord.changed_at) == read_at_change,
-            )
-            .values(signed=json.dumps(signed))
+        await _execute(
+            self._session,
+            _CACHE_SIGNED,
+            {
+                "of_issuer": issuer_partner_id,
+                "for_purpose": purpose,
+                "read_at_change": read_at_change,
+                "now_signed": json.dumps(signed),
+            },
         )
 
 
