@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import httpx
 import jwt
 from fastapi import Depends, Request
 
@@ -102,10 +101,17 @@ class TokenVerifier:
             path = Path(urllib.parse.unquote(url.path))
             document = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
         else:
-            async with httpx.AsyncClient(timeout=5) as client:
-                response = await client.get(self._jwks_url)
-                response.raise_for_status()
-                document = response.json()
+            # Imported here: a provider reached over HTTP is the only use, and httpx (with
+            # the libraries of its command line) costs a service that needs none ~5 MiB.
+            import httpx
+
+            try:
+                async with httpx.AsyncClient(timeout=5) as client:
+                    response = await client.get(self._jwks_url)
+                    response.raise_for_status()
+                    document = response.json()
+            except httpx.HTTPError as exc:
+                raise OSError(f"cannot fetch {self._jwks_url}: {exc}") from exc
         self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(document).keys if k.key_id}
         self._fetched_at = time.monotonic()
 
@@ -114,7 +120,7 @@ class TokenVerifier:
         if kid not in self._keys and (stale or not self._keys):
             try:
                 await self._load_keys()
-            except (OSError, httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
+            except (OSError, ValueError, jwt.PyJWKSetError) as exc:
                 raise Problem(503, "Identity provider unavailable", "Cannot load its keys") from exc
         if kid not in self._keys:
             raise _unauthorised("The token's signing key is not one the identity provider lists.")
