@@ -12,7 +12,12 @@ from services.recognition import application
 from services.recognition.unit_of_work import RecognitionUnitOfWork
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import OfferingPublished
-from tests.recognition.conftest import credential_issued, credential_suspended, pathway_defined
+from tests.recognition.conftest import (
+    credential_issued,
+    credential_suspended,
+    pathway_defined,
+    stacked_issued,
+)
 from tests.support.builders import offering_published
 from tests.support.identities import new_id
 from tests.support.sqlite import migrated_sqlite
@@ -99,3 +104,34 @@ async def test_a_suspension_is_one_update_then_the_learner_read_once(
         "UPDATE pathway_progress",
         "INSERT outbox",
     ]
+
+
+async def test_a_stacked_credential_reads_the_learners_completions_once(
+    units_of_work: Units, offering: OfferingPublished
+) -> None:
+    learner_id = new_id("lrn")
+    for issued in (
+        credential_issued(learner_id, "rheinfeld", offering.offering_id),
+        credential_issued(learner_id, "nordhavn"),
+        credential_issued(learner_id, "vallombra"),
+    ):
+        await committed_statements(
+            units_of_work, lambda u, e=issued: application.credential_issued(u, e)
+        )
+    async with units_of_work() as uow:
+        [completion] = await uow.completions.of_learner(learner_id)
+    stacked = stacked_issued(learner_id, completion.pathway_id, completion.component_ids, 15)
+    assert await committed_statements(
+        units_of_work, lambda u: application.credential_issued(u, stacked)
+    ) == [
+        "INSERT credentials",
+        "SELECT credentials",
+        "SELECT pathway_completions",  # to tie the credential to its completion, and judge
+        "UPDATE pathway_completions",
+        "SELECT pathway_progress",
+        "SELECT pathway_definitions",
+        "SELECT offerings",
+    ]
+    async with units_of_work() as uow:
+        [tied] = await uow.completions.of_learner(learner_id)
+    assert tied.stacked_credential_id == stacked.credential_id

@@ -22,9 +22,10 @@ async def credential_issued(uow: RecognitionUnitOfWork, event: CredentialIssued)
     held = await uow.credentials.add(credential)
     uow.release(credential_fact(event.credential_id))
     tracker = PathwayTracker(uow)
+    completions = None
     if credential.is_stacked:
-        await tracker.stacked_issued(credential, event.component_credential_ids)
-    await tracker.learner_changed(event.learner_id, held)
+        completions = await tracker.stacked_issued(credential, event.component_credential_ids)
+    await tracker.learner_changed(event.learner_id, held, completions)
 
 
 async def credential_revoked(uow: RecognitionUnitOfWork, event: CredentialRevoked) -> None:

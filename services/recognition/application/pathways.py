@@ -9,7 +9,7 @@ re-evaluation; it is idempotent, so a redelivered or replayed event announces no
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.recognition.domain import (
     AnnouncedProgress,
@@ -52,15 +52,20 @@ class PathwayTracker:
         self._titles: dict[str, str] = {}
 
     async def learner_changed(
-        self, learner_id: str, credentials: Sequence[HeldCredential] | None = None
+        self,
+        learner_id: str,
+        credentials: Sequence[HeldCredential] | None = None,
+        completions: Sequence[Completion] | None = None,
     ) -> None:
         """A credential of the learner was issued, revoked, suspended or reinstated: every
-        pathway again, on `credentials` when the caller has just read them."""
+        pathway again, on `credentials` and `completions` when the caller has just read
+        them."""
         uow = self._uow
         if credentials is None:
             credentials = await uow.credentials.of_learner(learner_id)
         announced = await uow.progress.of_learner(learner_id)
-        completions = await uow.completions.of_learner(learner_id)
+        if completions is None:
+            completions = await uow.completions.of_learner(learner_id)
         definitions = await uow.pathways.all_current()
         await self._know_titles(definitions)
         for definition in definitions:
@@ -91,21 +96,25 @@ class PathwayTracker:
                 completions.get(learner_id, []),
             )
 
-    async def stacked_issued(self, stacked: HeldCredential, component_ids: Sequence[str]) -> None:
+    async def stacked_issued(
+        self, stacked: HeldCredential, component_ids: Sequence[str]
+    ) -> list[Completion]:
         """Ties a stacked credential to the completion it was issued for. When that
         completion has lost its basis meanwhile, the credential is announced for revocation
-        at once."""
-        completions = self._uow.completions
+        at once. Returns the learner's completions as they now stand (newest first), so the
+        re-evaluation that follows need not read them again."""
+        completions = await self._uow.completions.of_learner(stacked.learner_id)
         waiting = [
             c
-            for c in await completions.of_learner(stacked.learner_id, stacked.pathway_id)
-            if c.stacked_credential_id is None
+            for c in completions
+            if c.pathway_id == stacked.pathway_id and c.stacked_credential_id is None
         ]
         same = [c for c in waiting if set(c.component_ids) == set(component_ids)]
         if not waiting:
-            return  # issued without a completion known here; _complete adopts it
+            return completions  # issued without a completion known here; _complete adopts it
         completion = (same or waiting)[0]
-        await completions.attach_stacked(completion.completion_id, stacked.credential_id)
+        await self._uow.completions.attach_stacked(completion.completion_id, stacked.credential_id)
+        tied = replace(completion, stacked_credential_id=stacked.credential_id)
         if not completion.standing:
             definition = await self._uow.pathways.at_version(
                 completion.pathway_id, completion.pathway_version
@@ -118,6 +127,8 @@ class PathwayTracker:
                     completion.revoked_component_ids,
                     str(completion.lost_reason),
                 )
+                tied = replace(tied, revocation_announced=True)
+        return [tied if c is completion else c for c in completions]
 
     async def _know_titles(self, definitions: Sequence[PathwayDefined]) -> None:
         """Reads, in one query, the titles of the required modules: the only offerings
