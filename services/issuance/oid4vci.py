@@ -279,10 +279,11 @@ def _proof_jwt(body: dict[str, Any]) -> str:
 
 def authorization_details(form: dict[str, str], issuer: str) -> list[dict[str, Any]] | None:
     """The token response's `authorization_details` for those of the request (RFC 9396,
-    OpenID4VCI 1.0 §6): each `openid_credential` entry names a configuration of this issuer
-    (and this issuer in `locations`, if any); its one credential identifier is the
-    configuration's id, since a token takes the one offered credential. None when the
-    request sends none."""
+    OpenID4VCI 1.0 §6): one `openid_credential` entry naming a configuration of this issuer
+    (and this issuer in `locations`, if any), given one credential identifier, the
+    configuration's id, since a token takes the one offered credential. A configuration
+    other than the offered one is refused at the credential endpoint, which knows the
+    offer. None when the request sends none."""
     raw = form.get("authorization_details")
     if raw is None:
         return None
