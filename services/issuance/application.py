@@ -147,7 +147,9 @@ class CredentialService:
 
     # Results.
     async def on_result(self, uow: IssuanceUnitOfWork, result: AssessedResult) -> None:
-        earlier = await uow.credentials.for_enrolment(result.enrolment_id, result.learner_id)
+        earlier, index = await uow.credentials.for_result(
+            result.enrolment_id, result.learner_id, self.issuing_partner_id
+        )
         action = decide_on_result(result, [c.earlier() for c in earlier])
         if action is Action.NOTHING:
             return
@@ -164,7 +166,7 @@ class CredentialService:
                 f"Result {result.result_id} corrects the result it was issued for.",
             )  # fmt: skip
         if terms is not None:
-            replacement = await self._issue_for_result(uow, terms, result)
+            replacement = await self._issue_for_result(uow, terms, result, index)
             # A correction of the grade does not lift a suspension the awarding partner set.
             if any(c.suspended_at is not None for c in current):
                 await change_suspension(
@@ -172,14 +174,18 @@ class CredentialService:
                 )
 
     async def _issue_for_result(
-        self, uow: IssuanceUnitOfWork, terms: OfferingSnapshot, result: AssessedResult
+        self,
+        uow: IssuanceUnitOfWork,
+        terms: OfferingSnapshot,
+        result: AssessedResult,
+        index: int,
     ) -> Credential:
+        """Issues the credential for `result` at `index` of the issuing partner's lists."""
         issuer = self.party(self.issuing_partner_id)
         awarding = self.party(terms.awarding_bodies[0].partner_id)
         assessing = self.party(result.partner_id)
         credential_id = new_credential_id()
         now = utc_now()
-        index = await uow.credentials.free_status_index(issuer.partner_id)
         data = microcredential_data(
             terms,
             result,
@@ -215,8 +221,11 @@ class CredentialService:
 
     # Pathways.
     async def on_pathway_completed(self, uow: IssuanceUnitOfWork, event: PathwayCompleted) -> None:
-        found, current = await uow.credentials.for_stacking(
-            event.learner_id, event.pathway_id, event.component_credential_ids
+        found, current, index = await uow.credentials.for_stacking(
+            event.learner_id,
+            event.pathway_id,
+            event.component_credential_ids,
+            self.issuing_partner_id,
         )
         components: list[Credential] = []
         for component_id in event.component_credential_ids:
@@ -237,16 +246,20 @@ class CredentialService:
                 uow, current, RevocationReason.OTHER,
                 f"Replaced by a new completion of pathway {event.pathway_id}.",
             )  # fmt: skip
-        await self._issue_stacked(uow, event, components)
+        await self._issue_stacked(uow, event, components, index)
 
     async def _issue_stacked(
-        self, uow: IssuanceUnitOfWork, event: PathwayCompleted, components: list[Credential]
+        self,
+        uow: IssuanceUnitOfWork,
+        event: PathwayCompleted,
+        components: list[Credential],
+        index: int,
     ) -> None:
+        """Issues the stacked credential at `index` of the issuing partner's lists."""
         issuer = self.party(self.issuing_partner_id)
         awarding = self.party(event.owner_partner_id)
         credential_id = new_credential_id()
         now = utc_now()
-        index = await uow.credentials.free_status_index(issuer.partner_id)
         language = "en" if "en" in event.title else next(iter(event.title))
         title = event.title[language]
         summary = stacked_summary(

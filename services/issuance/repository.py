@@ -33,8 +33,7 @@ from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
 from shared.events import AchievementSummary, OfferingSnapshot
 
-# Random indexes looked up per issuance: with the list a tenth full, all eight are taken
-# once in a hundred million issuances (then every used index is read).
+# Random indexes looked up per issuance (when all are taken, every used index is read).
 STATUS_INDEX_CANDIDATES = 8
 
 TERMS: Table = OfferingTermsRecord.__table__  # type: ignore[attr-defined]
@@ -122,11 +121,22 @@ def _credential(row: Row[*tuple[Any, ...]]) -> Credential:
 
 
 _CREDENTIAL = select(CREDENTIALS).where(CREDENTIALS.c.credential_id == bindparam("credential_id"))
+# Whether a few random status indexes of the issuer's list are taken: read with what an
+# issuance reads anyway, in the same statement.
+_TAKEN_AMONG = and_(
+    CREDENTIALS.c.issuer_partner_id == bindparam("issuer_partner_id"),
+    CREDENTIALS.c.status_list_index.in_(bindparam("among", expanding=True)),
+)
 # An enrolment's credentials are its learner's, so the learner's index finds them (the
 # enrolment's is partial, of current credentials only): no scan of every credential per result.
-_FOR_ENROLMENT = select(CREDENTIALS).where(
-    CREDENTIALS.c.learner_id == bindparam("learner_id"),
-    CREDENTIALS.c.enrolment_id == bindparam("enrolment_id"),
+_FOR_RESULT = select(CREDENTIALS).where(
+    or_(
+        and_(
+            CREDENTIALS.c.learner_id == bindparam("learner_id"),
+            CREDENTIALS.c.enrolment_id == bindparam("enrolment_id"),
+        ),
+        _TAKEN_AMONG,
+    )
 )
 _FOR_STACKING = select(CREDENTIALS).where(
     or_(
@@ -136,6 +146,7 @@ _FOR_STACKING = select(CREDENTIALS).where(
             CREDENTIALS.c.pathway_id == bindparam("pathway_id"),
             CREDENTIALS.c.revoked_at.is_(None),
         ),
+        _TAKEN_AMONG,
     )
 )
 _OF_LEARNER = (
@@ -173,12 +184,34 @@ _SAVE_STATUS = (
 )
 
 
+class ForResult(NamedTuple):
+    """What a result needs: every credential issued for its enrolment (revoked ones too),
+    and a status index of the issuer's list for a new one."""
+
+    earlier: list[Credential]
+    status_index: int
+
+
 class Stacking(NamedTuple):
-    """What a completed pathway needs: its components found (by id) and the learner's
-    current credential for the pathway."""
+    """What a completed pathway needs: its components found (by id), the learner's current
+    credential for the pathway, and a status index of the issuer's list for a new one."""
 
     components: dict[str, Credential]
     current: Credential | None
+    status_index: int
+
+
+def _status_candidates() -> list[int]:
+    """A few random indexes of a status list: with the list a tenth full, all are taken once
+    in a hundred million issuances."""
+    return [random_status_index(()) for _ in range(STATUS_INDEX_CANDIDATES)]
+
+
+def _taken(credential: Credential, issuer_partner_id: str, candidates: list[int]) -> bool:
+    return (
+        credential.issuer_partner_id == issuer_partner_id
+        and credential.status_list_index in candidates
+    )
 
 
 class Credentials:
@@ -189,19 +222,40 @@ class Credentials:
         row = (await _execute(self._session, _CREDENTIAL, {"credential_id": credential_id})).first()
         return _credential(row) if row else None
 
-    async def for_enrolment(self, enrolment_id: str, learner_id: str) -> list[Credential]:
-        """Every credential issued for the enrolment, revoked ones too."""
+    async def for_result(
+        self, enrolment_id: str, learner_id: str, issuer_partner_id: str
+    ) -> ForResult:
+        """The enrolment's credentials and a free status index of the issuer, in one read."""
+        candidates = _status_candidates()
         rows = await _execute(
             self._session,
-            _FOR_ENROLMENT,
-            {"learner_id": learner_id, "enrolment_id": enrolment_id},
+            _FOR_RESULT,
+            {
+                "learner_id": learner_id,
+                "enrolment_id": enrolment_id,
+                "issuer_partner_id": issuer_partner_id,
+                "among": candidates,
+            },
         )
-        return [_credential(row) for row in rows]
+        earlier, taken = [], set()
+        for row in rows:
+            credential = _credential(row)
+            if credential.learner_id == learner_id and credential.enrolment_id == enrolment_id:
+                earlier.append(credential)
+            if _taken(credential, issuer_partner_id, candidates):
+                taken.add(credential.status_list_index)
+        return ForResult(earlier, await self._free_index(issuer_partner_id, candidates, taken))
 
     async def for_stacking(
-        self, learner_id: str, pathway_id: str, component_ids: Sequence[str]
+        self,
+        learner_id: str,
+        pathway_id: str,
+        component_ids: Sequence[str],
+        issuer_partner_id: str,
     ) -> Stacking:
-        """The components and the learner's current credential for the pathway, in one read."""
+        """The components, the learner's current credential for the pathway and a free
+        status index of the issuer, in one read."""
+        candidates = _status_candidates()
         rows = await _execute(
             self._session,
             _FOR_STACKING,
@@ -209,11 +263,14 @@ class Credentials:
                 "component_ids": list(component_ids),
                 "learner_id": learner_id,
                 "pathway_id": pathway_id,
+                "issuer_partner_id": issuer_partner_id,
+                "among": candidates,
             },
         )
         wanted = set(component_ids)
         components: dict[str, Credential] = {}
         current = None
+        taken = set()
         for row in rows:
             credential = _credential(row)
             if credential.credential_id in wanted:
@@ -224,7 +281,10 @@ class Credentials:
                 and credential.revoked_at is None
             ):
                 current = credential
-        return Stacking(components, current)
+            if _taken(credential, issuer_partner_id, candidates):
+                taken.add(credential.status_list_index)
+        index = await self._free_index(issuer_partner_id, candidates, taken)
+        return Stacking(components, current, index)
 
     async def of_learner(self, learner_id: str) -> list[Credential]:
         rows = await _execute(self._session, _OF_LEARNER, {"learner_id": learner_id})
@@ -241,8 +301,13 @@ class Credentials:
         catches two issuances drawing the same one at once). A few random candidates are
         looked up in one read of that constraint's index, rather than every index used so
         far: that read grew with every credential issued."""
-        candidates = [random_status_index(()) for _ in range(STATUS_INDEX_CANDIDATES)]
+        candidates = _status_candidates()
         taken = await self._used_indexes(issuer_partner_id, candidates)
+        return await self._free_index(issuer_partner_id, candidates, taken)
+
+    async def _free_index(
+        self, issuer_partner_id: str, candidates: list[int], taken: set[int]
+    ) -> int:
         free = [index for index in candidates if index not in taken]
         if free:
             return free[0]

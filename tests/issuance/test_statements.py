@@ -1,6 +1,7 @@
-"""What a recorded result costs issuance's database, pinned (on SQLite): the enrolment's
-credentials, the offering's terms and a few status list indexes read once each, the
-credential written once; and a status index drawn without reading every index used."""
+"""What a recorded result and a completed pathway cost issuance's database, pinned (on
+SQLite): what each reads of the credentials (with a few status list indexes) in one statement,
+the offering's terms once, the credential written once; and a status index drawn without
+reading every index used."""
 
 from __future__ import annotations
 
@@ -53,9 +54,10 @@ async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_on
     )
     result = passed_result(offering, new_id("lrn"))
     assert await committed_statements(units_of_work, lambda u: service.on_result(u, result)) == [
-        "SELECT credentials",  # the enrolment's, by the learner's index
+        # The enrolment's (by the learner's index), and whether a few random status indexes
+        # are taken, in one read.
+        "SELECT credentials",
         "SELECT offering_terms",
-        "SELECT credentials",  # whether a few random status indexes are taken
         # A concurrent issuance makes it write nothing: a lost race, not a failed transaction.
         "INSERT credentials",
         "INSERT outbox",
@@ -76,14 +78,19 @@ async def test_a_completed_pathway_reads_its_components_and_the_current_stacked_
     )
     learner_id = new_id("lrn")
     results = [passed_result(offering, learner_id) for _ in range(2)]
-    for result in results:
-        await committed_statements(units_of_work, lambda u, r=result: service.on_result(u, r))
+
+    async def both_results(uow: IssuanceUnitOfWork) -> None:
+        for result in results:
+            await service.on_result(uow, result)
+
+    await committed_statements(units_of_work, both_results)
     async with units_of_work() as uow:
         components = tuple(
             [
                 c.credential_id
                 for r in results
-                for c in await uow.credentials.for_enrolment(r.enrolment_id, learner_id)
+                for c in await uow.credentials.of_learner(learner_id)
+                if c.enrolment_id == r.enrolment_id
             ]
         )
     completed = PathwayCompleted(
@@ -99,8 +106,9 @@ async def test_a_completed_pathway_reads_its_components_and_the_current_stacked_
     assert await committed_statements(
         units_of_work, lambda u: service.on_pathway_completed(u, completed)
     ) == [
-        "SELECT credentials",  # the components and the pathway's current one, in one read
-        "SELECT credentials",  # whether a few random status indexes are taken
+        # The components, the pathway's current one and whether a few random status indexes
+        # are taken, in one read.
+        "SELECT credentials",
         "INSERT credentials",
         "INSERT credential_components",
         "INSERT outbox",
@@ -137,12 +145,13 @@ async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
 
     async def draw(uow: IssuanceUnitOfWork) -> None:
         drawn.append(await uow.credentials.free_status_index(OPERATOR))
+        # The same when the candidates are read with a result's or a pathway's credentials.
+        drawn.append((await uow.credentials.for_result(new_id("enr"), "lrn", OPERATOR))[1])
+        stacking = await uow.credentials.for_stacking("lrn", "pth", ["cred"], OPERATOR)
+        drawn.append(stacking.status_index)
 
-    assert await committed_statements(units_of_work, draw) == [
-        "SELECT credentials",
-        "SELECT credentials",
-    ]
-    assert drawn != [taken]
+    assert await committed_statements(units_of_work, draw) == ["SELECT credentials"] * 6
+    assert taken not in drawn
 
 
 async def test_results_of_one_run_each_see_what_the_one_before_changed(
@@ -173,7 +182,11 @@ async def test_results_of_one_run_each_see_what_the_one_before_changed(
             await service.on_result(uow, result)
         await uow.commit()
     async with units_of_work() as uow:
-        issued = await uow.credentials.for_enrolment(first.enrolment_id, first.learner_id)
+        issued = [
+            c
+            for c in await uow.credentials.of_learner(first.learner_id)
+            if c.enrolment_id == first.enrolment_id
+        ]
         announced = await uow.session.exec(select(col(OutboxMessage.event_type)))
         kinds = Counter(announced.all())
     current = [c.result_id for c in issued if c.revoked_at is None]
