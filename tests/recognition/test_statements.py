@@ -4,6 +4,7 @@ and the learner's standing read once each, whatever else the event moves (on SQL
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,7 @@ async def test_a_stacked_credential_reads_the_learners_completions_once(
         credential_issued(learner_id, "vallombra"),
     ):
         await committed_statements(
-            units_of_work, lambda u, e=issued: application.credential_issued(u, e)
+            units_of_work, partial(application.credential_issued, event=issued)
         )
     async with units_of_work() as uow:
         [completion] = await uow.completions.of_learner(learner_id)
