@@ -7,13 +7,10 @@ call, the largest share of an event's CPU when each was built and loaded per cal
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.assessment.domain import (
@@ -25,6 +22,7 @@ from services.assessment.domain import (
 )
 from services.assessment.tables import EnrolmentRecord, OfferingRecord, ResultRecord
 from shared.clock import utc_now
+from shared.db.statements import execute, insert_new
 from shared.events import AssessedResult
 
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
@@ -36,18 +34,6 @@ class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def _execute(
-        self,
-        statements: Executable | Mapping[str, Executable],
-        parameters: dict[str, Any] | None = None,
-    ) -> CursorResult[*tuple[Any, ...]]:
-        """Runs a prebuilt statement (or the one for the database's dialect) on the
-        transaction's connection."""
-        connection = await self._session.connection()
-        if isinstance(statements, Mapping):
-            statements = statements[connection.dialect.name]
-        return await connection.execute(statements, parameters)
-
 
 _OFFERING = select(OFFERINGS.c.partner_id, OFFERINGS.c.version).where(
     OFFERINGS.c.offering_id == bindparam("the_offering_id")
@@ -58,7 +44,7 @@ _UPDATE_OFFERING = update(OFFERINGS).where(OFFERINGS.c.offering_id == bindparam(
 
 class OfferingRepository(_Repository):
     async def get(self, offering_id: str) -> Offering | None:
-        row = (await self._execute(_OFFERING, {"the_offering_id": offering_id})).first()
+        row = (await execute(self._session, _OFFERING, {"the_offering_id": offering_id})).first()
         return Offering(offering_id, *row) if row else None
 
     async def save(self, offering: Offering, first: bool) -> None:
@@ -69,10 +55,12 @@ class OfferingRepository(_Repository):
             "changed_at": utc_now(),
         }
         if first:
-            await self._execute(_INSERT_OFFERING, {"offering_id": offering.offering_id, **fields})
+            await execute(
+                self._session, _INSERT_OFFERING, {"offering_id": offering.offering_id, **fields}
+            )
         else:
-            await self._execute(
-                _UPDATE_OFFERING, {"the_offering_id": offering.offering_id, **fields}
+            await execute(
+                self._session, _UPDATE_OFFERING, {"the_offering_id": offering.offering_id, **fields}
             )
 
 
@@ -99,7 +87,7 @@ def _enrolment(
 
 class EnrolmentRepository(_Repository):
     async def get(self, enrolment_id: str) -> Enrolment | None:
-        row = (await self._execute(_ENROLMENT, {"the_enrolment_id": enrolment_id})).first()
+        row = (await execute(self._session, _ENROLMENT, {"the_enrolment_id": enrolment_id})).first()
         return _enrolment(enrolment_id, *row) if row else None
 
     async def save(self, enrolment: Enrolment, first: bool) -> None:
@@ -112,12 +100,14 @@ class EnrolmentRepository(_Repository):
             "changed_at": utc_now(),
         }
         if first:
-            await self._execute(
-                _INSERT_ENROLMENT, {"enrolment_id": enrolment.enrolment_id, **fields}
+            await execute(
+                self._session, _INSERT_ENROLMENT, {"enrolment_id": enrolment.enrolment_id, **fields}
             )
         else:
-            await self._execute(
-                _UPDATE_ENROLMENT, {"the_enrolment_id": enrolment.enrolment_id, **fields}
+            await execute(
+                self._session,
+                _UPDATE_ENROLMENT,
+                {"the_enrolment_id": enrolment.enrolment_id, **fields},
             )
 
 
@@ -152,12 +142,7 @@ _FACTS = (
 )
 # A submission that clashes with a committed one (its result_id, or a second current result
 # for its enrolment) inserts nothing and returns no row: no savepoint needed to go on.
-_ADD_RESULT = {
-    dialect.dialect.name: dialect.insert(RESULTS)
-    .on_conflict_do_nothing()
-    .returning(RESULTS.c.result_id)
-    for dialect in (postgresql, sqlite)
-}
+_ADD_RESULT = insert_new(RESULTS, returning=RESULTS.c.result_id)
 _SUPERSEDE = (
     update(RESULTS)
     .where(RESULTS.c.result_id == bindparam("the_result_id"), _CURRENT)
@@ -184,7 +169,7 @@ def _stored(result: str, recorded_at: datetime, superseded_by_result_id: str | N
 
 class ResultRepository(_Repository):
     async def get(self, result_id: str) -> Result | None:
-        row = (await self._execute(_RESULT, {"result_id": result_id})).first()
+        row = (await execute(self._session, _RESULT, {"result_id": result_id})).first()
         return _stored(*row) if row else None
 
     async def facts(self, submission: AssessedResult) -> Facts:
@@ -192,7 +177,8 @@ class ResultRepository(_Repository):
         when its offering is not known."""
         corrects = submission.supersedes_result_id
         rows = (
-            await self._execute(
+            await execute(
+                self._session,
                 _FACTS,
                 {
                     "the_offering_id": submission.offering_id,
@@ -223,7 +209,9 @@ class ResultRepository(_Repository):
         )
 
     async def current_of(self, enrolment_id: str) -> Result | None:
-        row = (await self._execute(_CURRENT_RESULT, {"enrolment_id": enrolment_id})).first()
+        row = (
+            await execute(self._session, _CURRENT_RESULT, {"enrolment_id": enrolment_id})
+        ).first()
         return _stored(*row) if row else None
 
     async def supersede(self, result_id: str, by_result_id: str) -> bool:
@@ -232,8 +220,8 @@ class ResultRepository(_Repository):
         The mark is conditional, so of two corrections racing for the same result only one
         wins: False for the other.
         """
-        marked = await self._execute(
-            _SUPERSEDE, {"the_result_id": result_id, "by_result_id": by_result_id}
+        marked = await execute(
+            self._session, _SUPERSEDE, {"the_result_id": result_id, "by_result_id": by_result_id}
         )
         return marked.rowcount == 1
 
@@ -241,7 +229,8 @@ class ResultRepository(_Repository):
         """Inserts `result`; False when a concurrent submission for the same enrolment (its
         current result) or under the same result_id was committed first."""
         assessed = result.result
-        added = await self._execute(
+        added = await execute(
+            self._session,
             _ADD_RESULT,
             {
                 "result_id": assessed.result_id,
@@ -269,7 +258,8 @@ class ResultRepository(_Repository):
     async def _page(
         self, scope: str, value: str, offering_id: str | None, limit: int, offset: int
     ) -> Sequence[Result]:
-        rows = await self._execute(
+        rows = await execute(
+            self._session,
             _PAGE[scope, offering_id is not None],
             {"scope": value, "the_offering_id": offering_id, "limit": limit, "offset": offset},
         )

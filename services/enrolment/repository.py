@@ -8,11 +8,10 @@ call, the largest share of a request's CPU when each was built and loaded per ca
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Executable,
     Table,
     and_,
     bindparam,
@@ -27,7 +26,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.engine import CursorResult
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment.domain import (
@@ -46,6 +44,7 @@ from services.enrolment.tables import (
     OfferingRecord,
 )
 from shared.clock import utc_now
+from shared.db.statements import execute
 from shared.events import EnrolmentRejectionReason
 
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
@@ -59,18 +58,6 @@ _WAITLISTED = EnrolmentStatus.WAITLISTED.value
 class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def _execute(
-        self,
-        statements: Executable | Mapping[str, Executable],
-        parameters: dict[str, Any] | list[dict[str, Any]] | None = None,
-    ) -> CursorResult[*tuple[Any, ...]]:
-        """Runs a prebuilt statement (or the one for the database's dialect) on the
-        transaction's connection."""
-        connection = await self._session.connection()
-        if isinstance(statements, Mapping):
-            statements = statements[connection.dialect.name]
-        return await connection.execute(statements, parameters)
 
 
 # Offerings.
@@ -113,13 +100,15 @@ def _offering(row: Sequence[Any]) -> Offering:
 
 class OfferingRepository(_Repository):
     async def get(self, offering_id: str) -> Offering | None:
-        row = (await self._execute(_OFFERING, {"the_offering_id": offering_id})).first()
+        row = (await execute(self._session, _OFFERING, {"the_offering_id": offering_id})).first()
         return _offering(row) if row else None
 
     async def lock(self, offering_id: str) -> Offering | None:
         """The offering, locked until the transaction ends: whoever counts its seats next
         waits until this transaction has committed what it decided."""
-        row = (await self._execute(_LOCK_OFFERING, {"the_offering_id": offering_id})).first()
+        row = (
+            await execute(self._session, _LOCK_OFFERING, {"the_offering_id": offering_id})
+        ).first()
         return _offering(row) if row else None
 
     async def save(self, offering: Offering, first: bool) -> None:
@@ -133,10 +122,12 @@ class OfferingRepository(_Repository):
             "changed_at": utc_now(),
         }
         if first:
-            await self._execute(_INSERT_OFFERING, {"offering_id": offering.offering_id, **fields})
+            await execute(
+                self._session, _INSERT_OFFERING, {"offering_id": offering.offering_id, **fields}
+            )
         else:
-            await self._execute(
-                _UPDATE_OFFERING, {"the_offering_id": offering.offering_id, **fields}
+            await execute(
+                self._session, _UPDATE_OFFERING, {"the_offering_id": offering.offering_id, **fields}
             )
 
 
@@ -271,16 +262,16 @@ def _enrolment(row: Sequence[Any], position: int | None = None) -> Enrolment:
 
 class EnrolmentRepository(_Repository):
     async def get(self, enrolment_id: str) -> Enrolment | None:
-        row = (await self._execute(_ENROLMENT, {"enrolment_id": enrolment_id})).first()
+        row = (await execute(self._session, _ENROLMENT, {"enrolment_id": enrolment_id})).first()
         return _enrolment(row, row.position) if row else None
 
     async def of_learner(self, learner_id: str) -> list[Enrolment]:
-        rows = await self._execute(_OF_LEARNER, {"learner_id": learner_id})
+        rows = await execute(self._session, _OF_LEARNER, {"learner_id": learner_id})
         return [_enrolment(row, row.position) for row in rows]
 
     async def of_offering(self, offering_id: str) -> list[Enrolment]:
         """Places first, then the waiting list in order, then the rest by request time."""
-        rows = (await self._execute(_OF_OFFERING, {"offering_id": offering_id})).all()
+        rows = (await execute(self._session, _OF_OFFERING, {"offering_id": offering_id})).all()
         queue = sorted(
             (r for r in rows if r.status == _WAITLISTED), key=lambda r: r.queue_number or 0
         )
@@ -292,14 +283,14 @@ class EnrolmentRepository(_Repository):
         return [_enrolment(r, positions.get(r.enrolment_id)) for r in ordered]
 
     async def seats(self, offering_id: str) -> Seats:
-        rows = await self._execute(_SEATS, {"offering_id": offering_id})
+        rows = await execute(self._session, _SEATS, {"offering_id": offering_id})
         counts: dict[str, int] = {status: n for status, n in rows}
         return Seats(accepted=counts.get(_ACCEPTED, 0), waiting=counts.get(_WAITLISTED, 0))
 
     async def standing(self, learner_id: str, offering_id: str) -> Standing:
         """The learner's standing in the offering when they ask for a place."""
-        rows = await self._execute(
-            _STANDING, {"learner_id": learner_id, "offering_id": offering_id}
+        rows = await execute(
+            self._session, _STANDING, {"learner_id": learner_id, "offering_id": offering_id}
         )
         counts: dict[str, int] = {}
         enrolled: tuple[str, EnrolmentStatus] | None = None
@@ -321,7 +312,7 @@ class EnrolmentRepository(_Repository):
 
     async def waiting_list(self, offering_id: str) -> list[Enrolment]:
         """The learners waiting for a place, next first, with their positions."""
-        rows = await self._execute(_WAITING_LIST, {"offering_id": offering_id})
+        rows = await execute(self._session, _WAITING_LIST, {"offering_id": offering_id})
         return [_enrolment(row, index) for index, row in enumerate(rows, start=1)]
 
     async def add(self, enrolment: Enrolment) -> None:
@@ -337,9 +328,11 @@ class EnrolmentRepository(_Repository):
             "changed_at": enrolment.changed_at,
         }
         if enrolment.status is EnrolmentStatus.WAITLISTED:
-            await self._execute(_INSERT_WAITING, {**fields, "queued_in": enrolment.offering_id})
+            await execute(
+                self._session, _INSERT_WAITING, {**fields, "queued_in": enrolment.offering_id}
+            )
         else:
-            await self._execute(_INSERT_ENROLMENT, fields)
+            await execute(self._session, _INSERT_ENROLMENT, fields)
 
     async def update(self, enrolment: Enrolment) -> None:
         fields: dict[str, Any] = {
@@ -351,7 +344,7 @@ class EnrolmentRepository(_Repository):
         }
         if enrolment.status is not EnrolmentStatus.WAITLISTED:
             fields["queue_number"] = None
-        if (await self._execute(_UPDATE_ENROLMENT, fields)).rowcount != 1:
+        if (await execute(self._session, _UPDATE_ENROLMENT, fields)).rowcount != 1:
             raise LookupError(f"no enrolment {enrolment.enrolment_id}")
 
 
@@ -366,7 +359,7 @@ _UPDATE_EARNED = update(EARNED).where(EARNED.c.credential_id == bindparam("the_c
 
 class EarnedCredentialRepository(_Repository):
     async def get(self, credential_id: str) -> EarnedCredential | None:
-        row = (await self._execute(_EARNED, {"credential_id": credential_id})).first()
+        row = (await execute(self._session, _EARNED, {"credential_id": credential_id})).first()
         return EarnedCredential(credential_id, *row) if row else None
 
     async def save(self, credential: EarnedCredential, first: bool) -> None:
@@ -379,10 +372,12 @@ class EarnedCredentialRepository(_Repository):
             "changed_at": utc_now(),
         }
         if first:
-            await self._execute(
-                _INSERT_EARNED, {"credential_id": credential.credential_id, **fields}
+            await execute(
+                self._session, _INSERT_EARNED, {"credential_id": credential.credential_id, **fields}
             )
         else:
-            await self._execute(
-                _UPDATE_EARNED, {"the_credential_id": credential.credential_id, **fields}
+            await execute(
+                self._session,
+                _UPDATE_EARNED,
+                {"the_credential_id": credential.credential_id, **fields},
             )

@@ -14,9 +14,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.sql import Executable
 from sqlmodel import col, delete, select as select_records, update as update_records
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,6 +28,7 @@ from services.issuance.tables import (
 )
 from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
+from shared.db.statements import execute, insert_new, upsert
 from shared.events import AchievementSummary, OfferingSnapshot
 
 # Random indexes looked up per issuance (when all are taken, every used index is read).
@@ -40,33 +38,13 @@ TERMS: Table = OfferingTermsRecord.__table__  # type: ignore[attr-defined]
 CREDENTIALS: Table = CredentialRecord.__table__  # type: ignore[attr-defined]
 COMPONENTS: Table = CredentialComponent.__table__  # type: ignore[attr-defined]
 
-Rows = CursorResult[*tuple[Any, ...]]
-
-
-async def _execute(session: AsyncSession, statement: Executable, parameters: Any = None) -> Rows:
-    """A prebuilt statement on the transaction's connection (the session's ORM execution
-    path costs more than a few-row statement does)."""
-    return await (await session.connection()).execute(statement, parameters)
-
-
-def _upsert(dialect: Any, table: Table, key: str, changed: Sequence[str]) -> Executable:
-    statement = dialect.insert(table)
-    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=[table.c[key]], set_={name: statement.excluded[name] for name in changed}
-    )
-
 
 _TERMS = select(
     TERMS.c.offering_id, TERMS.c.partner_id, TERMS.c.version, TERMS.c.snapshot, TERMS.c.withdrawn
 ).where(TERMS.c.offering_id == bindparam("offering_id"))
 # The terms are the offering as last published or updated: written whole, new or not (the
 # partner stays the one that first published it).
-_SAVE_TERMS = {
-    dialect.dialect.name: _upsert(
-        dialect, TERMS, "offering_id", ("version", "withdrawn", "snapshot", "changed_at")
-    )
-    for dialect in (postgresql, sqlite)
-}
+_SAVE_TERMS = upsert(TERMS, "offering_id", ("version", "withdrawn", "snapshot", "changed_at"))
 
 
 class OfferingTermsRepository:
@@ -74,7 +52,7 @@ class OfferingTermsRepository:
         self._session = session
 
     async def get(self, offering_id: str) -> OfferingTerms | None:
-        row = (await _execute(self._session, _TERMS, {"offering_id": offering_id})).first()
+        row = (await execute(self._session, _TERMS, {"offering_id": offering_id})).first()
         if row is None:
             return None
         # Kept as published or updated; the snapshot is the part both share.
@@ -85,9 +63,9 @@ class OfferingTermsRepository:
         return OfferingTerms(row.offering_id, row.partner_id, row.version, snapshot, row.withdrawn)
 
     async def save(self, terms: OfferingTerms) -> None:
-        connection = await self._session.connection()
-        await connection.execute(
-            _SAVE_TERMS[connection.dialect.name],
+        await execute(
+            self._session,
+            _SAVE_TERMS,
             {
                 "offering_id": terms.offering_id,
                 "partner_id": terms.partner_id,
@@ -166,12 +144,7 @@ _USED_AMONG = _USED_INDEXES.where(
 # A concurrent issuance drawing the same status index, or issuing for the same result,
 # enrolment or pathway, is the expected race: the insert then writes nothing, and the
 # transaction stays usable without a savepoint.
-_ADD = {
-    dialect.dialect.name: dialect.insert(CREDENTIALS)
-    .on_conflict_do_nothing()
-    .returning(CREDENTIALS.c.credential_id)
-    for dialect in (postgresql, sqlite)
-}
+_ADD = insert_new(CREDENTIALS, returning=CREDENTIALS.c.credential_id)
 _ADD_COMPONENTS = insert(COMPONENTS)
 _SAVE_STATUS = (
     update(CREDENTIALS)
@@ -219,7 +192,7 @@ class Credentials:
         self._session = session
 
     async def get(self, credential_id: str) -> Credential | None:
-        row = (await _execute(self._session, _CREDENTIAL, {"credential_id": credential_id})).first()
+        row = (await execute(self._session, _CREDENTIAL, {"credential_id": credential_id})).first()
         return _credential(row) if row else None
 
     async def for_result(
@@ -227,7 +200,7 @@ class Credentials:
     ) -> ForResult:
         """The enrolment's credentials and a free status index of the issuer, in one read."""
         candidates = _status_candidates()
-        rows = await _execute(
+        rows = await execute(
             self._session,
             _FOR_RESULT,
             {
@@ -256,7 +229,7 @@ class Credentials:
         """The components, the learner's current credential for the pathway and a free
         status index of the issuer, in one read."""
         candidates = _status_candidates()
-        rows = await _execute(
+        rows = await execute(
             self._session,
             _FOR_STACKING,
             {
@@ -287,11 +260,11 @@ class Credentials:
         return Stacking(components, current, index)
 
     async def of_learner(self, learner_id: str) -> list[Credential]:
-        rows = await _execute(self._session, _OF_LEARNER, {"learner_id": learner_id})
+        rows = await execute(self._session, _OF_LEARNER, {"learner_id": learner_id})
         return [_credential(row) for row in rows]
 
     async def components_of(self, stacked_credential_id: str) -> set[str]:
-        rows = await _execute(
+        rows = await execute(
             self._session, _COMPONENTS_OF, {"stacked_credential_id": stacked_credential_id}
         )
         return set(rows.scalars())
@@ -318,11 +291,11 @@ class Credentials:
         self, issuer_partner_id: str, among: list[int] | None = None
     ) -> set[int]:
         if among is None:
-            rows = await _execute(
+            rows = await execute(
                 self._session, _USED_INDEXES, {"issuer_partner_id": issuer_partner_id}
             )
         else:
-            rows = await _execute(
+            rows = await execute(
                 self._session,
                 _USED_AMONG,
                 {"issuer_partner_id": issuer_partner_id, "among": among},
@@ -333,9 +306,9 @@ class Credentials:
         """Stores a new credential (a stacked one with its components); False when a
         concurrent issuance came first, drawing the same status index or issuing for the
         same result, enrolment or pathway."""
-        connection = await self._session.connection()
-        added = await connection.execute(
-            _ADD[connection.dialect.name],
+        added = await execute(
+            self._session,
+            _ADD,
             {
                 "credential_id": credential.credential_id,
                 "basis": credential.basis,
@@ -355,7 +328,8 @@ class Credentials:
         if added.first() is None:
             return False
         if components:
-            await connection.execute(
+            await execute(
+                self._session,
                 _ADD_COMPONENTS,
                 [
                     {
@@ -370,7 +344,7 @@ class Credentials:
     async def save_status(self, credential: Credential) -> None:
         """Writes the credential's revocation and suspension at once: the partial unique
         indexes must see a revocation before a replacement is added."""
-        await _execute(
+        await execute(
             self._session,
             _SAVE_STATUS,
             {
@@ -398,12 +372,7 @@ _STATUS_LIST = select(
 _STATUS_LIST_LOCKED = _STATUS_LIST.with_for_update()
 # Created at the same moment by another transaction: the insert writes nothing, and that
 # one is read.
-_ADD_STATUS_LIST = {
-    dialect.dialect.name: dialect.insert(STATUS_LISTS)
-    .on_conflict_do_nothing()
-    .returning(STATUS_LISTS.c.purpose)
-    for dialect in (postgresql, sqlite)
-}
+_ADD_STATUS_LIST = insert_new(STATUS_LISTS, returning=STATUS_LISTS.c.purpose)
 _SAVE_STATUS_LIST = (
     update(STATUS_LISTS)
     .where(*_THE_LIST)
@@ -431,15 +400,15 @@ class StatusLists:
         self, issuer_partner_id: str, purpose: str, *, for_update: bool = False
     ) -> StatusList:
         """The issuer's list for `purpose`, created empty the first time it is needed."""
-        connection = await self._session.connection()
         query = _STATUS_LIST_LOCKED if for_update else _STATUS_LIST
         key = {"of_issuer": issuer_partner_id, "for_purpose": purpose}
-        found = (await connection.execute(query, key)).first()
+        found = (await execute(self._session, query, key)).first()
         if found is not None:
             return _status_list(found)
         created = StatusList(issuer_partner_id, purpose, bytes(new_status_list()), utc_now(), None)
-        added = await connection.execute(
-            _ADD_STATUS_LIST[connection.dialect.name],
+        added = await execute(
+            self._session,
+            _ADD_STATUS_LIST,
             {
                 "issuer_partner_id": issuer_partner_id,
                 "purpose": purpose,
@@ -449,10 +418,10 @@ class StatusLists:
         )
         if added.first() is not None:
             return created
-        return _status_list((await connection.execute(query, key)).one())
+        return _status_list((await execute(self._session, query, key)).one())
 
     async def save(self, status_list: StatusList) -> None:
-        await _execute(
+        await execute(
             self._session,
             _SAVE_STATUS_LIST,
             {
@@ -468,7 +437,7 @@ class StatusLists:
         self, issuer_partner_id: str, purpose: str, read_at_change: datetime, signed: dict[str, Any]
     ) -> None:
         """Keeps the signed list unless a bit changed since it was read."""
-        await _execute(
+        await execute(
             self._session,
             _CACHE_SIGNED,
             {

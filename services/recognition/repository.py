@@ -15,9 +15,6 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.sql import Executable
 from sqlmodel import col, select as select_records
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,6 +38,7 @@ from services.recognition.tables import (
     RuleSetRecord,
 )
 from shared.clock import utc_now
+from shared.db.statements import execute, insert_new, upsert
 from shared.events.pathways import PathwayDefined
 
 LEDGER: Table = CredentialRecord.__table__  # type: ignore[attr-defined]
@@ -48,14 +46,6 @@ DEFINITIONS: Table = PathwayDefinitionRecord.__table__  # type: ignore[attr-defi
 PROGRESS: Table = ProgressRecord.__table__  # type: ignore[attr-defined]
 COMPLETIONS: Table = CompletionRecord.__table__  # type: ignore[attr-defined]
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
-
-
-async def _execute(
-    session: AsyncSession, statement: Executable, parameters: Any = None
-) -> CursorResult[*tuple[Any, ...]]:
-    """A prebuilt statement on the transaction's connection (the session's ORM execution
-    path costs more than a few-row statement does)."""
-    return await (await session.connection()).execute(statement, parameters)
 
 
 # The ledger's columns in HeldCredential's order.
@@ -75,12 +65,7 @@ _HELD = (
     LEDGER.c.suspended_at,
 )
 # A credential announced once more is known by its id: nothing is written.
-_ADD_CREDENTIAL = {
-    dialect.dialect.name: dialect.insert(LEDGER).on_conflict_do_nothing(
-        index_elements=[LEDGER.c.credential_id]
-    )
-    for dialect in (postgresql, sqlite)
-}
+_ADD_CREDENTIAL = insert_new(LEDGER, key=[LEDGER.c.credential_id])
 _CREDENTIAL = select(*_HELD).where(LEDGER.c.credential_id == bindparam("credential_id"))
 _CREDENTIAL_LOCKED = _CREDENTIAL.with_for_update()
 _CREDENTIALS_OF_LEARNER = (
@@ -142,7 +127,6 @@ class CredentialLedger:
         """Adds a credential unless the ledger knows its id already (issuance announced it
         once more); returns the learner's credentials in the order issued, with it. One
         statement writes, one reads."""
-        connection = await self._session.connection()
         values = {
             "credential_id": credential.credential_id,
             "learner_id": credential.learner_id,
@@ -155,7 +139,7 @@ class CredentialLedger:
             "skill_uris": json.dumps(credential.skill_uris),
             "issued_at": credential.issued_at,
         }
-        await connection.execute(_ADD_CREDENTIAL[connection.dialect.name], values)
+        await execute(self._session, _ADD_CREDENTIAL, values)
         return await self.of_learner(credential.learner_id)
 
     async def revoke(self, credential_id: str, reason: str, at: dt.datetime) -> bool:
@@ -164,7 +148,7 @@ class CredentialLedger:
         if known is None:
             return False
         if known.revoked_at is None:
-            await _execute(
+            await execute(
                 self._session, _REVOKE_CREDENTIAL, {"id": credential_id, "at": at, "reason": reason}
             )
         return True
@@ -172,26 +156,24 @@ class CredentialLedger:
     async def suspend(self, credential_id: str, at: dt.datetime | None) -> bool:
         """Marks a credential suspended (`at`) or reinstated (None); False when the ledger
         does not know it."""
-        changed = await _execute(
-            self._session, _SUSPEND_CREDENTIAL, {"id": credential_id, "at": at}
-        )
+        changed = await execute(self._session, _SUSPEND_CREDENTIAL, {"id": credential_id, "at": at})
         return changed.rowcount == 1
 
     async def get(self, credential_id: str, lock: bool = False) -> HeldCredential | None:
         """One credential; `lock` holds it until commit, so a revocation waits for a request
         being decided on it (PostgreSQL)."""
         query = _CREDENTIAL_LOCKED if lock else _CREDENTIAL
-        row = (await _execute(self._session, query, {"credential_id": credential_id})).first()
+        row = (await execute(self._session, query, {"credential_id": credential_id})).first()
         return _held(row) if row else None
 
     async def of_learner(self, learner_id: str) -> list[HeldCredential]:
-        rows = await _execute(self._session, _CREDENTIALS_OF_LEARNER, {"learner_id": learner_id})
+        rows = await execute(self._session, _CREDENTIALS_OF_LEARNER, {"learner_id": learner_id})
         return [_held(row) for row in rows]
 
     async def by_learner(self) -> dict[str, list[HeldCredential]]:
         """Every learner's credentials, in the order they were issued."""
         held: dict[str, list[HeldCredential]] = {}
-        for row in await _execute(self._session, _CREDENTIALS_BY_LEARNER):
+        for row in await execute(self._session, _CREDENTIALS_BY_LEARNER):
             credential = _held(row)
             held.setdefault(credential.learner_id, []).append(credential)
         return held
@@ -223,12 +205,7 @@ _DEFINITION_AT = select(DEFINITIONS.c.definition).where(
     DEFINITIONS.c.version == bindparam("version"),
 )
 # A version stored at the same moment by another transaction is the expected race.
-_ADD_DEFINITION = {
-    dialect.dialect.name: dialect.insert(DEFINITIONS)
-    .on_conflict_do_nothing()
-    .returning(DEFINITIONS.c.version)
-    for dialect in (postgresql, sqlite)
-}
+_ADD_DEFINITION = insert_new(DEFINITIONS, returning=DEFINITIONS.c.version)
 
 
 class PathwayDefinitions:
@@ -249,14 +226,14 @@ class PathwayDefinitions:
 
     async def current(self, pathway_id: str) -> PathwayDefined | None:
         """The newest version of a pathway."""
-        rows = await _execute(self._session, _NEWEST_DEFINITION, {"pathway_id": pathway_id})
+        rows = await execute(self._session, _NEWEST_DEFINITION, {"pathway_id": pathway_id})
         row = rows.first()
         return self._parsed(pathway_id, row.version, row.definition) if row else None
 
     async def at_version(self, pathway_id: str, version: int) -> PathwayDefined | None:
         if (kept := _definitions.get((pathway_id, version))) is not None:
             return kept
-        rows = await _execute(
+        rows = await execute(
             self._session, _DEFINITION_AT, {"pathway_id": pathway_id, "version": version}
         )
         definition = rows.scalar()
@@ -266,7 +243,7 @@ class PathwayDefinitions:
         """The newest version of every pathway: their versions read, each definition parsed
         once per process."""
         current = []
-        for pathway_id, version in await _execute(self._session, _CURRENT_VERSIONS):
+        for pathway_id, version in await execute(self._session, _CURRENT_VERSIONS):
             definition = await self.at_version(pathway_id, version)
             if definition is not None:
                 current.append(definition)
@@ -276,9 +253,9 @@ class PathwayDefinitions:
         """Stores a new version; False when a concurrent transaction stored that version
         first (the primary key says so here rather than at commit, leaving the rest of the
         transaction usable)."""
-        connection = await self._session.connection()
-        stored = await connection.execute(
-            _ADD_DEFINITION[connection.dialect.name],
+        stored = await execute(
+            self._session,
+            _ADD_DEFINITION,
             {
                 "pathway_id": definition.pathway_id,
                 "version": definition.version,
@@ -331,12 +308,12 @@ class ProgressStore:
 
     async def of_learner(self, learner_id: str) -> dict[str, AnnouncedProgress]:
         """Pathway id -> the progress announced for the learner."""
-        rows = await _execute(self._session, _PROGRESS_OF_LEARNER, {"learner_id": learner_id})
+        rows = await execute(self._session, _PROGRESS_OF_LEARNER, {"learner_id": learner_id})
         return {pathway_id: _announced(standing) for pathway_id, standing in rows}
 
     async def of_pathway(self, pathway_id: str) -> dict[str, AnnouncedProgress]:
         """Learner id -> the progress announced on the pathway."""
-        rows = await _execute(self._session, _PROGRESS_ON_PATHWAY, {"pathway_id": pathway_id})
+        rows = await execute(self._session, _PROGRESS_ON_PATHWAY, {"pathway_id": pathway_id})
         return {learner_id: _announced(standing) for learner_id, standing in rows}
 
     async def save(
@@ -346,7 +323,7 @@ class ProgressStore:
         of_learner or of_pathway said): a new row rather than a change of one."""
         standing = json.dumps(asdict(announced), sort_keys=True)
         if first:
-            await _execute(
+            await execute(
                 self._session,
                 _ADD_PROGRESS,
                 {
@@ -357,7 +334,7 @@ class ProgressStore:
                 },
             )
             return
-        await _execute(
+        await execute(
             self._session,
             _CHANGE_PROGRESS,
             {
@@ -456,11 +433,9 @@ class Completions:
     async def of_learner(self, learner_id: str, pathway_id: str | None = None) -> list[Completion]:
         """Newest first."""
         if pathway_id is None:
-            rows = await _execute(
-                self._session, _COMPLETIONS_OF_LEARNER, {"learner_id": learner_id}
-            )
+            rows = await execute(self._session, _COMPLETIONS_OF_LEARNER, {"learner_id": learner_id})
         else:
-            rows = await _execute(
+            rows = await execute(
                 self._session,
                 _COMPLETIONS_OF_LEARNER_ON,
                 {"learner_id": learner_id, "pathway_id": pathway_id},
@@ -469,7 +444,7 @@ class Completions:
 
     async def of_pathway(self, pathway_id: str) -> list[Completion]:
         """Newest first."""
-        rows = await _execute(self._session, _COMPLETIONS_ON_PATHWAY, {"pathway_id": pathway_id})
+        rows = await execute(self._session, _COMPLETIONS_ON_PATHWAY, {"pathway_id": pathway_id})
         return [_completion(row) for row in rows]
 
     async def add(
@@ -480,7 +455,7 @@ class Completions:
         component_ids: Sequence[str],
         stacked_credential_id: str | None = None,
     ) -> None:
-        await _execute(
+        await execute(
             self._session,
             _ADD_COMPLETION,
             {
@@ -494,12 +469,12 @@ class Completions:
         )
 
     async def attach_stacked(self, completion_id: int, credential_id: str) -> None:
-        await _execute(
+        await execute(
             self._session, _ATTACH_STACKED, {"id": completion_id, "stacked": credential_id}
         )
 
     async def lose(self, completion_id: int, reason: str, revoked_ids: Sequence[str]) -> None:
-        await _execute(
+        await execute(
             self._session,
             _LOSE_COMPLETION,
             {
@@ -511,7 +486,7 @@ class Completions:
         )
 
     async def announce_revocation(self, completion_id: int) -> None:
-        await _execute(self._session, _ANNOUNCE_REVOCATION, {"id": completion_id, "at": utc_now()})
+        await execute(self._session, _ANNOUNCE_REVOCATION, {"id": completion_id, "at": utc_now()})
 
 
 _SUMMARY = (
@@ -542,16 +517,8 @@ _OFFERING_FIELDS = (
 )
 
 
-def _save_offering(dialect: Any) -> Executable:
-    """The view of an offering is its newest version: written whole, new or not."""
-    statement = dialect.insert(OFFERINGS)
-    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=[OFFERINGS.c.offering_id],
-        set_={name: statement.excluded[name] for name in _OFFERING_FIELDS},
-    )
-
-
-_SAVE_OFFERING = {dialect.dialect.name: _save_offering(dialect) for dialect in (postgresql, sqlite)}
+# The view of an offering is its newest version: written whole, new or not.
+_SAVE_OFFERING = upsert(OFFERINGS, "offering_id", _OFFERING_FIELDS)
 _WITHDRAW_OFFERING = (
     update(OFFERINGS)
     .where(OFFERINGS.c.offering_id == bindparam("id"))
@@ -577,14 +544,14 @@ class Offerings:
         self._session = session
 
     async def version_of(self, offering_id: str) -> OfferingVersion | None:
-        rows = await _execute(self._session, _OFFERING_VERSION, {"offering_id": offering_id})
+        rows = await execute(self._session, _OFFERING_VERSION, {"offering_id": offering_id})
         row = rows.first()
         return OfferingVersion(row.partner_id, row.version) if row else None
 
     async def save(self, offering: OfferingSummary, version: int) -> None:
-        connection = await self._session.connection()
-        await connection.execute(
-            _SAVE_OFFERING[connection.dialect.name],
+        await execute(
+            self._session,
+            _SAVE_OFFERING,
             {
                 "offering_id": offering.offering_id,
                 "partner_id": offering.partner_id,
@@ -599,17 +566,17 @@ class Offerings:
         )
 
     async def withdraw(self, offering_id: str, version: int) -> None:
-        await _execute(
+        await execute(
             self._session,
             _WITHDRAW_OFFERING,
             {"id": offering_id, "now_version": version, "at": utc_now()},
         )
 
     async def all(self) -> Sequence[OfferingSummary]:
-        return [_summary(row) for row in await _execute(self._session, _ALL_OFFERINGS)]
+        return [_summary(row) for row in await execute(self._session, _ALL_OFFERINGS)]
 
     async def some(self, offering_ids: Sequence[str]) -> Sequence[OfferingSummary]:
-        rows = await _execute(self._session, _SOME_OFFERINGS, {"offering_ids": list(offering_ids)})
+        rows = await execute(self._session, _SOME_OFFERINGS, {"offering_ids": list(offering_ids)})
         return [_summary(row) for row in rows]
 
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import DateTime, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import utc_now
+from shared.db.statements import execute, insert_new
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -25,10 +25,7 @@ class ProcessedEvent(SQLModel, table=True):
 INBOX: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
 # Built once: the statement's cache key and compiled form are reused for every claim, and the
 # rows go as executemany parameters (one INSERT ... VALUES of them all, by "insertmanyvalues").
-_CLAIM = {
-    dialect.dialect.name: dialect.insert(INBOX).on_conflict_do_nothing().returning(INBOX.c.event_id)
-    for dialect in (postgresql, sqlite)
-}
+_CLAIM = insert_new(INBOX, returning=INBOX.c.event_id)
 
 
 async def claim_all(
@@ -40,13 +37,12 @@ async def claim_all(
     on the transaction's connection: the ORM's bulk-insert path costs more than the insert."""
     if not events:
         return set()
-    connection = await session.connection()
     now = utc_now()
     rows = [
         {"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now}
         for i, t in events
     ]
-    return set((await connection.execute(_CLAIM[connection.dialect.name], rows)).scalars())
+    return set((await execute(session, _CLAIM, rows)).scalars())
 
 
 async def claim(session: AsyncSession, consumer: str, event_id: str, event_type: str) -> bool:
