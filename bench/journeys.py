@@ -252,9 +252,17 @@ class Driver:
         for offering_id in learner.offering_ids:
             async with gate:
                 asked = time.time()
-                answer = await client.post(
-                    "/me/enrolments", json={"offering_id": offering_id}, headers=headers
-                )
+                try:
+                    answer = await client.post(
+                        "/me/enrolments", json={"offering_id": offering_id}, headers=headers
+                    )
+                except httpx.TransportError as exc:
+                    # A connection the gateway closed as it was reused: the journey is
+                    # counted as refused, with its cause, rather than ending the run.
+                    tally.refused.append(f"{offering_id}: {type(exc).__name__}")
+                    tally.abandoned.add(learner.learner_id)
+                    self._progress.set()
+                    return
             body = answer.json() if answer.status_code == 201 else {}
             if body.get("status") != "accepted":
                 tally.refused.append(f"{offering_id}: {answer.status_code} {answer.text[:200]}")
