@@ -135,8 +135,6 @@ class EventRuntime(ServiceRuntime[UowT]):
             ack_policy=AckPolicy.MANUAL,
             batch=True,
             max_records=self.settings.consumer_batch_size,
-            fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
-            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
             # FastStream sleeps this long again after an empty poll: short, for latency.
             batch_timeout_ms=50,
             # The consumer runtime reads the bytes itself: a body that is not JSON must reach

@@ -56,11 +56,6 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 200
     # Records fetched at once; each partition's share is applied in one transaction.
     consumer_batch_size: int = 200
-    # The broker answers a fetch once it holds this many bytes for the consumer, or after
-    # the wait: under load, fewer and fuller fetches (less CPU in the broker and per event
-    # here, as each partition's share is one transaction); idle, at most the wait's latency.
-    consumer_fetch_min_bytes: int = Field(default=1, ge=1)
-    consumer_fetch_max_wait_ms: int = Field(default=500, ge=0)
     consumer_max_attempts: int = 5
     consumer_backoff_initial_s: float = 0.2
     consumer_backoff_max_s: float = 5.0
