@@ -201,7 +201,9 @@ class Driver:
         for offering in self.offerings:
             system = PartnerSystem(self.bootstrap_servers, demo_signer(offering.partner_id))
             self._systems[offering.partner_id] = await self._stack.enter_async_context(system)
-        limits = httpx.Limits(max_connections=self.load.concurrency)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: with both
+        # at 5 s, a request could go out on a connection the server was just closing.
+        limits = httpx.Limits(max_connections=self.load.concurrency, keepalive_expiry=2.0)
         for url in self.gateways:
             client = httpx.AsyncClient(base_url=url, timeout=60, limits=limits)
             self._clients.append(await self._stack.enter_async_context(client))
