@@ -1,9 +1,6 @@
 """Reads and writes offerings, enrolments and earned credentials in enrolment's database.
 
-Every statement is built once, at import, with named parameters, and runs as Core on the
-transaction's connection: no statement construction, cache-key generation or ORM loading per
-call, the largest share of a request's CPU when each was built and loaded per call.
-"""
+Statements are built once and run with `shared.db.statements` (why: its docstring)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
 """Reads and writes of offering terms, issued credentials and status lists, as the domain's
 objects.
 
-What the events run (offering terms, credentials) is a Core statement built once at import
-and run on the transaction's connection: no statement is built, coerced or given a cache key
-per call, and no record is loaded into the session. Offers and nonces, written by wallets'
-requests, go through the session."""
+What the events run (offering terms, credentials) is built once and run with
+`shared.db.statements`; offers and nonces, written by wallets' requests, go through the
+session."""
 
 from __future__ import annotations
 

@@ -2,9 +2,8 @@
 completions, offerings, recognition rules and requests. Each returns domain objects.
 
 What every credential event runs (the ledger, pathways, progress, completions, offerings) is
-a Core statement built once at import and run on the transaction's connection: no statement
-is built, coerced or given a cache key per call, and no record is loaded into the session.
-The rules and requests, read and written by people, go through the session."""
+built once and run with `shared.db.statements`; the rules and requests, read and written by
+people, go through the session."""
 
 from __future__ import annotations
 
