@@ -42,9 +42,8 @@ from tests.independent.test_digitalbazaar import (  # noqa: F401 - node is a fix
     _independent,
     node,
 )
-from tests.issuance.conftest import token as bearer
 from tests.support.infra import Infrastructure
-from tests.wallet.test_oid4vci import ask_offer, code_of, trade
+from tests.wallet.test_oid4vci import ask_offer, code_of, credential_as_issued, reaching, trade
 
 HOLDER_SEED = bytes(range(11, 43))
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -120,15 +119,8 @@ async def test_a_learner_takes_a_credential_by_did_authentication_in_an_exchange
     tmp_path: Path,
 ) -> None:
     holder = await hold_a_credential(infra, service_process)
-    async with (
-        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
-        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
-    ):
-        as_issued = (
-            await gateway.get(
-                f"/me/credentials/{holder.credential_id}", headers=bearer(holder.subject)
-            )
-        ).json()
+    async with reaching(holder) as (gateway, issuer):
+        as_issued = await credential_as_issued(gateway, holder)
         offer = await ask_offer(gateway, holder)
         # One QR code: the interaction URL, naming both protocols.
         interaction = offer["interaction_url"]
@@ -203,10 +195,7 @@ async def test_the_learner_credential_wallets_exchange_client_takes_a_credential
     except wallet_client.WalletError as exc:
         pytest.fail(str(exc))
     holder = await hold_a_credential(infra, service_process)
-    async with (
-        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
-        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
-    ):
+    async with reaching(holder) as (gateway, issuer):
         for vc_version in (1, 2):
             offer = await ask_offer(gateway, holder)
             taken = wallet_client.exchange(lcw, offer["interaction_url"], HOLDER_SEED, vc_version)
@@ -234,10 +223,7 @@ async def test_exchanges_refuse_a_wrong_challenge_domain_signature_reuse_and_exp
     tmp_path: Path,
 ) -> None:
     holder = await hold_a_credential(infra, service_process)
-    async with (
-        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
-        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
-    ):
+    async with reaching(holder) as (gateway, issuer):
         offer = await ask_offer(gateway, holder)
         exchange = (await protocols(issuer, offer))["vcapi"]
         unknown = await issuer.post(exchange[:-6] + "000000", json={})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -48,6 +50,24 @@ def wallet(request: pytest.FixtureRequest) -> list[str]:
 
 def redeem(wallet: list[str], link: str, tx_code: str) -> dict[str, Any]:
     return wallet_client.redeem(wallet, link, tx_code, HOLDER_SEED)
+
+
+@asynccontextmanager
+async def reaching(holder: Holder) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Clients of the learner's gateway and of the credential issuer a wallet talks to."""
+    async with (
+        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
+        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
+    ):
+        yield gateway, issuer
+
+
+async def credential_as_issued(gateway: httpx.AsyncClient, holder: Holder) -> dict[str, Any]:
+    answer = await gateway.get(
+        f"/me/credentials/{holder.credential_id}", headers=bearer(holder.subject)
+    )
+    credential: dict[str, Any] = answer.json()
+    return credential
 
 
 async def ask_offer(gateway: httpx.AsyncClient, holder: Holder) -> dict[str, Any]:
@@ -96,15 +116,8 @@ async def test_the_learner_takes_a_credential_into_an_independent_wallet(
     tmp_path: Path,
 ) -> None:
     holder = await hold_a_credential(infra, service_process)
-    async with (
-        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
-        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
-    ):
-        as_issued = (
-            await gateway.get(
-                f"/me/credentials/{holder.credential_id}", headers=bearer(holder.subject)
-            )
-        ).json()
+    async with reaching(holder) as (gateway, issuer):
+        as_issued = await credential_as_issued(gateway, holder)
         offer = await ask_offer(gateway, holder)
         link = offer["offer_link"]
         assert link.startswith("openid-credential-offer://?credential_offer=")
@@ -170,10 +183,7 @@ async def test_offers_refuse_the_wrong_learner_code_proof_and_an_expired_offer(
 ) -> None:
     holder = await hold_a_credential(infra, service_process)
     base = holder.issuance.url.rstrip("/")
-    async with (
-        httpx.AsyncClient(base_url=holder.gateway.url, timeout=15) as gateway,
-        httpx.AsyncClient(base_url=holder.issuance.url, timeout=15) as issuer,
-    ):
+    async with reaching(holder) as (gateway, issuer):
         metadata = (await issuer.get("/.well-known/openid-credential-issuer")).json()
         audience = metadata["credential_issuer"]
         assert metadata["nonce_endpoint"].startswith(audience)
