@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -450,8 +450,26 @@ class CredentialService:
     async def _bound_to_holder(
         self, uow: IssuanceUnitOfWork, offer: CredentialOffer, holder_did: str, now: datetime
     ) -> dict[str, Any]:
-        credential = await _offered(uow, offer.credential_id, offer.learner_id)
-        unsigned = bound_to_holder(json.loads(credential.document), holder_did)
+        return await self._issued_again(
+            uow,
+            offer.credential_id,
+            offer.learner_id,
+            lambda document: bound_to_holder(document, holder_did),
+            now,
+        )
+
+    async def _issued_again(
+        self,
+        uow: IssuanceUnitOfWork,
+        credential_id: str,
+        learner_id: str,
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The learner's credential, while it may be issued again, changed by `change` and
+        signed at `now` by its issuer."""
+        credential = await _offered(uow, credential_id, learner_id)
+        unsigned = change(json.loads(credential.document))
         return self.keys.sign(credential.issuer_partner_id, unsigned, xsd_datetime(now))
 
     # Identifying the learner.
@@ -465,9 +483,13 @@ class CredentialService:
         """The learner's valid credential issued again, signed now by its issuer, with their
         token's `claims` (OIDC claim -> value) hashed into it as identities. Nothing is
         stored: the values live only in the hashes of the copy handed back."""
-        credential = await _offered(uow, credential_id, learner_id)
-        unsigned = identified(json.loads(credential.document), identity_objects(claims))
-        return self.keys.sign(credential.issuer_partner_id, unsigned, xsd_datetime(utc_now()))
+        return await self._issued_again(
+            uow,
+            credential_id,
+            learner_id,
+            lambda document: identified(document, identity_objects(claims)),
+            utc_now(),
+        )
 
     def _issued_event(
         self, credential: Credential, issuer: Party, **basis: Any
