@@ -4,7 +4,6 @@ the test's tmp dir."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -21,13 +20,7 @@ from tests.catalogue.helpers import bearer
 from tests.gateway.fake_issuance import FakeIssuance
 from tests.gateway.pages_support import OUTCOME, TITLE_DE, TITLE_EN, hold, multilingual
 from tests.observability.browser import Element, chromium, rendered
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.support.services import free_port
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, FakeIssuance]]:
     issuance = FakeIssuance()
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
     upgrade("gateway", url)
-    base = f"http://127.0.0.1:{_free_port()}"
+    base = f"http://127.0.0.1:{free_port()}"
     settings = GatewaySettings(database_url=url, public_base_url=base)
     app = bootstrap(settings, httpx.MockTransport(issuance.handle))
     port = int(base.rsplit(":", 1)[1])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import socket
 import struct
 import textwrap
 from pathlib import Path
@@ -40,6 +39,7 @@ from infra.profiles import (
     render_env_file,
 )
 from services.gateway.settings import GatewaySettings
+from tests.support.services import free_port
 
 RUN, TEST = PROFILES["run"], PROFILES["test"]
 
@@ -233,12 +233,6 @@ FAKE_SERVICE = textwrap.dedent(
     http.server.HTTPServer(("127.0.0.1", int(os.environ["HTTP_PORT"])), Handler).serve_forever()
     """
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

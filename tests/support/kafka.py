@@ -95,15 +95,16 @@ async def wait_until_caught_up(
     deadline = time.monotonic() + timeout_s
     starts, ends = await _log_bounds(bootstrap, topic)
     while True:
-        behind = {
-            p: end
+        committed = {
+            p: await committed_offset(bootstrap, group, topic, p) or 0
             for p, end in ends.items()
-            if end > starts[p] and (await committed_offset(bootstrap, group, topic, p) or 0) < end
+            if end > starts[p]
         }
+        behind = {p: f"{at} of {ends[p]}" for p, at in committed.items() if at < ends[p]}
         if not behind:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"{group} still behind on {topic}: {behind}")
+            raise AssertionError(f"{group} still behind on {topic} (committed of end): {behind}")
         await asyncio.sleep(0.3)
 
 

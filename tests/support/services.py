@@ -25,10 +25,20 @@ from tests.support.kafka import wait_until_caught_up
 SHORT_RETRIES = {"CONSUMER_BACKOFF_INITIAL_S": "0.01", "CONSUMER_BACKOFF_MAX_S": "0.05"}
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port free now and not handed out before in this test run. The kernel may
+    offer the same free port twice in a row, and two processes told the same port race for it
+    (one fails to bind while the other answers its health checks)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @dataclass
@@ -57,10 +67,12 @@ class ServiceProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.name} exited at start:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200:
-                    return
+                ready = httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
+                ready = False
+            # Ready only while this process still runs: another one on the port would answer.
+            if ready and self.process.poll() is None:
+                return
             time.sleep(0.2)
         raise AssertionError(f"{self.name} not ready in {timeout_s}s:\n{self.log_tail()}")
 
