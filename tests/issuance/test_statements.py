@@ -21,6 +21,7 @@ from shared.clock import utc_now
 from shared.credentials import random_status_index
 from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
+from shared.events import OfferingPublished
 from shared.events.pathways import PathwayCompleted
 from shared.registry import REPO_ROOT
 from tests.issuance.conftest import OPERATOR, passed_result
@@ -44,14 +45,21 @@ def _service() -> CredentialService:
     return CredentialService(keys, REGISTRY, BASE, OPERATOR)
 
 
-async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_once(
+async def _issuing_for_an_offering(
     units_of_work: Units,
-) -> None:
-    service = _service()
+) -> tuple[CredentialService, OfferingPublished]:
+    """The credential service, and an offering whose terms issuance has recorded."""
     offering = offering_published("rheinfeld")
     await committed_statements(
         units_of_work, lambda u: application.apply_offering_event(u, offering)
     )
+    return _service(), offering
+
+
+async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_once(
+    units_of_work: Units,
+) -> None:
+    service, offering = await _issuing_for_an_offering(units_of_work)
     result = passed_result(offering, new_id("lrn"))
     assert await committed_statements(units_of_work, lambda u: service.on_result(u, result)) == [
         # The enrolment's (by the learner's index), and whether a few random status indexes
@@ -71,11 +79,7 @@ async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_on
 async def test_a_completed_pathway_reads_its_components_and_the_current_stacked_one_at_once(
     units_of_work: Units,
 ) -> None:
-    service = _service()
-    offering = offering_published("rheinfeld")
-    await committed_statements(
-        units_of_work, lambda u: application.apply_offering_event(u, offering)
-    )
+    service, offering = await _issuing_for_an_offering(units_of_work)
     learner_id = new_id("lrn")
     results = [passed_result(offering, learner_id) for _ in range(2)]
 
@@ -159,11 +163,7 @@ async def test_results_of_one_run_each_see_what_the_one_before_changed(
 ) -> None:
     """A run of events shares one unit of work: a correction's revocation (a statement, not
     a record in the session) is what the next correction finds."""
-    service = _service()
-    offering = offering_published("rheinfeld")
-    await committed_statements(
-        units_of_work, lambda u: application.apply_offering_event(u, offering)
-    )
+    service, offering = await _issuing_for_an_offering(units_of_work)
     first = passed_result(offering, new_id("lrn"))
     second = passed_result(
         offering,
