@@ -4,7 +4,6 @@ by the same schemas. A service the contract gives no events to has no messaging 
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from contracts.tooling.files import ASYNCAPI_PATH
 from services import SERVICES
 from shared.event_runtime import EventRuntime
 from shared.events import EVENT_SPECS
-from shared.settings import ServiceSettings
+from tests.support.sqlite import built_app
 
 Messages = dict[str, dict[str, set[str]]]  # action -> topic -> message (model) names
 
@@ -47,16 +46,6 @@ def _contract_messages(service: str) -> Messages:
             message = _resolve(document, _resolve(document, reference["$ref"])["$ref"])
             names.add(message["title"])
     return found
-
-
-def _app(service: str, tmp_path: Path) -> FastAPI:
-    bootstrap = importlib.import_module(f"services.{service}.bootstrap").bootstrap
-    app: FastAPI = bootstrap(
-        ServiceSettings(
-            service_name=service, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
-        )
-    )
-    return app
 
 
 def _generated(app: FastAPI) -> dict[str, Any]:
@@ -93,7 +82,7 @@ def _quiet_services() -> list[str]:
 
 @pytest.mark.parametrize("service", _event_services())
 def test_generated_asyncapi_agrees_with_the_contract(service: str, tmp_path: Path) -> None:
-    document = _generated(_app(service, tmp_path))
+    document = _generated(built_app(service, tmp_path))
     assert document["asyncapi"].startswith("3.")
     generated, contract = _generated_messages(document), _contract_messages(service)
     assert {action: set(topics) for action, topics in generated.items()} == {
@@ -125,7 +114,7 @@ def test_the_asyncapi_document_is_served_and_nothing_publishes_through_it(
     """FastStream's "try it out" route would publish any payload to any topic, unsigned by
     any key and without a token: no service serves it (a running service answers 404 in
     tests/integration/test_any_bytes.py)."""
-    app = _app(service, tmp_path)
+    app = built_app(service, tmp_path)
     docs = app.state.runtime.kafka.docs_router  # mounted when the service starts
     paths = {route.path for route in docs.routes}
     assert {"/asyncapi", "/asyncapi.json", "/asyncapi.yaml"} <= paths
@@ -136,7 +125,7 @@ def test_the_asyncapi_document_is_served_and_nothing_publishes_through_it(
 def test_a_service_without_events_has_no_messaging_and_no_asyncapi(
     service: str, tmp_path: Path
 ) -> None:
-    app = _app(service, tmp_path)
+    app = built_app(service, tmp_path)
     assert not isinstance(app.state.runtime, EventRuntime)
     http = TestClient(app)  # without its lifespan: no database needed to route
     assert http.get("/health/live").status_code == 200

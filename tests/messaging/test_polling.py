@@ -4,15 +4,13 @@ record arriving then waited at every consumer on its way)."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 
 from shared.event_runtime import IDLE_POLL_MS
-from shared.settings import ServiceSettings
+from tests.support.sqlite import built_app
 
 
 class PollingConsumer:
@@ -28,16 +26,6 @@ class PollingConsumer:
         return self._polls.pop(0)
 
 
-def _subscriber(service: str, tmp_path: Path) -> Any:
-    bootstrap = importlib.import_module(f"services.{service}.bootstrap").bootstrap
-    app = bootstrap(
-        ServiceSettings(
-            service_name=service, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
-        )
-    )
-    return app.state.runtime._subscriber
-
-
 @pytest.mark.parametrize("service", ["enrolment", "assessment", "issuance", "recognition"])
 async def test_an_empty_poll_goes_straight_back_to_polling(
     service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -46,7 +34,7 @@ async def test_an_empty_poll_goes_straight_back_to_polling(
         raise AssertionError("the consumer paused after an empty poll")
 
     monkeypatch.setattr(anyio, "sleep", paused)
-    subscriber = _subscriber(service, tmp_path)
+    subscriber = built_app(service, tmp_path).state.runtime._subscriber
     consumer = PollingConsumer({}, {"p0": ["a", "b"], "p1": ["c"]})
 
     assert await subscriber.get_msg(consumer) == ()

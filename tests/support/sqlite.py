@@ -1,12 +1,16 @@
 """A service's database on SQLite (the zero-setup fallback) and offering events delivered
-straight to its handler, for tests of one service's handlers without a broker."""
+straight to its handler, for tests of one service's handlers without a broker; a service's
+app built over SQLite and never started, for tests of how it is put together."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+from fastapi import FastAPI
 
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import upgrade
@@ -15,7 +19,20 @@ from shared.messaging.consumer import EventContext
 from shared.offering_views import OfferingEvent
 from shared.partner_system import demo_signer, signed_event
 from shared.registry import PARTNER_URN
+from shared.settings import ServiceSettings
 from tests.support.builders import REGISTRY
+
+
+def built_app(service: str, tmp_path: Path) -> FastAPI:
+    """The service's app as its composition root builds it, over a SQLite file (unused
+    until started)."""
+    bootstrap = importlib.import_module(f"services.{service}.bootstrap").bootstrap
+    app: FastAPI = bootstrap(
+        ServiceSettings(
+            service_name=service, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+        )
+    )
+    return app
 
 
 @asynccontextmanager
