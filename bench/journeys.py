@@ -28,6 +28,7 @@ from shared.dev_idp import TokenRequest, issue_token
 from shared.events import Outcome, ResultSubmitted
 from shared.events.catalogue import OfferingSnapshot
 from shared.events.pathways import PathwayCriteria, PathwayDefined
+from shared.http_client import pooled_transport
 from shared.partner_system import PartnerSystem, demo_signer
 from shared.registry import AllianceRegistry
 from shared.settings import ServiceSettings
@@ -201,11 +202,10 @@ class Driver:
         for offering in self.offerings:
             system = PartnerSystem(self.bootstrap_servers, demo_signer(offering.partner_id))
             self._systems[offering.partner_id] = await self._stack.enter_async_context(system)
-        # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: with both
-        # at 5 s, a request could go out on a connection the server was just closing.
-        limits = httpx.Limits(max_connections=self.load.concurrency, keepalive_expiry=2.0)
         for url in self.gateways:
-            client = httpx.AsyncClient(base_url=url, timeout=60, limits=limits)
+            # The learners' requests cost the driver, on the same cores, less CPU this way.
+            transport = pooled_transport(max_connections=self.load.concurrency)
+            client = httpx.AsyncClient(base_url=url, timeout=60, transport=transport)
             self._clients.append(await self._stack.enter_async_context(client))
         return self
 

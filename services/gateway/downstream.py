@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
+from shared.http_client import pooled_transport
 from shared.problems import Problem, problem_response
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,9 @@ class Downstreams:
             return Downstream(
                 name,
                 httpx.AsyncClient(
-                    base_url=urls[name], timeout=timeout_s, transport=transport, verify=tls
+                    base_url=urls[name],
+                    timeout=timeout_s,
+                    transport=transport or pooled_transport(tls),
                 ),
             )
 
