@@ -97,3 +97,6 @@ def configure_logging(service: str, level: str, fmt: str) -> None:
     # Uvicorn's access log would duplicate the HTTP spans and log query strings.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO: ids in paths and query strings, one line per
+    # call between services, which the HTTP spans record already.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
