@@ -35,6 +35,11 @@ async def apply_offering_event(uow: AssessmentUnitOfWork, event: OfferingEvent) 
 async def apply_enrolment_event(
     uow: AssessmentUnitOfWork, event: EnrolmentAccepted | EnrolmentWithdrawn
 ) -> None:
+    # An acceptance is mostly an enrolment's first event: then one insert is all it takes.
+    fresh = apply_enrolment(None, event) if isinstance(event, EnrolmentAccepted) else None
+    if fresh is not None and await uow.enrolments.add(fresh):
+        uow.release(enrolment_known(event.enrolment_id))
+        return
     held = await uow.enrolments.get(event.enrolment_id)
     enrolment = apply_enrolment(held, event)
     if enrolment is not None:

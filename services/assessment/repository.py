@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -71,6 +72,7 @@ _ENROLMENT = select(*_ENROLMENT_COLUMNS).where(
     ENROLMENTS.c.enrolment_id == bindparam("the_enrolment_id")
 )
 _INSERT_ENROLMENT = ENROLMENTS.insert()
+_ADD_ENROLMENT = insert_new(ENROLMENTS, returning=ENROLMENTS.c.enrolment_id)
 _UPDATE_ENROLMENT = update(ENROLMENTS).where(
     ENROLMENTS.c.enrolment_id == bindparam("the_enrolment_id")
 )
@@ -87,15 +89,18 @@ class EnrolmentRepository(_Repository):
         row = (await execute(self._session, _ENROLMENT, {"the_enrolment_id": enrolment_id})).first()
         return _enrolment(enrolment_id, *row) if row else None
 
+    async def add(self, enrolment: Enrolment) -> bool:
+        """Writes the enrolment if none with its id is held; False when one is."""
+        added = await execute(
+            self._session,
+            _ADD_ENROLMENT,
+            {"enrolment_id": enrolment.enrolment_id, **_enrolment_fields(enrolment)},
+        )
+        return added.first() is not None
+
     async def save(self, enrolment: Enrolment, first: bool) -> None:
         """`first` when `get` found none: a new row rather than a change of one."""
-        fields = {
-            "learner_id": enrolment.learner_id,
-            "offering_id": enrolment.offering_id,
-            "partner_id": enrolment.partner_id,
-            "status": enrolment.status.value,
-            "changed_at": utc_now(),
-        }
+        fields = _enrolment_fields(enrolment)
         if first:
             await execute(
                 self._session, _INSERT_ENROLMENT, {"enrolment_id": enrolment.enrolment_id, **fields}
@@ -106,6 +111,16 @@ class EnrolmentRepository(_Repository):
                 _UPDATE_ENROLMENT,
                 {"the_enrolment_id": enrolment.enrolment_id, **fields},
             )
+
+
+def _enrolment_fields(enrolment: Enrolment) -> dict[str, Any]:
+    return {
+        "learner_id": enrolment.learner_id,
+        "offering_id": enrolment.offering_id,
+        "partner_id": enrolment.partner_id,
+        "status": enrolment.status.value,
+        "changed_at": utc_now(),
+    }
 
 
 _RESULT_COLUMNS = (RESULTS.c.result, RESULTS.c.recorded_at, RESULTS.c.superseded_by_result_id)

@@ -41,7 +41,7 @@ from services.enrolment.tables import (
     OfferingRecord,
 )
 from shared.clock import utc_now
-from shared.db.statements import execute
+from shared.db.statements import execute, insert_new
 from shared.events import EnrolmentRejectionReason
 
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
@@ -351,6 +351,7 @@ _EARNED = select(
     EARNED.c.learner_id, EARNED.c.offering_id, EARNED.c.revoked, EARNED.c.suspended
 ).where(EARNED.c.credential_id == bindparam("credential_id"))
 _INSERT_EARNED = insert(EARNED)
+_ADD_EARNED = insert_new(EARNED, returning=EARNED.c.credential_id)
 _UPDATE_EARNED = update(EARNED).where(EARNED.c.credential_id == bindparam("the_credential_id"))
 
 
@@ -359,15 +360,18 @@ class EarnedCredentialRepository(_Repository):
         row = (await execute(self._session, _EARNED, {"credential_id": credential_id})).first()
         return EarnedCredential(credential_id, *row) if row else None
 
+    async def add(self, credential: EarnedCredential) -> bool:
+        """Writes the credential if none with its id is held; False when one is."""
+        added = await execute(
+            self._session,
+            _ADD_EARNED,
+            {"credential_id": credential.credential_id, **_earned_fields(credential)},
+        )
+        return added.first() is not None
+
     async def save(self, credential: EarnedCredential, first: bool) -> None:
         """`first` when `get` found none: a new row rather than a change of one."""
-        fields = {
-            "learner_id": credential.learner_id,
-            "offering_id": credential.offering_id,
-            "revoked": credential.revoked,
-            "suspended": credential.suspended,
-            "changed_at": utc_now(),
-        }
+        fields = _earned_fields(credential)
         if first:
             await execute(
                 self._session, _INSERT_EARNED, {"credential_id": credential.credential_id, **fields}
@@ -378,3 +382,13 @@ class EarnedCredentialRepository(_Repository):
                 _UPDATE_EARNED,
                 {"the_credential_id": credential.credential_id, **fields},
             )
+
+
+def _earned_fields(credential: EarnedCredential) -> dict[str, Any]:
+    return {
+        "learner_id": credential.learner_id,
+        "offering_id": credential.offering_id,
+        "revoked": credential.revoked,
+        "suspended": credential.suspended,
+        "changed_at": utc_now(),
+    }

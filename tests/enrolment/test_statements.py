@@ -1,6 +1,6 @@
 """What a credential event and a request for a place cost enrolment's database, pinned (on
-SQLite): the credential read once and written with one statement; a request decided on one
-read after the offering's lock, and written with one statement."""
+SQLite): a new credential written with one statement; a request decided on one read after
+the offering's lock, and written with one statement."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
         yield units_of_work
 
 
-async def test_a_credential_event_is_one_read_and_one_write(units_of_work: Units) -> None:
+async def test_a_credential_event_is_one_write(units_of_work: Units) -> None:
     issued = example_event("credential.issued")
     assert isinstance(issued, CredentialIssued)
     assert await committed_statements(
         units_of_work, lambda u: application.record_credential_issued(u, issued)
-    ) == ["SELECT earned_credentials", "INSERT earned_credentials"]
+    ) == ["INSERT earned_credentials"]
     assert await committed_statements(
         units_of_work,
         lambda u: application.record_credential_status(
@@ -44,6 +44,24 @@ async def test_a_credential_event_is_one_read_and_one_write(units_of_work: Units
         held = await uow.earned_credentials.get(issued.credential_id)
     assert held is not None
     assert (held.offering_id, held.suspended) == (issued.offering_id, True)
+
+
+async def test_a_status_that_came_before_the_issuance_stands(units_of_work: Units) -> None:
+    issued = example_event("credential.issued")
+    assert isinstance(issued, CredentialIssued)
+    async with units_of_work() as uow:
+        await application.record_credential_status(
+            uow, issued.credential_id, issued.learner_id, revoked=True
+        )
+        await uow.commit()
+    # The insert finds the credential held: it is read and changed instead.
+    assert await committed_statements(
+        units_of_work, lambda u: application.record_credential_issued(u, issued)
+    ) == ["INSERT earned_credentials", "SELECT earned_credentials", "UPDATE earned_credentials"]
+    async with units_of_work() as uow:
+        held = await uow.earned_credentials.get(issued.credential_id)
+    assert held is not None
+    assert (held.offering_id, held.revoked) == (issued.offering_id, True)
 
 
 async def test_a_request_is_the_lock_one_read_and_one_write(units_of_work: Units) -> None:
