@@ -211,6 +211,9 @@ class PathwayDefinitions:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._stored_here: set[tuple[str, int]] = set()
+        # Read once per unit of work, which applies a batch of events: one read per batch
+        # instead of one per credential event.
+        self._all_current: Sequence[PathwayDefined] | None = None
 
     def _parsed(self, pathway_id: str, version: int, definition: str) -> PathwayDefined:
         key = (pathway_id, version)
@@ -240,12 +243,15 @@ class PathwayDefinitions:
 
     async def all_current(self) -> Sequence[PathwayDefined]:
         """The newest version of every pathway: their versions read, each definition parsed
-        once per process."""
+        once per process, read once per unit of work (a batch of events)."""
+        if self._all_current is not None:
+            return self._all_current
         current = []
         for pathway_id, version in await execute(self._session, _CURRENT_VERSIONS):
             definition = await self.at_version(pathway_id, version)
             if definition is not None:
                 current.append(definition)
+        self._all_current = current
         return current
 
     async def add(self, definition: PathwayDefined) -> bool:
@@ -266,6 +272,7 @@ class PathwayDefinitions:
         if stored.first() is None:
             return False
         self._stored_here.add((definition.pathway_id, definition.version))
+        self._all_current = None
         return True
 
 

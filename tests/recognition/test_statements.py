@@ -136,3 +136,44 @@ async def test_a_stacked_credential_reads_the_learners_completions_once(
     async with units_of_work() as uow:
         [tied] = await uow.completions.of_learner(learner_id)
     assert tied.stacked_credential_id == stacked.credential_id
+
+
+async def test_a_batch_of_events_reads_the_current_pathways_once(
+    units_of_work: Units, offering: OfferingPublished
+) -> None:
+    """The consumer applies a run of records in one unit of work: the pathways' versions are
+    read for its first credential event, not for the next, and again once a new version of
+    a pathway is stored."""
+    ada, bob = new_id("lrn"), new_id("lrn")
+
+    async def batch(uow: RecognitionUnitOfWork) -> None:
+        for learner_id in (ada, bob):
+            issued = credential_issued(learner_id, "rheinfeld", offering.offering_id)
+            await application.credential_issued(uow, issued)
+        newer = pathway_defined("valdemora", required_offering_ids=(offering.offering_id,))
+        await application.pathway_defined(uow, newer)
+        await application.credential_issued(uow, credential_issued(ada, "nordhavn"))
+
+    credential = ["INSERT credentials", "SELECT credentials"]
+    assert await committed_statements(units_of_work, batch) == [
+        *credential,
+        *FIRST_OF_A_VERSION,
+        "INSERT pathway_progress",
+        *credential,
+        *(s for s in STANDING if s != "SELECT pathway_definitions"),
+        "INSERT pathway_progress",
+        # The new version: stored, and every learner judged on it.
+        "SELECT pathway_definitions",
+        "INSERT pathway_definitions",
+        "SELECT offerings",
+        "SELECT pathway_progress",
+        "SELECT pathway_completions",
+        "SELECT credentials",
+        "INSERT pathway_progress",
+        "INSERT pathway_progress",
+        *credential,
+        *FIRST_OF_A_VERSION,
+        "UPDATE pathway_progress",
+        "UPDATE pathway_progress",
+        "INSERT outbox",
+    ]
