@@ -20,7 +20,7 @@ from services.assessment.domain import (
 )
 from services.assessment.tables import EnrolmentRecord, OfferingRecord, ResultRecord
 from shared.clock import utc_now
-from shared.db.statements import execute, insert_new
+from shared.db.statements import added, execute, insert_new
 from shared.events import AssessedResult
 
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
@@ -91,12 +91,11 @@ class EnrolmentRepository(_Repository):
 
     async def add(self, enrolment: Enrolment) -> bool:
         """Writes the enrolment if none with its id is held; False when one is."""
-        added = await execute(
+        return await added(
             self._session,
             _ADD_ENROLMENT,
             {"enrolment_id": enrolment.enrolment_id, **_enrolment_fields(enrolment)},
         )
-        return added.first() is not None
 
     async def save(self, enrolment: Enrolment, first: bool) -> None:
         """`first` when `get` found none: a new row rather than a change of one."""
@@ -241,7 +240,7 @@ class ResultRepository(_Repository):
         """Inserts `result`; False when a concurrent submission for the same enrolment (its
         current result) or under the same result_id was committed first."""
         assessed = result.result
-        added = await execute(
+        return await added(
             self._session,
             _ADD_RESULT,
             {
@@ -255,7 +254,6 @@ class ResultRepository(_Repository):
                 "recorded_at": result.recorded_at,
             },
         )
-        return added.first() is not None
 
     async def of_learner(
         self, learner_id: str, offering_id: str | None, limit: int, offset: int

@@ -41,7 +41,7 @@ from services.enrolment.tables import (
     OfferingRecord,
 )
 from shared.clock import utc_now
-from shared.db.statements import execute, insert_new
+from shared.db.statements import added, execute, insert_new
 from shared.events import EnrolmentRejectionReason
 
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
@@ -362,12 +362,11 @@ class EarnedCredentialRepository(_Repository):
 
     async def add(self, credential: EarnedCredential) -> bool:
         """Writes the credential if none with its id is held; False when one is."""
-        added = await execute(
+        return await added(
             self._session,
             _ADD_EARNED,
             {"credential_id": credential.credential_id, **_earned_fields(credential)},
         )
-        return added.first() is not None
 
     async def save(self, credential: EarnedCredential, first: bool) -> None:
         """`first` when `get` found none: a new row rather than a change of one."""

@@ -27,7 +27,7 @@ from services.issuance.tables import (
 )
 from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
-from shared.db.statements import execute, insert_new, upsert
+from shared.db.statements import added, execute, insert_new, upsert
 from shared.events import AchievementSummary, OfferingSnapshot
 
 # Random indexes looked up per issuance (when all are taken, every used index is read).
@@ -305,7 +305,7 @@ class Credentials:
         """Stores a new credential (a stacked one with its components); False when a
         concurrent issuance came first, drawing the same status index or issuing for the
         same result, enrolment or pathway."""
-        added = await execute(
+        if not await added(
             self._session,
             _ADD,
             {
@@ -323,8 +323,7 @@ class Credentials:
                 "document": credential.document,
                 "issued_at": credential.issued_at,
             },
-        )
-        if added.first() is None:
+        ):
             return False
         if components:
             await execute(
@@ -405,7 +404,7 @@ class StatusLists:
         if found is not None:
             return _status_list(found)
         created = StatusList(issuer_partner_id, purpose, bytes(new_status_list()), utc_now(), None)
-        added = await execute(
+        if await added(
             self._session,
             _ADD_STATUS_LIST,
             {
@@ -414,8 +413,7 @@ class StatusLists:
                 "bits": created.bits,
                 "changed_at": created.changed_at,
             },
-        )
-        if added.first() is not None:
+        ):
             return created
         return _status_list((await execute(self._session, query, key)).one())
 

@@ -37,7 +37,7 @@ from services.recognition.tables import (
     RuleSetRecord,
 )
 from shared.clock import utc_now
-from shared.db.statements import execute, insert_new, upsert
+from shared.db.statements import added, execute, insert_new, upsert
 from shared.events.pathways import PathwayDefined
 
 LEDGER: Table = CredentialRecord.__table__  # type: ignore[attr-defined]
@@ -258,7 +258,7 @@ class PathwayDefinitions:
         """Stores a new version; False when a concurrent transaction stored that version
         first (the primary key says so here rather than at commit, leaving the rest of the
         transaction usable)."""
-        stored = await execute(
+        if not await added(
             self._session,
             _ADD_DEFINITION,
             {
@@ -268,8 +268,7 @@ class PathwayDefinitions:
                 "definition": definition.model_dump_json(exclude_none=True),
                 "defined_at": definition.defined_at,
             },
-        )
-        if stored.first() is None:
+        ):
             return False
         self._stored_here.add((definition.pathway_id, definition.version))
         self._all_current = None

@@ -34,6 +34,11 @@ async def execute(
     return await connection.execute(statement, parameters)
 
 
+async def added(session: AsyncSession, statement: Statement, parameters: Parameters) -> bool:
+    """Runs an `insert_new` statement made with `returning`: whether it wrote the row."""
+    return (await execute(session, statement, parameters)).first() is not None
+
+
 def insert_new(
     table: Table, returning: Column[Any] | None = None, key: Sequence[Column[Any]] = ()
 ) -> Mapping[str, Executable]:
