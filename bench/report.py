@@ -31,6 +31,15 @@ def cpu_ms_per_journey(run: dict[str, Any]) -> dict[str, float]:
     return {name: 1000 * seconds / journeys for name, seconds in run.get("cpu_s", {}).items()}
 
 
+def statements_per_journey(run: dict[str, Any]) -> dict[str, float]:
+    """Statements per completed journey, by service database, as PostgreSQL counted them
+    (an executemany counts each row; BEGIN and COMMIT count)."""
+    journeys = run["journeys_completed"]
+    if not journeys:
+        return {}
+    return {name: calls / journeys for name, calls in sorted(run.get("statements", {}).items())}
+
+
 def targets(run: dict[str, Any], memory_kib: dict[str, int]) -> list[dict[str, Any]]:
     a2c = run["latency_ms"]["assessment_to_credential"]
     p99 = a2c["p99"] if a2c else None
@@ -133,6 +142,10 @@ def lines(report: dict[str, Any]) -> list[str]:
     system = {name: ms for name, ms in per_journey.items() if name != "benchmark driver"}
     if system:
         out.append(f"| all but the driver | | | **{_n(sum(system.values()))}** |")
+    if statements := statements_per_journey(run):
+        out += ["", "| database | statements per journey |", "|---|---:|"]
+        out += [f"| {name} | {_n(n)} |" for name, n in statements.items()]
+        out.append(f"| all | **{_n(sum(statements.values()))}** |")
     out += ["", "| target | goal | actual | met |", "|---|---:|---:|---|"]
     for t in report["targets"]:
         out.append(

@@ -21,6 +21,7 @@ from bench.journeys import Driver, Load, Tally, make_learners, wait_until_known
 from bench.memory import cpu_seconds, family_cpu_seconds
 from bench.observe import Observer
 from bench.stack import Stack, log
+from bench.statements import counted, start_counting
 from bench.verify import verify_all
 
 WARMUP_LEARNERS = 10
@@ -82,6 +83,7 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
             learners = make_learners(
                 driver.run, "l", load.learners, driver.offerings, load.components
             )
+            await start_counting(stack.profile)
             cpu_before = cpu_snapshot(stack)
             records_before, bytes_before = observer.records, observer.bytes
             seen_before = len(observer.kept)
@@ -96,12 +98,14 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
                 name: seconds - cpu_before.get(name, 0.0)
                 for name, seconds in cpu_snapshot(stack).items()
             }
+            statements = await counted(stack.profile)
             log(f"load: {len(tally.completed)}/{load.learners} journeys complete")
         seen = observer.kept[seen_before:]
         records = observer.records - records_before
         size = (observer.bytes - bytes_before) // max(1, records)
         result = summarise(driver, tally, observer, seen, records, size, complete)
         result["cpu_s"] = cpu
+        result["statements"] = statements
         if options.verify:
             verification = await verify_all(stack.url("issuance"), learners, load.concurrency)
             result["verified_credentials"] = verification.verified

@@ -60,6 +60,9 @@ class Profile:
     # KRaft nodes (broker and controller each); node n listens on kafka_port + 2n and
     # kafka_controller_port + 2n. Three replicate every topic three times, min ISR two.
     kafka_brokers: int = 1
+    # PostgreSQL counts every statement by database (pg_stat_statements): the benchmark
+    # reports statements per journey from it.
+    counts_statements: bool = False
 
     @property
     def run_dir(self) -> Path:
@@ -248,6 +251,7 @@ PROFILES: dict[str, Profile] = {
         traces_grpc_port=36685,
         service_port_offset=20000,
         durable=False,
+        counts_statements=True,
     ),
     # `make faults`: the fault suite's own stack, which it stops, kills and restarts.
     "faults": Profile(
@@ -396,6 +400,8 @@ def postgres_settings(profile: Profile) -> dict[str, str]:
     }
     if not profile.durable:
         settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
+    if profile.counts_statements:
+        settings["shared_preload_libraries"] = "pg_stat_statements"
     return settings
 
 

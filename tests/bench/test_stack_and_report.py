@@ -113,6 +113,7 @@ def report(a2c_p99: float, journeys: float) -> dict[str, Any]:
             "correctness": {"ok": True, "counts": {}, "problems": []},
             "verified_credentials": 30,
             "cpu_s": {"issuance-0": 12.5, "benchmark driver": 3.0},
+            "statements": {"issuance": 255, "enrolment": 300},
             "series": {
                 "journeys_per_s": [0, 5, 5],
                 "events_per_s": [100, 500, 400],
@@ -171,6 +172,8 @@ def test_the_report_is_written_as_json_markdown_and_charts(tmp_path: Path) -> No
     assert "| issuance-0 | 128 | 12.5 | 1,250.0 |" in markdown
     assert "| benchmark driver | - | 3.0 | 300.0 |" in markdown
     assert "| all but the driver | | | **1,250.0** |" in markdown
+    # Statements per journey by service database: 300 and 255 over 10 journeys.
+    assert "| enrolment | 30.0 |\n| issuance | 25.5 |\n| all | **55.5** |" in markdown
     assert "| 3 | 6.0 | 9.0 | - |" in markdown
     assert (tmp_path / "throughput-latency.png").read_bytes().startswith(b"\x89PNG")
     assert lines(full)[0] == "# Benchmark 2026-11-23T20:00:00+00:00"

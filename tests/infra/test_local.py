@@ -183,6 +183,12 @@ def test_postgres_listens_on_loopback_only_and_tests_skip_fsync() -> None:
     assert hba_rules == ["host all all 127.0.0.1/32 trust"]
 
 
+def test_only_the_benchmarks_postgres_counts_statements() -> None:
+    assert postgres_settings(PROFILES["bench"])["shared_preload_libraries"] == "pg_stat_statements"
+    assert "shared_preload_libraries" not in postgres_settings(RUN)
+    assert "shared_preload_libraries" not in postgres_settings(TEST)
+
+
 def test_kafka_cluster_id_is_a_kafka_uuid() -> None:
     ids = {local.kafka_cluster_id() for _ in range(50)}
     assert len(ids) == 50
