@@ -547,6 +547,10 @@ def _summary(row: Sequence[Any]) -> OfferingSummary:
 class Offerings:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Offerings read in this unit of work (a batch of events), so that each credential
+        # event of the batch does not read its pathways' modules again; one it changes is
+        # forgotten.
+        self._read: dict[str, OfferingSummary] = {}
 
     async def version_of(self, offering_id: str) -> OfferingVersion | None:
         rows = await execute(self._session, _OFFERING_VERSION, {"offering_id": offering_id})
@@ -554,6 +558,7 @@ class Offerings:
         return OfferingVersion(row.partner_id, row.version) if row else None
 
     async def save(self, offering: OfferingSummary, version: int) -> None:
+        self._read.pop(offering.offering_id, None)
         await execute(
             self._session,
             _SAVE_OFFERING,
@@ -571,6 +576,7 @@ class Offerings:
         )
 
     async def withdraw(self, offering_id: str, version: int) -> None:
+        self._read.pop(offering_id, None)
         await execute(
             self._session,
             _WITHDRAW_OFFERING,
@@ -581,8 +587,11 @@ class Offerings:
         return [_summary(row) for row in await execute(self._session, _ALL_OFFERINGS)]
 
     async def some(self, offering_ids: Sequence[str]) -> Sequence[OfferingSummary]:
-        rows = await execute(self._session, _SOME_OFFERINGS, {"offering_ids": list(offering_ids)})
-        return [_summary(row) for row in rows]
+        """Those of `offering_ids` that are known; each read once per unit of work."""
+        if unread := [i for i in offering_ids if i not in self._read]:
+            rows = await execute(self._session, _SOME_OFFERINGS, {"offering_ids": unread})
+            self._read.update((summary.offering_id, summary) for summary in map(_summary, rows))
+        return [self._read[i] for i in offering_ids if i in self._read]
 
 
 class RuleSets:

@@ -138,12 +138,13 @@ async def test_a_stacked_credential_reads_the_learners_completions_once(
     assert tied.stacked_credential_id == stacked.credential_id
 
 
-async def test_a_batch_of_events_reads_the_current_pathways_once(
+async def test_a_batch_of_events_reads_the_pathways_and_their_modules_once(
     units_of_work: Units, offering: OfferingPublished
 ) -> None:
-    """The consumer applies a run of records in one unit of work: the pathways' versions are
-    read for its first credential event, not for the next, and again once a new version of
-    a pathway is stored."""
+    """The consumer applies a run of records in one unit of work: the pathways' versions and
+    the titles of their modules are read for its first credential event, not for the next;
+    the versions again once a new version of a pathway is stored, the modules again once
+    one of them changes."""
     ada, bob = new_id("lrn"), new_id("lrn")
 
     async def batch(uow: RecognitionUnitOfWork) -> None:
@@ -153,26 +154,38 @@ async def test_a_batch_of_events_reads_the_current_pathways_once(
         newer = pathway_defined("valdemora", required_offering_ids=(offering.offering_id,))
         await application.pathway_defined(uow, newer)
         await application.credential_issued(uow, credential_issued(ada, "nordhavn"))
+        changed = offering_published("rheinfeld", offering_id=offering.offering_id, version=2)
+        await application.apply_offering_event(uow, changed)
+        await application.credential_issued(uow, credential_issued(bob, "nordhavn"))
 
     credential = ["INSERT credentials", "SELECT credentials"]
+    learner = ["SELECT pathway_progress", "SELECT pathway_completions"]
     assert await committed_statements(units_of_work, batch) == [
         *credential,
         *FIRST_OF_A_VERSION,
         "INSERT pathway_progress",
         *credential,
-        *(s for s in STANDING if s != "SELECT pathway_definitions"),
+        *learner,
         "INSERT pathway_progress",
         # The new version: stored, and every learner judged on it.
         "SELECT pathway_definitions",
         "INSERT pathway_definitions",
-        "SELECT offerings",
-        "SELECT pathway_progress",
-        "SELECT pathway_completions",
+        *learner,
         "SELECT credentials",
         "INSERT pathway_progress",
         "INSERT pathway_progress",
         *credential,
-        *FIRST_OF_A_VERSION,
+        *learner,
+        "SELECT pathway_definitions",
+        "SELECT pathway_definitions",
+        "UPDATE pathway_progress",
+        "UPDATE pathway_progress",
+        # The module changed: its title is read again.
+        "SELECT offerings",
+        "INSERT offerings",
+        *credential,
+        *learner,
+        "SELECT offerings",
         "UPDATE pathway_progress",
         "UPDATE pathway_progress",
         "INSERT outbox",
