@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncpg
 
 from infra.profiles import Profile
+from shared.db.engine import driver_dsn
 
 _COUNTED = """
 SELECT d.datname AS database, sum(s.calls)::bigint AS calls
@@ -17,7 +18,7 @@ GROUP BY d.datname
 
 
 def _dsn(profile: Profile) -> str:
-    return profile.database_url("postgres").replace("postgresql+asyncpg://", "postgresql://")
+    return driver_dsn(profile.database_url("postgres"))
 
 
 async def start_counting(profile: Profile) -> None:

@@ -9,6 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.telemetry import instrument_database
 
 
+def driver_dsn(url: str) -> str:
+    """The DSN asyncpg itself takes for a service's SQLAlchemy URL (tools and tests that
+    talk to PostgreSQL without SQLAlchemy)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 def create_engine(url: str, traced: bool = False) -> AsyncEngine:
     """`traced` adds a client span per query (only worth its cost when spans are exported)."""
     engine = _create_engine(url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncpg
 
 from shared.auth import learner_id_for
+from shared.db.engine import driver_dsn
 from shared.events import Grade, ResultRecorded, ResultSubmitted
 from shared.events.topics import RESULTS
 from shared.messaging.dead_letter import dead_letter_topic
@@ -68,7 +69,7 @@ async def dead_letters(alliance: Alliance, *event_ids: str) -> dict[str, Record]
 
 async def recorded_in_outbox(alliance: Alliance, result_id: str) -> int:
     """How many `result_recorded` events the service wrote for `result_id`."""
-    dsn = alliance.service.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    dsn = driver_dsn(alliance.service.env["DATABASE_URL"])
     conn = await asyncpg.connect(dsn)
     try:
         count = await conn.fetchval("SELECT count(*) FROM outbox WHERE subject = $1", result_id)

@@ -13,6 +13,7 @@ import asyncio
 import asyncpg
 import httpx
 
+from shared.db.engine import driver_dsn
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.conftest import ServiceFactory
 from tests.support.builders import offering_published
@@ -40,7 +41,7 @@ async def test_offset_is_committed_only_after_the_effect_and_survives_a_crash(
     group = catalogue.env["CONSUMER_NAME"]
     await wait_until_caught_up(bootstrap, group, TOPIC)
     offering = offering_published("rheinfeld")
-    dsn = catalogue.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    dsn = driver_dsn(catalogue.env["DATABASE_URL"])
 
     blocker = await asyncpg.connect(dsn)
     try:

@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared.auth import learner_id_for
+from shared.db.engine import driver_dsn
 from shared.envelope import CloudEvent
 from shared.events import Grade, OfferingPublished, Outcome, ResultRecorded, spec_for_model
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
@@ -67,7 +68,7 @@ class Alliance(ServiceUnderTest):
         return envelope
 
     async def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        dsn = self.service.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+        dsn = driver_dsn(self.service.env["DATABASE_URL"])
         conn = await asyncpg.connect(dsn)
         try:
             return list(await conn.fetch(sql, *args))

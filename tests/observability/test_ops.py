@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from infra.ops import main
+from shared.db.engine import driver_dsn
 from shared.envelope import CloudEvent
 from shared.messaging.dead_letter import dead_letter_topic
 from shared.ops.dead_letters import DeadLetter, dead_letters
@@ -144,7 +145,7 @@ async def test_views_are_rebuilt_from_the_log_only_while_the_service_is_stopped(
     code, out = await ops(capsys, *args)
     assert code == 0, out
     assert "rewound" in out
-    dsn = catalogue.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    dsn = driver_dsn(catalogue.env["DATABASE_URL"])
     connection = await asyncpg.connect(dsn)
     try:
         assert await connection.fetchval("SELECT count(*) FROM offerings") == 0

@@ -17,6 +17,7 @@ from aiokafka.structs import TopicPartition
 from pydantic import BaseModel
 
 from shared.auth import learner_id_for
+from shared.db.engine import driver_dsn
 from shared.envelope import CloudEvent
 from shared.events import (
     AchievementSummary,
@@ -214,7 +215,7 @@ class Alliance(ServiceUnderTest):
 
     async def recorded(self, ce_type_name: str, key: str) -> int:
         """How many events of this type for `key` the service wrote to its outbox."""
-        dsn = self.service.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+        dsn = driver_dsn(self.service.env["DATABASE_URL"])
         conn = await asyncpg.connect(dsn)
         try:
             count = await conn.fetchval(

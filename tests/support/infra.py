@@ -20,6 +20,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.engine import driver_dsn
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "test"
 
@@ -38,7 +40,7 @@ class Infrastructure:
         return self.database_url_template.format(service=database)
 
     def asyncpg_dsn(self, database: str) -> str:
-        return self.database_url(database).replace("postgresql+asyncpg://", "postgresql://")
+        return driver_dsn(self.database_url(database))
 
 
 def _from_environment() -> Infrastructure | None:
