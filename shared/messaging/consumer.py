@@ -143,9 +143,9 @@ class EventConsumer(Generic[UowT]):
             span.end()
 
     async def consume_in_order(self, records: Sequence[ConsumedRecord]) -> list[Outcome]:
-        """Applies records of one partition, in their order, in as few transactions as
-        possible: one inbox claim, one commit and one relay wake per run of records instead
-        of one per record. A record whose handler refuses, defers or fails ends its run: the
+        """Applies records in their order (each partition's kept), in as few transactions
+        as possible: one inbox claim, one commit and one relay wake per run of records
+        instead of one per record. A record whose handler refuses, defers or fails ends its run: the
         run's transaction is rolled back, the records before it are applied together again,
         it is applied alone (with its own outcome, retries and dead letter), and a new run
         starts after it."""

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from services.catalogue.domain import Listing
 from services.catalogue.repository import OfferingRepository
 from services.catalogue.unit_of_work import CatalogueUnitOfWork
+from shared.clock import epoch_ms
 from shared.db.engine import create_engine, session_factory
 from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
@@ -134,6 +135,8 @@ async def test_events_committed_before_a_crash_are_published_once_after_restart(
     assert len(published) == 1
     assert header(published[0], "ce_source") == CATALOGUE
     assert published[0].key == offering.offering_id.encode()
+    # Stamped with the event's time, not the restarted relay's: consumers order by it.
+    assert published[0].timestamp == epoch_ms(str(header(published[0], "ce_time")))
 
     # Marked as published in the same database, so a second crash does not publish it again.
     await _marked_published(url, event_id)

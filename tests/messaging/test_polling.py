@@ -1,6 +1,7 @@
 """An idle consumer waits in its poll, which returns as soon as records come, and never in a
 pause after a poll that found nothing (FastStream's own batch subscriber pauses there, so a
-record arriving then waited at every consumer on its way)."""
+record arriving then waited at every consumer on its way); what a poll brings is applied in
+time order."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 
 import anyio
 import pytest
+from aiokafka import ConsumerRecord
 
-from shared.event_runtime import IDLE_POLL_MS
+from shared.event_runtime import IDLE_POLL_MS, in_time_order
+from shared.messaging.dead_letter import ConsumedRecord
 from tests.support.sqlite import built_app
 
 
@@ -40,3 +43,33 @@ async def test_an_empty_poll_goes_straight_back_to_polling(
     assert await subscriber.get_msg(consumer) == ()
     assert await subscriber.get_msg(consumer) == ("a", "b", "c")
     assert consumer.timeouts == [IDLE_POLL_MS, IDLE_POLL_MS]
+
+
+def _raw(topic: str, partition: int, offset: int, timestamp: int) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic, partition, offset, timestamp, 0, b"k", f"{topic}@{offset}".encode(), None, 1, 9,
+        [("ce_id", f"{topic}-{offset}".encode())],
+    )  # fmt: skip
+
+
+def test_a_poll_is_applied_in_time_order_keeping_each_partitions_order() -> None:
+    """A result polled before the enrolment it is about (another topic, an earlier event)
+    is applied after it, in the same run; within a partition the log's order stands even
+    when its timestamps do not agree (two producers of one partition)."""
+    enrolment = _raw("alliance.enrolments", 0, 7, timestamp=1_000)
+    result = _raw("alliance.results", 2, 40, timestamp=2_000)
+    later_result = _raw("alliance.results", 2, 41, timestamp=1_500)
+    offering = _raw("alliance.offerings", 1, 3, timestamp=1_800)
+
+    run = in_time_order([result, later_result, offering, enrolment])
+
+    assert [(r.topic, r.offset) for r in run] == [
+        ("alliance.enrolments", 7),
+        ("alliance.offerings", 3),
+        ("alliance.results", 40),
+        ("alliance.results", 41),
+    ]
+    assert run[0] == ConsumedRecord(
+        "alliance.enrolments", 0, 7, b"k", b"alliance.enrolments@7",
+        (("ce_id", b"alliance.enrolments-7"),),
+    )  # fmt: skip
