@@ -184,12 +184,16 @@ class Tally:
 class Driver:
     """Partners and learners of one run; `observe` is fed every event the observer keeps."""
 
-    def __init__(self, bootstrap_servers: str, gateways: Sequence[str], load: Load) -> None:
+    def __init__(
+        self, bootstrap_servers: str, gateways: Sequence[str], load: Load, warm_up_learners: int
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.gateways = list(gateways)
         self.load = load
         self.run = uuid.uuid4().hex[:8]
-        self.offerings = plan_offerings(self.run, load.partners, capacity=load.learners + 100)
+        # Room for every learner of the run and of its warm-up: nobody is waitlisted.
+        seats = load.learners + warm_up_learners + 100
+        self.offerings = plan_offerings(self.run, load.partners, capacity=seats)
         self.by_id = {o.offering_id: o for o in self.offerings}
         self.pathway = pathway(self.run, self.offerings, load.components)
         self.tally = Tally()

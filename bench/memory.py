@@ -1,4 +1,5 @@
-"""Peak resident memory (VmHWM in /proc/<pid>/status) and CPU time of a process."""
+"""Peak resident memory (VmHWM in /proc/<pid>/status) and CPU time of a process (and of a
+JVM's JIT compiler threads)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,19 @@ def cpu_seconds(pid: int) -> float | None:
         return cpu_seconds_of((PROC / str(pid) / "stat").read_text())
     except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
         return None
+
+
+def compiling_seconds(pid: int) -> float:
+    """CPU time of a JVM's JIT compiler threads (HotSpot names them "C1 CompilerThre..." and
+    "C2 CompilerThre..."): a broker compiles its hot paths during its first minutes of load."""
+    used = 0.0
+    for task in (PROC / str(pid) / "task").glob("*"):
+        try:
+            if (task / "comm").read_text().startswith(("C1 Compiler", "C2 Compiler")):
+                used += cpu_seconds_of((task / "stat").read_text())
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            continue  # a thread that ended meanwhile
+    return used
 
 
 def vm_hwm_kib(status_text: str) -> int | None:

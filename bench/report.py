@@ -142,6 +142,13 @@ def lines(report: dict[str, Any]) -> list[str]:
     system = {name: ms for name, ms in per_journey.items() if name != "benchmark driver"}
     if system:
         out.append(f"| all but the driver | | | **{_n(sum(system.values()))}** |")
+    if warm_up := run.get("warm_up"):
+        out += [
+            "",
+            f"Warm-up: {warm_up['learners']} learners in {warm_up['rounds']} round(s), until the "
+            f"broker's JIT compiler used {warm_up['kafka_jit_share']:.0%} of a core; it used "
+            f"{_n(warm_up['kafka_jit_s_in_run'])} CPU s of the broker's in the timed run.",
+        ]
     if statements := statements_per_journey(run):
         out += ["", "| database | statements per journey |", "|---|---:|"]
         out += [f"| {name} | {_n(n)} |" for name, n in statements.items()]

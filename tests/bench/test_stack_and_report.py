@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from bench import memory
 from bench.journeys import Load, choose, pathway, plan_offerings
-from bench.memory import CLOCK_TICKS, cpu_seconds_of, vm_hwm_kib
+from bench.memory import CLOCK_TICKS, compiling_seconds, cpu_seconds_of, vm_hwm_kib
 from bench.report import lines, targets, write
 from bench.stack import PROFILE, instance_env, of_service, plan_instances
 from infra.profiles import PROFILES
@@ -60,6 +61,23 @@ def test_peak_memory_and_cpu_time_are_read_from_proc() -> None:
     # A command name with spaces and parentheses must not shift the fields.
     stat = "42 (python -m (x)) S 1 42 42 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 1 0"
     assert cpu_seconds_of(stat) == 300 / CLOCK_TICKS
+
+
+def test_a_jvms_jit_compiling_time_is_that_of_its_compiler_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = {
+        "7": ("C2 CompilerThre", 400),
+        "8": ("C1 CompilerThre", 100),
+        "9": ("data-plane-kafk", 900),
+    }
+    for tid, (name, ticks) in threads.items():
+        task = tmp_path / "42" / "task" / tid
+        task.mkdir(parents=True)
+        (task / "comm").write_text(name + "\n")
+        (task / "stat").write_text(f"{tid} ({name}) S 1 1 1 0 -1 0 0 0 0 0 {ticks} 0 0 0 20 0 1 0")
+    monkeypatch.setattr(memory, "PROC", tmp_path)
+    assert compiling_seconds(42) == 500 / CLOCK_TICKS
 
 
 def test_learners_take_courses_at_different_partners_and_the_pathway_needs_them() -> None:
@@ -114,6 +132,12 @@ def report(a2c_p99: float, journeys: float) -> dict[str, Any]:
             "verified_credentials": 30,
             "cpu_s": {"issuance-0": 12.5, "benchmark driver": 3.0},
             "statements": {"issuance": 255, "enrolment": 300},
+            "warm_up": {
+                "learners": 210,
+                "rounds": 2,
+                "kafka_jit_share": 0.03,
+                "kafka_jit_s_in_run": 0.4,
+            },
             "series": {
                 "journeys_per_s": [0, 5, 5],
                 "events_per_s": [100, 500, 400],
@@ -175,5 +199,9 @@ def test_the_report_is_written_as_json_markdown_and_charts(tmp_path: Path) -> No
     # Statements per journey by service database: 300 and 255 over 10 journeys.
     assert "| enrolment | 30.0 |\n| issuance | 25.5 |\n| all | **55.5** |" in markdown
     assert "| 3 | 6.0 | 9.0 | - |" in markdown
+    assert (
+        "Warm-up: 210 learners in 2 round(s), until the broker's JIT compiler used 3% of a "
+        "core; it used 0.4 CPU s of the broker's in the timed run." in markdown
+    )
     assert (tmp_path / "throughput-latency.png").read_bytes().startswith(b"\x89PNG")
     assert lines(full)[0] == "# Benchmark 2026-11-23T20:00:00+00:00"
