@@ -49,8 +49,13 @@ _SAVE_TERMS = upsert(TERMS, "offering_id", ("version", "withdrawn", "snapshot", 
 class OfferingTermsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The terms read in this unit of work (a batch of events): most results of a batch
+        # are for a few offerings, each read and parsed once. Saved terms are read again.
+        self._read: dict[str, OfferingTerms] = {}
 
     async def get(self, offering_id: str) -> OfferingTerms | None:
+        if (known := self._read.get(offering_id)) is not None:
+            return known
         row = (await execute(self._session, _TERMS, {"offering_id": offering_id})).first()
         if row is None:
             return None
@@ -59,9 +64,12 @@ class OfferingTermsRepository:
         snapshot = OfferingSnapshot.model_validate(
             {key: value for key, value in published.items() if key in OfferingSnapshot.model_fields}
         )
-        return OfferingTerms(row.offering_id, row.partner_id, row.version, snapshot, row.withdrawn)
+        terms = OfferingTerms(row.offering_id, row.partner_id, row.version, snapshot, row.withdrawn)
+        self._read[offering_id] = terms
+        return terms
 
     async def save(self, terms: OfferingTerms) -> None:
+        self._read.pop(terms.offering_id, None)
         await execute(
             self._session,
             _SAVE_TERMS,

@@ -21,7 +21,7 @@ from shared.clock import utc_now
 from shared.credentials import random_status_index
 from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
-from shared.events import OfferingPublished
+from shared.events import OfferingPublished, OfferingUpdated
 from shared.events.pathways import PathwayCompleted
 from shared.registry import REPO_ROOT
 from tests.issuance.conftest import OPERATOR, passed_result
@@ -195,3 +195,30 @@ async def test_results_of_one_run_each_see_what_the_one_before_changed(
     # Each replaced credential revoked once, not again by a correction that read it stale.
     assert kinds["eu.alliance.credential.revoked.v1"] == 2
     assert kinds["eu.alliance.credential.issued.v1"] == 3
+
+
+async def test_results_of_one_batch_read_their_offerings_terms_once(units_of_work: Units) -> None:
+    """The terms are read and parsed once per unit of work, and again once new terms for
+    the offering are saved in it."""
+    service, offering = await _issuing_for_an_offering(units_of_work)
+    updated = OfferingUpdated.model_validate(
+        {
+            **offering.model_dump(exclude={"published_at"}),
+            "version": 2,
+            "updated_at": offering.published_at,
+        }
+    )
+    versions: list[int] = []
+
+    async def batch(uow: IssuanceUnitOfWork) -> None:
+        for _ in range(3):
+            await service.on_result(uow, passed_result(offering, new_id("lrn")))
+        await application.apply_offering_event(uow, updated)
+        terms = await uow.offering_terms.get(offering.offering_id)
+        assert terms is not None
+        versions.append(terms.version)
+
+    statements = await committed_statements(units_of_work, batch)
+    assert statements.count("INSERT credentials") == 3
+    assert statements.count("SELECT offering_terms") == 2
+    assert versions == [2]
