@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, func, insert, or_, select, update
 from sqlmodel import col, delete, select as select_records, update as update_records
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -379,6 +379,9 @@ _STATUS_LIST_LOCKED = _STATUS_LIST.with_for_update()
 # Created at the same moment by another transaction: the insert writes nothing, and that
 # one is read.
 _ADD_STATUS_LIST = insert_new(STATUS_LISTS, returning=STATUS_LISTS.c.purpose)
+_FIRST_ISSUED = select(func.min(CREDENTIALS.c.issued_at)).where(
+    CREDENTIALS.c.issuer_partner_id == bindparam("issuer_partner_id")
+)
 _SAVE_STATUS_LIST = (
     update(STATUS_LISTS)
     .where(*_THE_LIST)
@@ -411,7 +414,14 @@ class StatusLists:
         found = (await execute(self._session, query, key)).first()
         if found is not None:
             return _status_list(found)
-        created = StatusList(issuer_partner_id, purpose, bytes(new_status_list()), utc_now(), None)
+        # Valid from the issuer's first credential, not from this first read (its bits have
+        # been clear since then): a verifier that took its moment before asking for the list
+        # must not find it "not valid before" a second later than that moment.
+        first = await execute(
+            self._session, _FIRST_ISSUED, {"issuer_partner_id": issuer_partner_id}
+        )
+        since = first.scalar() or utc_now()
+        created = StatusList(issuer_partner_id, purpose, bytes(new_status_list()), since, None)
         if await added(
             self._session,
             _ADD_STATUS_LIST,

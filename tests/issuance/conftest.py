@@ -11,14 +11,17 @@ import asyncpg
 import pytest
 from pydantic import BaseModel
 
+from services.issuance.application import CredentialService
+from services.issuance.keys import CredentialKeys
 from shared.auth import learner_id_for
 from shared.db.engine import driver_dsn
 from shared.envelope import CloudEvent
 from shared.events import Grade, OfferingPublished, Outcome, ResultRecorded, spec_for_model
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
 from shared.partner_system import PartnerSystem, signed_event
+from shared.registry import REPO_ROOT
 from tests.conftest import ServiceFactory
-from tests.support.builders import offering_published
+from tests.support.builders import REGISTRY, offering_published
 from tests.support.identities import (  # re-exported for this folder's tests
     ISSUER as ISSUER,
     new_id as new_id,
@@ -31,6 +34,13 @@ from tests.support.services import SHORT_RETRIES, ServiceUnderTest, publish_offe
 
 TEACHER = "rheinfeld"
 OPERATOR = "nordhavn"
+
+
+def credential_service() -> CredentialService:
+    """The issuance application on the demo keys, at the issuance service's local address."""
+    base = "http://127.0.0.1:8004"
+    keys = CredentialKeys.load(REPO_ROOT / "alliance" / "demo-secrets" / "credentials", base)
+    return CredentialService(keys, REGISTRY, base, OPERATOR)
 
 
 def passed_result(offering: OfferingPublished, learner_id: str, **changes: Any) -> ResultRecorded:

@@ -15,7 +15,6 @@ from sqlmodel import col, select
 from services.issuance import application, repository
 from services.issuance.application import CredentialService
 from services.issuance.domain import Credential
-from services.issuance.keys import CredentialKeys
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.clock import utc_now
 from shared.credentials import random_status_index
@@ -23,26 +22,19 @@ from shared.db.outbox import OutboxMessage
 from shared.db.uow import UnitOfWorkFactory
 from shared.events import OfferingPublished, OfferingUpdated
 from shared.events.pathways import PathwayCompleted
-from shared.registry import REPO_ROOT
-from tests.issuance.conftest import OPERATOR, passed_result
-from tests.support.builders import REGISTRY, offering_published
+from tests.issuance.conftest import OPERATOR, credential_service, passed_result
+from tests.support.builders import offering_published
 from tests.support.identities import new_id
 from tests.support.sqlite import migrated_sqlite
 from tests.support.statements import committed_statements
 
 Units = UnitOfWorkFactory[IssuanceUnitOfWork]
-BASE = "http://127.0.0.1:8004"
 
 
 @pytest.fixture
 async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
     async with migrated_sqlite(tmp_path, "issuance", IssuanceUnitOfWork) as units_of_work:
         yield units_of_work
-
-
-def _service() -> CredentialService:
-    keys = CredentialKeys.load(REPO_ROOT / "alliance" / "demo-secrets" / "credentials", BASE)
-    return CredentialService(keys, REGISTRY, BASE, OPERATOR)
 
 
 async def _issuing_for_an_offering(
@@ -53,7 +45,7 @@ async def _issuing_for_an_offering(
     await committed_statements(
         units_of_work, lambda u: application.apply_offering_event(u, offering)
     )
-    return _service(), offering
+    return credential_service(), offering
 
 
 async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_once(
