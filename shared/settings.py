@@ -54,8 +54,9 @@ class ServiceSettings(BaseSettings):
     # another process on the same database.
     outbox_poll_interval_s: float = 1.0
     outbox_batch_size: int = 200
-    # Records fetched at once; each partition's share is applied in one transaction.
-    consumer_batch_size: int = 200
+    # What one fetch brings of each partition (about 120 events of 1 KiB); a poll takes all
+    # that the consumer holds and applies it in time order, in one transaction.
+    consumer_partition_fetch_bytes: int = 128 * 1024
     consumer_max_attempts: int = 5
     consumer_backoff_initial_s: float = 0.2
     consumer_backoff_max_s: float = 5.0

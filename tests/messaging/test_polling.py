@@ -18,13 +18,13 @@ from tests.support.sqlite import built_app
 
 class PollingConsumer:
     """Answers each poll with the next of `polls` (partition -> records) and keeps the
-    timeouts it was asked to wait."""
+    timeouts it was asked to wait; a poll asks for all the records held, with no cap."""
 
     def __init__(self, *polls: dict[str, list[str]]) -> None:
         self._polls = list(polls)
         self.timeouts: list[int] = []
 
-    async def getmany(self, timeout_ms: int, max_records: int) -> dict[str, list[str]]:
+    async def getmany(self, timeout_ms: int) -> dict[str, list[str]]:
         self.timeouts.append(timeout_ms)
         return self._polls.pop(0)
 
