@@ -4,7 +4,9 @@ offering (awarded by rheinfeld, so issued by nordhavn by mandate) and a learner 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import asyncpg
@@ -13,8 +15,10 @@ from pydantic import BaseModel
 
 from services.issuance.application import CredentialService
 from services.issuance.keys import CredentialKeys
+from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.auth import learner_id_for
 from shared.db.engine import driver_dsn
+from shared.db.uow import UnitOfWorkFactory
 from shared.envelope import CloudEvent
 from shared.events import Grade, OfferingPublished, Outcome, ResultRecorded, spec_for_model
 from shared.events.vocabulary import AssessmentType, SupervisionAndIdentityVerification
@@ -31,9 +35,20 @@ from tests.support.identities import (  # re-exported for this folder's tests
 )
 from tests.support.infra import Infrastructure
 from tests.support.services import SHORT_RETRIES, ServiceUnderTest, publish_offering
+from tests.support.sqlite import migrated_sqlite
 
 TEACHER = "rheinfeld"
 OPERATOR = "nordhavn"
+
+
+Units = UnitOfWorkFactory[IssuanceUnitOfWork]
+
+
+@pytest.fixture
+async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
+    """Issuance's units of work on a migrated SQLite database of the test's own."""
+    async with migrated_sqlite(tmp_path, "issuance", IssuanceUnitOfWork) as units_of_work:
+        yield units_of_work
 
 
 def credential_service() -> CredentialService:

@@ -3,35 +3,21 @@ versions only, on SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from services.issuance import handlers
-from services.issuance.unit_of_work import IssuanceUnitOfWork
-from shared.db.uow import UnitOfWorkFactory
 from shared.events import OfferingUpdated
 from shared.offering_views import OfferingConflict, OfferingEvent
+from tests.issuance.conftest import Units
 from tests.support.builders import offering_published
-from tests.support.sqlite import deliver_offering, migrated_sqlite
+from tests.support.sqlite import deliver_offering
 
 
-@pytest.fixture
-async def units_of_work(tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory[IssuanceUnitOfWork]]:
-    async with migrated_sqlite(tmp_path, "issuance", IssuanceUnitOfWork) as units_of_work:
-        yield units_of_work
-
-
-async def _deliver(
-    units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork], event: OfferingEvent
-) -> None:
+async def _deliver(units_of_work: Units, event: OfferingEvent) -> None:
     await deliver_offering(units_of_work, handlers.on_offering, event)
 
 
-async def _terms(
-    units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork], offering_id: str
-) -> tuple[str, int] | None:
+async def _terms(units_of_work: Units, offering_id: str) -> tuple[str, int] | None:
     async with units_of_work() as uow:
         terms = await uow.offering_terms.get(offering_id)
         return None if terms is None else (terms.partner_id, terms.version)
@@ -49,7 +35,7 @@ def _updated(event: OfferingEvent, version: int, partner_id: str) -> OfferingUpd
 
 
 async def test_only_the_owning_partner_moves_the_terms_forward(
-    units_of_work: UnitOfWorkFactory[IssuanceUnitOfWork],
+    units_of_work: Units,
 ) -> None:
     published = offering_published("valdemora")
     await _deliver(units_of_work, published)

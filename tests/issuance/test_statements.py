@@ -6,8 +6,7 @@ reading every index used."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Container
-from pathlib import Path
+from collections.abc import Container
 
 import pytest
 from sqlmodel import col, select
@@ -19,22 +18,12 @@ from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.clock import utc_now
 from shared.credentials import random_status_index
 from shared.db.outbox import OutboxMessage
-from shared.db.uow import UnitOfWorkFactory
 from shared.events import OfferingPublished, OfferingUpdated
 from shared.events.pathways import PathwayCompleted
-from tests.issuance.conftest import OPERATOR, credential_service, passed_result
+from tests.issuance.conftest import OPERATOR, Units, credential_service, passed_result
 from tests.support.builders import offering_published
 from tests.support.identities import new_id
-from tests.support.sqlite import migrated_sqlite
 from tests.support.statements import committed_statements
-
-Units = UnitOfWorkFactory[IssuanceUnitOfWork]
-
-
-@pytest.fixture
-async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
-    async with migrated_sqlite(tmp_path, "issuance", IssuanceUnitOfWork) as units_of_work:
-        yield units_of_work
 
 
 async def _issuing_for_an_offering(

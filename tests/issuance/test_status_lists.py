@@ -4,29 +4,13 @@ yet" (on SQLite)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from services.issuance import application
 from services.issuance.domain import xsd_datetime
-from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.clock import utc_now
 from shared.credentials.status_list import SUSPENSION
-from shared.db.uow import UnitOfWorkFactory
-from tests.issuance.conftest import credential_service, passed_result
+from tests.issuance.conftest import Units, credential_service, passed_result
 from tests.support.builders import offering_published
 from tests.support.identities import new_id
-from tests.support.sqlite import migrated_sqlite
-
-Units = UnitOfWorkFactory[IssuanceUnitOfWork]
-
-
-@pytest.fixture
-async def units_of_work(tmp_path: Path) -> AsyncIterator[Units]:
-    async with migrated_sqlite(tmp_path, "issuance", IssuanceUnitOfWork) as units_of_work:
-        yield units_of_work
 
 
 async def test_a_list_first_asked_for_after_a_credential_is_valid_from_the_first_credential(
