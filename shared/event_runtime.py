@@ -272,7 +272,8 @@ def in_time_order(records: Sequence[ConsumerRecord[Any, Any]]) -> list[ConsumedR
 
 
 class _PromptBatches(BatchSubscriber):
-    """FastStream's batch subscriber, without its pause after an empty poll. FastStream
+    """FastStream's batch subscriber, without its pause after an empty poll and without a
+    cap on the records a poll takes (see get_msg). FastStream
     sleeps `batch_timeout_ms` again after a poll that found nothing, so a record arriving
     then waited up to that long at every consumer it passed. Without the pause, an idle
     consumer waits in the poll itself, which returns as soon as records come: at 3
