@@ -224,6 +224,17 @@ class Completion:
         return self.lost_at is None
 
 
+@dataclass(frozen=True)
+class LearnerRecord:
+    """What every change to a learner's credentials judges them on again: their credentials
+    in the order issued, the progress announced to them by pathway, their completions newest
+    first."""
+
+    credentials: tuple[HeldCredential, ...]
+    announced: Mapping[str, AnnouncedProgress]
+    completions: tuple[Completion, ...]
+
+
 def next_version(
     pathway_id: str,
     current: PathwayDefined | None,

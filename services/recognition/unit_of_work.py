@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.recognition.repository import (
     Completions,
     CredentialLedger,
+    Learners,
     Offerings,
     PathwayDefinitions,
     ProgressStore,
@@ -18,6 +19,7 @@ from shared.db.uow import UnitOfWork
 
 class RecognitionUnitOfWork(UnitOfWork):
     credentials: CredentialLedger
+    learners: Learners
     pathways: PathwayDefinitions
     progress: ProgressStore
     completions: Completions
@@ -27,6 +29,7 @@ class RecognitionUnitOfWork(UnitOfWork):
 
     def _open(self, session: AsyncSession) -> None:
         self.credentials = CredentialLedger(session)
+        self.learners = Learners(session)
         self.pathways = PathwayDefinitions(session)
         self.progress = ProgressStore(session)
         self.completions = Completions(session)

@@ -26,17 +26,13 @@ from tests.support.statements import committed_statements
 
 Units = UnitOfWorkFactory[RecognitionUnitOfWork]
 
-# Every credential event re-reads the learner's standing on every pathway: credentials,
-# announced progress, completions, the current pathways' versions, and the titles of what
-# they require.
-STANDING = [
-    "SELECT pathway_progress",
-    "SELECT pathway_completions",
-    "SELECT pathway_definitions",
-    "SELECT offerings",
-]
+# Every credential event reads the learner's record (credentials, announced progress and
+# completions) in one statement, then judges it on every pathway: their current versions and
+# the titles of what they require.
+RECORD = "SELECT credentials"
+PATHWAYS = ["SELECT pathway_definitions", "SELECT offerings"]
 # The first time the process meets a version of a pathway, its definition is read once more.
-FIRST_OF_A_VERSION = [*STANDING[:3], "SELECT pathway_definitions", *STANDING[3:]]
+FIRST_OF_A_VERSION = ["SELECT pathway_definitions", *PATHWAYS]
 
 
 @pytest.fixture
@@ -66,7 +62,7 @@ async def test_an_issued_credential_is_written_and_the_learner_read_once(
         units_of_work, lambda u: application.credential_issued(u, first)
     ) == [
         "INSERT credentials",  # unless known, in the same statement
-        "SELECT credentials",
+        RECORD,
         *FIRST_OF_A_VERSION,
         "INSERT pathway_progress",
         "INSERT outbox",
@@ -76,15 +72,15 @@ async def test_an_issued_credential_is_written_and_the_learner_read_once(
         units_of_work, lambda u: application.credential_issued(u, second)
     ) == [
         "INSERT credentials",
-        "SELECT credentials",
-        *STANDING,
+        RECORD,
+        *PATHWAYS,
         "UPDATE pathway_progress",
         "INSERT outbox",
     ]
     # Announced once more: nothing is written, nothing announced.
     assert await committed_statements(
         units_of_work, lambda u: application.credential_issued(u, second)
-    ) == ["INSERT credentials", "SELECT credentials", *STANDING]
+    ) == ["INSERT credentials", RECORD, *PATHWAYS]
     async with units_of_work() as uow:
         held = await uow.credentials.of_learner(learner_id)
     assert [c.credential_id for c in held] == [first.credential_id, second.credential_id]
@@ -100,8 +96,8 @@ async def test_a_suspension_is_one_update_then_the_learner_read_once(
         units_of_work, lambda u: application.credential_suspended(u, suspended)
     ) == [
         "UPDATE credentials",
-        "SELECT credentials",
-        *STANDING,
+        RECORD,
+        *PATHWAYS,
         "UPDATE pathway_progress",
         "INSERT outbox",
     ]
@@ -126,12 +122,9 @@ async def test_a_stacked_credential_reads_the_learners_completions_once(
         units_of_work, lambda u: application.credential_issued(u, stacked)
     ) == [
         "INSERT credentials",
-        "SELECT credentials",
-        "SELECT pathway_completions",  # to tie the credential to its completion, and judge
+        RECORD,  # with the completions, to tie the credential to its completion and judge
         "UPDATE pathway_completions",
-        "SELECT pathway_progress",
-        "SELECT pathway_definitions",
-        "SELECT offerings",
+        *PATHWAYS,
     ]
     async with units_of_work() as uow:
         [tied] = await uow.completions.of_learner(learner_id)
@@ -158,24 +151,22 @@ async def test_a_batch_of_events_reads_the_pathways_and_their_modules_once(
         await application.apply_offering_event(uow, changed)
         await application.credential_issued(uow, credential_issued(bob, "nordhavn"))
 
-    credential = ["INSERT credentials", "SELECT credentials"]
-    learner = ["SELECT pathway_progress", "SELECT pathway_completions"]
+    credential = ["INSERT credentials", RECORD]
     assert await committed_statements(units_of_work, batch) == [
         *credential,
         *FIRST_OF_A_VERSION,
         "INSERT pathway_progress",
         *credential,
-        *learner,
         "INSERT pathway_progress",
         # The new version: stored, and every learner judged on it.
         "SELECT pathway_definitions",
         "INSERT pathway_definitions",
-        *learner,
+        "SELECT pathway_progress",
+        "SELECT pathway_completions",
         "SELECT credentials",
         "INSERT pathway_progress",
         "INSERT pathway_progress",
         *credential,
-        *learner,
         "SELECT pathway_definitions",
         "SELECT pathway_definitions",
         "UPDATE pathway_progress",
@@ -184,7 +175,6 @@ async def test_a_batch_of_events_reads_the_pathways_and_their_modules_once(
         "SELECT offerings",
         "INSERT offerings",
         *credential,
-        *learner,
         "SELECT offerings",
         "UPDATE pathway_progress",
         "UPDATE pathway_progress",

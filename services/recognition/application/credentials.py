@@ -19,13 +19,13 @@ from shared.events import (
 
 async def credential_issued(uow: RecognitionUnitOfWork, event: CredentialIssued) -> None:
     credential = held_credential(event)
-    held = await uow.credentials.add(credential)
+    await uow.credentials.add(credential)
     uow.release(credential_fact(event.credential_id))
     tracker = PathwayTracker(uow)
-    completions = None
+    record = await uow.learners.record(event.learner_id)
     if credential.is_stacked:
-        completions = await tracker.stacked_issued(credential, event.component_credential_ids)
-    await tracker.learner_changed(event.learner_id, held, completions)
+        record = await tracker.stacked_issued(credential, event.component_credential_ids, record)
+    await tracker.learner_changed(event.learner_id, record)
 
 
 async def credential_revoked(uow: RecognitionUnitOfWork, event: CredentialRevoked) -> None:

@@ -16,6 +16,7 @@ from services.recognition.domain import (
     Completion,
     DefinedOtherwise,
     HeldCredential,
+    LearnerRecord,
     NotTheOwner,
     OfferingSummary,
     Progress,
@@ -51,21 +52,12 @@ class PathwayTracker:
         self._uow = uow
         self._titles: dict[str, str] = {}
 
-    async def learner_changed(
-        self,
-        learner_id: str,
-        credentials: Sequence[HeldCredential] | None = None,
-        completions: Sequence[Completion] | None = None,
-    ) -> None:
+    async def learner_changed(self, learner_id: str, record: LearnerRecord | None = None) -> None:
         """A credential of the learner was issued, revoked, suspended or reinstated: every
-        pathway again, on `credentials` and `completions` when the caller has just read
-        them."""
+        pathway again, on `record` when the caller has just read it."""
         uow = self._uow
-        if credentials is None:
-            credentials = await uow.credentials.of_learner(learner_id)
-        announced = await uow.progress.of_learner(learner_id)
-        if completions is None:
-            completions = await uow.completions.of_learner(learner_id)
+        if record is None:
+            record = await uow.learners.record(learner_id)
         definitions = await uow.pathways.all_current()
         await self._know_titles(definitions)
         for definition in definitions:
@@ -73,9 +65,9 @@ class PathwayTracker:
             await self._follow(
                 learner_id,
                 definition,
-                credentials,
-                announced.get(pathway_id),
-                [c for c in completions if c.pathway_id == pathway_id],
+                record.credentials,
+                record.announced.get(pathway_id),
+                [c for c in record.completions if c.pathway_id == pathway_id],
             )
 
     async def pathway_changed(self, definition: PathwayDefined) -> None:
@@ -97,13 +89,13 @@ class PathwayTracker:
             )
 
     async def stacked_issued(
-        self, stacked: HeldCredential, component_ids: Sequence[str]
-    ) -> list[Completion]:
+        self, stacked: HeldCredential, component_ids: Sequence[str], record: LearnerRecord
+    ) -> LearnerRecord:
         """Ties a stacked credential to the completion it was issued for. When that
         completion has lost its basis meanwhile, the credential is announced for revocation
-        at once. Returns the learner's completions as they now stand (newest first), so the
-        re-evaluation that follows need not read them again."""
-        completions = await self._uow.completions.of_learner(stacked.learner_id)
+        at once. Returns the learner's record with the completion as it now stands, so the
+        re-evaluation that follows need not read it again."""
+        completions = record.completions
         waiting = [
             c
             for c in completions
@@ -111,7 +103,7 @@ class PathwayTracker:
         ]
         same = [c for c in waiting if set(c.component_ids) == set(component_ids)]
         if not waiting:
-            return completions  # issued without a completion known here; _complete adopts it
+            return record  # issued without a completion known here; _complete adopts it
         completion = (same or waiting)[0]
         await self._uow.completions.attach_stacked(completion.completion_id, stacked.credential_id)
         tied = replace(completion, stacked_credential_id=stacked.credential_id)
@@ -128,7 +120,9 @@ class PathwayTracker:
                     str(completion.lost_reason),
                 )
                 tied = replace(tied, revocation_announced=True)
-        return [tied if c is completion else c for c in completions]
+        return replace(
+            record, completions=tuple(tied if c is completion else c for c in completions)
+        )
 
     async def _know_titles(self, definitions: Sequence[PathwayDefined]) -> None:
         """Reads, in one query, the titles of the required modules: the only offerings
