@@ -1,17 +1,18 @@
 """An idle consumer waits in its poll, which returns as soon as records come, and never in a
 pause after a poll that found nothing (FastStream's own batch subscriber pauses there, so a
 record arriving then waited at every consumer on its way); what a poll brings is applied in
-time order."""
+time order; a poll that fails before it is applied is read again."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import anyio
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 
-from shared.event_runtime import IDLE_POLL_MS, in_time_order
+from shared.event_runtime import IDLE_POLL_MS, REREAD_AFTER_S, in_time_order
 from shared.messaging.dead_letter import ConsumedRecord
 from tests.support.sqlite import built_app
 
@@ -73,3 +74,59 @@ def test_a_poll_is_applied_in_time_order_keeping_each_partitions_order() -> None
         "alliance.enrolments", 0, 7, b"k", b"alliance.enrolments@7",
         (("ce_id", b"alliance.enrolments-7"),),
     )  # fmt: skip
+
+
+class RewindingConsumer:
+    """Holds `held` partitions and keeps where it was asked to seek."""
+
+    def __init__(self, *held: TopicPartition) -> None:
+        self._held = set(held)
+        self.seeks: list[tuple[TopicPartition, int]] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return self._held
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self.seeks.append((partition, offset))
+
+
+async def test_a_poll_that_fails_before_its_handler_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastStream would log the failure and poll on from past the records (and the next
+    acknowledged poll commit past them): each partition still held is rewound to its first
+    record of the poll instead, after a pause."""
+    subscriber = built_app("assessment", tmp_path).state.runtime._subscriber
+    enrolments, results = (
+        TopicPartition("alliance.enrolments", 0),
+        TopicPartition("alliance.results", 2),
+    )
+    consumer = RewindingConsumer(enrolments, results)
+    monkeypatch.setattr(subscriber, "consumer", consumer)
+    monkeypatch.setattr(subscriber, "running", True)
+    attempts: list[int] = []
+
+    async def failing(records: tuple[ConsumerRecord[bytes, bytes], ...]) -> None:
+        attempts.append(len(records))
+        raise SystemError("bad argument to internal function")
+
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(subscriber, "process_message", failing)
+    monkeypatch.setattr(asyncio, "sleep", pause)
+    poll = (
+        _raw("alliance.enrolments", 0, 7, timestamp=1_000),
+        _raw("alliance.results", 2, 41, timestamp=2_000),
+        _raw("alliance.enrolments", 0, 8, timestamp=3_000),
+        _raw("alliance.results", 2, 40, timestamp=1_500),
+        _raw("alliance.results", 1, 12, timestamp=1_700),  # lost to a rebalance meanwhile
+    )
+
+    await subscriber.consume_one(poll)
+
+    assert attempts == [5]
+    assert sorted(consumer.seeks) == [(enrolments, 7), (results, 40)]
+    assert pauses == [REREAD_AFTER_S]
