@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 from collections.abc import Callable
 
@@ -27,9 +28,19 @@ def keep_large_allocations_apart() -> None:
         mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
+def keep_the_startup_heap_out_of_collections() -> None:
+    """The objects alive once the app is built (modules, routes, schemas, the ORM's
+    mappers: about 150,000 a service) live as long as the process, yet each collection of
+    the oldest generation scanned them all again: 70 ms each in enrolment at capacity, 25
+    ms with them frozen (`make bench`, collections timed with gc.callbacks)."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(bootstrap: Callable[[], FastAPI]) -> None:
     keep_large_allocations_apart()
     app = bootstrap()
+    keep_the_startup_heap_out_of_collections()
     uvicorn.run(
         app,
         host=os.environ.get("HTTP_HOST", "127.0.0.1"),
