@@ -150,9 +150,14 @@ def lines(report: dict[str, Any]) -> list[str]:
             f"{_n(warm_up['kafka_jit_s_in_run'])} CPU s of the broker's in the timed run.",
         ]
     if statements := statements_per_journey(run):
-        out += ["", "| database | statements per journey |", "|---|---:|"]
-        out += [f"| {name} | {_n(n)} |" for name, n in statements.items()]
-        out.append(f"| all | **{_n(sum(statements.values()))}** |")
+        deferrals = run.get("deferrals", {})
+        out += ["", "| database | statements per journey | deferrals |", "|---|---:|---:|"]
+        out += [
+            f"| {name} | {_n(n)} | {_n(deferrals.get(name), 0)} |" for name, n in statements.items()
+        ]
+        out.append(
+            f"| all | **{_n(sum(statements.values()))}** | {_n(sum(deferrals.values()), 0)} |"
+        )
     out += ["", "| target | goal | actual | met |", "|---|---:|---:|---|"]
     for t in report["targets"]:
         out.append(

@@ -141,7 +141,8 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
         result = summarise(driver, tally, observer, seen, records, size, complete)
         result["cpu_s"] = cpu
         result["warm_up"] = warm_up
-        result["statements"] = statements
+        result["statements"] = statements.statements
+        result["deferrals"] = statements.deferrals
         if options.verify:
             verification = await verify_all(stack.url("issuance"), learners, load.concurrency)
             result["verified_credentials"] = verification.verified

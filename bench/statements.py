@@ -1,9 +1,14 @@
 """Statements each service's database runs in the timed run, counted by PostgreSQL itself
 (pg_stat_statements, which the bench profile's server loads): each is a round trip from the
 service and work for both sides, the largest share of a journey's CPU after the second
-round of issue 15, so the report gives them per journey."""
+round of issue 15, so the report gives them per journey. With them, each service's
+deferrals (an event set to wait for a fact; one looked at once more and set to wait again
+counts twice): a deferral costs about 20 statements, and a run that tips into deferring
+shows it there first."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import asyncpg
 
@@ -11,10 +16,19 @@ from infra.profiles import Profile
 from shared.db.engine import driver_dsn
 
 _COUNTED = """
-SELECT d.datname AS database, sum(s.calls)::bigint AS calls
+SELECT d.datname AS database, sum(s.calls)::bigint AS calls,
+    coalesce(sum(s.calls) FILTER (WHERE s.query LIKE 'INSERT INTO deferred_events %'), 0)::bigint
+        AS deferrals
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 GROUP BY d.datname
 """
+
+
+class Counted(NamedTuple):
+    """By service database: the statements run, and the deferrals among them."""
+
+    statements: dict[str, int]
+    deferrals: dict[str, int]
 
 
 def _dsn(profile: Profile) -> str:
@@ -31,11 +45,14 @@ async def start_counting(profile: Profile) -> None:
         await connection.close()
 
 
-async def counted(profile: Profile) -> dict[str, int]:
+async def counted(profile: Profile) -> Counted:
     """Statements run since `start_counting`, by database (each service has its own)."""
     connection = await asyncpg.connect(_dsn(profile))
     try:
-        rows = await connection.fetch(_COUNTED)
+        rows = [row for row in await connection.fetch(_COUNTED) if row["database"] != "postgres"]
     finally:
         await connection.close()
-    return {row["database"]: int(row["calls"]) for row in rows if row["database"] != "postgres"}
+    return Counted(
+        {row["database"]: int(row["calls"]) for row in rows},
+        {row["database"]: int(row["deferrals"]) for row in rows},
+    )

@@ -132,6 +132,7 @@ def report(a2c_p99: float, journeys: float) -> dict[str, Any]:
             "verified_credentials": 30,
             "cpu_s": {"issuance-0": 12.5, "benchmark driver": 3.0},
             "statements": {"issuance": 255, "enrolment": 300},
+            "deferrals": {"issuance": 0, "enrolment": 7},
             "warm_up": {
                 "learners": 210,
                 "rounds": 2,
@@ -196,8 +197,9 @@ def test_the_report_is_written_as_json_markdown_and_charts(tmp_path: Path) -> No
     assert "| issuance-0 | 128 | 12.5 | 1,250.0 |" in markdown
     assert "| benchmark driver | - | 3.0 | 300.0 |" in markdown
     assert "| all but the driver | | | **1,250.0** |" in markdown
-    # Statements per journey by service database: 300 and 255 over 10 journeys.
-    assert "| enrolment | 30.0 |\n| issuance | 25.5 |\n| all | **55.5** |" in markdown
+    # Statements per journey by service database (300 and 255 over 10 journeys), and the
+    # deferrals each made.
+    assert "| enrolment | 30.0 | 7 |\n| issuance | 25.5 | 0 |\n| all | **55.5** | 7 |" in markdown
     assert "| 3 | 6.0 | 9.0 | - |" in markdown
     assert (
         "Warm-up: 210 learners in 2 round(s), until the broker's JIT compiler used 3% of a "
