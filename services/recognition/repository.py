@@ -14,8 +14,8 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     CompoundSelect,
-    Integer,
     Table,
     bindparam,
     func,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    type_coerce,
     union_all,
     update,
 )
@@ -498,73 +499,29 @@ class Completions:
 
 
 # A learner's record in one statement of three parts, each on its own index: one round trip
-# per credential event instead of three. The parts share the ledger's columns (and a last one
-# for a completion's id); each part puts its own columns in the slots of the same type.
+# per credential event instead of three. A row has every part's columns, NULL but its own.
+_PROGRESS_PART = (PROGRESS.c.pathway_id, PROGRESS.c.standing)
+
+
+def _nulls(columns: Sequence[Column[Any]]) -> list[Any]:
+    # Typed for the driver's results (SQLite's timestamps are text to parse), plain NULL
+    # in the SQL, whose type PostgreSQL takes from the part that fills the column.
+    return [type_coerce(null(), column.type) for column in columns]
+
+
 _RECORD_OF_LEARNER: CompoundSelect[Any] = union_all(
-    select(literal("credential").label("kind"), *_HELD, null().cast(Integer)).where(
+    select(literal("credential"), *_HELD, *_nulls(_COMPLETION), *_nulls(_PROGRESS_PART)).where(
         LEDGER.c.learner_id == bindparam("learner_id")
     ),
-    select(
-        literal("completion"),
-        COMPLETIONS.c.stacked_credential_id,
-        COMPLETIONS.c.learner_id,
-        COMPLETIONS.c.component_ids,
-        COMPLETIONS.c.pathway_id,
-        COMPLETIONS.c.lost_reason,
-        null(),
-        COMPLETIONS.c.pathway_version,
-        COMPLETIONS.c.revoked_component_ids,
-        null(),
-        COMPLETIONS.c.completed_at,
-        COMPLETIONS.c.lost_at,
-        null(),
-        COMPLETIONS.c.revocation_announced_at,
-        COMPLETIONS.c.completion_id,
-    ).where(COMPLETIONS.c.learner_id == bindparam("learner_id")),
-    select(
-        literal("progress"),
-        *[null()] * 3,
-        PROGRESS.c.pathway_id,
-        *[null()] * 3,
-        PROGRESS.c.standing,
-        *[null()] * 6,
-    ).where(PROGRESS.c.learner_id == bindparam("learner_id")),
+    select(literal("completion"), *_nulls(_HELD), *_COMPLETION, *_nulls(_PROGRESS_PART)).where(
+        COMPLETIONS.c.learner_id == bindparam("learner_id")
+    ),
+    select(literal("progress"), *_nulls(_HELD), *_nulls(_COMPLETION), *_PROGRESS_PART).where(
+        PROGRESS.c.learner_id == bindparam("learner_id")
+    ),
 )
-
-
-def _completion_slots(row: Sequence[Any]) -> Completion:
-    """A completion from its slots in `_RECORD_OF_LEARNER`."""
-    (
-        stacked_credential_id,
-        learner_id,
-        component_ids,
-        pathway_id,
-        lost_reason,
-        _,
-        pathway_version,
-        revoked_component_ids,
-        _,
-        completed_at,
-        lost_at,
-        _,
-        revocation_announced_at,
-        completion_id,
-    ) = row
-    return _completion(
-        (
-            completion_id,
-            learner_id,
-            pathway_id,
-            pathway_version,
-            component_ids,
-            completed_at,
-            stacked_credential_id,
-            lost_at,
-            lost_reason,
-            revoked_component_ids,
-            revocation_announced_at,
-        )
-    )
+_COMPLETION_AT = 1 + len(_HELD)
+_PROGRESS_AT = _COMPLETION_AT + len(_COMPLETION)
 
 
 class Learners:
@@ -577,13 +534,14 @@ class Learners:
         completions: list[Completion] = []
         announced: dict[str, AnnouncedProgress] = {}
         rows = await execute(self._session, _RECORD_OF_LEARNER, {"learner_id": learner_id})
-        for kind, *slots in rows:
-            if kind == "credential":
-                credentials.append(_held(slots[:-1]))
-            elif kind == "completion":
-                completions.append(_completion_slots(slots))
+        for row in rows:
+            if row[0] == "credential":
+                credentials.append(_held(row[1:_COMPLETION_AT]))
+            elif row[0] == "completion":
+                completions.append(_completion(row[_COMPLETION_AT:_PROGRESS_AT]))
             else:
-                announced[slots[3]] = _announced(slots[7])
+                pathway_id, standing = row[_PROGRESS_AT:]
+                announced[pathway_id] = _announced(standing)
         return LearnerRecord(
             credentials=tuple(sorted(credentials, key=lambda c: c.issued_at)),
             announced=announced,
