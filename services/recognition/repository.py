@@ -369,11 +369,6 @@ _COMPLETION = (
     COMPLETIONS.c.revocation_announced_at,
 )
 _NEWEST_FIRST = COMPLETIONS.c.completion_id.desc()
-_COMPLETIONS_OF_LEARNER = (
-    select(*_COMPLETION)
-    .where(COMPLETIONS.c.learner_id == bindparam("learner_id"))
-    .order_by(_NEWEST_FIRST)
-)
 _COMPLETIONS_OF_LEARNER_ON = (
     select(*_COMPLETION)
     .where(
@@ -439,16 +434,14 @@ class Completions:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def of_learner(self, learner_id: str, pathway_id: str | None = None) -> list[Completion]:
-        """Newest first."""
-        if pathway_id is None:
-            rows = await execute(self._session, _COMPLETIONS_OF_LEARNER, {"learner_id": learner_id})
-        else:
-            rows = await execute(
-                self._session,
-                _COMPLETIONS_OF_LEARNER_ON,
-                {"learner_id": learner_id, "pathway_id": pathway_id},
-            )
+    async def of_learner(self, learner_id: str, pathway_id: str) -> list[Completion]:
+        """The learner's completions of the pathway, newest first (all of theirs come with
+        their record)."""
+        rows = await execute(
+            self._session,
+            _COMPLETIONS_OF_LEARNER_ON,
+            {"learner_id": learner_id, "pathway_id": pathway_id},
+        )
         return [_completion(row) for row in rows]
 
     async def of_pathway(self, pathway_id: str) -> list[Completion]:

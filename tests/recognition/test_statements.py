@@ -116,7 +116,7 @@ async def test_a_stacked_credential_reads_the_learners_completions_once(
             units_of_work, partial(application.credential_issued, event=issued)
         )
     async with units_of_work() as uow:
-        [completion] = await uow.completions.of_learner(learner_id)
+        [completion] = (await uow.learners.record(learner_id)).completions
     stacked = stacked_issued(learner_id, completion.pathway_id, completion.component_ids, 15)
     assert await committed_statements(
         units_of_work, lambda u: application.credential_issued(u, stacked)
@@ -127,7 +127,7 @@ async def test_a_stacked_credential_reads_the_learners_completions_once(
         *PATHWAYS,
     ]
     async with units_of_work() as uow:
-        [tied] = await uow.completions.of_learner(learner_id)
+        [tied] = (await uow.learners.record(learner_id)).completions
     assert tied.stacked_credential_id == stacked.credential_id
 
 
