@@ -1,0 +1,86 @@
+"""A poll that fails before its handler loses no record, on the real broker and database.
+
+The catalogue is built and started in this process (its own database and consumer group, its
+own principal at the broker) with FastStream's batch parser failing on the first poll: the
+offerings published before it started are all applied all the same, read again from the
+failed poll's first record. Without the re-read, FastStream polls on past them and the next
+poll's acknowledgement commits past records never applied.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import ConsumerRecord
+from faststream.message import StreamMessage
+
+from services.catalogue.bootstrap import bootstrap
+from shared import event_runtime
+from shared.messaging.clients import producer
+from shared.partner_system import demo_signer, signed_event
+from shared.settings import ServiceSettings
+from tests.conftest import MigratedDatabase
+from tests.support.builders import offering_published
+from tests.support.infra import Infrastructure
+from tests.support.kafka import principal_env, wait_until_caught_up
+
+TOPIC = "alliance.offerings"
+OFFERINGS = 20
+
+Records = tuple[ConsumerRecord[Any, Any], ...]
+Parse = Callable[[Records], Awaitable[StreamMessage[Any]]]
+
+
+async def test_a_poll_that_failed_before_its_handler_is_applied_after_all(
+    infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bootstrap_servers = infra.kafka_bootstrap_servers
+    consumer = f"catalogue-{uuid.uuid4().hex[:8]}"
+    env = {
+        "SERVICE_NAME": "catalogue",
+        "DATABASE_URL": await migrated_database("catalogue"),
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "CONSUMER_NAME": consumer,
+        **principal_env("catalogue"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    polls: list[int] = []
+    parse = event_runtime._parse_any_bytes
+
+    async def failing_first(records: Records, parse_batch: Parse) -> StreamMessage[Any]:
+        polls.append(len(records))
+        if len(polls) == 1:
+            raise SystemError("bad argument to internal function")
+        return await parse(records, parse_batch)
+
+    monkeypatch.setattr(event_runtime, "_parse_any_bytes", failing_first)
+    monkeypatch.setattr(event_runtime, "REREAD_AFTER_S", 0.1)
+
+    signer = demo_signer("lindeveld")
+    offerings = [offering_published("lindeveld") for _ in range(OFFERINGS)]
+    client = producer(bootstrap_servers)
+    await client.start()
+    try:
+        for event in (signed_event(signer, offering) for offering in offerings):
+            headers = [(k, v.encode()) for k, v in event.headers().items()]
+            await client.send_and_wait(TOPIC, event.data, key=event.key.encode(), headers=headers)
+    finally:
+        await client.stop()
+
+    app = bootstrap(ServiceSettings(service_name="catalogue"))
+    async with app.router.lifespan_context(app):
+        await wait_until_caught_up(bootstrap_servers, consumer, TOPIC)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://catalogue"
+        ) as api:
+            listed = [
+                (await api.get(f"/offerings/{offering.offering_id}")).status_code
+                for offering in offerings
+            ]
+    assert len(polls) > 1, f"the parser failed once and ran again: {polls}"
+    assert listed == [200] * OFFERINGS
