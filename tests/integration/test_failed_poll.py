@@ -1,10 +1,11 @@
-"""A poll that fails before its handler loses no record, on the real broker and database.
+"""A poll that fails before it is applied loses no record, on the real broker and database.
 
 The catalogue is built and started in this process (its own database and consumer group, its
-own principal at the broker) with FastStream's batch parser failing on the first poll: the
-offerings published before it started are all applied all the same, read again from the
-failed poll's first record. Without the re-read, FastStream polls on past them and the next
-poll's acknowledgement commits past records never applied.
+own principal at the broker) after offerings were published, with one step failing on the
+first poll: FastStream's batch parser, or the consumer runtime itself (as when even the
+dead-letter topic is unreachable). The offerings are all applied all the same, read again
+from the failed poll's first record. Without the re-read, FastStream polls on past them and
+the next poll's acknowledgement commits past records never applied.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from faststream.message import StreamMessage
 from services.catalogue.bootstrap import bootstrap
 from shared import event_runtime
 from shared.messaging.clients import producer
+from shared.messaging.consumer import EventConsumer, Outcome
+from shared.messaging.dead_letter import ConsumedRecord
 from shared.partner_system import demo_signer, signed_event
 from shared.settings import ServiceSettings
 from tests.conftest import MigratedDatabase
@@ -35,9 +38,11 @@ Records = tuple[ConsumerRecord[Any, Any], ...]
 Parse = Callable[[Records], Awaitable[StreamMessage[Any]]]
 
 
-async def test_a_poll_that_failed_before_its_handler_is_applied_after_all(
+async def _listed_after_a_failed_poll(
     infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> list[int]:
+    """Publishes the offerings, starts the catalogue, waits until its group has caught up;
+    what the catalogue answers for each offering then."""
     bootstrap_servers = infra.kafka_bootstrap_servers
     consumer = f"catalogue-{uuid.uuid4().hex[:8]}"
     env = {
@@ -45,21 +50,11 @@ async def test_a_poll_that_failed_before_its_handler_is_applied_after_all(
         "DATABASE_URL": await migrated_database("catalogue"),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
         "CONSUMER_NAME": consumer,
+        "CONSUMER_BACKOFF_MAX_S": "0.1",
         **principal_env("catalogue"),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    polls: list[int] = []
-    parse = event_runtime._parse_any_bytes
-
-    async def failing_first(records: Records, parse_batch: Parse) -> StreamMessage[Any]:
-        polls.append(len(records))
-        if len(polls) == 1:
-            raise SystemError("bad argument to internal function")
-        return await parse(records, parse_batch)
-
-    monkeypatch.setattr(event_runtime, "_parse_any_bytes", failing_first)
-    monkeypatch.setattr(event_runtime, "REREAD_AFTER_S", 0.1)
 
     signer = demo_signer("lindeveld")
     offerings = [offering_published("lindeveld") for _ in range(OFFERINGS)]
@@ -78,9 +73,45 @@ async def test_a_poll_that_failed_before_its_handler_is_applied_after_all(
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://catalogue"
         ) as api:
-            listed = [
+            return [
                 (await api.get(f"/offerings/{offering.offering_id}")).status_code
                 for offering in offerings
             ]
+
+
+async def test_a_poll_whose_parser_failed_is_applied_after_all(
+    infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    polls: list[int] = []
+    parse = event_runtime._parse_any_bytes
+
+    async def failing_first(records: Records, parse_batch: Parse) -> StreamMessage[Any]:
+        polls.append(len(records))
+        if len(polls) == 1:
+            raise SystemError("bad argument to internal function")
+        return await parse(records, parse_batch)
+
+    monkeypatch.setattr(event_runtime, "_parse_any_bytes", failing_first)
+    listed = await _listed_after_a_failed_poll(infra, migrated_database, monkeypatch)
     assert len(polls) > 1, f"the parser failed once and ran again: {polls}"
+    assert listed == [200] * OFFERINGS
+
+
+async def test_a_poll_the_runtime_could_not_settle_is_applied_after_all(
+    infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[int] = []
+    consume_in_order = EventConsumer.consume_in_order
+
+    async def failing_first(
+        self: EventConsumer[Any], records: list[ConsumedRecord]
+    ) -> list[Outcome]:
+        runs.append(len(records))
+        if len(runs) == 1:
+            raise ConnectionError("the dead-letter topic is unreachable")
+        return await consume_in_order(self, records)
+
+    monkeypatch.setattr(EventConsumer, "consume_in_order", failing_first)
+    listed = await _listed_after_a_failed_poll(infra, migrated_database, monkeypatch)
+    assert len(runs) > 1, f"the runtime failed once and ran again: {runs}"
     assert listed == [200] * OFFERINGS
