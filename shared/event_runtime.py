@@ -50,9 +50,6 @@ log = logging.getLogger(__name__)
 
 # How long a poll that finds no records blocks before the consume loop goes round again.
 IDLE_POLL_MS = 500
-# How long a poll that failed before it was applied waits to be read again: a failure that
-# stays stalls its partitions at a pace the logs can follow, and skips nothing.
-REREAD_AFTER_S = 1.0
 
 
 class EventRuntime(ServiceRuntime[UowT]):
@@ -130,11 +127,6 @@ class EventRuntime(ServiceRuntime[UowT]):
     def _subscribe(self) -> None:
         """Binds the consumer's handlers to their topics, committing offsets only after effects."""
         consumer = self.consumer
-        retry = RetryPolicy(
-            self.settings.consumer_max_attempts,
-            self.settings.consumer_backoff_initial_s,
-            self.settings.consumer_backoff_max_s,
-        )
         if not consumer.topics:
             return
 
@@ -156,7 +148,7 @@ class EventRuntime(ServiceRuntime[UowT]):
         )
         # FastStream's factory picks the subscriber's class; only its poll changes here.
         assert isinstance(subscriber, BatchSubscriber)
-        subscriber.__class__ = _PromptBatches
+        _PromptBatches.adopt(subscriber, self.settings.consumer_backoff_max_s)
         described = subscriber.specification
         assert isinstance(described, KafkaSubscriberSpecification)
         # FastStream types the attribute by its generic configs, not the Kafka ones it holds.
@@ -164,16 +156,10 @@ class EventRuntime(ServiceRuntime[UowT]):
 
         @subscriber
         async def on_records(message: KafkaMessage) -> None:
-            try:
-                await consumer.consume_in_order(in_time_order(message.raw_message))
-            except Exception:
-                # Only reachable when even the dead-letter topic is unreachable: wait, then
-                # rewind each partition to its first record of the batch, so none is skipped
-                # (those already applied come back as duplicates the inbox drops).
-                log.exception("cannot settle a batch of %d records", len(message.raw_message))
-                await asyncio.sleep(retry.max_backoff_s)
-                await message.nack()
-                return
+            # Fails only when even the dead-letter topic is unreachable; the poll is then read
+            # again (see _PromptBatches.consume_one), and the records already applied come
+            # back as duplicates the inbox drops.
+            await consumer.consume_in_order(in_time_order(message.raw_message))
             # The offsets move only once every record of the batch is applied.
             await message.ack()
 
@@ -284,6 +270,15 @@ class _PromptBatches(BatchSubscriber):
     66, and the processes spent 198 ms of CPU per journey instead of 255 (`make bench`)."""
 
     __slots__ = ()
+    # How long a poll that failed waits to be read again: a failure that stays stalls its
+    # partitions at a pace the logs can follow, and skips nothing.
+    reread_after_s: float
+
+    @classmethod
+    def adopt(cls, subscriber: BatchSubscriber, reread_after_s: float) -> None:
+        subscriber.__class__ = cls
+        assert isinstance(subscriber, cls)
+        subscriber.reread_after_s = reread_after_s
 
     async def get_msg(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
         # Everything the consumer holds (a fetch's worth of each partition, see
@@ -295,25 +290,25 @@ class _PromptBatches(BatchSubscriber):
         return tuple(itertools.chain.from_iterable(batches.values()))
 
     async def consume_one(self, msg: tuple[ConsumerRecord[Any, Any], ...]) -> None:
-        """Applies a poll, and reads it again when it fails before the handler settled it.
+        """Applies a poll, and reads it again when it fails before it is acknowledged.
 
-        The handler acknowledges or rewinds every poll it is given, but FastStream's own
-        steps before it (its parser, its middleware) may fail too; FastStream logs that and
-        polls on from past the records, and the next acknowledged poll commits past them:
-        records lost. A run at capacity lost 42 results so, on a CPython error in the parser
-        (`make bench`, with a probe calling gc.get_objects)."""
+        Whatever failed (FastStream's parser or middleware, or the handler when even the
+        dead-letter topic is unreachable), FastStream would log it and poll on from past the
+        records, and the next acknowledged poll would commit past them: records lost. A run
+        at capacity lost 42 results so, on a CPython error in the parser (`make bench`, with
+        a probe calling gc.get_objects)."""
         if not self.running:
             return
         try:
             await self.process_message(msg)
         except Exception:
-            log.exception("a poll of %d records failed before it was applied", len(msg))
+            log.exception("a poll of %d records was not applied; reading it again", len(msg))
+            await asyncio.sleep(self.reread_after_s)
             if self.consumer is not None:
-                rewind(self.consumer, msg)
-            await asyncio.sleep(REREAD_AFTER_S)
+                _rewind(self.consumer, msg)
 
 
-def rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
     """Seeks each partition of `records` the consumer still holds to its first of them, so
     the next poll brings them again (a partition lost to a rebalance is read again from its
     committed offset by whoever holds it now)."""

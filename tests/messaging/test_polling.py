@@ -12,7 +12,7 @@ import anyio
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
-from shared.event_runtime import IDLE_POLL_MS, REREAD_AFTER_S, in_time_order
+from shared.event_runtime import IDLE_POLL_MS, in_time_order
 from shared.messaging.dead_letter import ConsumedRecord
 from tests.support.sqlite import built_app
 
@@ -96,7 +96,8 @@ async def test_a_poll_that_fails_before_its_handler_is_read_again(
     """FastStream would log the failure and poll on from past the records (and the next
     acknowledged poll commit past them): each partition still held is rewound to its first
     record of the poll instead, after a pause."""
-    subscriber = built_app("assessment", tmp_path).state.runtime._subscriber
+    runtime = built_app("assessment", tmp_path).state.runtime
+    subscriber = runtime._subscriber
     enrolments, results = (
         TopicPartition("alliance.enrolments", 0),
         TopicPartition("alliance.results", 2),
@@ -129,4 +130,4 @@ async def test_a_poll_that_fails_before_its_handler_is_read_again(
 
     assert attempts == [5]
     assert sorted(consumer.seeks) == [(enrolments, 7), (results, 40)]
-    assert pauses == [REREAD_AFTER_S]
+    assert pauses == [runtime.settings.consumer_backoff_max_s]
