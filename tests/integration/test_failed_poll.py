@@ -16,11 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import ConsumerRecord
+from faststream.message import StreamMessage
 
 from services.catalogue.bootstrap import bootstrap
 from shared import event_runtime
 from shared.messaging.clients import producer
-from shared.messaging.consumer import EventConsumer
+from shared.messaging.consumer import EventConsumer, Outcome
+from shared.messaging.dead_letter import ConsumedRecord
 from shared.partner_system import demo_signer, signed_event
 from shared.settings import ServiceSettings
 from tests.conftest import MigratedDatabase
@@ -30,6 +33,9 @@ from tests.support.kafka import principal_env, wait_until_caught_up
 
 TOPIC = "alliance.offerings"
 OFFERINGS = 20
+
+Records = tuple[ConsumerRecord[Any, Any], ...]
+Parse = Callable[[Records], Awaitable[StreamMessage[Any]]]
 
 
 async def _listed_after_a_failed_poll(
@@ -73,38 +79,39 @@ async def _listed_after_a_failed_poll(
             ]
 
 
-def _failing_once(
-    step: Callable[..., Awaitable[Any]], error: Exception, calls: list[None]
-) -> Callable[..., Awaitable[Any]]:
-    """`step`, failing with `error` the first time; each call is noted in `calls`."""
-
-    async def failing(*args: Any) -> Any:
-        calls.append(None)
-        if len(calls) == 1:
-            raise error
-        return await step(*args)
-
-    return failing
-
-
 async def test_a_poll_whose_parser_failed_is_applied_after_all(
     infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[None] = []
-    parse = _failing_once(event_runtime._parse_any_bytes, SystemError("bad argument"), calls)
-    monkeypatch.setattr(event_runtime, "_parse_any_bytes", parse)
+    polls: list[int] = []
+    parse = event_runtime._parse_any_bytes
+
+    async def failing_first(records: Records, parse_batch: Parse) -> StreamMessage[Any]:
+        polls.append(len(records))
+        if len(polls) == 1:
+            raise SystemError("bad argument to internal function")
+        return await parse(records, parse_batch)
+
+    monkeypatch.setattr(event_runtime, "_parse_any_bytes", failing_first)
     listed = await _listed_after_a_failed_poll(infra, migrated_database, monkeypatch)
-    assert len(calls) > 1, "the parser failed once and ran again"
+    assert len(polls) > 1, f"the parser failed once and ran again: {polls}"
     assert listed == [200] * OFFERINGS
 
 
 async def test_a_poll_the_runtime_could_not_settle_is_applied_after_all(
     infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[None] = []
-    unreachable = ConnectionError("the dead-letter topic is unreachable")
-    consume = _failing_once(EventConsumer.consume_in_order, unreachable, calls)
-    monkeypatch.setattr(EventConsumer, "consume_in_order", consume)
+    runs: list[int] = []
+    consume_in_order = EventConsumer.consume_in_order
+
+    async def failing_first(
+        self: EventConsumer[Any], records: list[ConsumedRecord]
+    ) -> list[Outcome]:
+        runs.append(len(records))
+        if len(runs) == 1:
+            raise ConnectionError("the dead-letter topic is unreachable")
+        return await consume_in_order(self, records)
+
+    monkeypatch.setattr(EventConsumer, "consume_in_order", failing_first)
     listed = await _listed_after_a_failed_poll(infra, migrated_database, monkeypatch)
-    assert len(calls) > 1, "the runtime failed once and ran again"
+    assert len(runs) > 1, f"the runtime failed once and ran again: {runs}"
     assert listed == [200] * OFFERINGS
