@@ -102,3 +102,94 @@ async def test_a_wrong_token_is_refused(
     with pytest.raises(Problem) as refused:
         await verifier.verify(make(key))
     assert refused.value.status == 401, case
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _verifier_on(jwks: Path, clock: _Clock) -> TokenVerifier:
+    return TokenVerifier(ISSUER, AUDIENCE, jwks.as_uri(), refresh_after_s=0, clock=clock)
+
+
+def _jwks_of(path: Path, *keys: tuple[str, Ed25519PrivateKey]) -> Path:
+    listed = [
+        {**json.loads(OKPAlgorithm.to_jwk(key.public_key())), "kid": kid, "alg": "EdDSA"}
+        for kid, key in keys
+    ]
+    path.write_text(json.dumps({"keys": listed}))
+    return path
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every token PyJWT decodes from now on: a remembered token is not decoded at all."""
+    checks: list[str] = []
+    decode = jwt.decode
+
+    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
+        checks.append(token)
+        return decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    return checks
+
+
+async def test_a_token_is_checked_once_and_then_remembered(
+    provider: tuple[Ed25519PrivateKey, TokenVerifier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, verifier = provider
+    token = _signed(key)
+    first = await verifier.verify(token)
+    checks = _count_checks(monkeypatch)
+    assert await verifier.verify(token) == first
+    assert checks == []
+    await verifier.verify(_signed(key, sub="grace"))  # another token is checked
+    assert checks
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    clock = _Clock()
+    verifier = _verifier_on(_jwks_of(tmp_path / "jwks.json", (KEY_ID, key)), clock)
+    expires = int(clock.now) + 60
+    token = _signed(key, exp=expires)
+    await verifier.verify(token)
+    clock.now = expires - 0.5
+    await verifier.verify(token)  # still good
+    clock.now = expires
+    with pytest.raises(Problem) as refused:
+        await verifier.verify(token)
+    assert (refused.value.status, refused.value.detail) == (401, "The token has expired.")
+
+
+async def test_new_keys_forget_the_tokens_of_a_withdrawn_one(tmp_path: Path) -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    jwks = _jwks_of(tmp_path / "jwks.json", ("old", old))
+    verifier = _verifier_on(jwks, _Clock())
+    token = _signed(old, kid="old")
+    await verifier.verify(token)
+    _jwks_of(jwks, ("new", new))  # the provider withdraws the old key
+    await verifier.verify(_signed(new, kid="new"))  # an unknown kid reloads the keys
+    with pytest.raises(Problem) as refused:
+        await verifier.verify(token)
+    assert refused.value.status == 401
+
+
+async def test_only_so_many_tokens_are_remembered(
+    provider: tuple[Ed25519PrivateKey, TokenVerifier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, verifier = provider
+    monkeypatch.setattr("shared.auth.VERIFIED_TOKENS_KEPT", 3)
+    tokens = [_signed(key, sub=f"learner-{n}") for n in range(4)]
+    for token in tokens:
+        await verifier.verify(token)
+    checks = _count_checks(monkeypatch)
+    for token in tokens[1:]:
+        await verifier.verify(token)
+    assert checks == []  # the three newest are remembered
+    await verifier.verify(tokens[0])  # the oldest was forgotten: checked again
+    assert checks
