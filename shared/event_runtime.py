@@ -154,8 +154,14 @@ class EventRuntime(ServiceRuntime[UowT]):
         # FastStream types the attribute by its generic configs, not the Kafka ones it holds.
         subscriber.specification = _ConsumedEvents(described, consumer.events)  # type: ignore[assignment]
 
+        context = self.kafka.broker.context
+
         @subscriber
-        async def on_records(message: KafkaMessage) -> None:
+        async def on_records() -> None:
+            # The poll is taken from FastStream's context rather than asked for as a
+            # `KafkaMessage` parameter: FastAPI resolves that one with a sync dependency, in a
+            # worker thread, on every poll.
+            message: KafkaMessage = context.get_local("message")
             # Fails only when even the dead-letter topic is unreachable; the poll is then read
             # again (see _PromptBatches.consume_one), and the records already applied come
             # back as duplicates the inbox drops.

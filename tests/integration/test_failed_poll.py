@@ -6,6 +6,9 @@ first poll: FastStream's batch parser, or the consumer runtime itself (as when e
 dead-letter topic is unreachable). The offerings are all applied all the same, read again
 from the failed poll's first record. Without the re-read, FastStream polls on past them and
 the next poll's acknowledgement commits past records never applied.
+
+A poll that does not fail is applied on the event loop alone: FastStream's FastAPI
+integration would otherwise resolve the poll's parameter in a worker thread, every poll.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 from aiokafka import ConsumerRecord
@@ -38,7 +42,7 @@ Records = tuple[ConsumerRecord[Any, Any], ...]
 Parse = Callable[[Records], Awaitable[StreamMessage[Any]]]
 
 
-async def _listed_after_a_failed_poll(
+async def _listed_once_caught_up(
     infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> list[int]:
     """Publishes the offerings, starts the catalogue, waits until its group has caught up;
@@ -92,7 +96,7 @@ async def test_a_poll_whose_parser_failed_is_applied_after_all(
         return await parse(records, parse_batch)
 
     monkeypatch.setattr(event_runtime, "_parse_any_bytes", failing_first)
-    listed = await _listed_after_a_failed_poll(infra, migrated_database, monkeypatch)
+    listed = await _listed_once_caught_up(infra, migrated_database, monkeypatch)
     assert len(polls) > 1, f"the parser failed once and ran again: {polls}"
     assert listed == [200] * OFFERINGS
 
@@ -112,6 +116,23 @@ async def test_a_poll_the_runtime_could_not_settle_is_applied_after_all(
         return await consume_in_order(self, records)
 
     monkeypatch.setattr(EventConsumer, "consume_in_order", failing_first)
-    listed = await _listed_after_a_failed_poll(infra, migrated_database, monkeypatch)
+    listed = await _listed_once_caught_up(infra, migrated_database, monkeypatch)
     assert len(runs) > 1, f"the runtime failed once and ran again: {runs}"
     assert listed == [200] * OFFERINGS
+
+
+async def test_a_poll_is_applied_without_a_worker_thread(
+    infra: Infrastructure, migrated_database: MigratedDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_threads: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def noted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        called = getattr(func, "func", func)  # Starlette hands over a functools.partial
+        in_threads.append(f"{called.__module__}.{called.__qualname__}")
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", noted)
+    listed = await _listed_once_caught_up(infra, migrated_database, monkeypatch)
+    assert listed == [200] * OFFERINGS
+    assert [name for name in in_threads if name.startswith("faststream")] == []
