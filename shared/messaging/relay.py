@@ -1,6 +1,7 @@
-"""The outbox relay: publishes committed outbox rows in order, then marks them published.
+"""The outbox relay: publishes committed outbox rows in order, marked published in the same
+transaction, which commits once Kafka has acknowledged them all.
 
-A crash between publishing and marking publishes those rows again on restart (at least
+A crash between publishing and that commit publishes those rows again on restart (at least
 once); consumers drop the repeat by event id. Rows are never lost: a row leaves the backlog
 only after Kafka has acknowledged it with acks=all.
 """
@@ -34,29 +35,27 @@ SendRecord = Callable[[str, CloudEvent, dict[str, str]], Awaitable["asyncio.Futu
 
 # One relay per database publishes at a time, which keeps each key's events in order.
 RELAY_LOCK_ID = 0x0A111A2CE
-# The rows to publish, oldest first; built once, not per wake.
-_PENDING = (
-    select(OUTBOX)
+_OLDEST = (
+    select(OUTBOX.c.position)
     .where(OUTBOX.c.published_at.is_(None))
     .order_by(OUTBOX.c.position)
     .limit(bindparam("limit"))
 )
-# The same, only for the relay that takes the lock, in one round trip instead of two: a
-# WITH query calling a volatile function is evaluated once, never folded into the query
-# (PostgreSQL's WITH semantics); no rows if another relay holds the lock or nothing waits.
-_LOCK = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID).label("held")).cte("relay_lock")
-_PENDING_IF_LOCKED = (
-    select(OUTBOX)
-    .join(_LOCK, _LOCK.c.held)
-    .where(OUTBOX.c.published_at.is_(None))
-    .order_by(OUTBOX.c.position)
-    .limit(bindparam("limit"))
-)
-_MARK_PUBLISHED = (
+# The oldest rows to publish, marked published in the statement that reads them (one round
+# trip instead of a read and a write per batch). The mark commits only after the broker has
+# acknowledged every row: the transaction spans the sends, and a failure or a crash before
+# the commit leaves the rows unpublished. Built once, not per wake.
+_CLAIM = (
     update(OUTBOX)
-    .where(OUTBOX.c.position.in_(bindparam("positions", expanding=True)))
+    .where(OUTBOX.c.position.in_(_OLDEST.scalar_subquery()))
     .values(published_at=bindparam("now"))
+    .returning(*OUTBOX.c)
 )
+# The same, only for the relay that takes the lock: a WITH query calling a volatile function
+# is evaluated once, never folded into the query (PostgreSQL's WITH semantics); no rows if
+# another relay holds the lock or nothing waits.
+_LOCK = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID).label("held")).cte("relay_lock")
+_CLAIM_IF_LOCKED = _CLAIM.where(_LOCK.c.held).add_cte(_LOCK)
 _MAX_BACKOFF_S = 10.0
 
 
@@ -93,20 +92,19 @@ class OutboxRelay:
         # Core statements on a connection of its own: no session, no ORM object made or changed.
         async with self._engine.begin() as connection:
             postgres = connection.dialect.name == "postgresql"
-            rows = (
-                await connection.execute(
-                    _PENDING_IF_LOCKED if postgres else _PENDING, {"limit": self._batch_size}
-                )
-            ).all()
+            claimed = await connection.execute(
+                _CLAIM_IF_LOCKED if postgres else _CLAIM,
+                {"limit": self._batch_size, "now": utc_now()},
+            )
+            # RETURNING keeps no order; the rows go out in the order they were recorded.
+            rows = sorted(claimed.all(), key=lambda row: row.position)
             if not rows:
                 return 0
             self._fault_point("after-commit-before-publish")
             pending = [await self._send_row(row) for row in rows]
             await asyncio.gather(*pending)
+            # The mark is made but not committed yet.
             self._fault_point("after-ack-before-mark")
-            await connection.execute(
-                _MARK_PUBLISHED, {"positions": [row.position for row in rows], "now": utc_now()}
-            )
             for row in rows:
                 EVENTS_PUBLISHED.labels(row.event_type).inc()
         self._published += len(rows)

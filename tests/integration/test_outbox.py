@@ -183,3 +183,44 @@ async def test_only_the_relay_holding_the_lock_publishes(
         assert await relay.publish_pending() == 0  # marked published: not sent again
     finally:
         await engine.dispose()
+
+
+async def test_a_batch_the_broker_refuses_stays_in_the_outbox_and_goes_out_later(
+    migrated_database: MigratedDatabase,
+) -> None:
+    """The relay marks a batch published in the statement that reads it; when the broker
+    refuses one record of the batch, none is marked, and the next wake sends them all, in
+    the order they were recorded."""
+    url = await migrated_database("catalogue")
+    event_ids = [await _commit_offering(url, offering_published("lindeveld")) for _ in range(3)]
+    sent: list[str] = []
+    refuse = {event_ids[1]}
+
+    async def send(topic: str, event: CloudEvent, headers: dict[str, str]) -> asyncio.Future[Any]:
+        acknowledged: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if event.id in refuse:
+            acknowledged.set_exception(ConnectionError("the broker refused the record"))
+        else:
+            sent.append(event.id)
+            acknowledged.set_result(None)
+        return acknowledged
+
+    engine = create_engine(url)
+    relay = OutboxRelay(
+        engine, EventSigner(CATALOGUE, "test-key", Ed25519PrivateKey.generate()), send
+    )
+    try:
+        with pytest.raises(ConnectionError):
+            await relay.publish_pending()
+        async with session_factory(engine)() as session:
+            unpublished = await session.exec(
+                select(func.count()).where(col(OutboxMessage.published_at).is_(None))
+            )
+            assert unpublished.one() == 3
+        refuse.clear()
+        sent.clear()
+        assert await relay.publish_pending() == 3
+        assert sent == event_ids
+        assert await relay.publish_pending() == 0
+    finally:
+        await engine.dispose()
