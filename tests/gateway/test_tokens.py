@@ -25,12 +25,20 @@ AUDIENCE = "alliance"
 KEY_ID = "idp-2026-1"
 
 
+def _jwks_of(path: Path, *keys: tuple[str, Ed25519PrivateKey]) -> Path:
+    """The provider's JWKS at `path`, listing each (key id, key)."""
+    listed = [
+        {**json.loads(OKPAlgorithm.to_jwk(key.public_key())), "kid": kid, "alg": "EdDSA"}
+        for kid, key in keys
+    ]
+    path.write_text(json.dumps({"keys": listed}))
+    return path
+
+
 @pytest.fixture
 def provider(tmp_path: Path) -> tuple[Ed25519PrivateKey, TokenVerifier]:
     key = Ed25519PrivateKey.generate()
-    public = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text(json.dumps({"keys": [{**public, "kid": KEY_ID, "alg": "EdDSA"}]}))
+    jwks = _jwks_of(tmp_path / "jwks.json", (KEY_ID, key))
     return key, TokenVerifier(ISSUER, AUDIENCE, jwks.as_uri())
 
 
@@ -114,15 +122,6 @@ class _Clock:
 
 def _verifier_on(jwks: Path, clock: _Clock) -> TokenVerifier:
     return TokenVerifier(ISSUER, AUDIENCE, jwks.as_uri(), refresh_after_s=0, clock=clock)
-
-
-def _jwks_of(path: Path, *keys: tuple[str, Ed25519PrivateKey]) -> Path:
-    listed = [
-        {**json.loads(OKPAlgorithm.to_jwk(key.public_key())), "kid": kid, "alg": "EdDSA"}
-        for kid, key in keys
-    ]
-    path.write_text(json.dumps({"keys": listed}))
-    return path
 
 
 def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
