@@ -21,7 +21,7 @@ from bench.journeys import Driver, Load, Tally, make_learners, wait_until_known
 from bench.memory import compiling_seconds, cpu_seconds, family_cpu_seconds
 from bench.observe import Observer
 from bench.stack import Stack, log
-from bench.statements import counted, gather_statistics, start_counting
+from bench.statements import counted, gather_statistics, service_databases, start_counting
 from bench.verify import verify_all
 
 WARMUP_LEARNERS = 10
@@ -113,7 +113,7 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
             await wait_until_known(stack.url("enrolment"), driver.offerings)
             warm_up = await _warm_up(driver, stack, load)
             await _settle(observer, QUIET_S)
-            await gather_statistics(stack.profile)
+            await gather_statistics(service_databases(stack.profile))
             learners = make_learners(
                 driver.run, "l", load.learners, driver.offerings, load.components
             )

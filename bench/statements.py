@@ -8,6 +8,7 @@ shows it there first."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import asyncpg
@@ -35,19 +36,24 @@ def _dsn(profile: Profile) -> str:
     return driver_dsn(profile.database_url("postgres"))
 
 
-async def gather_statistics(profile: Profile) -> None:
-    """ANALYZE every service's database, as autovacuum does within its naptime (a minute) of
-    a table's growth. A service plans its prepared statements once per connection, and
-    without statistics it planned them on the warm-up's first, empty tables: at capacity
-    the timed run then scanned the whole of issuance's credentials and assessment's results
-    for every result (2,580 and 2,601 sequential scans, 4.3 million rows each), a cold start
-    no database that has run a while pays. The analysis invalidates those plans."""
-    for database in DATABASES:
-        connection = await asyncpg.connect(driver_dsn(profile.database_url(database)))
+async def gather_statistics(dsns: Iterable[str]) -> None:
+    """ANALYZE each database, as autovacuum does within its naptime (a minute) of a table's
+    growth. A service plans its prepared statements once per connection, and without
+    statistics it planned them on the warm-up's first, empty tables: in a run at capacity
+    (warm-up and timed run) those plans read the whole of issuance's credentials 2,580 times
+    and assessment's results 2,601 times, 4.3 million rows each, a cold start no database
+    that has run a while pays. The analysis invalidates those plans."""
+    for dsn in dsns:
+        connection = await asyncpg.connect(dsn)
         try:
             await connection.execute("ANALYZE")
         finally:
             await connection.close()
+
+
+def service_databases(profile: Profile) -> list[str]:
+    """The DSN of each service's database of the profile."""
+    return [driver_dsn(profile.database_url(database)) for database in DATABASES]
 
 
 async def start_counting(profile: Profile) -> None:
