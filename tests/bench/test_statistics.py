@@ -10,8 +10,8 @@ from shared.db.engine import driver_dsn
 from tests.conftest import MigratedDatabase
 
 ROWS = 5000
-# Assessment's lookup of a result and of the enrolment's current one, as its repository
-# asks: an OR over two indexes, which a table without statistics is scanned whole for.
+# Like assessment's look-up of a result and of its enrolment's current one: an OR over two
+# indexes, for which a table without statistics is read whole.
 _LOOKUP = """
 PREPARE lookup(varchar, varchar) AS
 SELECT result FROM results
