@@ -1,0 +1,162 @@
+"""Prebuilt statements run as plans on PostgreSQL (real PostgreSQL, `infra`): straight on the
+asyncpg connection of the unit of work's transaction, and answering as SQLAlchemy does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db.statements import Fetched, execute, insert_new
+from shared.transient import is_transient
+from tests.conftest import MigratedDatabase
+
+_METADATA = sa.MetaData()
+NOTES = sa.Table(
+    "plan_notes",
+    _METADATA,
+    sa.Column("note_id", sa.String, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True)),
+    sa.Column("doc", sa.JSON),
+    sa.Column("kept", sa.Boolean, nullable=False),
+)
+_ADD = insert_new(NOTES, returning=NOTES.c.note_id)
+_INSERT = sa.insert(NOTES)
+_NOTE = sa.select(NOTES, sa.literal("note").label("kind")).where(
+    NOTES.c.note_id == sa.bindparam("note_id")
+)
+_RENUMBER = sa.update(NOTES).where(NOTES.c.kept).values(n=sa.bindparam("n"))
+_SOME = sa.select(NOTES.c.note_id).where(NOTES.c.note_id.in_(sa.bindparam("ids", expanding=True)))
+AT = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+
+
+def _note(note_id: str, n: int) -> dict[str, object]:
+    return {"note_id": note_id, "n": n, "at": AT, "doc": {"tags": ["a", n]}, "kept": True}
+
+
+@pytest.fixture
+async def engine(migrated_database: MigratedDatabase) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(await migrated_database("assessment"), pool_size=2)
+    async with engine.begin() as connection:
+        await connection.run_sync(_METADATA.create_all)
+    yield engine
+    await engine.dispose()
+
+
+def _sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def test_a_statement_met_again_runs_as_a_plan_and_answers_as_sqlalchemy_does(
+    engine: AsyncEngine,
+) -> None:
+    async with _sessions(engine)() as session:
+        first = await execute(session, _ADD, _note("a", 1))
+        assert not isinstance(first, Fetched), "met once: SQLAlchemy's path"
+        assert first.first() == ("a",)
+        added = await execute(session, _ADD, _note("b", 2))
+        assert isinstance(added, Fetched), "met again: a plan"
+        assert added.first() == ("b",)
+        clash = await execute(session, _ADD, _note("b", 3))
+        assert clash.first() is None, "ON CONFLICT DO NOTHING: no row back"
+
+        by_sqlalchemy = (await execute(session, _NOTE, {"note_id": "a"})).one()
+        planned = await execute(session, _NOTE, {"note_id": "a"})
+        assert isinstance(planned, Fetched)
+        row = planned.one()
+        assert tuple(row) == tuple(by_sqlalchemy)
+        # Attribute access, SQLAlchemy's JSON processing, an aware timestamp, a literal.
+        assert row.doc == {"tags": ["a", 1]}
+        assert row.at == AT
+        assert row.kept is True
+        assert row.kind == "note"
+
+        assert (await execute(session, _RENUMBER, {"n": 7})).rowcount == 2
+        renumbered = await execute(session, _RENUMBER, {"n": 8})
+        assert isinstance(renumbered, Fetched)
+        assert renumbered.rowcount == 2
+        await session.commit()
+    async with _sessions(engine)() as session:
+        assert (await execute(session, _NOTE, {"note_id": "b"})).one().n == 8, "committed"
+
+
+async def test_a_plan_runs_in_the_unit_of_works_transaction(engine: AsyncEngine) -> None:
+    sessions = _sessions(engine)
+    async with sessions() as session:
+        await execute(session, _ADD, _note("a", 1))
+        await execute(session, _ADD, _note("b", 1))  # a plan from here on
+        await session.commit()
+    async with sessions() as session:
+        await execute(session, _ADD, _note("c", 1))
+        await session.rollback()
+        await execute(session, _ADD, _note("d", 1))
+        # Not committed: closing the session rolls it back.
+    async with sessions() as session:
+        kept = {row.note_id for row in await execute(session, sa.select(NOTES.c.note_id))}
+    assert kept == {"a", "b"}
+
+
+async def test_a_plans_errors_are_sqlalchemys(engine: AsyncEngine) -> None:
+    async with _sessions(engine)() as session:
+        for note_id in ("a", "b"):
+            await execute(session, _INSERT, _note(note_id, 1))
+        with pytest.raises(IntegrityError) as clash:
+            await execute(session, _INSERT, _note("a", 1))
+        assert getattr(clash.value.orig, "sqlstate", None) == "23505"
+    async with _sessions(engine)() as session:
+        await execute(session, _NOTE, {"note_id": "a"})
+        with pytest.raises(InvalidRequestError, match="note_id"):
+            await execute(session, _NOTE, {})
+
+
+async def test_a_lost_connection_is_invalidated_and_the_next_unit_of_work_goes_on(
+    engine: AsyncEngine,
+) -> None:
+    sessions = _sessions(engine)
+    async with sessions() as session:
+        await execute(session, _ADD, _note("a", 1))
+        await execute(session, _ADD, _note("b", 1))
+        await session.commit()
+    async with sessions() as session:
+        raw = await (await session.connection()).get_raw_connection()
+        backend = await raw.driver_connection.fetchval("SELECT pg_backend_pid()")  # type: ignore[union-attr]
+        async with engine.connect() as other:
+            await other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        with pytest.raises(sa.exc.DBAPIError) as lost:
+            await execute(session, _NOTE, {"note_id": "a"})
+        assert lost.value.connection_invalidated
+        assert is_transient(lost.value), "the consumer and the requests retry it"
+    async with sessions() as session:
+        assert (await execute(session, _NOTE, {"note_id": "a"})).one().note_id == "a"
+
+
+async def test_listeners_and_statements_settled_as_they_run_take_sqlalchemys_path(
+    engine: AsyncEngine,
+) -> None:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    async with _sessions(engine)() as session:
+        for note_id in ("a", "b", "c"):
+            await execute(session, _ADD, _note(note_id, 1))
+        for _ in range(2):
+            some = await execute(session, _SOME, {"ids": ["a", "c"]})
+            assert not isinstance(some, Fetched), "an expanding IN is settled as it runs"
+            assert sorted(row.note_id for row in some) == ["a", "c"]
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            traced = await execute(session, _NOTE, {"note_id": "a"})
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert not isinstance(traced, Fetched), "a listener (a statement span) sees it"
+        assert traced.one().note_id == "a"
+    assert len(seen) == 1
