@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -36,6 +37,10 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], timeout_s: float) -
                 return True
         except (OSError, SQLAlchemyError, TimeoutError):
             pass
+        except KafkaError as exc:
+            # A restarted broker answers "still loading" (the group coordinator) for a while.
+            if not exc.retriable:
+                raise
         await asyncio.sleep(POLL_S)
     return False
 
