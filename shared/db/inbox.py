@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import utc_now
-from shared.db.statements import execute, insert_new
+from shared.db.statements import insert_all, insert_rows
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -23,9 +23,13 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 INBOX: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-# Built once: the statement's cache key and compiled form are reused for every claim, and the
-# rows go as executemany parameters (one INSERT ... VALUES of them all, by "insertmanyvalues").
-_CLAIM = insert_new(INBOX, returning=INBOX.c.event_id)
+# Built once: the statement's cache key and compiled form are reused for every claim.
+_CLAIM = insert_rows(
+    INBOX,
+    ["consumer", "event_id", "event_type", "processed_at"],
+    returning=INBOX.c.event_id,
+    skip_existing=True,
+)
 
 
 async def claim_all(
@@ -42,7 +46,7 @@ async def claim_all(
         {"consumer": consumer, "event_id": i, "event_type": t, "processed_at": now}
         for i, t in events
     ]
-    return set((await execute(session, _CLAIM, rows)).scalars())
+    return set((await insert_all(session, _CLAIM, rows)).scalars())
 
 
 async def claim(session: AsyncSession, consumer: str, event_id: str, event_type: str) -> bool:

@@ -14,11 +14,12 @@ from typing import Any
 
 from opentelemetry import propagate
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Index, Table, Text, insert, text
+from sqlalchemy import DateTime, Index, Table, Text, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import rfc3339, utc_now
+from shared.db.statements import insert_all, insert_rows
 from shared.envelope import CloudEvent
 from shared.events import spec_for_model
 
@@ -57,6 +58,10 @@ class OutboxMessage(SQLModel, table=True):
 
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+# Every column but the position (given by the database, in the rows' order) and the mark.
+_WRITE = insert_rows(
+    OUTBOX, [c.name for c in OUTBOX.c if c.name not in {"position", "published_at"}]
+)
 
 
 def row_for_event(event: BaseModel, source: str) -> dict[str, Any]:
@@ -80,10 +85,10 @@ def row_for_event(event: BaseModel, source: str) -> dict[str, Any]:
 
 
 async def write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Inserts the rows in one statement, positions in their order (SQLAlchemy Core: no ORM
-    object, identity map or flush per event)."""
+    """Inserts the rows (made by `row_for_event`) in one statement, positions in their order
+    (SQLAlchemy Core: no ORM object, identity map or flush per event)."""
     if rows:
-        await (await session.connection()).execute(insert(OUTBOX), list(rows))
+        await insert_all(session, _WRITE, rows)
 
 
 def cloud_event(row: Any) -> CloudEvent:

@@ -1,10 +1,12 @@
 """Prebuilt statements run as plans on PostgreSQL (real PostgreSQL, `infra`): straight on the
-asyncpg connection of the unit of work's transaction, and answering as SQLAlchemy does."""
+asyncpg connection of the unit of work's transaction, and answering as SQLAlchemy does. The
+last test runs `insert_rows` on SQLite, the other way it goes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db.statements import Fetched, execute, insert_new
+from shared.db.statements import Fetched, Rows, execute, insert_all, insert_new, insert_rows
 from shared.transient import is_transient
 from tests.conftest import MigratedDatabase
 
@@ -34,11 +36,23 @@ _NOTE = sa.select(NOTES, sa.literal("note").label("kind")).where(
 )
 _RENUMBER = sa.update(NOTES).where(NOTES.c.kept).values(n=sa.bindparam("n"))
 _SOME = sa.select(NOTES.c.note_id).where(NOTES.c.note_id.in_(sa.bindparam("ids", expanding=True)))
+LINES = sa.Table(
+    "plan_lines",
+    _METADATA,
+    sa.Column("line", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("note_id", sa.String, nullable=False, unique=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+_LINES = insert_rows(LINES, ["note_id", "n"], returning=LINES.c.note_id, skip_existing=True)
 AT = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
 
 
 def _note(note_id: str, n: int) -> dict[str, object]:
     return {"note_id": note_id, "n": n, "at": AT, "doc": {"tags": ["a", n]}, "kept": True}
+
+
+def _line(note_id: str, n: int) -> dict[str, object]:
+    return {"note_id": note_id, "n": n}
 
 
 @pytest.fixture
@@ -160,3 +174,41 @@ async def test_listeners_and_statements_settled_as_they_run_take_sqlalchemys_pat
         assert not isinstance(traced, Fetched), "a listener (a statement span) sees it"
         assert traced.one().note_id == "a"
     assert len(seen) == 1
+
+
+async def _insert_lines(sessions: async_sessionmaker[AsyncSession]) -> list[Rows]:
+    """Two calls of one `insert_rows` statement; the second repeats a committed row and
+    gives a new one twice."""
+    answers = []
+    async with sessions() as session:
+        answers.append(await insert_all(session, _LINES, [_line("a", 1), _line("b", 2)]))
+        await session.commit()
+    async with sessions() as session:
+        given = [_line("d", 4), _line("b", 9), _line("c", 3), _line("d", 5)]
+        answers.append(await insert_all(session, _LINES, given))
+        await session.commit()
+    async with sessions() as session:
+        lines = await execute(session, sa.select(LINES).order_by(LINES.c.line))
+        assert [(row.note_id, row.n) for row in lines] == [("a", 1), ("b", 2), ("d", 4), ("c", 3)]
+    return answers
+
+
+async def test_rows_go_in_one_plan_in_their_order_and_the_existing_are_skipped(
+    engine: AsyncEngine,
+) -> None:
+    first, second = await _insert_lines(_sessions(engine))
+    assert sorted(first.scalars()) == ["a", "b"]
+    assert isinstance(second, Fetched), "met again: one plan for any number of rows"
+    assert sorted(second.scalars()) == ["c", "d"], "b was there; d is written once"
+
+
+async def test_rows_go_as_a_list_of_parameter_sets_elsewhere(tmp_path: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'lines.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(_METADATA.create_all)
+    try:
+        first, second = await _insert_lines(_sessions(engine))
+    finally:
+        await engine.dispose()
+    assert sorted(first.scalars()) == ["a", "b"]
+    assert sorted(second.scalars()) == ["c", "d"]
