@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from nacl.exceptions import BadSignatureError
 
 from shared.registry import AllianceRegistry, Unauthorised, decode_b64url, encode_b64url
 
@@ -161,6 +161,6 @@ def verify_sender(event: CloudEvent, registry: AllianceRegistry) -> None:
         raise Unauthorised("the event is not signed (ce_signingkey / ce_signature missing)")
     public_key = registry.signing_key(event.signing_key, event.source)
     try:
-        public_key.verify(decode_b64url(event.signature), event.signing_input())
-    except (InvalidSignature, ValueError) as exc:
+        public_key.verify(event.signing_input(), decode_b64url(event.signature))
+    except (BadSignatureError, ValueError) as exc:
         raise Unauthorised(f"signature of event {event.id} does not verify") from exc

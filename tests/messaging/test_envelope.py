@@ -37,6 +37,13 @@ def test_any_change_to_a_signed_event_breaks_its_signature(change: dict[str, obj
         verify_sender(dataclasses.replace(envelope, **change), REGISTRY)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("signature", ["AAAA", "not base64url!", "A" * 90])
+def test_a_signature_of_the_wrong_shape_is_refused_as_unauthenticated(signature: str) -> None:
+    envelope = signed_event(demo_signer("lindeveld"), offering_published("lindeveld"))
+    with pytest.raises(Unauthorised, match="does not verify"):
+        verify_sender(dataclasses.replace(envelope, signature=signature), REGISTRY)
+
+
 def test_a_key_of_another_sender_is_refused() -> None:
     envelope = signed_event(demo_signer("lindeveld"), offering_published("lindeveld"))
     borrowed = dataclasses.replace(envelope, signing_key="nordhavn-2026-1")
