@@ -79,12 +79,19 @@ async def execute(
     return await connection.execute(statement, parameters)
 
 
+def hold(session: AsyncSession, connection: AsyncConnection) -> None:
+    """Says that `session` is bound to `connection`, which has begun the transaction the
+    session joins: statements run on it without asking the session."""
+    session.info[_HELD] = (None, connection)
+
+
 async def _connection(session: AsyncSession) -> AsyncConnection:
-    """The session's connection; asked of the session once per transaction, as each ask
+    """The session's connection: the one it is bound to (`hold`) until the ORM begins its
+    own transaction there, else asked of the session once per transaction, as each ask
     costs a greenlet."""
     transaction = session.sync_session.get_transaction()
     held = session.info.get(_HELD)
-    if transaction is not None and held is not None and held[0] is transaction:
+    if held is not None and held[0] is transaction:
         connection: AsyncConnection = held[1]
         return connection
     connection = await session.connection()
