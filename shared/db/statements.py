@@ -68,7 +68,14 @@ async def execute(
     session: AsyncSession, statement: Statement, parameters: Parameters = None
 ) -> Rows:
     """Runs a prebuilt statement (or its dialect's) on the session's transaction."""
-    connection = await _connection(session)
+    return await execute_on(await _connection(session), statement, parameters)
+
+
+async def execute_on(
+    connection: AsyncConnection, statement: Statement, parameters: Parameters = None
+) -> Rows:
+    """Runs a prebuilt statement (or its dialect's) on a connection whose transaction has
+    begun (`engine.begin()`), for work outside a unit of work (the outbox relay's)."""
     if isinstance(statement, Mapping):
         statement = statement[connection.dialect.name]
     if connection.dialect.driver == "asyncpg" and not isinstance(parameters, Sequence):

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import utc_now
 from shared.db.outbox import OUTBOX, cloud_event
+from shared.db.statements import execute_on
 from shared.envelope import CloudEvent, EventSigner
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE_SECONDS
 from shared.settings import FaultMoment, FaultSettings
@@ -89,10 +90,12 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
-        # Core statements on a connection of its own: no session, no ORM object made or changed.
+        # Core statements on a connection of its own: no session, no ORM object made or
+        # changed; the claim is run as a plan once met again (see shared.db.statements).
         async with self._engine.begin() as connection:
             postgres = connection.dialect.name == "postgresql"
-            claimed = await connection.execute(
+            claimed = await execute_on(
+                connection,
                 _CLAIM_IF_LOCKED if postgres else _CLAIM,
                 {"limit": self._batch_size, "now": utc_now()},
             )

@@ -15,7 +15,15 @@ from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db.statements import Fetched, Rows, execute, insert_all, insert_new, insert_rows
+from shared.db.statements import (
+    Fetched,
+    Rows,
+    execute,
+    execute_on,
+    insert_all,
+    insert_new,
+    insert_rows,
+)
 from shared.transient import is_transient
 from tests.conftest import MigratedDatabase
 
@@ -114,6 +122,27 @@ async def test_a_plan_runs_in_the_unit_of_works_transaction(engine: AsyncEngine)
         # Not committed: closing the session rolls it back.
     async with sessions() as session:
         kept = {row.note_id for row in await execute(session, sa.select(NOTES.c.note_id))}
+    assert kept == {"a", "b"}
+
+
+async def test_a_plan_runs_on_a_connection_begun_outside_a_unit_of_work(
+    engine: AsyncEngine,
+) -> None:
+    """As the outbox relay runs its claim: `engine.begin()` commits the plan's writes when
+    the block ends, and keeps none when it ends by an error."""
+
+    async def add_then_fail(note_id: str) -> None:
+        async with engine.begin() as connection:
+            assert isinstance(await execute_on(connection, _ADD, _note(note_id, 1)), Fetched)
+            raise RuntimeError("the broker did not acknowledge")
+
+    async with engine.begin() as connection:
+        await execute_on(connection, _ADD, _note("a", 1))
+        assert isinstance(await execute_on(connection, _ADD, _note("b", 1)), Fetched)
+    with pytest.raises(RuntimeError):
+        await add_then_fail("c")
+    async with engine.connect() as connection:
+        kept = {row.note_id for row in await connection.execute(sa.select(NOTES.c.note_id))}
     assert kept == {"a", "b"}
 
 
