@@ -311,8 +311,8 @@ async def insert_all(
     connection = await _connection(session)
     if connection.dialect.name == "postgresql":
         arrays = {name: [row[name] for row in rows] for name in statement.columns}
-        return await execute(session, statement.unnested, arrays)
-    return await execute(session, statement.each, rows)
+        return await execute_on(connection, statement.unnested, arrays)
+    return await execute_on(connection, statement.each, rows)
 
 
 def upsert(table: Table, key: str, changed: Sequence[str]) -> Mapping[str, Executable]:
