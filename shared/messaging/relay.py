@@ -57,6 +57,8 @@ _CLAIM = (
 # another relay holds the lock or nothing waits.
 _LOCK = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID).label("held")).cte("relay_lock")
 _CLAIM_IF_LOCKED = _CLAIM.where(_LOCK.c.held).add_cte(_LOCK)
+# Each database's claim (SQLite, the unit tests' database, has no advisory locks).
+_CLAIM_BY_DIALECT = {"postgresql": _CLAIM_IF_LOCKED, "sqlite": _CLAIM}
 _MAX_BACKOFF_S = 10.0
 
 
@@ -93,11 +95,8 @@ class OutboxRelay:
         # Core statements on a connection of its own: no session, no ORM object made or
         # changed; the claim is run as a plan once met again (see shared.db.statements).
         async with self._engine.begin() as connection:
-            postgres = connection.dialect.name == "postgresql"
             claimed = await execute_on(
-                connection,
-                _CLAIM_IF_LOCKED if postgres else _CLAIM,
-                {"limit": self._batch_size, "now": utc_now()},
+                connection, _CLAIM_BY_DIALECT, {"limit": self._batch_size, "now": utc_now()}
             )
             # RETURNING keeps no order; the rows go out in the order they were recorded.
             rows = sorted(claimed.all(), key=lambda row: row.position)
