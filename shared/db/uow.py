@@ -27,6 +27,13 @@ from shared.db import outbox, statements
 from shared.transient import is_transient
 
 
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The database `sessions` open their sessions on."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return engine
+
+
 class UnitOfWork:
     """The base every service's unit of work extends; on its own it exposes no repository."""
 
@@ -52,8 +59,7 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
-        engine: AsyncEngine = self._sessions.kw["bind"]
-        self._connection = await engine.connect()
+        self._connection = await engine_of(self._sessions).connect()
         # Begun here, so the commit below is the connection's whatever ran on it (statements
         # run as plans go past SQLAlchemy's connection, which would not begin by itself).
         await self._connection.begin()
@@ -125,9 +131,7 @@ class UnitOfWorkFactory(Generic[UowT]):
     def engine(self) -> AsyncEngine:
         """The database the units of work are opened on, for the runtime's reads that need
         no unit of work."""
-        engine = self.sessions.kw["bind"]
-        assert isinstance(engine, AsyncEngine)
-        return engine
+        return engine_of(self.sessions)
 
     def __call__(self) -> UowT:
         return self.kind(self.sessions, self.source, self.on_events_committed)
