@@ -54,6 +54,8 @@ missing_packages() {
         "maven|command -v mvn >/dev/null" \
         "golang-go|command -v go >/dev/null" \
         "chromium|command -v chromium >/dev/null" \
+        "gcc|command -v gcc >/dev/null" \
+        "python3-dev|$PYTHON -c 'import sysconfig, os, sys; sys.exit(not os.path.isfile(sysconfig.get_paths()[\"include\"] + \"/Python.h\"))'" \
         "python3-venv|$PYTHON -c 'import ensurepip' >/dev/null 2>&1"; do
         pkg="${entry%%|*}"
         check="${entry#*|}"
@@ -159,6 +161,8 @@ install_packages
 setup_venv
 setup_kafka
 setup_jaeger
+# The credential canonicalizer, compiled with mypyc when its source changed (infra/compiled.py).
+"$VENV/bin/python" -m infra.compiled | sed 's/^/==> /'
 # docker-compose.yml's broker credentials and certificates, made here, never committed (the
 # local profiles make their own at their broker's first start).
 "$VENV/bin/python" -m infra.local compose-secrets >/dev/null
