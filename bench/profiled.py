@@ -1,7 +1,8 @@
 """Runs a service under cProfile: `python -m bench.profiled services.<name> OUT.prof`.
 
 `python -m bench --profile` starts every service this way; the statistics are written when
-the service stops (uvicorn returns after SIGTERM), then summarised as text beside them (`summarise_profiles` in `bench/__main__.py`).
+the service stops (uvicorn returns after SIGTERM), then summarised as text beside them
+(`summarise_profiles` in `bench/__main__.py`).
 """
 
 from __future__ import annotations
