@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Generic
 
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -40,6 +41,12 @@ log = logging.getLogger(__name__)
 GAUGE_INTERVAL_S = 2.0
 # Readiness values that inform rather than decide.
 _INFORMATIVE = frozenset({"assigned_partitions"})
+
+# FastAPI's own OpenTelemetry support traces every request (a server span, then one per
+# dependency, endpoint and serialization) whenever a tracer provider is set, even one that
+# records nothing: 0.1 ms of CPU a request here. The services' HTTP spans come from
+# OpenTelemetry's FastAPI instrumentation instead, applied only when traces are exported.
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 class ServiceRuntime(Generic[UowT]):
@@ -158,7 +165,13 @@ def create_app(
             yield
         await runtime.engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry=NO_NATIVE_TELEMETRY,
+    )
     settings = runtime.settings
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(
