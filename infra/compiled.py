@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.machinery
+import sys
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
@@ -30,8 +31,8 @@ STAMP = ROOT / ".cache" / "stamps" / "compiled"
 
 
 def digest() -> str:
-    """Of everything a build depends on: the sources and the compiler's version."""
-    inputs = hashlib.sha256(f"mypy {version('mypy')}\n".encode())
+    """Of everything a build depends on: the sources, the compiler's and Python's versions."""
+    inputs = hashlib.sha256(f"mypy {version('mypy')} {sys.implementation.cache_tag}\n".encode())
     for module in MODULES:
         inputs.update((ROOT / module).read_bytes())
     return inputs.hexdigest()
