@@ -17,8 +17,8 @@ def test_the_canonicalizer_in_use_is_the_build_of_its_present_source() -> None:
         f"{canon.__file__} is the interpreted source: run `make setup` to compile it"
     )
     assert compiled.current(), (
-        "the compiled canonicalizer is not the build of shared/credentials/canon.py as it "
-        "is now: run `make setup` to rebuild it"
+        f"the builds of {', '.join(compiled.MODULES)} are not of their present sources: "
+        "run `make setup` to rebuild them"
     )
 
 
