@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 import httpx
@@ -42,12 +42,30 @@ class DownstreamRefused(Exception):
         self.problem = problem
 
 
+# Absolute URLs kept per service: the gateway calls a few paths again and again (and some
+# with ids, hence a bound).
+_URLS_KEPT = 256
+
+
 @dataclass
 class Downstream:
     """One service the gateway reads through."""
 
     name: str
     client: httpx.AsyncClient
+    _urls: dict[str, httpx.URL] = field(default_factory=dict, repr=False)
+
+    def _url(self, path: str) -> httpx.URL:
+        """`path` on the service's base URL, parsed once: given a relative path, httpx parses
+        it and then the merged URL again on every request (POST /enrolments to a local
+        server, alternating runs: 405-534 µs of the gateway's CPU a call with the URL given
+        whole, 449-632 µs parsed each time)."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _URLS_KEPT:
+                del self._urls[next(iter(self._urls))]
+            url = self._urls[path] = httpx.URL(str(self.client.base_url).rstrip("/") + path)
+        return url
 
     async def call(
         self,
@@ -60,7 +78,7 @@ class Downstream:
         headers = {"Authorization": authorization} if authorization else {}
         try:
             response = await self.client.request(
-                method, path, params=params, json=body, headers=headers
+                method, self._url(path), params=params, json=body, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise Problem(
