@@ -182,26 +182,26 @@ _ACTIVE_IN_OFFERING = (
     ENROLMENTS.c.offering_id == bindparam("offering_id"),
     text(ACTIVE_ENROLMENT),
 )
-_SEATS = (
-    select(ENROLMENTS.c.status, func.count())
-    .where(*_ACTIVE_IN_OFFERING)
-    .group_by(ENROLMENTS.c.status)
-)
-# What a request is decided on, in one statement of three parts, each on its own index (the
-# count can be an index-only scan): how many hold each active status ("seats", the status,
-# the count); the learner's own active enrolment ("enrolled", its id, its status); each
-# credential the learner earned ("earned", its id, its offering, revoked, suspended).
+# The offering's seats held and queue places, as the database keeps them on its row (see
+# migration enrolment_0003) rather than counted from its enrolments on every request.
+_THE_OFFERINGS_SEATS = OFFERINGS.c.offering_id == bindparam("offering_id")
+_SEATS = select(OFFERINGS.c.accepted, OFFERINGS.c.waiting).where(_THE_OFFERINGS_SEATS)
+# What a request is decided on, in one statement, each part on its own index: the
+# offering's seats ("seats", the status, how many hold it); the learner's own active
+# enrolment ("enrolled", its id, its status); each credential the learner earned ("earned",
+# its id, its offering, revoked, suspended).
 _STANDING = union_all(
-    select(
-        literal("seats").label("kind"),
-        ENROLMENTS.c.status.label("key"),
-        null().label("value"),
-        func.count().label("n"),
-        false().label("revoked"),
-        false().label("suspended"),
-    )
-    .where(*_ACTIVE_IN_OFFERING)
-    .group_by(ENROLMENTS.c.status),
+    *(
+        select(
+            literal("seats").label("kind"),
+            literal(status).label("key"),
+            null().label("value"),
+            held.label("n"),
+            false().label("revoked"),
+            false().label("suspended"),
+        ).where(_THE_OFFERINGS_SEATS)
+        for status, held in ((_ACCEPTED, OFFERINGS.c.accepted), (_WAITLISTED, OFFERINGS.c.waiting))
+    ),
     select(
         literal("enrolled"),
         ENROLMENTS.c.enrolment_id,
@@ -280,9 +280,8 @@ class EnrolmentRepository(_Repository):
         return [_enrolment(r, positions.get(r.enrolment_id)) for r in ordered]
 
     async def seats(self, offering_id: str) -> Seats:
-        rows = await execute(self._session, _SEATS, {"offering_id": offering_id})
-        counts: dict[str, int] = {status: n for status, n in rows}
-        return Seats(accepted=counts.get(_ACCEPTED, 0), waiting=counts.get(_WAITLISTED, 0))
+        row = (await execute(self._session, _SEATS, {"offering_id": offering_id})).first()
+        return Seats(accepted=row[0], waiting=row[1]) if row else Seats(accepted=0, waiting=0)
 
     async def standing(self, learner_id: str, offering_id: str) -> Standing:
         """The learner's standing in the offering when they ask for a place."""

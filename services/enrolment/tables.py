@@ -30,6 +30,10 @@ class OfferingRecord(EnrolmentTable, table=True):
     capacity: int
     required_offering_ids: str = Field(sa_type=Text)  # JSON array of offering ids
     changed_at: datetime = Field(sa_type=DateTime(timezone=True))
+    # How many of its enrolments hold a place and how many wait: kept by a trigger on
+    # `enrolments` (migration enrolment_0003), never written by the service.
+    accepted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    waiting: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class EnrolmentRecord(EnrolmentTable, table=True):

@@ -72,8 +72,9 @@ async def test_a_request_is_the_lock_one_read_and_one_write(units_of_work: Units
     decided = [
         # The offering's lock (SQLite's stand-in for FOR UPDATE, returning the row).
         "UPDATE offerings",
-        # Its seats, the learner's own enrolment in it, the learner's credentials.
-        "SELECT enrolments",
+        # Its seats (kept on its row), the learner's own enrolment in it, the learner's
+        # credentials.
+        "SELECT offerings",
         # A place in the queue takes its number in the insert itself.
         "INSERT enrolments",
         "INSERT outbox",

@@ -1,0 +1,134 @@
+"""An offering's seat counts, kept on its row by a trigger on PostgreSQL (migration
+enrolment_0003), agree with its enrolments through every way a place is taken or given up,
+and requests are decided on them; the migration counts the enrolments already there."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.enrolment import application
+from services.enrolment.domain import Enrolment, EnrolmentStatus
+from services.enrolment.unit_of_work import EnrolmentUnitOfWork
+from shared.db.engine import create_engine, session_factory
+from shared.db.migrate import alembic_config
+from shared.db.uow import UnitOfWorkFactory, run_committed
+from shared.events import OfferingPublished
+from tests.conftest import MigratedDatabase
+from tests.support.builders import offering_published, offering_withdrawn
+from tests.support.infra import Infrastructure, create_database, drop_database
+
+Units = UnitOfWorkFactory[EnrolmentUnitOfWork]
+_COUNTED = """
+SELECT o.accepted, o.waiting,
+    (SELECT count(*) FROM enrolments e WHERE e.offering_id = o.offering_id
+        AND e.status = 'accepted'),
+    (SELECT count(*) FROM enrolments e WHERE e.offering_id = o.offering_id
+        AND e.status = 'waitlisted')
+FROM offerings o WHERE o.offering_id = :offering_id
+"""
+
+
+@pytest.fixture
+async def engine(
+    infra: Infrastructure, migrated_database: MigratedDatabase
+) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(await migrated_database("enrolment"))
+    yield engine
+    await engine.dispose()
+
+
+async def _seats(engine: AsyncEngine, offering_id: str) -> tuple[int, int]:
+    """The row's counts, after checking them against the enrolments themselves."""
+    async with engine.connect() as connection:
+        row = (await connection.execute(text(_COUNTED), {"offering_id": offering_id})).one()
+    kept, counted = (row[0], row[1]), (row[2], row[3])
+    assert kept == counted, f"the offering's row says {kept}, its enrolments {counted}"
+    return kept
+
+
+async def _request(units: Units, learner_id: str, offering_id: str) -> Enrolment:
+    return await run_committed(
+        units, lambda uow: application.request_enrolment(uow, learner_id, offering_id)
+    )
+
+
+async def _publish(units: Units, offering: OfferingPublished) -> None:
+    async with units() as uow:
+        await application.apply_offering_event(uow, offering)
+        await uow.commit()
+
+
+async def test_the_counts_follow_every_change_of_place(engine: AsyncEngine) -> None:
+    units = UnitOfWorkFactory(EnrolmentUnitOfWork, session_factory(engine), "enrolment")
+    offering = offering_published("rheinfeld", capacity=2)
+    await _publish(units, offering)
+    assert await _seats(engine, offering.offering_id) == (0, 0)
+
+    decided = [await _request(units, f"lrn-learner-{n}", offering.offering_id) for n in range(5)]
+    assert [e.status for e in decided] == [EnrolmentStatus.ACCEPTED] * 2 + [
+        EnrolmentStatus.WAITLISTED
+    ] * 3
+    assert [e.position for e in decided[2:]] == [1, 2, 3]
+    assert await _seats(engine, offering.offering_id) == (2, 3)
+
+    # A place given up goes to the first in line: still two places, two waiting.
+    await run_committed(
+        units,
+        lambda uow: application.withdraw_enrolment(uow, "lrn-learner-0", decided[0].enrolment_id),
+    )
+    assert await _seats(engine, offering.offering_id) == (2, 2)
+    # A queue place given up frees no seat.
+    await run_committed(
+        units,
+        lambda uow: application.withdraw_enrolment(uow, "lrn-learner-4", decided[4].enrolment_id),
+    )
+    assert await _seats(engine, offering.offering_id) == (2, 1)
+    # A learner who asks again joins the queue behind the one still waiting.
+    again = await _request(units, "lrn-learner-0", offering.offering_id)
+    assert (again.status, again.position) == (EnrolmentStatus.WAITLISTED, 2)
+    assert await _seats(engine, offering.offering_id) == (2, 2)
+
+    # The offering withdrawn: everyone waiting is turned away; the places stand.
+    async with units() as uow:
+        await application.apply_offering_event(uow, offering_withdrawn(offering, version=2))
+        await uow.commit()
+    assert await _seats(engine, offering.offering_id) == (2, 0)
+
+
+async def test_the_migration_counts_the_enrolments_already_held(infra: Infrastructure) -> None:
+    name = await create_database(infra, "enrolment")
+    url = infra.database_url(name)
+    engine = create_engine(url)
+    try:
+        await asyncio.to_thread(command.upgrade, alembic_config("enrolment", url), "enrolment_0002")
+        now = dt.datetime.now(dt.UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO offerings (offering_id, partner_id, version, status, capacity, "
+                    "required_offering_ids, changed_at) "
+                    "VALUES ('off-1', 'rheinfeld', 1, 'published', 5, '[]', :now)"
+                ),
+                {"now": now},
+            )
+            for n, status in enumerate(("accepted", "accepted", "waitlisted", "withdrawn")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO enrolments (enrolment_id, offering_id, partner_id, "
+                        "learner_id, status, requested_at, changed_at) "
+                        "VALUES (:id, 'off-1', 'rheinfeld', :learner, :status, :now, :now)"
+                    ),
+                    {"id": f"enr-{n}", "learner": f"lrn-learner-{n}", "status": status, "now": now},
+                )
+        await asyncio.to_thread(command.upgrade, alembic_config("enrolment", url), "head")
+        assert await _seats(engine, "off-1") == (2, 1)
+    finally:
+        await engine.dispose()
+        await drop_database(infra, name)
