@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, Table
+from sqlalchemy import MetaData, Table, text
 from sqlalchemy.engine import Connection
 
 from services import SERVICES
@@ -56,3 +57,31 @@ async def test_migrations_match_the_models(
     finally:
         await engine.dispose()
     assert differences == [], f"{service}: models and migrations disagree: {differences}"
+
+
+async def test_credential_documents_are_stored_compressed_with_lz4(
+    migrated_database: MigratedDatabase,
+) -> None:
+    """Migration issuance_0006: a stored document is compressed with LZ4, not pglz."""
+    engine = create_engine(await migrated_database("issuance"))
+    document = json.dumps({"proof": "z" + "signature" * 40, "claims": list(range(2000))})
+    try:
+        async with engine.begin() as connection:
+            # Only the columns without a default; the rest of the row does not matter here.
+            await connection.execute(
+                text(
+                    "INSERT INTO credentials (credential_id, basis, learner_id, "
+                    "issuer_partner_id, awarding_partner_id, status_list_index, document, "
+                    "issued_at) VALUES ('urn:uuid:1', 'result', 'lrn-learner-1', 'rheinfeld', "
+                    "'rheinfeld', 7, :document, now())"
+                ),
+                {"document": document},
+            )
+            method = (
+                await connection.execute(
+                    text("SELECT pg_column_compression(document) FROM credentials")
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert method == "lz4"
