@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.acls import alliance_acls, apply_acls
 from infra.topics import alliance_topics, ensure_topics
+from shared.db.engine import create_engine
 from shared.db.migrate import upgrade
 from shared.messaging.clients import kafka_connection
 from tests.support.infra import (
@@ -65,6 +67,25 @@ async def migrated_database(infra: Infrastructure) -> AsyncIterator[MigratedData
     yield make
     for name in created:
         await drop_database(infra, name)
+
+
+MigratedEngine = Callable[[str], Awaitable[AsyncEngine]]
+
+
+@pytest.fixture
+async def migrated_engine(migrated_database: MigratedDatabase) -> AsyncIterator[MigratedEngine]:
+    """Makes an engine on a fresh PostgreSQL database migrated for a service; each is
+    disposed of after the test, before its database is dropped."""
+    engines: list[AsyncEngine] = []
+
+    async def make(service: str) -> AsyncEngine:
+        engine = create_engine(await migrated_database(service))
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        await engine.dispose()
 
 
 ServiceFactory = Callable[..., Awaitable[ServiceProcess]]

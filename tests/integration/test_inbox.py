@@ -11,12 +11,11 @@ import uuid
 
 from sqlalchemy import text
 
-from shared.db.engine import create_engine
 from shared.db.uow import UnitOfWork
 from shared.events import OfferingPublished
 from shared.messaging.consumer import EventContext, Outcome
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
-from tests.conftest import MigratedDatabase
+from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published
 from tests.support.consumers import as_consumed, consumer_for
 from tests.support.infra import Infrastructure
@@ -24,9 +23,9 @@ from tests.support.kafka import wait_for, with_event_id
 
 
 async def test_redelivered_event_is_applied_once(
-    infra: Infrastructure, migrated_database: MigratedDatabase
+    infra: Infrastructure, migrated_engine: MigratedEngine
 ) -> None:
-    engine = create_engine(await migrated_database("catalogue"))
+    engine = await migrated_engine("catalogue")
     async with engine.begin() as conn:
         await conn.execute(text("CREATE TABLE effects (event_id TEXT, offering_id TEXT)"))
     consumer, parked = consumer_for(engine, f"inbox-{uuid.uuid4().hex[:6]}")
@@ -49,14 +48,9 @@ async def test_redelivered_event_is_applied_once(
         "alliance.offerings",
         lambda rs: len(with_event_id(rs, envelope.id)) == 5,
     )
-    try:
-        outcomes = [
-            await consumer.consume(as_consumed(r)) for r in with_event_id(records, envelope.id)
-        ]
-        async with engine.connect() as conn:
-            effects = (await conn.execute(text("SELECT count(*) FROM effects"))).scalar_one()
-    finally:
-        await engine.dispose()
+    outcomes = [await consumer.consume(as_consumed(r)) for r in with_event_id(records, envelope.id)]
+    async with engine.connect() as conn:
+        effects = (await conn.execute(text("SELECT count(*) FROM effects"))).scalar_one()
     assert outcomes == [Outcome.APPLIED] + [Outcome.DUPLICATE] * 4
     assert effects == 1
     assert parked == []

@@ -14,10 +14,9 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.engine import Connection
 
 from services import SERVICES
-from shared.db.engine import create_engine
 from shared.db.inbox import ProcessedEvent
 from shared.db.outbox import OutboxMessage
-from tests.conftest import MigratedDatabase
+from tests.conftest import MigratedEngine
 
 
 def _declared(service: str) -> MetaData:
@@ -46,42 +45,32 @@ def _differences(connection: Connection, metadata: MetaData) -> list[Any]:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_migrations_match_the_models(
-    service: str, migrated_database: MigratedDatabase
-) -> None:
-    engine = create_engine(await migrated_database(service))
+async def test_migrations_match_the_models(service: str, migrated_engine: MigratedEngine) -> None:
+    engine = await migrated_engine(service)
     metadata = _declared(service)
-    try:
-        async with engine.connect() as connection:
-            differences = await connection.run_sync(_differences, metadata)
-    finally:
-        await engine.dispose()
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(_differences, metadata)
     assert differences == [], f"{service}: models and migrations disagree: {differences}"
 
 
 async def test_credential_documents_are_stored_compressed_with_lz4(
-    migrated_database: MigratedDatabase,
+    migrated_engine: MigratedEngine,
 ) -> None:
     """Migration issuance_0006: a stored document is compressed with LZ4, not pglz."""
-    engine = create_engine(await migrated_database("issuance"))
+    engine = await migrated_engine("issuance")
     document = json.dumps({"proof": "z" + "signature" * 40, "claims": list(range(2000))})
-    try:
-        async with engine.begin() as connection:
-            # Only the columns without a default; the rest of the row does not matter here.
-            await connection.execute(
-                text(
-                    "INSERT INTO credentials (credential_id, basis, learner_id, "
-                    "issuer_partner_id, awarding_partner_id, status_list_index, document, "
-                    "issued_at) VALUES ('urn:uuid:1', 'result', 'lrn-learner-1', 'rheinfeld', "
-                    "'rheinfeld', 7, :document, now())"
-                ),
-                {"document": document},
-            )
-            method = (
-                await connection.execute(
-                    text("SELECT pg_column_compression(document) FROM credentials")
-                )
-            ).scalar_one()
-    finally:
-        await engine.dispose()
-    assert method == "lz4"
+    async with engine.begin() as connection:
+        # Only the columns without a default; the rest of the row does not matter here.
+        await connection.execute(
+            text(
+                "INSERT INTO credentials (credential_id, basis, learner_id, "
+                "issuer_partner_id, awarding_partner_id, status_list_index, document, "
+                "issued_at) VALUES ('urn:uuid:1', 'result', 'lrn-learner-1', 'rheinfeld', "
+                "'rheinfeld', 7, :document, now())"
+            ),
+            {"document": document},
+        )
+        stored = await connection.execute(
+            text("SELECT pg_column_compression(document) FROM credentials")
+        )
+        assert stored.scalar_one() == "lz4"

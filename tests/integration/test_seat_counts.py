@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 from alembic import command
@@ -20,7 +19,7 @@ from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import alembic_config
 from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.events import OfferingPublished
-from tests.conftest import MigratedDatabase
+from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published, offering_withdrawn
 from tests.support.infra import Infrastructure, create_database, drop_database
 
@@ -36,12 +35,8 @@ FROM offerings o WHERE o.offering_id = :offering_id
 
 
 @pytest.fixture
-async def engine(
-    infra: Infrastructure, migrated_database: MigratedDatabase
-) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await migrated_database("enrolment"))
-    yield engine
-    await engine.dispose()
+async def engine(migrated_engine: MigratedEngine) -> AsyncEngine:
+    return await migrated_engine("enrolment")
 
 
 async def _seats(engine: AsyncEngine, offering_id: str) -> tuple[int, int]:

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import deferral, inbox, outbox
-from shared.db.engine import create_engine, session_factory
+from shared.db.engine import session_factory
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.messaging.dead_letter import ConsumedRecord
-from tests.conftest import MigratedDatabase
+from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published
-from tests.support.infra import Infrastructure
 
 _COUNTS = (
     "SELECT count(*) FROM inbox WHERE consumer = :c",
@@ -29,12 +27,8 @@ _COUNTS = (
 
 
 @pytest.fixture
-async def engine(
-    infra: Infrastructure, migrated_database: MigratedDatabase
-) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await migrated_database("assessment"))
-    yield engine
-    await engine.dispose()
+async def engine(migrated_engine: MigratedEngine) -> AsyncEngine:
+    return await migrated_engine("assessment")
 
 
 async def _write_each_kind(uow: UnitOfWork, consumer: str, orm: bool = True) -> None:
