@@ -179,13 +179,12 @@ _WAITING_LIST = (
 )
 # The active statuses as the partial unique index has them, so the planner may use it.
 _ACTIVE_IN_OFFERING = (
-    ENROLMENTS.c.offering_id == bindparam("offering_id"),
+    ENROLMENTS.c.offering_id == bindparam("the_offering_id"),
     text(ACTIVE_ENROLMENT),
 )
 # The offering's seats held and queue places, as the database keeps them on its row (see
 # migration enrolment_0003) rather than counted from its enrolments on every request.
-_THE_OFFERINGS_SEATS = OFFERINGS.c.offering_id == bindparam("offering_id")
-_SEATS = select(OFFERINGS.c.accepted, OFFERINGS.c.waiting).where(_THE_OFFERINGS_SEATS)
+_SEATS = select(OFFERINGS.c.accepted, OFFERINGS.c.waiting).where(_THE_OFFERING)
 # What a request is decided on, in one statement, each part on its own index: the
 # offering's seats ("seats", the status, how many hold it); the learner's own active
 # enrolment ("enrolled", its id, its status); each credential the learner earned ("earned",
@@ -199,7 +198,7 @@ _STANDING = union_all(
             held.label("n"),
             false().label("revoked"),
             false().label("suspended"),
-        ).where(_THE_OFFERINGS_SEATS)
+        ).where(_THE_OFFERING)
         for status, held in ((_ACCEPTED, OFFERINGS.c.accepted), (_WAITLISTED, OFFERINGS.c.waiting))
     ),
     select(
@@ -280,13 +279,13 @@ class EnrolmentRepository(_Repository):
         return [_enrolment(r, positions.get(r.enrolment_id)) for r in ordered]
 
     async def seats(self, offering_id: str) -> Seats:
-        row = (await execute(self._session, _SEATS, {"offering_id": offering_id})).first()
+        row = (await execute(self._session, _SEATS, {"the_offering_id": offering_id})).first()
         return Seats(accepted=row[0], waiting=row[1]) if row else Seats(accepted=0, waiting=0)
 
     async def standing(self, learner_id: str, offering_id: str) -> Standing:
         """The learner's standing in the offering when they ask for a place."""
         rows = await execute(
-            self._session, _STANDING, {"learner_id": learner_id, "offering_id": offering_id}
+            self._session, _STANDING, {"learner_id": learner_id, "the_offering_id": offering_id}
         )
         counts: dict[str, int] = {}
         enrolled: tuple[str, EnrolmentStatus] | None = None
