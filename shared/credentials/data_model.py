@@ -7,6 +7,10 @@ Schema for `AchievementCredential` (vendored in `schemas/`, see SOURCES.md there
 `ClrCredential` the CLR rules below (1EdTech's CLR 2.0 schema could not be had) with each
 component credential checked as an Open Badge.
 
+A `relatedResource` states digests of documents: their form is checked, and a digest of a
+document this service holds as its URL serves it (the VC 2.0 contexts) must match it. Nothing
+is fetched to check the others.
+
 What the JSON-LD means is checked by canonicalization in safe mode (`reference.py`): a
 term or type no context defines fails there, when signing and when verifying.
 
@@ -16,6 +20,9 @@ that states it.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
@@ -23,8 +30,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from shared.credentials.loader import CLR_V2P0, KNOWN_CONTEXTS, OB_V3P0, VC_V1, VC_V2
+from shared.credentials.loader import (
+    CLR_V2P0,
+    KNOWN_CONTEXTS,
+    OB_V3P0,
+    VC_V1,
+    VC_V2,
+    served_bytes,
+)
 from shared.credentials.microcredential import IRI_PATTERN
+from shared.registry import b58decode
 
 if TYPE_CHECKING:
     from jsonschema import Draft201909Validator
@@ -43,6 +58,17 @@ CLR_TYPE = "ClrCredential"
 # xsd:dateTimeStamp (VC 2.0): a dateTime with its time zone. VC 1.1 takes any xsd:dateTime.
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+# Subresource Integrity's hash-expression (W3C SRI, section 3.5), without options.
+_SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
+_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+# The multihash codes VC Data Integrity 1.0 (section 2.7) names, with their digests' lengths.
+_MULTIHASHES = {
+    0x12: ("sha256", 32),
+    0x20: ("sha384", 48),
+    0x16: ("sha3_256", 32),
+    0x15: ("sha3_384", 48),
+}
 
 
 class InvalidCredential(Exception):
@@ -169,6 +195,7 @@ class _Rules:
         self.subjects()
         self.dates()
         self.typed_entries()
+        self.related_resources()
 
     def contexts(self) -> None:
         contexts = self.credential["@context"]
@@ -286,6 +313,90 @@ class _Rules:
                     raise self.fail(section, section, f"each {key} entry is an object with a type")
                 if (id_required or "id" in entry) and not _is_url(entry.get("id")):
                     raise self.fail(section, section, f"each {key} entry's id is a URL")
+
+    def related_resources(self) -> None:
+        if "relatedResource" not in self.credential:
+            return
+        section = "integrity-of-related-resources"
+        resources = self.credential["relatedResource"]
+        entries = as_list(resources)
+        if not entries or not all(isinstance(entry, dict) for entry in entries):
+            raise self.fail(section, section, "relatedResource is one or more objects")
+        seen: set[str] = set()
+        for entry in entries:
+            identifier = entry.get("id")
+            if not _is_url(identifier):
+                raise self.fail(section, section, "each related resource has an id, a URL")
+            if identifier in seen:
+                raise self.fail(section, section, f"related resource {identifier} is listed twice")
+            seen.add(identifier)
+            if "mediaType" in entry and not isinstance(entry["mediaType"], str):
+                raise self.fail(section, section, "a related resource's mediaType is a string")
+            digests = _resource_digests(entry)
+            if isinstance(digests, str):
+                raise self.fail(section, section, f"related resource {identifier}: {digests}")
+            # The service retrieves nothing (no network); what it holds, it checks.
+            held = served_bytes(identifier)
+            for algorithm, digest in digests:
+                if held is not None and hashlib.new(algorithm, held).digest() != digest:
+                    raise self.fail(
+                        section,
+                        section,
+                        f"related resource {identifier}: its {algorithm} digest does not match "
+                        "the document this service holds for that URL",
+                    )
+
+
+def _resource_digests(entry: dict[str, Any]) -> list[tuple[str, bytes]] | str:
+    """The (hashlib name, digest) pairs a related resource states, or what is wrong with them."""
+    sri = entry.get("digestSRI")
+    multibase = entry.get("digestMultibase")
+    if sri is None and multibase is None:
+        return "it has no digestSRI or digestMultibase"
+    digests: list[tuple[str, bytes]] = []
+    if sri is not None:
+        # SRI's metadata is hash expressions separated by white space.
+        for expression in sri.split() if isinstance(sri, str) and sri.strip() else [""]:
+            match = _SRI.match(expression)
+            digest = _base64(match.group(2), url=False) if match else None
+            if not match or digest is None or len(digest) != _SIZES[match.group(1)]:
+                return "digestSRI is sha256-, sha384- or sha512- and that digest in base64"
+            digests.append((match.group(1), digest))
+    for value in [] if multibase is None else as_list(multibase) or [None]:
+        multihash = _multibase(value)
+        algorithm, size = _MULTIHASHES.get(multihash[0], ("", -1)) if multihash else ("", -1)
+        if multihash is None or len(multihash) != size + 2 or multihash[1] != size:
+            return (
+                "digestMultibase is a multibase (u or z) multihash of SHA-256, SHA-384, "
+                "SHA3-256 or SHA3-384"
+            )
+        digests.append((algorithm, multihash[2:]))
+    return digests
+
+
+def _multibase(value: Any) -> bytes | None:
+    if not isinstance(value, str) or len(value) < 2:
+        return None
+    if value[0] == "u":
+        return _base64(value[1:], url=True)
+    if value[0] == "z":
+        try:
+            return b58decode(value[1:])
+        except ValueError:
+            return None
+    return None
+
+
+def _base64(text: str, *, url: bool) -> bytes | None:
+    """Strict base64 (SRI) or base64url without padding (multibase `u`)."""
+    if url and not _BASE64URL.match(text):
+        return None
+    try:
+        if url:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def parse_datetime(value: Any, *, with_zone: bool = True) -> datetime | None:

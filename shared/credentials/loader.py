@@ -56,6 +56,17 @@ def load_context(url: str) -> dict[str, Any]:
     return document
 
 
+# The copies that are byte for byte what their URL serves (SOURCES.md), so a digest of the
+# served document can be checked against them; the others keep its JSON, not its bytes.
+_SERVED_BYTES = frozenset({VC_V2, VC_EXAMPLES_V2})
+
+
+@cache
+def served_bytes(url: str) -> bytes | None:
+    """What `url` serves, when this service holds it byte for byte; otherwise None."""
+    return (CONTEXTS_DIR / _FILES[url]).read_bytes() if url in _SERVED_BYTES else None
+
+
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """A pyld document loader serving only the local contexts."""
     # A copy: the parsed documents are shared with the fast path and must stay pristine.

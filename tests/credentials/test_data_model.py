@@ -3,7 +3,9 @@ what it allows (VC 1.1, language values, typed evidence and terms of use) passes
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,8 @@ from shared.credentials import (
     canonicalize,
 )
 from shared.credentials.data_model import InvalidCredential, check_credential
-from shared.credentials.loader import DATA_INTEGRITY_V2, VC_V1, VC_V2
+from shared.credentials.loader import CONTEXTS_DIR, DATA_INTEGRITY_V2, VC_V1, VC_V2
+from shared.registry import b58encode
 
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 
@@ -117,6 +120,84 @@ def test_what_vc_2_0_allows_passes() -> None:
     }
     assert check_credential(credential) == "2.0"
     canonicalize(credential)  # every term defined
+
+
+V2_BYTES = (CONTEXTS_DIR / "credentials-v2.jsonld").read_bytes()
+V2_SRI = "sha384-" + base64.b64encode(hashlib.sha384(V2_BYTES).digest()).decode()
+V2_SHA256 = bytes([0x12, 32]) + hashlib.sha256(V2_BYTES).digest()  # a multihash
+V2_MULTIBASE = "u" + base64.urlsafe_b64encode(V2_SHA256).decode().rstrip("=")
+OTHER_SRI = "sha384-" + base64.b64encode(hashlib.sha384(b"another document").digest()).decode()
+
+
+def test_the_vc_2_0_context_is_held_as_its_url_serves_it() -> None:
+    # The digest of https://www.w3.org/ns/credentials/v2 since the 2025 Recommendation; a
+    # digest a credential states of that URL is checked against these bytes.
+    assert hashlib.sha256(V2_BYTES).hexdigest() == (
+        "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
+    )
+
+
+def test_related_resources_with_their_digests_pass() -> None:
+    credential = plain_v2()
+    credential["relatedResource"] = [
+        {"id": VC_V2, "digestSRI": V2_SRI, "digestMultibase": V2_MULTIBASE},
+        # Not held here, so not retrieved: its digest can only be checked for its form.
+        {"id": "https://x.example/photo.png", "mediaType": "image/png", "digestSRI": OTHER_SRI},
+    ]
+    assert check_credential(credential) == "2.0"
+    canonicalize(credential)  # relatedResource, digestSRI, mediaType are VC 2.0 terms
+    credential["relatedResource"] = {"id": VC_V2, "digestMultibase": "z" + b58encode(V2_SHA256)}
+    assert check_credential(credential) == "2.0"
+
+
+RELATED_INVALID: dict[str, tuple[Any, str]] = {
+    "a list of strings": ([VC_V2], "one or more objects"),
+    "no id": ([{"digestSRI": V2_SRI}], "has an id"),
+    "the same id twice": (
+        [{"id": VC_V2, "digestSRI": V2_SRI}, {"id": VC_V2, "digestMultibase": V2_MULTIBASE}],
+        "listed twice",
+    ),
+    "no digest": ([{"id": VC_V2}], "no digestSRI or digestMultibase"),
+    "SRI in base64url": (
+        [{"id": VC_V2, "digestSRI": V2_SRI.replace("+", "-").replace("/", "_") + "-_"}],
+        "digestSRI",
+    ),
+    "SRI of an unknown algorithm": ([{"id": VC_V2, "digestSRI": "md5-AAAA"}], "digestSRI"),
+    "multibase without a multihash header": (
+        [{"id": VC_V2, "digestMultibase": "u" + V2_MULTIBASE[3:]}],
+        "digestMultibase",
+    ),
+    "SRI not matching the held context": (
+        [{"id": VC_V2, "digestSRI": OTHER_SRI}],
+        "sha384 digest does not match",
+    ),
+    # The W3C data-model suite's fixture: a digest of the context's 2024-07 revision.
+    "SRI of a revision the URL no longer serves": (
+        [
+            {
+                "id": VC_V2,
+                "digestSRI": "sha384-"
+                "NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg",
+            }
+        ],
+        "sha384 digest does not match",
+    ),
+    "multihash not matching the held context": (
+        [{"id": VC_V2, "digestMultibase": "z" + b58encode(V2_SHA256[:-1] + b"\0")}],
+        "sha256 digest does not match",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RELATED_INVALID))
+def test_a_related_resource_without_its_integrity_is_refused(case: str) -> None:
+    value, reason = RELATED_INVALID[case]
+    credential = plain_v2()
+    credential["relatedResource"] = value
+    with pytest.raises(InvalidCredential) as refused:
+        check_credential(credential)
+    assert refused.value.rule == "integrity-of-related-resources"
+    assert reason in refused.value.message
 
 
 def test_vc_1_1_has_its_own_rules() -> None:
