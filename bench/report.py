@@ -158,6 +158,23 @@ def lines(report: dict[str, Any]) -> list[str]:
         out.append(
             f"| all | **{_n(sum(statements.values()))}** | {_n(sum(deferrals.values()), 0)} |"
         )
+    if costliest := run.get("costliest_statements"):
+        journeys = max(1, run["journeys_completed"])
+        out += [
+            "",
+            "Longest statements by execution time (PostgreSQL's wall time: waits for a core "
+            "are in it):",
+            "",
+            "| database | statement | calls per journey | µs each | ms per journey |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for row in costliest:
+            each_us = 1000 * row["exec_ms"] / max(1, row["calls"])
+            out.append(
+                f"| {row['database']} | `{row['query'].replace('|', '/')}` | "
+                f"{_n(row['calls'] / journeys, 2)} | {_n(each_us, 0)} | "
+                f"{_n(row['exec_ms'] / journeys, 2)} |"
+            )
     out += ["", "| target | goal | actual | met |", "|---|---:|---:|---|"]
     for t in report["targets"]:
         out.append(

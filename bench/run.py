@@ -144,6 +144,7 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
         result["warm_up"] = warm_up
         result["statements"] = statements.statements
         result["deferrals"] = statements.deferrals
+        result["costliest_statements"] = [row._asdict() for row in statements.costliest]
         if options.verify:
             verification = await verify_all(stack.url("issuance"), learners, load.concurrency)
             result["verified_credentials"] = verification.verified
