@@ -134,10 +134,9 @@ class Seats:
 @dataclass(frozen=True)
 class Standing:
     """What a learner's request for a place in an offering is decided on, besides the
-    offering: its places, the learner's active enrolment in it (id and status) if they hold
-    one, and the credentials the learner earned."""
+    offering and its places: the learner's active enrolment in it (id and status) if they
+    hold one, and the credentials the learner earned."""
 
-    seats: Seats
     enrolled: tuple[str, EnrolmentStatus] | None
     earned: tuple[EarnedCredential, ...]
 

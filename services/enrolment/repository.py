@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Table,
@@ -17,7 +17,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    null,
     select,
     text,
     union_all,
@@ -69,22 +68,25 @@ _OFFERING_COLUMNS = (
 )
 _THE_OFFERING = OFFERINGS.c.offering_id == bindparam("the_offering_id")
 _OFFERING = select(*_OFFERING_COLUMNS).where(_THE_OFFERING)
+# The offering's seats held and queue places, as the database keeps them on its row (see
+# migration enrolment_0003) rather than counted from its enrolments on every request.
+_SEAT_COLUMNS = (OFFERINGS.c.accepted, OFFERINGS.c.waiting)
 _LOCK_OFFERING = {
-    "postgresql": _OFFERING.with_for_update(),
+    "postgresql": select(*_OFFERING_COLUMNS, *_SEAT_COLUMNS).where(_THE_OFFERING).with_for_update(),
     # SQLite has no row locks (FOR UPDATE is not rendered). A write takes the database's
     # write lock (the driver opens the transaction at the first write), so writers are
     # serialised and none counts stale seats; RETURNING reads the row in the same statement.
     "sqlite": update(OFFERINGS)
     .where(_THE_OFFERING)
     .values(version=OFFERINGS.c.version)
-    .returning(*_OFFERING_COLUMNS),
+    .returning(*_OFFERING_COLUMNS, *_SEAT_COLUMNS),
 }
 _INSERT_OFFERING = insert(OFFERINGS)
 _UPDATE_OFFERING = update(OFFERINGS).where(_THE_OFFERING)
 
 
 def _offering(row: Sequence[Any]) -> Offering:
-    offering_id, partner_id, version, status, capacity, required = row
+    offering_id, partner_id, version, status, capacity, required = row[:6]
     return Offering(
         offering_id,
         partner_id,
@@ -95,18 +97,25 @@ def _offering(row: Sequence[Any]) -> Offering:
     )
 
 
+class Locked(NamedTuple):
+    """An offering under its lock, and its places as the lock found them."""
+
+    offering: Offering
+    seats: Seats
+
+
 class OfferingRepository(_Repository):
     async def get(self, offering_id: str) -> Offering | None:
         row = (await execute(self._session, _OFFERING, {"the_offering_id": offering_id})).first()
         return _offering(row) if row else None
 
-    async def lock(self, offering_id: str) -> Offering | None:
+    async def lock(self, offering_id: str) -> Locked | None:
         """The offering, locked until the transaction ends: whoever counts its seats next
         waits until this transaction has committed what it decided."""
         row = (
             await execute(self._session, _LOCK_OFFERING, {"the_offering_id": offering_id})
         ).first()
-        return _offering(row) if row else None
+        return Locked(_offering(row), Seats(accepted=row[6], waiting=row[7])) if row else None
 
     async def save(self, offering: Offering, first: bool) -> None:
         """`first` when `lock` found none: a new row rather than a change of one."""
@@ -182,48 +191,38 @@ _ACTIVE_IN_OFFERING = (
     ENROLMENTS.c.offering_id == bindparam("the_offering_id"),
     text(ACTIVE_ENROLMENT),
 )
-# The offering's seats held and queue places, as the database keeps them on its row (see
-# migration enrolment_0003) rather than counted from its enrolments on every request.
-_SEATS = select(OFFERINGS.c.accepted, OFFERINGS.c.waiting).where(_THE_OFFERING)
-# What a request is decided on, in one statement, each part on its own index: the
-# offering's seats ("seats", the status, how many hold it); the learner's own active
-# enrolment ("enrolled", its id, its status); each credential the learner earned ("earned",
-# its id, its offering, revoked, suspended).
+_SEATS = select(*_SEAT_COLUMNS).where(_THE_OFFERING)
+# What a request is decided on besides the offering, in one statement, each part on its own
+# index: the learner's own active enrolment in it ("enrolled", its id, its status) and each
+# credential the learner earned ("earned", its id, its offering, revoked, suspended).
 _STANDING = union_all(
-    *(
-        select(
-            literal("seats").label("kind"),
-            literal(status).label("key"),
-            null().label("value"),
-            held.label("n"),
-            false().label("revoked"),
-            false().label("suspended"),
-        ).where(_THE_OFFERING)
-        for status, held in ((_ACCEPTED, OFFERINGS.c.accepted), (_WAITLISTED, OFFERINGS.c.waiting))
-    ),
     select(
-        literal("enrolled"),
-        ENROLMENTS.c.enrolment_id,
-        ENROLMENTS.c.status,
-        literal(0),
-        false(),
-        false(),
+        literal("enrolled").label("kind"),
+        ENROLMENTS.c.enrolment_id.label("key"),
+        ENROLMENTS.c.status.label("value"),
+        false().label("revoked"),
+        false().label("suspended"),
     ).where(ENROLMENTS.c.learner_id == bindparam("learner_id"), *_ACTIVE_IN_OFFERING),
     select(
         literal("earned"),
         EARNED.c.credential_id,
         EARNED.c.offering_id,
-        literal(0),
         EARNED.c.revoked,
         EARNED.c.suspended,
     ).where(EARNED.c.learner_id == bindparam("learner_id")),
 )
-_INSERT_ENROLMENT = insert(ENROLMENTS)
+# An active enrolment clashing with one of the same learner in the offering (the partial
+# unique index) is not written: a request of theirs committed since their standing was read.
+_INSERT_ENROLMENT = insert_new(ENROLMENTS, returning=ENROLMENTS.c.enrolment_id)
 # The next queue number is taken in the insert itself, under the offering's lock.
-_INSERT_WAITING = insert(ENROLMENTS).values(
-    queue_number=select(func.coalesce(func.max(ENROLMENTS.c.queue_number), 0) + 1)
-    .where(ENROLMENTS.c.offering_id == bindparam("queued_in"))
-    .scalar_subquery()
+_INSERT_WAITING = insert_new(
+    ENROLMENTS,
+    returning=ENROLMENTS.c.enrolment_id,
+    values={
+        "queue_number": select(func.coalesce(func.max(ENROLMENTS.c.queue_number), 0) + 1)
+        .where(ENROLMENTS.c.offering_id == bindparam("queued_in"))
+        .scalar_subquery()
+    },
 )
 _UPDATE_ENROLMENT = update(ENROLMENTS).where(
     ENROLMENTS.c.enrolment_id == bindparam("the_enrolment_id")
@@ -287,30 +286,25 @@ class EnrolmentRepository(_Repository):
         rows = await execute(
             self._session, _STANDING, {"learner_id": learner_id, "the_offering_id": offering_id}
         )
-        counts: dict[str, int] = {}
         enrolled: tuple[str, EnrolmentStatus] | None = None
         earned: list[EarnedCredential] = []
-        for kind, key, value, n, revoked, suspended in rows:
-            if kind == "seats":
-                counts[key] = n
-            elif kind == "enrolled":
+        for kind, key, value, revoked, suspended in rows:
+            if kind == "enrolled":
                 enrolled = (key, EnrolmentStatus(value))
             else:
                 earned.append(
                     EarnedCredential(key, learner_id, value, bool(revoked), bool(suspended))
                 )
-        return Standing(
-            Seats(accepted=counts.get(_ACCEPTED, 0), waiting=counts.get(_WAITLISTED, 0)),
-            enrolled,
-            tuple(earned),
-        )
+        return Standing(enrolled, tuple(earned))
 
     async def waiting_list(self, offering_id: str) -> list[Enrolment]:
         """The learners waiting for a place, next first, with their positions."""
         rows = await execute(self._session, _WAITING_LIST, {"offering_id": offering_id})
         return [_enrolment(row, index) for index, row in enumerate(rows, start=1)]
 
-    async def add(self, enrolment: Enrolment) -> None:
+    async def add(self, enrolment: Enrolment) -> bool:
+        """Stores a new enrolment; False when the learner holds an active one in the
+        offering already (the partial unique index), so nothing was written."""
         fields = {
             "enrolment_id": enrolment.enrolment_id,
             "offering_id": enrolment.offering_id,
@@ -323,11 +317,10 @@ class EnrolmentRepository(_Repository):
             "changed_at": enrolment.changed_at,
         }
         if enrolment.status is EnrolmentStatus.WAITLISTED:
-            await execute(
+            return await added(
                 self._session, _INSERT_WAITING, {**fields, "queued_in": enrolment.offering_id}
             )
-        else:
-            await execute(self._session, _INSERT_ENROLMENT, fields)
+        return await added(self._session, _INSERT_ENROLMENT, fields)
 
     async def update(self, enrolment: Enrolment) -> None:
         fields: dict[str, Any] = {

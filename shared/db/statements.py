@@ -244,14 +244,21 @@ async def added(session: AsyncSession, statement: Statement, parameters: Paramet
 
 
 def insert_new(
-    table: Table, returning: Column[Any] | None = None, key: Sequence[Column[Any]] = ()
+    table: Table,
+    returning: Column[Any] | None = None,
+    key: Sequence[Column[Any]] = (),
+    values: Mapping[str, Any] | None = None,
 ) -> Mapping[str, Executable]:
     """INSERT ... ON CONFLICT [(key)] DO NOTHING [RETURNING returning]: a row that clashes
     with a committed one (the expected race) is not written, and the transaction stays
-    usable without a savepoint; with `returning`, no row back means nothing was written."""
+    usable without a savepoint; with `returning`, no row back means nothing was written.
+    `values` are columns the statement itself computes (an SQL expression each)."""
     built: dict[str, Executable] = {}
     for dialect in _DIALECTS:
-        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=key or None)
+        statement = dialect.insert(table)
+        if values:
+            statement = statement.values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=key or None)
         built[dialect.dialect.name] = (
             statement.returning(returning) if returning is not None else statement
         )

@@ -1,6 +1,6 @@
 """What a credential event and a request for a place cost enrolment's database, pinned (on
-SQLite): a new credential written with one statement; a request decided on one read after
-the offering's lock, and written with one statement."""
+SQLite): a new credential written with one statement; a request decided on one read and the
+offering's lock, and written with one statement."""
 
 from __future__ import annotations
 
@@ -64,17 +64,17 @@ async def test_a_status_that_came_before_the_issuance_stands(units_of_work: Unit
     assert (held.offering_id, held.revoked) == (issued.offering_id, True)
 
 
-async def test_a_request_is_the_lock_one_read_and_one_write(units_of_work: Units) -> None:
+async def test_a_request_is_one_read_the_lock_and_one_write(units_of_work: Units) -> None:
     offering = offering_published("rheinfeld", capacity=1)
     async with units_of_work() as uow:
         await application.apply_offering_event(uow, offering)
         await uow.commit()
     decided = [
-        # The offering's lock (SQLite's stand-in for FOR UPDATE, returning the row).
+        # The learner's own enrolment in the offering and their credentials, before the lock.
+        "SELECT enrolments",
+        # The offering's lock (SQLite's stand-in for FOR UPDATE, returning the row with its
+        # seats).
         "UPDATE offerings",
-        # Its seats (kept on its row), the learner's own enrolment in it, the learner's
-        # credentials.
-        "SELECT offerings",
         # A place in the queue takes its number in the insert itself.
         "INSERT enrolments",
         "INSERT outbox",

@@ -13,11 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.enrolment import application
-from services.enrolment.domain import Enrolment, EnrolmentStatus
+from services.enrolment.domain import AlreadyEnrolled, Enrolment, EnrolmentStatus
+from services.enrolment.repository import Locked
 from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrate import alembic_config
 from shared.db.uow import UnitOfWorkFactory, run_committed
+from shared.errors import LostRace
 from shared.events import OfferingPublished
 from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published, offering_withdrawn
@@ -127,3 +129,34 @@ async def test_the_migration_counts_the_enrolments_already_held(infra: Infrastru
     finally:
         await engine.dispose()
         await drop_database(infra, name)
+
+
+async def test_a_second_request_committed_before_the_lock_is_caught_by_the_insert(
+    engine: AsyncEngine,
+) -> None:
+    """The learner's standing is read before the offering's lock: a request of theirs that
+    commits in between is not seen by that read, so the insert must refuse to write a second
+    place (the partial unique index), and the request runs again and finds the first."""
+    units = UnitOfWorkFactory(EnrolmentUnitOfWork, session_factory(engine), "enrolment")
+    offering = offering_published("rheinfeld", capacity=5)
+    await _publish(units, offering)
+    learner = "lrn-twice-0001"
+    first: list[Enrolment] = []
+
+    async with units() as uow:
+        lock = uow.offerings.lock
+
+        async def lock_after_the_other_request(offering_id: str) -> Locked | None:
+            first.append(await _request(units, learner, offering_id))
+            return await lock(offering_id)
+
+        uow.offerings.lock = lock_after_the_other_request  # type: ignore[method-assign]
+        with pytest.raises(LostRace):
+            await application.request_enrolment(uow, learner, offering.offering_id)
+    assert [e.status for e in first] == [EnrolmentStatus.ACCEPTED]
+    assert await _seats(engine, offering.offering_id) == (1, 0)
+
+    # Run again (as run_committed does on a lost race), it names the place already held.
+    with pytest.raises(AlreadyEnrolled, match=first[0].enrolment_id):
+        await _request(units, learner, offering.offering_id)
+    assert await _seats(engine, offering.offering_id) == (1, 0)
