@@ -322,20 +322,22 @@ class _Rules:
         entries = as_list(resources)
         if not entries or not all(isinstance(entry, dict) for entry in entries):
             raise self.fail(section, section, "relatedResource is one or more objects")
-        seen: set[str] = set()
+        stated: dict[str, list[tuple[str, bytes]]] = {}
         for entry in entries:
             identifier = entry.get("id")
             if not _is_url(identifier):
                 raise self.fail(section, section, "each related resource has an id, a URL")
-            if identifier in seen:
+            if identifier in stated:
                 raise self.fail(section, section, f"related resource {identifier} is listed twice")
-            seen.add(identifier)
             if "mediaType" in entry and not isinstance(entry["mediaType"], str):
                 raise self.fail(section, section, "a related resource's mediaType is a string")
             digests = _resource_digests(entry)
             if isinstance(digests, str):
                 raise self.fail(section, section, f"related resource {identifier}: {digests}")
-            # The service retrieves nothing (no network); what it holds, it checks.
+            stated[identifier] = digests
+        # Then integrity, once every entry has its form. The service retrieves nothing (no
+        # network); what it holds as served, it checks.
+        for identifier, digests in stated.items():
             held = served_bytes(identifier)
             for algorithm, digest in digests:
                 if held is not None and hashlib.new(algorithm, held).digest() != digest:

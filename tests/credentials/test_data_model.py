@@ -157,6 +157,11 @@ RELATED_INVALID: dict[str, tuple[Any, str]] = {
         [{"id": VC_V2, "digestSRI": V2_SRI}, {"id": VC_V2, "digestMultibase": V2_MULTIBASE}],
         "listed twice",
     ),
+    # The form of every entry is checked before any digest is compared.
+    "the same id twice, the first digest wrong": (
+        [{"id": VC_V2, "digestSRI": OTHER_SRI}, {"id": VC_V2, "digestSRI": OTHER_SRI}],
+        "listed twice",
+    ),
     "no digest": ([{"id": VC_V2}], "no digestSRI or digestMultibase"),
     "SRI in base64url": (
         [{"id": VC_V2, "digestSRI": V2_SRI.replace("+", "-").replace("/", "_") + "-_"}],
