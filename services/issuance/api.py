@@ -1,7 +1,8 @@
 """Issuance's HTTP API: the partners' DID documents and status lists (public), the learner's
 own credentials, revocation, suspension and reinstatement by the awarding partner's staff,
 and the W3C VC API
-(`/credentials/issue` for partners, `/credentials/verify` for anyone)."""
+(`/credentials/issue` for partners, `/credentials/verify` and `/presentations/verify` for
+anyone)."""
 
 from __future__ import annotations
 
@@ -346,5 +347,39 @@ def build_router(
             raise Problem(400, "Bad request", f"options.checks: {exc}") from exc
         # VC API test suites expect a credential that fails verification to be refused.
         return JSONResponse(body, status_code=200 if not body["errors"] else 400)
+
+    @router.post(
+        "/presentations/verify",
+        tags=["VC API"],
+        summary="Verify a presentation: its holder's proof for your challenge and domain, "
+        "then each credential in it (W3C VC API)",
+        responses={
+            400: {"description": "Not verified: the body lists the errors"},
+        },
+        openapi_extra=_vc_api_body(
+            {
+                "type": "object",
+                "required": ["verifiablePresentation"],
+                "properties": {
+                    "verifiablePresentation": {"type": "object"},
+                    "options": {
+                        "type": "object",
+                        "properties": {
+                            "challenge": {"type": "string"},
+                            "domain": {"type": "string"},
+                        },
+                    },
+                },
+            }
+        ),
+    )
+    async def verify_presentation(request: Request) -> JSONResponse:
+        presentation, options = await _read_vc_api_body(request, "verifiablePresentation")
+        challenge, domain = options.get("challenge"), options.get("domain")
+        if not all(value is None or isinstance(value, str) for value in (challenge, domain)):
+            raise Problem(400, "Bad request", "`options.challenge` and `domain` are strings.")
+        report = await verifier.verify_presentation(presentation, challenge, domain)
+        body = report.vc_api()
+        return JSONResponse(body, status_code=200 if body["verified"] else 400)
 
     return router

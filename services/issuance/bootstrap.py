@@ -53,7 +53,8 @@ def bootstrap(settings: ServiceSettings | None = None) -> FastAPI:
         description=(
             "Signed, verifiable micro-credentials issued on behalf of awarding partners: "
             "Open Badges 3.0 with eddsa-rdfc-2022 proofs, Bitstring Status Lists, did:web "
-            "documents, and the W3C VC API (`/credentials/issue`, `/credentials/verify`)."
+            "documents, and the W3C VC API (`/credentials/issue`, `/credentials/verify`, "
+            "`/presentations/verify`)."
         ),
         routers=[
             build_router(runtime.units_of_work, credentials, verifier),

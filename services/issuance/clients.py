@@ -41,7 +41,11 @@ ISSUE_SCOPE = "issue:credentials"
 VERIFY_SCOPE = "verify:credentials"
 SCOPES = (ISSUE_SCOPE, VERIFY_SCOPE)
 # The VC API routes each scope opens.
-SCOPE_FOR_ROUTE = {"/credentials/issue": ISSUE_SCOPE, "/credentials/verify": VERIFY_SCOPE}
+SCOPE_FOR_ROUTE = {
+    "/credentials/issue": ISSUE_SCOPE,
+    "/credentials/verify": VERIFY_SCOPE,
+    "/presentations/verify": VERIFY_SCOPE,
+}
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 JWKS_PATH = "/oauth/jwks.json"
 FORM = "application/x-www-form-urlencoded"

@@ -15,11 +15,13 @@ from services.issuance.application import CredentialService
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.credentials.verifier import (
     HttpResolver,
+    PresentationReport,
     ResolutionError,
     TrustedIssuers,
     VerificationReport,
     did_key_document,
     verify,
+    verify_presentation,
 )
 from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.registry import AllianceRegistry, Partner
@@ -87,3 +89,10 @@ class CredentialVerifier:
 
     async def verify(self, credential: dict[str, Any]) -> VerificationReport:
         return await verify(credential, self._resolver, trust=self._trust)
+
+    async def verify_presentation(
+        self, presentation: dict[str, Any], challenge: str | None, domain: str | None
+    ) -> PresentationReport:
+        return await verify_presentation(
+            presentation, self._resolver, challenge=challenge, domain=domain, trust=self._trust
+        )

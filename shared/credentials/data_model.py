@@ -108,6 +108,14 @@ def check_credential(credential: dict[str, Any]) -> Version:
     return version
 
 
+def check_presentation(presentation: dict[str, Any]) -> Version:
+    """Raises `InvalidCredential` for the first rule of the data model the presentation
+    itself breaks (its credentials are checked each as a credential); its version."""
+    version = vc_version(presentation)
+    _PresentationRules(presentation, version).check()
+    return version
+
+
 def check_open_badge(credential: dict[str, Any]) -> None:
     """1EdTech's JSON Schema for an OB 3.0 `AchievementCredential`."""
     # The proof is left to the proof check: the schema wants an array, a single embedded
@@ -178,6 +186,8 @@ def _check_clr(credential: dict[str, Any]) -> None:
 class _Rules:
     """The data model's rules, in the order of its sections."""
 
+    kind = "VerifiableCredential"
+
     def __init__(self, credential: dict[str, Any], version: Version) -> None:
         self.credential = credential
         self.version = version
@@ -222,8 +232,8 @@ class _Rules:
         value = self.credential.get("type")
         if not all(isinstance(item, str) for item in as_list(value)) or value == []:
             raise self.fail("types", "types", "type is a string or a list of strings")
-        if "VerifiableCredential" not in _types(self.credential):
-            raise self.fail("types", "types", "type includes VerifiableCredential")
+        if self.kind not in _types(self.credential):
+            raise self.fail("types", "types", f"type includes {self.kind}")
 
     def names_and_descriptions(self) -> None:
         if self.version != "2.0":
@@ -347,6 +357,40 @@ class _Rules:
                         f"related resource {identifier}: its {algorithm} digest does not match "
                         "the document this service holds for that URL",
                     )
+
+
+class _PresentationRules(_Rules):
+    """A presentation's own rules (section 4.13): those of a credential that apply to it,
+    its holder, and credentials that are objects."""
+
+    kind = "VerifiablePresentation"
+
+    def check(self) -> None:
+        self.contexts()
+        self.identifier()
+        self.types()
+        self.holder()
+        self.credentials()
+
+    def holder(self) -> None:
+        if "holder" not in self.credential:
+            return
+        holder = self.credential["holder"]
+        if not _is_url(holder.get("id") if isinstance(holder, dict) else holder):
+            raise self.fail(
+                "presentations", "verifiable-presentations", "holder is a URL or has an id, a URL"
+            )
+
+    def credentials(self) -> None:
+        if "verifiableCredential" not in self.credential:
+            return
+        credentials = as_list(self.credential["verifiableCredential"])
+        if not credentials or not all(isinstance(item, dict) for item in credentials):
+            raise self.fail(
+                "presentations",
+                "verifiable-presentations",
+                "verifiableCredential is one or more objects (no strings, numbers or URLs)",
+            )
 
 
 def _resource_digests(entry: dict[str, Any]) -> list[tuple[str, bytes]] | str:

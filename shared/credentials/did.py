@@ -90,14 +90,18 @@ def build_did_document(did: str, keys: Sequence[Ed25519PublicKey]) -> dict[str, 
 
 
 class KeyResolver:
-    """Resolves assertion keys: did:key by itself, others from known DID documents.
+    """Resolves the keys of one verification relationship (assertion keys unless told):
+    did:key by itself, others from known DID documents.
 
     Documents come from the caller (e.g. the alliance registry or a fetched did.json);
     nothing is fetched here.
     """
 
-    def __init__(self, did_documents: Iterable[dict[str, Any]] = ()) -> None:
+    def __init__(
+        self, did_documents: Iterable[dict[str, Any]] = (), relation: str = "assertionMethod"
+    ) -> None:
         self._documents = {document["id"]: document for document in did_documents}
+        self._relation = relation
 
     def __call__(self, method_id: str) -> Ed25519PublicKey:
         if method_id.startswith("did:key:"):
@@ -106,8 +110,8 @@ class KeyResolver:
         document = self._documents.get(controller)
         if document is None:
             raise KeyResolutionError(f"no DID document known for {controller}")
-        if method_id not in _references(document.get("assertionMethod", []), controller):
-            raise KeyResolutionError(f"{method_id} is not an assertion method of {controller}")
+        if method_id not in _references(document.get(self._relation, []), controller):
+            raise KeyResolutionError(f"{method_id} is not in {controller}'s {self._relation}")
         for method in document.get("verificationMethod", []):
             if _absolute(method.get("id", ""), controller) == method_id:
                 if method.get("type") != "Multikey" or method.get("controller") != controller:

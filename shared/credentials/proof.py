@@ -25,6 +25,7 @@ from shared.registry import b58decode, b58encode
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
 ASSERTION_METHOD = "assertionMethod"
+AUTHENTICATION = "authentication"
 
 # XML Schema dateTime as Data Integrity requires for `created`.
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -132,16 +133,46 @@ def verify_credential(
     return VerificationResult(True, None, (issuers or methods)[0])
 
 
+def verify_presentation_proof(
+    presentation: dict[str, Any],
+    resolve_key: Callable[[str], Ed25519PublicKey],
+    *,
+    challenge: str | None,
+    domain: str | None,
+) -> VerificationResult:
+    """The presentation's `authentication` proof, by its holder when it names one, for the
+    verifier's `challenge` and `domain` when it gave them (VC Data Integrity 4.2, 4.3: a
+    proof made for another verifier or another request is refused, so a presentation cannot
+    be replayed); never raises for a bad presentation, says why instead."""
+    proofs = _as_list(presentation.get("proof"))
+    if len(proofs) != 1 or not isinstance(proofs[0], dict):
+        return VerificationResult(False, "a presentation carries one embedded proof")
+    proof = proofs[0]
+    holder = presentation.get("holder")
+    holder_id = holder.get("id") if isinstance(holder, dict) else holder
+    method = proof.get("verificationMethod")
+    if holder_id is not None and not (
+        isinstance(method, str) and method.split("#", 1)[0] == holder_id
+    ):
+        return VerificationResult(False, f"proof by {method}, not by the holder {holder_id}")
+    for name, expected in (("challenge", challenge), ("domain", domain)):
+        if expected is not None and proof.get(name) != expected:
+            return VerificationResult(False, f"the proof's {name} is not the one asked for")
+    unsecured = {key: value for key, value in presentation.items() if key != "proof"}
+    return _verify_proof(unsecured, proof, resolve_key, AUTHENTICATION)
+
+
 def _verify_proof(
     unsecured: dict[str, Any],
     proof: dict[str, Any],
     resolve_key: Callable[[str], Ed25519PublicKey],
+    purpose: str = ASSERTION_METHOD,
 ) -> VerificationResult:
     """One eddsa-rdfc-2022 proof over `unsecured` (which carries any previous proofs)."""
     method = proof.get("verificationMethod")
     if not isinstance(method, str):
         return VerificationResult(False, "proof has no verificationMethod")
-    problem = _check_proof_fields(proof)
+    problem = _check_proof_fields(proof, purpose)
     if problem:
         return VerificationResult(False, problem, method)
     try:
@@ -169,17 +200,17 @@ def _verify_proof(
     try:
         public_key.verify(signature, data)
     except InvalidSignature:
-        return VerificationResult(False, "signature does not match the credential", method)
+        return VerificationResult(False, "signature does not match the document", method)
     return VerificationResult(True, None, method)
 
 
-def _check_proof_fields(proof: dict[str, Any]) -> str | None:
+def _check_proof_fields(proof: dict[str, Any], purpose: str) -> str | None:
     if proof.get("type") != PROOF_TYPE:
         return f"proof type is {proof.get('type')!r}, not {PROOF_TYPE}"
     if proof.get("cryptosuite") != CRYPTOSUITE:
         return f"cryptosuite is {proof.get('cryptosuite')!r}, not {CRYPTOSUITE}"
-    if proof.get("proofPurpose") != ASSERTION_METHOD:
-        return f"proofPurpose is {proof.get('proofPurpose')!r}, not {ASSERTION_METHOD}"
+    if proof.get("proofPurpose") != purpose:
+        return f"proofPurpose is {proof.get('proofPurpose')!r}, not {purpose}"
     created = proof.get("created")
     if created is not None and not (isinstance(created, str) and _DATETIME.match(created)):
         return "proof created is not an XML Schema dateTime"

@@ -14,6 +14,10 @@ DID documents and status lists come from a `Resolver`: `OfflineResolver` from do
 handed over (the CLI's files, tests), `HttpResolver` over the network (did:web). did:key
 is always resolved locally.
 
+`verify_presentation` checks a verifiable presentation: its structure, its `authentication`
+proof (by its holder, for the verifier's challenge and domain), then each credential it
+carries with `verify`.
+
 Which issuer DIDs belong to which partner (the `trust` check), as `TrustedIssuers` reads
 them from the alliance registry (`alliance/registry.yaml`), for `did:web` only:
 1. `did:web:<issuing host>:partners:<partner id>` is that partner, where an issuing host
@@ -49,6 +53,7 @@ from shared.credentials.data_model import (
     InvalidCredential,
     as_list,
     check_credential,
+    check_presentation,
     parse_datetime,
 )
 from shared.credentials.did import (
@@ -60,7 +65,11 @@ from shared.credentials.did import (
 )
 from shared.credentials.loader import VC_V1
 from shared.credentials.microcredential import IRI_PATTERN
-from shared.credentials.proof import verify_credential
+from shared.credentials.proof import (
+    AUTHENTICATION,
+    verify_credential,
+    verify_presentation_proof,
+)
 from shared.credentials.status_list import (
     PURPOSES,
     REVOCATION,
@@ -176,6 +185,37 @@ def vc_api_response(
         else:
             response["errors"].append(f"{name}: {check.message}")
     return {"verified": not response["errors"], **response}
+
+
+@dataclass(frozen=True)
+class PresentationReport:
+    """A presentation's own checks (what is wrong, None when it holds) and the report of
+    each credential it carries; `verified` when none of them has an error (an issuer who is
+    no partner is a warning, as for a credential)."""
+
+    structure: str | None
+    proof: str | None
+    credentials: tuple[VerificationReport, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        verified: bool = self.vc_api()["verified"]
+        return verified
+
+    def vc_api(self) -> dict[str, Any]:
+        """The W3C VC API verify answer, each credential's answer in `credentialResults`
+        and its errors and warnings also the presentation's, prefixed with its place."""
+        response: dict[str, Any] = {"checks": [], "warnings": [], "errors": []}
+        for name, problem in (("structure", self.structure), ("proof", self.proof)):
+            if problem is None:
+                response["checks"].append(name)
+            else:
+                response["errors"].append(f"{name}: {problem}")
+        results = [vc_api_response(report) for report in self.credentials]
+        for number, result in enumerate(results):
+            for kind in ("warnings", "errors"):
+                response[kind] += [f"verifiableCredential[{number}] {m}" for m in result[kind]]
+        return {"verified": not response["errors"], **response, "credentialResults": results}
 
 
 # --- resolving DID documents and status lists -------------------------------------------
@@ -423,6 +463,51 @@ async def verify(
     )
 
 
+async def verify_presentation(
+    presentation: dict[str, Any],
+    resolver: Resolver,
+    *,
+    challenge: str | None,
+    domain: str | None,
+    trust: TrustedIssuers | None = None,
+    now: datetime | None = None,
+) -> PresentationReport:
+    """Check `presentation` and each credential in it; never raises for a bad one.
+
+    `challenge` and `domain` are the verifier's (the proof must carry them); None leaves
+    that one unchecked. `trust` and `now` as for `verify`."""
+    skipped = "not checked: the presentation is malformed"
+    if not isinstance(presentation, dict):  # JSON from outside may be anything
+        return PresentationReport("a presentation is a JSON object", skipped)
+    try:
+        check_presentation(presentation)
+    except InvalidCredential as exc:
+        return PresentationReport(f"{exc} ({exc.url})", skipped)
+    documents = _DocumentCache(resolver)
+    proof = as_list(presentation.get("proof"))
+    method = proof[0].get("verificationMethod") if proof and isinstance(proof[0], dict) else None
+    try:
+        key_resolver = await documents.key_resolver(
+            [method] if isinstance(method, str) else [], AUTHENTICATION
+        )
+    except ResolutionError as exc:
+        problem: str | None = f"cannot resolve a verification method: {exc}"
+    else:
+        result = await asyncio.to_thread(
+            verify_presentation_proof,
+            presentation,
+            key_resolver,
+            challenge=challenge,
+            domain=domain,
+        )
+        problem = None if result.verified else result.reason
+    credentials = [
+        await verify(credential, resolver, trust=trust, now=now)
+        for credential in as_list(presentation.get("verifiableCredential"))
+    ]
+    return PresentationReport(None, problem, tuple(credentials))
+
+
 @dataclass
 class _DocumentCache:
     """DID documents fetched once per verification (credential and status list share one)."""
@@ -430,8 +515,11 @@ class _DocumentCache:
     resolver: Resolver
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    async def key_resolver(self, methods: list[str]) -> KeyResolver:
-        """A resolver over the DID documents of every method's controller."""
+    async def key_resolver(
+        self, methods: list[str], relation: str = "assertionMethod"
+    ) -> KeyResolver:
+        """A resolver over the DID documents of every method's controller, for the keys of
+        one verification relationship."""
         dids = list(dict.fromkeys(method.split("#", 1)[0] for method in methods))
         for did in dids:
             if did not in self.documents:
@@ -439,7 +527,7 @@ class _DocumentCache:
                 if document.get("id") != did:
                     raise ResolutionError(f"the DID document for {did} names {document.get('id')}")
                 self.documents[did] = document
-        return KeyResolver([self.documents[did] for did in dids])
+        return KeyResolver([self.documents[did] for did in dids], relation)
 
 
 def _structure_problem(credential: dict[str, Any]) -> str | None:

@@ -121,9 +121,13 @@ def test_key_not_in_assertion_method_is_refused(
     data: MicroCredentialData, issuer_key: Ed25519PrivateKey
 ) -> None:
     document = build_did_document(data.issuer.id, [issuer_key.public_key()])
+    method = verification_method_id(data.issuer.id, issuer_key.public_key())
+    # An assertion key is not one to authenticate with (a presentation's proof).
+    with pytest.raises(KeyResolutionError, match="authentication"):
+        KeyResolver([document], "authentication")(method)
     document["assertionMethod"] = []
-    with pytest.raises(KeyResolutionError, match="not an assertion method"):
-        KeyResolver([document])(verification_method_id(data.issuer.id, issuer_key.public_key()))
+    with pytest.raises(KeyResolutionError, match="not in .*'s assertionMethod"):
+        KeyResolver([document])(method)
 
 
 def test_did_key_round_trip(issuer_key: Ed25519PrivateKey) -> None:

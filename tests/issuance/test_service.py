@@ -47,6 +47,7 @@ from tests.issuance.conftest import (
 )
 from tests.support.builders import offering_published
 from tests.support.kafka import Record, header, wait_for, wait_until_caught_up
+from tests.support.presentations import presentation
 
 ISSUED = "eu.alliance.credential.issued.v1"
 REVOKED = "eu.alliance.credential.revoked.v1"
@@ -341,6 +342,25 @@ async def test_the_vc_api_issues_in_the_partners_own_name_and_verifies(
         assert good.status_code == 200, good.text
         assert good.json()["errors"] == []
         assert {"proof", "validity", "status", "trust"} <= set(good.json()["checks"])
+
+        # The credential in a holder's presentation, for this verifier's challenge only.
+        holder = Ed25519PrivateKey.generate()
+        options = {"challenge": "c-1", "domain": "https://verifier.example"}
+        presented = presentation(holder, "c-1", "https://verifier.example", credentials=[vc])
+        verified = await api.post(
+            "/presentations/verify", json={"verifiablePresentation": presented, "options": options}
+        )
+        assert verified.status_code == 200, verified.text
+        assert verified.json()["checks"] == ["structure", "proof"]
+        assert verified.json()["credentialResults"][0]["verified"] is True
+        replayed = await api.post(
+            "/presentations/verify",
+            json={"verifiablePresentation": presented, "options": {**options, "challenge": "c-2"}},
+        )
+        assert replayed.status_code == 400
+        assert replayed.json()["errors"] == [
+            "proof: the proof's challenge is not the one asked for"
+        ]
 
         tampered = copy.deepcopy(vc)
         tampered["name"] = "Something else entirely"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 import json
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,10 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infra import wallet as wallet_client
-from shared.credentials import did_key, did_key_verification_method
-from shared.credentials.loader import VC_V2
-from shared.credentials.proof import CRYPTOSUITE, PROOF_TYPE, hash_data
-from shared.registry import b58encode
+from shared.credentials import did_key
 from tests.conftest import ServiceFactory
 from tests.gateway.test_wallet_with_issuance import hold_a_credential
 from tests.independent.test_digitalbazaar import (  # noqa: F401 - node is a fixture
@@ -43,33 +39,12 @@ from tests.independent.test_digitalbazaar import (  # noqa: F401 - node is a fix
     node,
 )
 from tests.support.infra import Infrastructure
+from tests.support.presentations import presentation
 from tests.wallet.test_oid4vci import ask_offer, code_of, credential_as_issued, reaching, trade
 
 HOLDER_SEED = bytes(range(11, 43))
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HOLDER = Ed25519PrivateKey.from_private_bytes(HOLDER_SEED)
-
-
-def presentation(
-    key: Ed25519PrivateKey, challenge: str, domain: str, purpose: str = "authentication"
-) -> dict[str, Any]:
-    """The holder's DID authentication: a presentation signed with eddsa-rdfc-2022."""
-    unsecured = {
-        "@context": [VC_V2],
-        "type": ["VerifiablePresentation"],
-        "holder": did_key(key.public_key()),
-    }
-    options = {
-        "type": PROOF_TYPE,
-        "cryptosuite": CRYPTOSUITE,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "verificationMethod": did_key_verification_method(key.public_key()),
-        "proofPurpose": purpose,
-        "challenge": challenge,
-        "domain": domain,
-    }
-    signature = key.sign(hash_data({**options, "@context": unsecured["@context"]}, unsecured))
-    return {**unsecured, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
 
 
 def independent_presentation(

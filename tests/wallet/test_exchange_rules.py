@@ -21,7 +21,7 @@ from services.issuance.domain import (
 from services.issuance.exchanges import presenter_of
 from shared.credentials import did_key
 from shared.credentials.loader import ED25519_2020_V1, VC_V1, VC_V2
-from tests.wallet.test_exchange import presentation
+from tests.support.presentations import presentation
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 DOMAIN = "https://issuance.example.eu"
