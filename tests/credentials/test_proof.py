@@ -126,7 +126,7 @@ def test_key_not_in_assertion_method_is_refused(
     with pytest.raises(KeyResolutionError, match="authentication"):
         KeyResolver([document], "authentication")(method)
     document["assertionMethod"] = []
-    with pytest.raises(KeyResolutionError, match="not in .*'s assertionMethod"):
+    with pytest.raises(KeyResolutionError, match=r"not in .*'s assertionMethod"):
         KeyResolver([document])(method)
 
 
