@@ -85,6 +85,9 @@ STATUS_PURPOSES = frozenset(PURPOSES)
 ISSUANCE_SERVICE = "issuance"
 # Bounds on what the HTTP resolver reads: it fetches URLs a submitted credential names.
 MAX_DOCUMENT_BYTES = 1 << 20
+# Each credential of a presentation may have status lists fetched: a bound on the fetches
+# one request can cause (a wallet presents a handful).
+MAX_PRESENTED_CREDENTIALS = 20
 HTTP_TIMEOUT_S = 10.0
 
 
@@ -483,6 +486,13 @@ async def verify_presentation(
         check_presentation(presentation)
     except InvalidCredential as exc:
         return PresentationReport(f"{exc} ({exc.url})", skipped)
+    presented = as_list(presentation.get("verifiableCredential"))
+    if len(presented) > MAX_PRESENTED_CREDENTIALS:
+        return PresentationReport(
+            f"this verifier takes at most {MAX_PRESENTED_CREDENTIALS} credentials a "
+            f"presentation, not {len(presented)}",
+            skipped,
+        )
     documents = _DocumentCache(resolver)
     proof = as_list(presentation.get("proof"))
     method = proof[0].get("verificationMethod") if proof and isinstance(proof[0], dict) else None
@@ -501,10 +511,7 @@ async def verify_presentation(
             domain=domain,
         )
         problem = None if result.verified else result.reason
-    credentials = [
-        await verify(credential, resolver, trust=trust, now=now)
-        for credential in as_list(presentation.get("verifiableCredential"))
-    ]
+    credentials = [await verify(c, resolver, trust=trust, now=now) for c in presented]
     return PresentationReport(None, problem, tuple(credentials))
 
 

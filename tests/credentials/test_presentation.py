@@ -15,7 +15,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.credentials import did_key, did_key_verification_method, sign_credential
 from shared.credentials.loader import VC_V2
-from shared.credentials.verifier import OfflineResolver, PresentationReport, verify_presentation
+from shared.credentials.verifier import (
+    MAX_PRESENTED_CREDENTIALS,
+    OfflineResolver,
+    PresentationReport,
+    verify_presentation,
+)
 from tests.independent.test_digitalbazaar import node  # noqa: F401 - a fixture
 from tests.support.presentations import presentation
 from tests.wallet.test_exchange import independent_presentation
@@ -162,6 +167,14 @@ def test_a_presentation_fails_with_any_credential_in_it() -> None:
     assert answer["checks"] == ["structure", "proof"]  # the holder's own proof holds
     assert [e for e in answer["errors"] if e.startswith("verifiableCredential[1] proof:")]
     assert [r["verified"] for r in answer["credentialResults"]] == [True, False]
+
+
+def test_a_presentation_of_too_many_credentials_is_refused_unread() -> None:
+    many = [credential()] * (MAX_PRESENTED_CREDENTIALS + 1)
+    report = checked(presentation(HOLDER, CHALLENGE, DOMAIN, credentials=many))
+    assert report.structure == "this verifier takes at most 20 credentials a presentation, not 21"
+    assert report.credentials == ()
+    assert checked(presentation(HOLDER, CHALLENGE, DOMAIN, credentials=many[1:])).verified
 
 
 def test_what_is_not_a_presentation_is_refused() -> None:
