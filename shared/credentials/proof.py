@@ -26,6 +26,15 @@ PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
 ASSERTION_METHOD = "assertionMethod"
 AUTHENTICATION = "authentication"
+# A holder may also authenticate with the older Ed25519Signature2020 (DCC's Learner
+# Credential Wallet signs with it): the same hashData, the proof options carrying the
+# document's @context, the signature in base58btc.
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
+# The (type, cryptosuite) pairs each proof purpose is verified for.
+SUITES = {
+    ASSERTION_METHOD: frozenset({(PROOF_TYPE, CRYPTOSUITE)}),
+    AUTHENTICATION: frozenset({(PROOF_TYPE, CRYPTOSUITE), (ED25519_SIGNATURE_2020, None)}),
+}
 
 # XML Schema dateTime as Data Integrity requires for `created`.
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -205,9 +214,9 @@ def _verify_proof(
 
 
 def _check_proof_fields(proof: dict[str, Any], purpose: str) -> str | None:
-    if proof.get("type") != PROOF_TYPE:
-        return f"proof type is {proof.get('type')!r}, not {PROOF_TYPE}"
-    if proof.get("cryptosuite") != CRYPTOSUITE:
+    if (proof.get("type"), proof.get("cryptosuite")) not in SUITES[purpose]:
+        if proof.get("type") != PROOF_TYPE:
+            return f"proof type is {proof.get('type')!r}, not {PROOF_TYPE}"
         return f"cryptosuite is {proof.get('cryptosuite')!r}, not {CRYPTOSUITE}"
     if proof.get("proofPurpose") != purpose:
         return f"proofPurpose is {proof.get('proofPurpose')!r}, not {purpose}"

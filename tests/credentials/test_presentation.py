@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.credentials import did_key, did_key_verification_method, sign_credential
-from shared.credentials.loader import VC_V2
+from shared.credentials.loader import ED25519_2020_V1, VC_V1, VC_V2
 from shared.credentials.verifier import (
     MAX_PRESENTED_CREDENTIALS,
     OfflineResolver,
@@ -24,6 +24,7 @@ from shared.credentials.verifier import (
 from tests.independent.test_digitalbazaar import node  # noqa: F401 - a fixture
 from tests.support.presentations import presentation
 from tests.wallet.test_exchange import independent_presentation
+from tests.wallet.test_exchange_rules import LCW_HOLDER, LCW_PROOF
 
 HOLDER = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 ISSUER = Ed25519PrivateKey.from_private_bytes(bytes(range(2, 34)))
@@ -73,6 +74,20 @@ def test_a_presentation_signed_by_digital_bazaars_libraries_verifies(
     answer = checked(signed).vc_api()
     assert answer["verified"], answer
     assert not checked(signed, challenge="another").verified
+
+
+@pytest.mark.parametrize("base", [VC_V1, VC_V2])
+def test_the_learner_credential_wallets_ed25519_signature_2020_presentation_verifies(
+    base: str,
+) -> None:
+    signed = {
+        "@context": [base, ED25519_2020_V1],
+        "type": ["VerifiablePresentation"],
+        "holder": LCW_HOLDER,
+        "proof": LCW_PROOF,
+    }
+    assert checked(signed, challenge="c1", domain="http://127.0.0.1:1").verified
+    assert not checked(signed, challenge="c2", domain="http://127.0.0.1:1").verified
 
 
 def test_a_verifier_that_gave_no_challenge_does_not_check_one() -> None:
