@@ -32,10 +32,14 @@ from services.issuance.oid4vci import (
 )
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.credentials import did_key
-from shared.credentials.did import KeyResolutionError, KeyResolver, public_key_from_did_key
+from shared.credentials.did import (
+    AUTHENTICATION,
+    KeyResolutionError,
+    KeyResolver,
+    public_key_from_did_key,
+)
 from shared.credentials.loader import VC_V2
 from shared.credentials.proof import (
-    AUTHENTICATION,
     CRYPTOSUITE,
     ED25519_SIGNATURE_2020,
     PROOF_TYPE,

@@ -14,6 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.registry import RegistryError, public_key_from_multibase, public_key_multibase
 
+# DID Core's verification relationships a proof's purpose names: an issuer's assertions, a
+# holder's authentication.
+ASSERTION_METHOD = "assertionMethod"
+AUTHENTICATION = "authentication"
+
 DID_V1 = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 
@@ -85,7 +90,7 @@ def build_did_document(did: str, keys: Sequence[Ed25519PublicKey]) -> dict[str, 
         "@context": [DID_V1, MULTIKEY_V1],
         "id": did,
         "verificationMethod": methods,
-        "assertionMethod": [method["id"] for method in methods],
+        ASSERTION_METHOD: [method["id"] for method in methods],
     }
 
 
@@ -98,7 +103,7 @@ class KeyResolver:
     """
 
     def __init__(
-        self, did_documents: Iterable[dict[str, Any]] = (), relation: str = "assertionMethod"
+        self, did_documents: Iterable[dict[str, Any]] = (), relation: str = ASSERTION_METHOD
     ) -> None:
         self._documents = {document["id"]: document for document in did_documents}
         self._relation = relation

@@ -19,13 +19,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from shared.credentials.canon import canonicalize
+from shared.credentials.did import ASSERTION_METHOD, AUTHENTICATION
 from shared.credentials.reference import CanonicalizationError
 from shared.registry import b58decode, b58encode
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
-ASSERTION_METHOD = "assertionMethod"
-AUTHENTICATION = "authentication"
 # A holder may also authenticate with the older Ed25519Signature2020 (DCC's Learner
 # Credential Wallet signs with it): the same hashData, the proof options carrying the
 # document's @context, the signature in base58btc.

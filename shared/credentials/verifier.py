@@ -57,6 +57,8 @@ from shared.credentials.data_model import (
     parse_datetime,
 )
 from shared.credentials.did import (
+    ASSERTION_METHOD,
+    AUTHENTICATION,
     KeyResolutionError,
     KeyResolver,
     build_did_document,
@@ -65,11 +67,7 @@ from shared.credentials.did import (
 )
 from shared.credentials.loader import VC_V1
 from shared.credentials.microcredential import IRI_PATTERN
-from shared.credentials.proof import (
-    AUTHENTICATION,
-    verify_credential,
-    verify_presentation_proof,
-)
+from shared.credentials.proof import verify_credential, verify_presentation_proof
 from shared.credentials.status_list import (
     PURPOSES,
     REVOCATION,
@@ -523,7 +521,7 @@ class _DocumentCache:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def key_resolver(
-        self, methods: list[str], relation: str = "assertionMethod"
+        self, methods: list[str], relation: str = ASSERTION_METHOD
     ) -> KeyResolver:
         """A resolver over the DID documents of every method's controller, for the keys of
         one verification relationship."""
