@@ -12,6 +12,7 @@ from services.enrolment import application
 from services.enrolment.domain import Enrolment, EnrolmentStatus
 from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.auth import Learner, PartnerCaller
+from shared.db.group_commit import GroupCommit
 from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.events import EnrolmentRejectionReason
 from shared.events.vocabulary import OfferingId
@@ -62,6 +63,8 @@ EnrolmentIdPath = Annotated[str, Path(pattern=ENROLMENT_ID)]
 
 def build_router(units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork]) -> APIRouter:
     router = APIRouter(tags=["enrolments"])
+    # Requests for places in one offering are decided together, under one lock and commit.
+    places = GroupCommit(units_of_work)
 
     @router.post(
         "/enrolments",
@@ -71,8 +74,8 @@ def build_router(units_of_work: UnitOfWorkFactory[EnrolmentUnitOfWork]) -> APIRo
     )
     async def enrol(body: EnrolmentRequest, learner: Learner) -> EnrolmentView:
         learner_id = str(learner.learner_id)
-        enrolment = await run_committed(
-            units_of_work,
+        enrolment = await places.run(
+            body.offering_id,
             lambda uow: application.request_enrolment(uow, learner_id, body.offering_id),
         )
         return _view(enrolment)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable
 
 import pytest
 from alembic import command
@@ -17,6 +18,7 @@ from services.enrolment.domain import AlreadyEnrolled, Enrolment, EnrolmentStatu
 from services.enrolment.repository import Locked
 from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.db.engine import create_engine, session_factory
+from shared.db.group_commit import GroupCommit
 from shared.db.migrate import alembic_config
 from shared.db.uow import UnitOfWorkFactory, run_committed
 from shared.errors import LostRace
@@ -160,3 +162,50 @@ async def test_a_second_request_committed_before_the_lock_is_caught_by_the_inser
     with pytest.raises(AlreadyEnrolled, match=first[0].enrolment_id):
         await _request(units, learner, offering.offering_id)
     assert await _seats(engine, offering.offering_id) == (1, 0)
+
+
+async def test_requests_decided_together_in_two_processes_never_overbook(
+    engine: AsyncEngine,
+) -> None:
+    """Two enrolment processes, each deciding its requests for an offering together (one
+    transaction for those that queued meanwhile), race for its places; one learner asks
+    through both at once."""
+    opened: list[EnrolmentUnitOfWork] = []
+
+    class Counted(UnitOfWorkFactory[EnrolmentUnitOfWork]):
+        def __call__(self) -> EnrolmentUnitOfWork:
+            opened.append(super().__call__())
+            return opened[-1]
+
+    units = Counted(EnrolmentUnitOfWork, session_factory(engine), "enrolment")
+    offering = offering_published("rheinfeld", capacity=10)
+    await _publish(units, offering)
+    processes = [GroupCommit(units), GroupCommit(units)]
+    opened.clear()
+    learners = [f"lrn-together-{n:04d}" for n in range(40)]
+
+    def ask(learner_id: str, through: int) -> Awaitable[Enrolment]:
+        return processes[through].run(
+            offering.offering_id,
+            lambda uow: application.request_enrolment(uow, learner_id, offering.offering_id),
+        )
+
+    answers = await asyncio.gather(
+        *(ask(learner, n % 2) for n, learner in enumerate(learners)),
+        ask("lrn-both-0000", 0),
+        ask("lrn-both-0000", 1),
+        return_exceptions=True,
+    )
+    decided = [a for a in answers if isinstance(a, Enrolment)]
+    refused = [a for a in answers if not isinstance(a, Enrolment)]
+    assert len(decided) == 41
+    assert len(refused) == 1
+    assert isinstance(refused[0], AlreadyEnrolled)
+    statuses = [e.status for e in decided]
+    assert statuses.count(EnrolmentStatus.ACCEPTED) == 10
+    assert sorted(e.position or 0 for e in decided if e.position) == list(range(1, 32))
+    assert await _seats(engine, offering.offering_id) == (10, 31)
+    # Decided together: far fewer transactions than the 42 requests (two when each process
+    # takes its requests at once; more if a batch lost the race for the learner asking twice
+    # and ran again one request at a time).
+    assert len(opened) < 30
