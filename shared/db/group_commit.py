@@ -17,6 +17,7 @@ again alone, as `run_committed` runs any request.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -25,6 +26,8 @@ from opentelemetry import context as otel_context
 
 from shared.db.uow import UnitOfWorkFactory, UowT, run_committed
 from shared.errors import DomainError, LostRace
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -69,7 +72,8 @@ class GroupCommit(Generic[UowT]):
         batch: list[_Request[UowT]] = []
         try:
             while batch := self._queued.pop(key, []):
-                await self._together(batch)
+                # One request alone is run as any request is, once.
+                await (self._alone(batch[0]) if len(batch) == 1 else self._together(batch))
         finally:
             del self._deciding[key]
             # Left only when this task was cancelled (the process stops): nobody is answered.
@@ -90,7 +94,8 @@ class GroupCommit(Generic[UowT]):
                     else:
                         answers.append((request, result, None))
                 await uow.commit()
-        except Exception:
+        except Exception as exc:
+            log.debug("%d requests decided one by one after %s", len(batch), type(exc).__name__)
             await asyncio.gather(*(self._alone(request) for request in batch))
             return
         for request, result, error in answers:
