@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+import httpx
 from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
@@ -231,6 +232,16 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None) -> TracerPro
             # client spans and passes the context on in `traceparent`.
             instrumentor.instrument(tracer_provider=provider)
     return provider
+
+
+def instrument_http_client(client: httpx.AsyncClient) -> None:
+    """Client spans, and the caller's trace passed on in `traceparent`, for a client over the
+    aiohttp pool of `shared.http_client`: the process-wide instrumentation patches httpx's
+    own transports only, so without this the gateway's calls to the services began traces
+    of their own and a learner's request was two traces."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(client)
 
 
 def instrument_database(engine: AsyncEngine) -> None:

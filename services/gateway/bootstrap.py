@@ -40,6 +40,7 @@ def bootstrap(
         },
         settings.downstream_timeout_s,
         transport,
+        traced=bool(settings.otel_exporter_otlp_endpoint),
     )
     runtime.on_shutdown(services.aclose)
 

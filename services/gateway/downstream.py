@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from shared.http_client import pooled_transport
 from shared.problems import Problem, problem_response
+from shared.telemetry import instrument_http_client
 
 log = logging.getLogger(__name__)
 
@@ -153,21 +154,23 @@ class Downstreams:
         urls: Mapping[str, str],
         timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
+        traced: bool = False,
     ) -> Downstreams:
-        """One pooled client per service; `transport` replaces the network in tests."""
+        """One pooled client per service; `transport` replaces the network in tests;
+        `traced` when traces are exported."""
         # One TLS context for all: each client would otherwise load the CA bundle into its
         # own, about 1.2 MiB apiece.
         tls = httpx.create_ssl_context()
 
         def client(name: str) -> Downstream:
-            return Downstream(
-                name,
-                httpx.AsyncClient(
-                    base_url=urls[name],
-                    timeout=timeout_s,
-                    transport=transport or pooled_transport(tls),
-                ),
+            made = httpx.AsyncClient(
+                base_url=urls[name],
+                timeout=timeout_s,
+                transport=transport or pooled_transport(tls),
             )
+            if traced:
+                instrument_http_client(made)
+            return Downstream(name, made)
 
         return cls(*(client(f.name) for f in fields(cls)))
 

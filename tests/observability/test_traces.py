@@ -23,13 +23,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from shared.auth import learner_id_for
 from shared.events import EnrolmentAccepted
 from shared.events.pathways import PathwayCriteria, PathwayDefined
-from shared.events.topics import ENROLMENTS, PATHWAY_DEFINITIONS, TOPIC_KEY_FIELD
+from shared.events.topics import ENROLMENTS, OFFERINGS, PATHWAY_DEFINITIONS, TOPIC_KEY_FIELD
 from shared.partner_system import PartnerSystem, demo_signer, signed_event
 from tests.catalogue.helpers import offering_draft, staff_of
 from tests.conftest import ServiceFactory
 from tests.observability.conftest import TraceBackend
 from tests.support.builders import new_offering_id, offering_published, result_submitted
-from tests.support.identities import ISSUER, new_id, service_signer
+from tests.support.identities import ISSUER, new_id, service_signer, token
 from tests.support.kafka import start_at_the_end, wait_until_caught_up
 from tests.support.services import ServiceProcess
 
@@ -333,3 +333,46 @@ async def test_a_result_its_credential_and_the_stacked_credential_are_one_trace(
     assert {trace.service(s) for s in trace.spans} >= set(processes)
     values = [str(tag["value"]) for span in trace.spans for tag in span["tags"]]
     assert not [v for v in values if v.startswith("lrn-")]
+
+
+ENROLLING = (
+    # The gateway's call to the service continues the learner's request...
+    Hop("enrolment", "POST /enrolments", "server", "gateway", "POST /me/enrolments"),
+    # ...and the events the decision records go out in it.
+    Hop("enrolment", "send alliance.enrolments", "producer", "enrolment", "POST /enrolments"),
+)
+
+
+async def test_a_learner_enrolling_through_the_gateway_is_one_trace(
+    service_process: ServiceFactory, trace_backend: TraceBackend
+) -> None:
+    enrolment = await service_process("enrolment", **tracing(trace_backend))
+    gateway = await service_process(
+        "gateway", ENROLMENT_URL=enrolment.url, **tracing(trace_backend)
+    )
+    bootstrap = enrolment.env["KAFKA_BOOTSTRAP_SERVERS"]
+    await start_at_the_end(bootstrap, enrolment.env["CONSUMER_NAME"], list(TOPIC_KEY_FIELD))
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in (enrolment, gateway)))
+    offering = offering_published("rheinfeld")
+    async with PartnerSystem(bootstrap, demo_signer("rheinfeld")) as rheinfeld:
+        await rheinfeld.publish(offering)
+    await caught_up([enrolment], OFFERINGS)
+
+    trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as api:
+        answer = await api.post(
+            "/me/enrolments",
+            json={"offering_id": offering.offering_id},
+            headers={**token(new_id("learner")), "traceparent": f"00-{trace_id}-{caller_span}-01"},
+        )
+    assert answer.status_code == 201, answer.text
+
+    trace = Trace(
+        await trace_backend.wait_for_trace_id(trace_id, lambda t: Trace(t).has_all(ENROLLING))
+    )
+    assert_chain(trace, ENROLLING)
+    # Between the two requests, the gateway's client span of its call.
+    [request] = trace.named("enrolment", "POST /enrolments")
+    call = trace.parent(request)
+    assert call is not None
+    assert (trace.service(call), tags(call)["span.kind"]) == ("gateway", "client")
