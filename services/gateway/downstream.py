@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # What any route that calls a service may answer besides its own statuses.
 UPSTREAM_FAILURES = (502, 503, 504)
+# Methods that change nothing at the service.
+_READS = frozenset({"GET", "HEAD"})
 
 
 def authorization(request: Request) -> str | None:
@@ -69,9 +71,12 @@ class Downstream:
                 headers=headers,
             )
         except httpx.TimeoutException as exc:
-            raise Problem(
-                504, "Gateway Timeout", f"The {self.name} service did not answer in time."
-            ) from exc
+            detail = f"The {self.name} service did not answer in time."
+            if method not in _READS:
+                # The service may have committed after the gateway stopped waiting: asking
+                # again at once would be answered 409 (already enrolled, already submitted).
+                detail += " It may still have carried out your request: read it back first."
+            raise Problem(504, "Gateway Timeout", detail) from exc
         except httpx.TransportError as exc:
             log.warning("%s unreachable: %s", self.name, type(exc).__name__)
             raise Problem(

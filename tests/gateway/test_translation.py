@@ -152,6 +152,21 @@ async def test_a_service_down_slow_or_failing_is_a_problem_never_a_500(
     assert "assessment" in answer.json()["detail"]
 
 
+async def test_a_change_that_timed_out_may_still_have_been_made(gateway: Gateway) -> None:
+    def enrolment(_: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow")
+
+    async with gateway(enrolment) as client:
+        asked = await client.post(
+            "/me/enrolments", json={"offering_id": "off-valdemora-x1"}, headers=bearer("ada")
+        )
+        read = await client.get("/me/enrolments", headers=bearer("ada"))
+    assert asked.status_code == read.status_code == 504
+    # A learner whose enrolment committed after the gateway stopped waiting is told to look.
+    assert "may still have carried out your request" in asked.json()["detail"]
+    assert "may still" not in read.json()["detail"]
+
+
 async def test_learner_routes_check_the_token_before_calling_anyone(
     gateway: Gateway,
 ) -> None:
