@@ -19,31 +19,22 @@ from services.enrolment.domain import AlreadyEnrolled, Enrolment, EnrolmentStatu
 from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.db.group_commit import GroupCommit
 from shared.db.outbox import OutboxMessage
-from shared.db.uow import UnitOfWorkFactory
 from shared.errors import LostRace
 from tests.support.builders import offering_published
 from tests.support.sqlite import deliver_offering, migrated_sqlite
+from tests.support.statements import CountedUnits
 
 UseCase = Callable[[EnrolmentUnitOfWork], Awaitable[Enrolment]]
-
-
-class CountedUnits(UnitOfWorkFactory[EnrolmentUnitOfWork]):
-    """Counts the units of work (transactions) opened."""
-
-    opened = 0
-
-    def __call__(self) -> EnrolmentUnitOfWork:
-        self.opened += 1
-        return super().__call__()
+Units = CountedUnits[EnrolmentUnitOfWork]
 
 
 @pytest.fixture
-async def units(tmp_path: Path) -> AsyncIterator[CountedUnits]:
+async def units(tmp_path: Path) -> AsyncIterator[Units]:
     async with migrated_sqlite(tmp_path, "enrolment", EnrolmentUnitOfWork) as made:
         yield CountedUnits(made.kind, made.sessions, made.source, made.on_events_committed)
 
 
-async def _offering(units: CountedUnits, capacity: int) -> str:
+async def _offering(units: Units, capacity: int) -> str:
     offering = offering_published("rheinfeld", capacity=capacity)
     await deliver_offering(units, handlers.on_offering, offering)
     return offering.offering_id
@@ -79,7 +70,7 @@ async def _queued_behind(
 
 
 async def test_requests_made_while_one_is_decided_share_the_next_transaction(
-    units: CountedUnits,
+    units: Units,
 ) -> None:
     offering_id = await _offering(units, capacity=2)
     places = GroupCommit(units)
@@ -111,7 +102,7 @@ async def test_requests_made_while_one_is_decided_share_the_next_transaction(
 
 
 async def test_a_refusal_answers_its_own_request_and_the_others_are_committed(
-    units: CountedUnits,
+    units: Units,
 ) -> None:
     offering_id = await _offering(units, capacity=5)
     places = GroupCommit(units)
@@ -140,7 +131,9 @@ async def test_a_refusal_answers_its_own_request_and_the_others_are_committed(
         ]
 
 
-async def test_a_lost_race_runs_each_request_again_alone(units: CountedUnits) -> None:
+async def test_a_lost_race_runs_each_request_again_alone(
+    units: Units,
+) -> None:
     offering_id = await _offering(units, capacity=5)
     places = GroupCommit(units)
     first, release = await _held_open(places, offering_id)
@@ -170,7 +163,9 @@ async def test_a_lost_race_runs_each_request_again_alone(units: CountedUnits) ->
     ]
 
 
-async def test_a_caller_that_goes_away_leaves_the_others_answered(units: CountedUnits) -> None:
+async def test_a_caller_that_goes_away_leaves_the_others_answered(
+    units: Units,
+) -> None:
     offering_id = await _offering(units, capacity=5)
     places = GroupCommit(units)
     first, release = await _held_open(places, offering_id)
@@ -189,7 +184,9 @@ async def test_a_caller_that_goes_away_leaves_the_others_answered(units: Counted
         await gone
 
 
-async def test_each_request_records_its_events_in_its_own_trace(units: CountedUnits) -> None:
+async def test_each_request_records_its_events_in_its_own_trace(
+    units: Units,
+) -> None:
     offering_id = await _offering(units, capacity=5)
     places = GroupCommit(units)
     first, release = await _held_open(places, offering_id)

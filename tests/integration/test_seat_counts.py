@@ -26,6 +26,7 @@ from shared.events import OfferingPublished
 from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published, offering_withdrawn
 from tests.support.infra import Infrastructure, create_database, drop_database
+from tests.support.statements import CountedUnits
 
 Units = UnitOfWorkFactory[EnrolmentUnitOfWork]
 _COUNTED = """
@@ -170,18 +171,11 @@ async def test_requests_decided_together_in_two_processes_never_overbook(
     """Two enrolment processes, each deciding its requests for an offering together (one
     transaction for those that queued meanwhile), race for its places; one learner asks
     through both at once."""
-    opened: list[EnrolmentUnitOfWork] = []
-
-    class Counted(UnitOfWorkFactory[EnrolmentUnitOfWork]):
-        def __call__(self) -> EnrolmentUnitOfWork:
-            opened.append(super().__call__())
-            return opened[-1]
-
-    units = Counted(EnrolmentUnitOfWork, session_factory(engine), "enrolment")
+    units = CountedUnits(EnrolmentUnitOfWork, session_factory(engine), "enrolment")
     offering = offering_published("rheinfeld", capacity=10)
     await _publish(units, offering)
     processes = [GroupCommit(units), GroupCommit(units)]
-    opened.clear()
+    opened = units.opened
     learners = [f"lrn-together-{n:04d}" for n in range(40)]
 
     def ask(learner_id: str, through: int) -> Awaitable[Enrolment]:
@@ -208,4 +202,4 @@ async def test_requests_decided_together_in_two_processes_never_overbook(
     # Decided together: far fewer transactions than the 42 requests (two when each process
     # takes its requests at once; more if a batch lost the race for the learner asking twice
     # and ran again one request at a time).
-    assert len(opened) < 30
+    assert units.opened - opened < 30

@@ -54,3 +54,13 @@ async def committed_statements(
             await use_case(uow)
             await uow.commit()
     return seen
+
+
+class CountedUnits(UnitOfWorkFactory[UowT]):
+    """A service's unit-of-work factory that counts the units (transactions) it opened."""
+
+    opened = 0
+
+    def __call__(self) -> UowT:
+        self.opened += 1
+        return super().__call__()
