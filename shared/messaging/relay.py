@@ -54,9 +54,11 @@ _CLAIM = (
 )
 # The same, only for the relay that takes the lock: a WITH query calling a volatile function
 # is evaluated once, never folded into the query (PostgreSQL's WITH semantics); no rows if
-# another relay holds the lock or nothing waits.
+# another relay holds the lock or nothing waits. The lock is read as a scalar subquery: named
+# in the UPDATE's FROM, with nothing joining it to the outbox, it would be a cross join
+# (which SQLAlchemy warns of).
 _LOCK = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID).label("held")).cte("relay_lock")
-_CLAIM_IF_LOCKED = _CLAIM.where(_LOCK.c.held).add_cte(_LOCK)
+_CLAIM_IF_LOCKED = _CLAIM.where(select(_LOCK.c.held).scalar_subquery()).add_cte(_LOCK)
 # Each database's claim (SQLite, the unit tests' database, has no advisory locks).
 _CLAIM_BY_DIALECT = {"postgresql": _CLAIM_IF_LOCKED, "sqlite": _CLAIM}
 _MAX_BACKOFF_S = 10.0
