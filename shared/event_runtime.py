@@ -148,7 +148,9 @@ class EventRuntime(ServiceRuntime[UowT]):
         )
         # FastStream's factory picks the subscriber's class; only its poll changes here.
         assert isinstance(subscriber, BatchSubscriber)
-        _PromptBatches.adopt(subscriber, self.settings.consumer_backoff_max_s)
+        _PromptBatches.adopt(
+            subscriber, self.settings.consumer_backoff_max_s, self.settings.consumer_linger_s
+        )
         described = subscriber.specification
         assert isinstance(described, KafkaSubscriberSpecification)
         # FastStream types the attribute by its generic configs, not the Kafka ones it holds.
@@ -268,7 +270,8 @@ def in_time_order(records: Sequence[ConsumerRecord[Any, Any]]) -> list[ConsumedR
 
 class _PromptBatches(BatchSubscriber):
     """FastStream's batch subscriber, without its pause after an empty poll and without a
-    cap on the records a poll takes (see get_msg). FastStream
+    cap on the records a poll takes, and taking what comes a moment after a poll's records
+    into it (see get_msg). FastStream
     sleeps `batch_timeout_ms` again after a poll that found nothing, so a record arriving
     then waited up to that long at every consumer it passed. Without the pause, an idle
     consumer waits in the poll itself, which returns as soon as records come: at 3
@@ -279,12 +282,15 @@ class _PromptBatches(BatchSubscriber):
     # How long a poll that failed waits to be read again: a failure that stays stalls its
     # partitions at a pace the logs can follow, and skips nothing.
     reread_after_s: float
+    # How long a poll that brought records waits for more (settings.consumer_linger_s).
+    linger_s: float
 
     @classmethod
-    def adopt(cls, subscriber: BatchSubscriber, reread_after_s: float) -> None:
+    def adopt(cls, subscriber: BatchSubscriber, reread_after_s: float, linger_s: float) -> None:
         subscriber.__class__ = cls
         assert isinstance(subscriber, cls)
         subscriber.reread_after_s = reread_after_s
+        subscriber.linger_s = linger_s
 
     async def get_msg(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
         # Everything the consumer holds (a fetch's worth of each partition, see
@@ -293,6 +299,13 @@ class _PromptBatches(BatchSubscriber):
         # lagging results partition filled whole polls while the enrolments they needed
         # waited behind them (678 deferrals in a run at 40 learners a second).
         batches = await consumer.getmany(timeout_ms=self.batch_timeout_ms)
+        if batches and self.linger_s:
+            # Records seldom come alone: what arrives in the next moment joins this poll's
+            # transaction instead of starting its own (at 40 learners a second, 2.5 ms of
+            # CPU a journey less, `make bench`).
+            await asyncio.sleep(self.linger_s)
+            for partition, records in (await consumer.getmany(timeout_ms=0)).items():
+                batches.setdefault(partition, []).extend(records)
         return tuple(itertools.chain.from_iterable(batches.values()))
 
     async def consume_one(self, msg: tuple[ConsumerRecord[Any, Any], ...]) -> None:
@@ -420,7 +433,12 @@ def build_runtime(settings: ServiceSettings, unit_of_work: type[UowT]) -> EventR
         )
 
     relay = OutboxRelay(
-        engine, signer, send, settings.outbox_batch_size, settings.outbox_poll_interval_s
+        engine,
+        signer,
+        send,
+        settings.outbox_batch_size,
+        settings.outbox_poll_interval_s,
+        linger_s=settings.outbox_linger_s,
     )
     units_of_work = UnitOfWorkFactory(unit_of_work, sessions, settings.source, relay.wake)
 

@@ -54,6 +54,12 @@ class ServiceSettings(BaseSettings):
     # another process on the same database.
     outbox_poll_interval_s: float = 1.0
     outbox_batch_size: int = 200
+    # After a wake the relay waits this long for the commits close behind, and a consumer
+    # whose poll brought records takes what came meanwhile: fewer, larger claims,
+    # transactions and offset commits (`make bench`, see the README's fifteenth round).
+    # 0 turns either off.
+    outbox_linger_s: float = Field(default=0.01, ge=0)
+    consumer_linger_s: float = Field(default=0.01, ge=0)
     # What one fetch brings of each partition (about 120 events of 1 KiB); a poll takes all
     # that the consumer holds and applies it in time order, in one transaction.
     consumer_partition_fetch_bytes: int = 128 * 1024

@@ -9,7 +9,6 @@ only after Kafka has acknowledged it with acks=all.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -73,12 +72,14 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval_s: float = 0.2,
         fault: FaultSettings | None = None,
+        linger_s: float = 0.0,
     ) -> None:
         self._engine = engine
         self._signer = signer
         self._send = send
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._linger_s = linger_s
         self._wake = asyncio.Event()
         self._stopping = False
         self._fault = fault or FaultSettings()
@@ -168,8 +169,14 @@ class OutboxRelay:
 
     async def _idle(self) -> None:
         # The backlog gauges are refreshed by the service's gauge task, not on every poll.
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+        except TimeoutError:
+            pass
+        else:
+            if self._linger_s and not self._stopping:
+                # The commits close behind the one that woke the relay go out in its batch.
+                await asyncio.sleep(self._linger_s)
         self._wake.clear()
 
     def stop(self) -> None:

@@ -1,7 +1,8 @@
 """An idle consumer waits in its poll, which returns as soon as records come, and never in a
 pause after a poll that found nothing (FastStream's own batch subscriber pauses there, so a
-record arriving then waited at every consumer on its way); what a poll brings is applied in
-time order; a poll that fails before it is applied is read again."""
+record arriving then waited at every consumer on its way); a poll that brought records takes
+what came a moment later too; what a poll brings is applied in time order; a poll that fails
+before it is applied is read again."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from shared.event_runtime import IDLE_POLL_MS, in_time_order
 from shared.messaging.dead_letter import ConsumedRecord
+from shared.settings import ServiceSettings
 from tests.support.sqlite import built_app
 
 
@@ -39,11 +41,31 @@ async def test_an_empty_poll_goes_straight_back_to_polling(
 
     monkeypatch.setattr(anyio, "sleep", paused)
     subscriber = built_app(service, tmp_path).state.runtime._subscriber
-    consumer = PollingConsumer({}, {"p0": ["a", "b"], "p1": ["c"]})
+    # The third poll takes what came while the second's records waited (see below).
+    consumer = PollingConsumer({}, {"p0": ["a", "b"], "p1": ["c"]}, {})
 
     assert await subscriber.get_msg(consumer) == ()
     assert await subscriber.get_msg(consumer) == ("a", "b", "c")
-    assert consumer.timeouts == [IDLE_POLL_MS, IDLE_POLL_MS]
+    assert consumer.timeouts == [IDLE_POLL_MS, IDLE_POLL_MS, 0]
+
+
+@pytest.mark.parametrize("service", ["enrolment", "assessment", "issuance", "recognition"])
+async def test_a_poll_that_brought_records_takes_what_came_a_moment_later(
+    service: str, tmp_path: Path
+) -> None:
+    """Records seldom come alone: a poll that brought some waits `consumer_linger_s` and
+    takes what arrived meanwhile into the same run (one transaction, one offset commit);
+    with the linger set to 0 a poll is taken as it came."""
+    subscriber = built_app(service, tmp_path).state.runtime._subscriber
+    assert subscriber.linger_s == ServiceSettings.model_fields["consumer_linger_s"].default > 0
+    consumer = PollingConsumer({"p0": ["a"]}, {"p0": ["b"], "p1": ["c"]})
+    assert await subscriber.get_msg(consumer) == ("a", "b", "c")
+    assert consumer.timeouts == [IDLE_POLL_MS, 0]
+
+    subscriber.linger_s = 0
+    consumer = PollingConsumer({"p0": ["d"]}, {"p0": ["e"]})
+    assert await subscriber.get_msg(consumer) == ("d",)
+    assert consumer.timeouts == [IDLE_POLL_MS]
 
 
 def _raw(topic: str, partition: int, offset: int, timestamp: int) -> ConsumerRecord[bytes, bytes]:
