@@ -32,6 +32,7 @@ from tests.conftest import MigratedDatabase, ServiceFactory
 from tests.support.builders import offering_published
 from tests.support.infra import Infrastructure
 from tests.support.kafka import header, read_all, wait_for, with_event_id
+from tests.support.relay import acknowledging
 from tests.support.services import ServiceProcess
 
 CATALOGUE = "urn:alliance:service:catalogue"
@@ -163,16 +164,9 @@ async def test_only_the_relay_holding_the_lock_publishes(
     offering = offering_published("lindeveld")
     event_id = await _commit_offering(url, offering)
     sent: list[str] = []
-
-    async def send(topic: str, event: CloudEvent, headers: dict[str, str]) -> asyncio.Future[Any]:
-        sent.append(event.id)
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
     engine = create_engine(url)
     signer = EventSigner(CATALOGUE, "test-key", Ed25519PrivateKey.generate())
-    relay = OutboxRelay(engine, signer, send)
+    relay = OutboxRelay(engine, signer, acknowledging(sent))
     try:
         async with engine.begin() as other_relay:
             await other_relay.execute(select(func.pg_advisory_xact_lock(RELAY_LOCK_ID)))

@@ -14,10 +14,11 @@ from services.catalogue.domain import Listing
 from services.catalogue.unit_of_work import CatalogueUnitOfWork
 from shared.db.engine import session_factory
 from shared.db.uow import UnitOfWorkFactory
-from shared.envelope import CloudEvent, EventSigner
+from shared.envelope import EventSigner
 from shared.messaging import relay as relay_module
 from shared.messaging.relay import OutboxRelay
 from tests.support.builders import offering_published
+from tests.support.relay import acknowledging
 
 CATALOGUE = "urn:alliance:service:catalogue"
 
@@ -42,17 +43,10 @@ async def test_commits_close_behind_a_wake_go_out_in_its_batch(
     watched = _Watched()
     monkeypatch.setattr(relay_module, "asyncio", watched)
     sent: list[str] = []
-
-    async def send(topic: str, event: CloudEvent, headers: dict[str, str]) -> asyncio.Future[Any]:
-        sent.append(event.id)
-        acknowledged: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        acknowledged.set_result(None)
-        return acknowledged
-
     relay = OutboxRelay(
         sqlite_engine,
         EventSigner(CATALOGUE, "test-key", Ed25519PrivateKey.generate()),
-        send,
+        acknowledging(sent),
         poll_interval_s=60,  # only a wake makes it look again
         linger_s=2.0,
     )
