@@ -18,8 +18,8 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import httpx
 from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
@@ -42,6 +42,10 @@ from opentelemetry.trace import (
 from opentelemetry.util.types import Attributes
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    # Only the gateway calls services over HTTP; the others need not load httpx (~5 MiB).
+    import httpx
 
 # Payload fields that identify offerings, enrolments, results, credentials, pathways and
 # partners: safe to search by. Anything about the learner stays out.
