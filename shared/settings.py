@@ -54,10 +54,11 @@ class ServiceSettings(BaseSettings):
     # another process on the same database.
     outbox_poll_interval_s: float = 1.0
     outbox_batch_size: int = 200
-    # After a wake the relay waits this long for the commits close behind, and a consumer
-    # whose poll brought records takes what came meanwhile: fewer, larger claims,
-    # transactions and offset commits (`make bench`, see the README's fifteenth round).
-    # 0 turns either off.
+    # On a busy stream (events committed while the last batch went out, records come while
+    # the last poll was applied) the relay waits this long after a wake for the commits close
+    # behind, and a consumer takes what comes meanwhile into its poll: fewer, larger claims,
+    # transactions and offset commits (`make bench`, see the README's sixteenth round). A
+    # quiet stream's event goes on at once. 0 turns either off.
     outbox_linger_s: float = Field(default=0.01, ge=0)
     consumer_linger_s: float = Field(default=0.01, ge=0)
     # What one fetch brings of each partition (about 120 events of 1 KiB); a poll takes all

@@ -169,13 +169,17 @@ class OutboxRelay:
 
     async def _idle(self) -> None:
         # The backlog gauges are refreshed by the service's gauge task, not on every poll.
+        # Events committed while the last batch went out mean a busy stream: the relay waits
+        # a moment, so the commits close behind go out in one batch; a quiet stream's
+        # commit goes out at once (as Nagle's algorithm holds data back only while some is
+        # in flight).
+        busy = self._wake.is_set()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
         except TimeoutError:
             pass
         else:
-            if self._linger_s and not self._stopping:
-                # The commits close behind the one that woke the relay go out in its batch.
+            if busy and self._linger_s and not self._stopping:
                 await asyncio.sleep(self._linger_s)
         self._wake.clear()
 

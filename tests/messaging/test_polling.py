@@ -1,7 +1,7 @@
 """An idle consumer waits in its poll, which returns as soon as records come, and never in a
 pause after a poll that found nothing (FastStream's own batch subscriber pauses there, so a
-record arriving then waited at every consumer on its way); a poll that brought records takes
-what came a moment later too; what a poll brings is applied in time order; a poll that fails
+record arriving then waited at every consumer on its way); on a busy stream a poll takes what
+comes a moment later too; what a poll brings is applied in time order; a poll that fails
 before it is applied is read again."""
 
 from __future__ import annotations
@@ -41,31 +41,50 @@ async def test_an_empty_poll_goes_straight_back_to_polling(
 
     monkeypatch.setattr(anyio, "sleep", paused)
     subscriber = built_app(service, tmp_path).state.runtime._subscriber
-    # The third poll takes what came while the second's records waited (see below).
-    consumer = PollingConsumer({}, {"p0": ["a", "b"], "p1": ["c"]}, {})
+    # Each poll first asks for what is waiting, then waits in the poll (see below).
+    consumer = PollingConsumer({}, {}, {}, {"p0": ["a", "b"], "p1": ["c"]})
 
     assert await subscriber.get_msg(consumer) == ()
     assert await subscriber.get_msg(consumer) == ("a", "b", "c")
-    assert consumer.timeouts == [IDLE_POLL_MS, IDLE_POLL_MS, 0]
+    assert consumer.timeouts == [0, IDLE_POLL_MS, 0, IDLE_POLL_MS]
+
+
+class Lingering:
+    """Notes how long a poll waited outside the consumer's poll."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
 
 
 @pytest.mark.parametrize("service", ["enrolment", "assessment", "issuance", "recognition"])
-async def test_a_poll_that_brought_records_takes_what_came_a_moment_later(
-    service: str, tmp_path: Path
+async def test_on_a_busy_stream_a_poll_takes_what_comes_a_moment_later(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Records seldom come alone: a poll that brought some waits `consumer_linger_s` and
-    takes what arrived meanwhile into the same run (one transaction, one offset commit);
-    with the linger set to 0 a poll is taken as it came."""
+    """Records that came while the last poll was applied mean a busy stream: the poll waits
+    `consumer_linger_s` and takes what arrived meanwhile into the same run (one transaction,
+    one offset commit). A quiet stream's record is applied as soon as it comes, and with the
+    linger set to 0 every poll is taken as it came."""
     subscriber = built_app(service, tmp_path).state.runtime._subscriber
-    assert subscriber.linger_s == ServiceSettings.model_fields["consumer_linger_s"].default > 0
-    consumer = PollingConsumer({"p0": ["a"]}, {"p0": ["b"], "p1": ["c"]})
-    assert await subscriber.get_msg(consumer) == ("a", "b", "c")
-    assert consumer.timeouts == [IDLE_POLL_MS, 0]
+    linger = ServiceSettings.model_fields["consumer_linger_s"].default
+    assert subscriber.linger_s == linger > 0
+    lingering = Lingering()
+    monkeypatch.setattr(asyncio, "sleep", lingering.sleep)
+
+    busy = PollingConsumer({"p0": ["a"]}, {"p0": ["b"], "p1": ["c"]})
+    assert await subscriber.get_msg(busy) == ("a", "b", "c")
+    assert (busy.timeouts, lingering.waits) == ([0, 0], [linger])
+
+    quiet = PollingConsumer({}, {"p0": ["d"]})
+    assert await subscriber.get_msg(quiet) == ("d",)
+    assert (quiet.timeouts, lingering.waits) == ([0, IDLE_POLL_MS], [linger])
 
     subscriber.linger_s = 0
-    consumer = PollingConsumer({"p0": ["d"]}, {"p0": ["e"]})
-    assert await subscriber.get_msg(consumer) == ("d",)
-    assert consumer.timeouts == [IDLE_POLL_MS]
+    unlingered = PollingConsumer({"p0": ["e"]}, {"p0": ["f"]})
+    assert await subscriber.get_msg(unlingered) == ("e",)
+    assert (unlingered.timeouts, lingering.waits) == ([IDLE_POLL_MS], [linger])
 
 
 def _raw(topic: str, partition: int, offset: int, timestamp: int) -> ConsumerRecord[bytes, bytes]:

@@ -1,5 +1,6 @@
-"""The outbox relay, woken by a commit, waits `outbox_linger_s` before it claims: the commits
-close behind that one go out in the same batch (one claim, one produce request)."""
+"""On a busy stream the outbox relay, woken by a commit, waits `outbox_linger_s` before it
+claims: the commits close behind that one go out in the same batch (one claim, one produce
+request). A quiet stream's commit goes out at once."""
 
 from __future__ import annotations
 
@@ -37,9 +38,11 @@ class _Watched:
         await asyncio.sleep(seconds)
 
 
-async def test_commits_close_behind_a_wake_go_out_in_its_batch(
+async def test_on_a_busy_stream_the_commits_close_behind_a_wake_go_out_in_its_batch(
     sqlite_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A commit to an idle relay goes out at once; a commit made while a batch went out
+    means a busy stream, and the relay, woken by it, waits for the commits behind it."""
     watched = _Watched()
     monkeypatch.setattr(relay_module, "asyncio", watched)
     sent: list[str] = []
@@ -50,20 +53,6 @@ async def test_commits_close_behind_a_wake_go_out_in_its_batch(
         poll_interval_s=60,  # only a wake makes it look again
         linger_s=2.0,
     )
-    batches: list[int] = []
-    looked, both_published = asyncio.Event(), asyncio.Event()
-    publish = relay.publish_pending
-
-    async def counted() -> int:
-        published = await publish()
-        if published:
-            batches.append(published)
-        looked.set()
-        if sum(batches) == 2:
-            both_published.set()
-        return published
-
-    relay.publish_pending = counted  # type: ignore[method-assign]
     units_of_work = UnitOfWorkFactory(
         CatalogueUnitOfWork, session_factory(sqlite_engine), CATALOGUE, relay.wake
     )
@@ -77,18 +66,38 @@ async def test_commits_close_behind_a_wake_go_out_in_its_batch(
             uow.record(offering)
             await uow.commit()  # wakes the relay
 
+    batches: list[int] = []
+    looked, first_published, all_published = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    publish = relay.publish_pending
+
+    async def counted() -> int:
+        published = await publish()
+        if published:
+            batches.append(published)
+        if batches == [1]:
+            first_published.set()
+            # Committed before the relay looks again: while its batch went out.
+            await commit_offering("nordhavn")
+        looked.set()
+        if sum(batches) == 3:
+            all_published.set()
+        return published
+
+    relay.publish_pending = counted  # type: ignore[method-assign]
     running = asyncio.create_task(relay.run())
     try:
         await asyncio.wait_for(looked.wait(), timeout=10)  # found nothing; now it waits
         await commit_offering("lindeveld")
+        await asyncio.wait_for(first_published.wait(), timeout=10)
+        assert not watched.waiting.is_set(), "a commit to an idle relay waited to go out"
         try:
             await asyncio.wait_for(watched.waiting.wait(), timeout=10)
         except TimeoutError:
-            pytest.fail("woken by a commit, the relay did not wait for the commits behind it")
-        await commit_offering("nordhavn")
-        await asyncio.wait_for(both_published.wait(), timeout=10)
-        assert batches == [2]
-        assert len(sent) == 2
+            pytest.fail("woken on a busy stream, the relay did not wait for the commits behind")
+        await commit_offering("lindeveld")
+        await asyncio.wait_for(all_published.wait(), timeout=10)
+        assert batches == [1, 2]
+        assert len(sent) == 3
     finally:
         relay.stop()
         await running
