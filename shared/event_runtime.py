@@ -137,7 +137,6 @@ class EventRuntime(ServiceRuntime[UowT]):
             ack_policy=AckPolicy.MANUAL,
             batch=True,
             max_partition_fetch_bytes=self.settings.consumer_partition_fetch_bytes,
-            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
             batch_timeout_ms=IDLE_POLL_MS,
             # The consumer runtime reads the bytes itself: a body that is not JSON must reach
             # it (and the dead-letter topic) rather than fail inside the framework.

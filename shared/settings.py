@@ -64,12 +64,6 @@ class ServiceSettings(BaseSettings):
     # What one fetch brings of each partition (about 120 events of 1 KiB); a poll takes all
     # that the consumer holds and applies it in time order, in one transaction.
     consumer_partition_fetch_bytes: int = 128 * 1024
-    # How long the broker holds a fetch that found nothing (it answers as soon as a record
-    # comes): aiokafka's 500 ms made every idle consumer fetch twice a second, which cost the
-    # broker and the services of an idle `make run` about 33 ms of CPU a second (README,
-    # sixteenth round). A seek or a moved partition waits for the fetch in flight, so a
-    # rewound poll or a partition whose leader failed over may come up to this much later.
-    consumer_fetch_max_wait_ms: int = Field(default=5000, gt=0)
     consumer_max_attempts: int = 5
     consumer_backoff_initial_s: float = 0.2
     consumer_backoff_max_s: float = 5.0

@@ -49,18 +49,6 @@ async def test_an_empty_poll_goes_straight_back_to_polling(
     assert consumer.timeouts == [0, IDLE_POLL_MS, 0, IDLE_POLL_MS]
 
 
-@pytest.mark.parametrize("service", ["enrolment", "assessment", "issuance", "recognition"])
-def test_an_idle_consumers_fetch_waits_at_the_broker_longer_than_aiokafkas_default(
-    service: str, tmp_path: Path
-) -> None:
-    """The broker answers a fetch as soon as a record comes; holding one that finds nothing
-    for `consumer_fetch_max_wait_ms` instead of aiokafka's 500 ms spares the broker and the
-    service the empty fetches of an idle consumer."""
-    subscriber = built_app(service, tmp_path).state.runtime._subscriber
-    configured = ServiceSettings.model_fields["consumer_fetch_max_wait_ms"].default
-    assert subscriber._connection_args["fetch_max_wait_ms"] == configured > 500
-
-
 class Lingering:
     """Notes how long a poll waited outside the consumer's poll."""
 
