@@ -9,6 +9,7 @@ only after Kafka has acknowledged it with acks=all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -173,14 +174,11 @@ class OutboxRelay:
         # a moment, so the commits close behind go out in one batch; a quiet stream's
         # commit goes out at once (as Nagle's algorithm holds data back only while some is
         # in flight).
-        busy = self._wake.is_set()
-        try:
+        busy = self._wake.is_set()  # then the wait below returns at once
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
-        except TimeoutError:
-            pass
-        else:
-            if busy and self._linger_s and not self._stopping:
-                await asyncio.sleep(self._linger_s)
+        if busy and self._linger_s and not self._stopping:
+            await asyncio.sleep(self._linger_s)
         self._wake.clear()
 
     def stop(self) -> None:
