@@ -142,6 +142,15 @@ def lines(report: dict[str, Any]) -> list[str]:
     system = {name: ms for name, ms in per_journey.items() if name != "benchmark driver"}
     if system:
         out.append(f"| all but the driver | | | **{_n(sum(system.values()))}** |")
+    busy = [share for share in run["series"].get("machine_busy_share", ()) if share is not None]
+    if busy:
+        out += [
+            "",
+            f"The machine's {report['machine']['cpus']} cores in the timed run (every process "
+            f"above, the driver too, measured each second): {sum(busy) / len(busy):.0%} busy on "
+            f"average, {max(busy):.0%} in the busiest second (each process's milliseconds a "
+            "second: `series.cpu_ms_per_s` in the JSON, and the chart).",
+        ]
     if warm_up := run.get("warm_up"):
         out += [
             "",
@@ -197,7 +206,8 @@ def lines(report: dict[str, Any]) -> list[str]:
 
 
 def charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Throughput and latency over time; throughput against processes per service."""
+    """Throughput, latency and each process's CPU over time (the line: all cores);
+    throughput against processes per service."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -205,7 +215,7 @@ def charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
 
     written = []
     series = report["run"]["series"]
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    figure, (top, bottom, cores) = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
     top.plot(series["events_per_s"], label="events/s (all topics)")
     top.plot([n * 10 for n in series["journeys_per_s"]], label="journeys completed/s x 10")
     top.set_ylabel("per second")
@@ -218,8 +228,21 @@ def charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
         values = [float("nan") if v is None else v for v in series[key]]
         bottom.plot(values, label=label)
     bottom.set_ylabel("ms")
-    bottom.set_xlabel("seconds since the first learner started")
     bottom.legend()
+    used = series.get("cpu_ms_per_s", {})
+    if used:
+        names = sorted(used, key=lambda name: -sum(ms or 0.0 for ms in used[name]))
+        # Only the seconds measured: the first and last have no sample ending in them.
+        seconds = [s for s in range(len(used[names[0]])) if used[names[0]][s] is not None]
+        cores.stackplot(
+            seconds, [[used[name][s] or 0.0 for s in seconds] for name in names], labels=names
+        )
+        all_cores = 1000 * report["machine"]["cpus"]
+        cores.axhline(all_cores, color="black", linewidth=1)
+        cores.set_ylim(0, all_cores * 1.35)
+        cores.legend(fontsize="small", ncol=5, loc="upper center")
+    cores.set_ylabel("CPU ms per second")
+    cores.set_xlabel("seconds since the first learner started")
     figure.tight_layout()
     path = out_dir / "throughput-latency.png"
     figure.savefig(path, dpi=100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,9 @@ JIT_QUIET_SHARE = 0.1
 # incomplete rather than waiting forever).
 STALL_S = 30.0
 QUIET_S = 1.0
+# Each process's CPU over the timed run, so a run that falls behind shows whether the
+# machine was full and which process grew: about a millisecond of the driver's a sample.
+CPU_SAMPLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,13 @@ def cpu_snapshot(stack: Stack) -> dict[str, float]:
         used["postgresql"] = family_cpu_seconds(pid)
     used["benchmark driver"] = cpu_seconds(os.getpid()) or 0.0
     return used
+
+
+async def _sample_cpu(stack: Stack, samples: list[tuple[float, dict[str, float]]]) -> None:
+    """Appends (moment, `cpu_snapshot`) every CPU_SAMPLE_S until cancelled."""
+    while True:
+        samples.append((time.time(), cpu_snapshot(stack)))
+        await asyncio.sleep(CPU_SAMPLE_S)
 
 
 def _compiling(stack: Stack) -> float:
@@ -126,9 +137,14 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
             log(
                 f"load: {load.learners} learners at {load.rate:g}/s, {load.components} courses each"
             )
-            await driver.run_learners(learners, tally)
-            complete = await driver.drain(tally, STALL_S, limit_s=600)
-            await _settle(observer, QUIET_S)
+            cpu_samples: list[tuple[float, dict[str, float]]] = []
+            sampling = asyncio.create_task(_sample_cpu(stack, cpu_samples))
+            try:
+                await driver.run_learners(learners, tally)
+                complete = await driver.drain(tally, STALL_S, limit_s=600)
+                await _settle(observer, QUIET_S)
+            finally:
+                sampling.cancel()
             cpu = {
                 name: seconds - cpu_before.get(name, 0.0)
                 for name, seconds in cpu_snapshot(stack).items()
@@ -139,7 +155,7 @@ async def measure(stack: Stack, options: Options) -> dict[str, Any]:
         seen = observer.kept[seen_before:]
         records = observer.records - records_before
         size = (observer.bytes - bytes_before) // max(1, records)
-        result = summarise(driver, tally, observer, seen, records, size, complete)
+        result = summarise(driver, tally, observer, seen, records, size, complete, cpu_samples)
         result["cpu_s"] = cpu
         result["warm_up"] = warm_up
         result["statements"] = statements.statements
@@ -172,6 +188,7 @@ def summarise(
     records: int,
     size: int,
     complete: bool,
+    cpu_samples: Sequence[tuple[float, dict[str, float]]],
 ) -> dict[str, Any]:
     """The figures of one run (times as seconds from the first learner's start)."""
     credentials = Credentials.of(seen, tally.learners, driver.pathway.pathway_id)
@@ -186,6 +203,7 @@ def summarise(
     # The sustained rate: from the first completed journey to the last.
     window = (finished[-1] - finished[0]) if len(finished) > 1 else 0.0
     in_window = sum(1 for m in observer.moments if finished and finished[0] <= m <= finished[-1])
+    cpu_ms_per_s = stats.cpu_over_time(cpu_samples, start, end)
     component_credentials = sum(len(e) for e in credentials.components.values())
     stacked_credentials = sum(len(e) for e in credentials.stacked.values())
     return {
@@ -234,5 +252,7 @@ def summarise(
             "enrolment_accepted_p99_ms": stats.latency_over_time(
                 tally.enrolment_latencies, start, end
             ),
+            "cpu_ms_per_s": cpu_ms_per_s,
+            "machine_busy_share": stats.busy_share(cpu_ms_per_s, os.cpu_count() or 1),
         },
     }

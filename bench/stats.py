@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from typing import Any
 
 
@@ -68,6 +69,43 @@ def latency_over_time(
         if start <= moment < end:
             buckets[int(moment - start)].append(value)
     return [percentile(bucket, q) if bucket else None for bucket in buckets]
+
+
+def cpu_over_time(
+    samples: Sequence[tuple[float, Mapping[str, float]]], start: float, end: float
+) -> dict[str, list[float | None]]:
+    """Each process's CPU milliseconds a second in each whole second from `start` to `end`,
+    from its CPU seconds used so far, sampled at moments (seconds): the interval between
+    two samples counts in the second it ends in (two ending in one second are pooled); a
+    second in which none ends is None, as is a process missing from either sample."""
+    seconds = max(1, math.ceil(end - start))
+    used: dict[str, list[float]] = {}
+    spans: dict[str, list[float]] = {}
+    for (before_at, before), (after_at, after) in pairwise(samples):
+        if not start <= after_at < end or after_at <= before_at:
+            continue
+        second = int(after_at - start)
+        for name in after.keys() & before.keys():
+            used.setdefault(name, [0.0] * seconds)[second] += after[name] - before[name]
+            spans.setdefault(name, [0.0] * seconds)[second] += after_at - before_at
+    return {
+        name: [
+            1000 * cpu / span if span else None
+            for cpu, span in zip(used[name], spans[name], strict=True)
+        ]
+        for name in sorted(used)
+    }
+
+
+def busy_share(cpu_ms_per_s: Mapping[str, Sequence[float | None]], cpus: int) -> list[float | None]:
+    """The share of all `cpus` cores the processes used together in each second (None for a
+    second none of them was measured in)."""
+    seconds = max((len(series) for series in cpu_ms_per_s.values()), default=0)
+    shares: list[float | None] = []
+    for second in range(seconds):
+        measured = [ms for series in cpu_ms_per_s.values() if (ms := series[second]) is not None]
+        shares.append(sum(measured) / (1000 * cpus) if measured else None)
+    return shares
 
 
 def rate(count: int, seconds: float) -> float:

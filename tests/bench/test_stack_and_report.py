@@ -154,6 +154,8 @@ def report(a2c_p99: float, journeys: float) -> dict[str, Any]:
                 "events_per_s": [100, 500, 400],
                 "assessment_to_credential_p99_ms": [None, 200.0, 300.0],
                 "enrolment_accepted_p99_ms": [50.0, None, 60.0],
+                "cpu_ms_per_s": {"kafka": [100.0, 400.0, None], "issuance-0": [50.0, 1400.0, None]},
+                "machine_busy_share": [0.075, 0.9, None],
             },
         },
         "memory_kib": {"issuance-0": 131072, "kafka": 409600},
@@ -219,6 +221,11 @@ def test_the_report_is_written_as_json_markdown_and_charts(tmp_path: Path) -> No
     assert (
         "Warm-up: 210 learners in 2 round(s), until the broker's JIT compiler used 3% of a "
         "core; it used 0.4 CPU s of the broker's in the timed run." in markdown
+    )
+    # The cores' use each second: (0.075 + 0.9) / 2 on average; a second unmeasured is left out.
+    assert (
+        "in the timed run (every process above, the driver too, measured each second): 49% "
+        "busy on average, 90% in the busiest second" in markdown.replace("\n", " ")
     )
     assert (tmp_path / "throughput-latency.png").read_bytes().startswith(b"\x89PNG")
     assert lines(full)[0] == "# Benchmark 2026-11-23T20:00:00+00:00"

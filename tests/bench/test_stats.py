@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bench.stats import latency_over_time, per_second, percentile, rate, ratio, summarise
+from bench.stats import (
+    busy_share,
+    cpu_over_time,
+    latency_over_time,
+    per_second,
+    percentile,
+    rate,
+    ratio,
+    summarise,
+)
 
 
 def test_percentiles_interpolate_between_ranks_as_numpy_does() -> None:
@@ -51,3 +60,26 @@ def test_rates_and_ratios_of_nothing_are_zero_or_unknown() -> None:
     assert rate(10, 0.0) == 0.0
     assert ratio(1.0, 4.0) == 0.25
     assert ratio(1.0, 0.0) is None
+
+
+def test_cpu_over_time_is_each_processs_use_in_the_second_an_interval_ends() -> None:
+    # CPU seconds used so far, sampled about once a second; "late" starts in the second sample.
+    samples = [
+        (99.8, {"kafka": 1.0}),
+        (100.6, {"kafka": 1.4, "late": 0.0}),
+        (101.6, {"kafka": 1.9, "late": 0.3}),
+        (101.9, {"kafka": 2.0, "late": 0.4}),
+        (104.2, {"kafka": 2.3, "late": 0.4}),
+        (106.0, {"kafka": 9.0, "late": 9.0}),
+    ]
+    series = cpu_over_time(samples, 100.0, 105.0)
+    assert series["kafka"] == pytest.approx([500.0, 461.5, None, None, 130.4], abs=0.1)
+    # Two intervals ended in the second second: pooled, (0.3 + 0.1) s of CPU in 1.3 s.
+    assert series["late"] == pytest.approx([None, 307.7, None, None, 0.0], abs=0.1)
+    assert cpu_over_time([], 100.0, 101.0) == {}
+
+
+def test_the_busy_share_is_what_all_processes_used_of_all_cores() -> None:
+    per_process = {"a": [500.0, None, 1000.0], "b": [900.0, None, None]}
+    assert busy_share(per_process, cpus=2) == [0.7, None, 0.5]
+    assert busy_share({}, cpus=2) == []
