@@ -50,6 +50,22 @@ log = logging.getLogger(__name__)
 
 # How long a poll that finds no records blocks before the consume loop goes round again.
 IDLE_POLL_MS = 500
+# How long fetched records may wait unread before aiokafka fetches the consumer's other
+# partitions without theirs (its `prefetch_backoff`, 100 ms by default). The broker holds
+# such a fetch up to its wait (500 ms) when those partitions are idle, and the partitions
+# read meanwhile are fetched again only once it returns. A poll here takes every record
+# held, so records wait unread only while a poll is applied: a poll applied in more than
+# 100 ms (a backlog) stalled its partitions for up to 400 ms, and the backlog grew.
+UNREAD_BACKOFF_S = 60.0
+
+
+def fetch_after_each_poll(consumer: AIOKafkaConsumer) -> None:
+    """Makes `consumer` fetch again only once its held records are read (or have waited
+    UNREAD_BACKOFF_S), all its partitions in one fetch. aiokafka has no public option for
+    it, and FastStream passes none."""
+    fetcher = consumer._fetcher
+    assert fetcher is not None, "the consumer is started"
+    fetcher._prefetch_backoff = UNREAD_BACKOFF_S
 
 
 class EventRuntime(ServiceRuntime[UowT]):
@@ -271,7 +287,8 @@ def in_time_order(records: Sequence[ConsumerRecord[Any, Any]]) -> list[ConsumedR
 class _PromptBatches(BatchSubscriber):
     """FastStream's batch subscriber, without its pause after an empty poll and without a
     cap on the records a poll takes, and, on a busy stream, taking what comes a moment after
-    a poll's records into it (see get_msg). FastStream
+    a poll's records into it (see get_msg); its consumer fetches after each poll
+    (fetch_after_each_poll). FastStream
     sleeps `batch_timeout_ms` again after a poll that found nothing, so a record arriving
     then waited up to that long at every consumer it passed. Without the pause, an idle
     consumer waits in the poll itself, which returns as soon as records come: at 3
@@ -291,6 +308,11 @@ class _PromptBatches(BatchSubscriber):
         assert isinstance(subscriber, cls)
         subscriber.reread_after_s = reread_after_s
         subscriber.linger_s = linger_s
+
+    def _post_start(self) -> None:
+        super()._post_start()
+        assert self.consumer is not None
+        fetch_after_each_poll(self.consumer)
 
     async def get_msg(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
         # Everything the consumer holds (a fetch's worth of each partition, see

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 
 import anyio
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
-from shared.event_runtime import IDLE_POLL_MS, in_time_order
+from shared.event_runtime import IDLE_POLL_MS, UNREAD_BACKOFF_S, in_time_order
 from shared.messaging.dead_letter import ConsumedRecord
 from shared.settings import ServiceSettings
 from tests.support.sqlite import built_app
@@ -85,6 +86,16 @@ async def test_on_a_busy_stream_a_poll_takes_what_comes_a_moment_later(
     unlingered = PollingConsumer({"p0": ["e"]}, {"p0": ["f"]})
     assert await subscriber.get_msg(unlingered) == ("e",)
     assert (unlingered.timeouts, lingering.waits) == ([IDLE_POLL_MS], [linger])
+
+
+@pytest.mark.parametrize("service", ["enrolment", "assessment", "issuance", "recognition"])
+def test_a_started_consumer_fetches_after_each_poll(service: str, tmp_path: Path) -> None:
+    """What `fetch_after_each_poll` does on the broker: tests/integration/test_slow_poll.py."""
+    subscriber = built_app(service, tmp_path).state.runtime._subscriber
+    fetcher = SimpleNamespace(_prefetch_backoff=0.1)  # aiokafka's default
+    subscriber.consumer = SimpleNamespace(_fetcher=fetcher)
+    subscriber._post_start()
+    assert fetcher._prefetch_backoff == UNREAD_BACKOFF_S
 
 
 def _raw(topic: str, partition: int, offset: int, timestamp: int) -> ConsumerRecord[bytes, bytes]:
