@@ -142,7 +142,7 @@ def lines(report: dict[str, Any]) -> list[str]:
     system = {name: ms for name, ms in per_journey.items() if name != "benchmark driver"}
     if system:
         out.append(f"| all but the driver | | | **{_n(sum(system.values()))}** |")
-    busy = [share for share in run["series"].get("machine_busy_share", ()) if share is not None]
+    busy = [share for share in run["series"]["machine_busy_share"] if share is not None]
     if busy:
         out += [
             "",
@@ -229,7 +229,7 @@ def charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
         bottom.plot(values, label=label)
     bottom.set_ylabel("ms")
     bottom.legend()
-    used = series.get("cpu_ms_per_s", {})
+    used = series["cpu_ms_per_s"]
     if used:
         names = sorted(used, key=lambda name: -sum(ms or 0.0 for ms in used[name]))
         # Only the seconds measured: the first and last have no sample ending in them.

@@ -39,7 +39,7 @@ JIT_QUIET_SHARE = 0.1
 STALL_S = 30.0
 QUIET_S = 1.0
 # Each process's CPU over the timed run, so a run that falls behind shows whether the
-# machine was full and which process grew: about a millisecond of the driver's a sample.
+# machine was full and which process grew: under 2 ms of the driver's CPU a sample.
 CPU_SAMPLE_S = 1.0
 
 
