@@ -55,7 +55,7 @@ IDLE_POLL_MS = 500
 # such a fetch up to its wait (500 ms) when those partitions are idle, and the partitions
 # read meanwhile are fetched again only once it returns. A poll here takes every record
 # held, so records wait unread only while a poll is applied: a poll applied in more than
-# 100 ms (a backlog) stalled its partitions for up to 400 ms, and the backlog grew.
+# 100 ms (a backlog) stalled its partitions for the rest of that wait, and the backlog grew.
 UNREAD_BACKOFF_S = 60.0
 
 
