@@ -4,7 +4,7 @@ aiokafka fetches a partition whose records have waited 100 ms unread no more, an
 consumer's other partitions without it; the broker holds that fetch as long as its wait when
 those partitions are idle, and the partition read meanwhile is fetched again only once the
 fetch returns. Here the broker's wait is 30 s and a busy topic is read beside an idle one,
-each poll applied in 300 ms: with aiokafka's default the third poll finds nothing within 10 s.
+each poll applied in 300 ms: with aiokafka's default a poll finds nothing within 10 s.
 The services' consumers fetch after each poll (`fetch_after_each_poll`), and every poll finds
 the records that came while the last one was applied; so they can let the broker hold an idle
 fetch long (`IDLE_FETCH_WAIT_MS`).
