@@ -50,11 +50,6 @@ log = logging.getLogger(__name__)
 
 # How long a poll that finds no records blocks before the consume loop goes round again.
 IDLE_POLL_MS = 500
-# How long the broker holds a consumer's fetch that finds nothing (aiokafka's default: 500
-# ms). It answers as soon as a record comes, so this is how often an idle consumer asks.
-# Safe only as every fetch covers all the consumer's partitions (fetch_after_each_poll):
-# a partition read while a fetch without it was held waited for that fetch.
-IDLE_FETCH_WAIT_MS = 5000
 # How long fetched records may wait unread before aiokafka fetches the consumer's other
 # partitions without theirs (its `prefetch_backoff`, 100 ms by default). The broker holds
 # such a fetch up to its wait (500 ms) when those partitions are idle, and the partitions
@@ -159,7 +154,6 @@ class EventRuntime(ServiceRuntime[UowT]):
             batch=True,
             max_partition_fetch_bytes=self.settings.consumer_partition_fetch_bytes,
             batch_timeout_ms=IDLE_POLL_MS,
-            fetch_max_wait_ms=IDLE_FETCH_WAIT_MS,
             # The consumer runtime reads the bytes itself: a body that is not JSON must reach
             # it (and the dead-letter topic) rather than fail inside the framework.
             decoder=_raw_body,

@@ -6,8 +6,7 @@ those partitions are idle, and the partition read meanwhile is fetched again onl
 fetch returns. Here the broker's wait is 30 s and a busy topic is read beside an idle one,
 each poll applied in 300 ms: with aiokafka's default a poll finds nothing within 10 s.
 The services' consumers fetch after each poll (`fetch_after_each_poll`), and every poll finds
-the records that came while the last one was applied; so they can let the broker hold an idle
-fetch long (`IDLE_FETCH_WAIT_MS`).
+the records that came while the last one was applied.
 """
 
 from __future__ import annotations

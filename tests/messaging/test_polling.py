@@ -14,7 +14,7 @@ import anyio
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
-from shared.event_runtime import IDLE_FETCH_WAIT_MS, IDLE_POLL_MS, UNREAD_BACKOFF_S, in_time_order
+from shared.event_runtime import IDLE_POLL_MS, UNREAD_BACKOFF_S, in_time_order
 from shared.messaging.dead_letter import ConsumedRecord
 from shared.settings import ServiceSettings
 from tests.support.sqlite import built_app
@@ -89,12 +89,9 @@ async def test_on_a_busy_stream_a_poll_takes_what_comes_a_moment_later(
 
 
 @pytest.mark.parametrize("service", ["enrolment", "assessment", "issuance", "recognition"])
-def test_a_consumer_fetches_after_each_poll_and_idles_in_long_fetches(
-    service: str, tmp_path: Path
-) -> None:
-    """What the two do together on the broker: tests/integration/test_slow_poll.py."""
+def test_a_started_consumer_fetches_after_each_poll(service: str, tmp_path: Path) -> None:
+    """What `fetch_after_each_poll` does on the broker: tests/integration/test_slow_poll.py."""
     subscriber = built_app(service, tmp_path).state.runtime._subscriber
-    assert subscriber._connection_args["fetch_max_wait_ms"] == IDLE_FETCH_WAIT_MS
     fetcher = SimpleNamespace(_prefetch_backoff=0.1)  # aiokafka's default
     subscriber.consumer = SimpleNamespace(_fetcher=fetcher)
     subscriber._post_start()
