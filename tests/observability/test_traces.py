@@ -74,7 +74,14 @@ class Trace:
         return found
 
     def has_all(self, hops: tuple[Hop, ...]) -> bool:
-        return all(self.named(hop.service, hop.operation) for hop in hops)
+        """Whether each hop's span and the span it follows have reached the backend: each
+        process exports on its own schedule, so the caller's span may come after its
+        callee's (the gateway's after enrolment's, seen once in a fresh clone's run)."""
+        return all(
+            self.named(hop.service, hop.operation)
+            and self.named(hop.parent_service, hop.parent_operation)
+            for hop in hops
+        )
 
 
 def assert_chain(trace: Trace, hops: tuple[Hop, ...]) -> None:
