@@ -51,6 +51,7 @@ async def test_a_slow_poll_is_followed_by_the_records_that_came_meanwhile(
         while True:
             await sender.send_and_wait(busy, b"a record")
 
+    sending: asyncio.Task[None] | None = None
     try:
         await sender.start()
         sending = asyncio.create_task(keep_sending())
@@ -62,10 +63,12 @@ async def test_a_slow_poll_is_followed_by_the_records_that_came_meanwhile(
             )
             assert found, f"poll {poll + 1} found nothing within 10 s of the last one"
             await asyncio.sleep(APPLIED_IN_S)  # the poll's work
-        sending.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sending
     finally:
+        # Also when a poll found nothing: the sender is stopped below.
+        if sending is not None:
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
         await consumer.stop()
         await sender.stop()
         await admin.delete_topics([busy, idle])
