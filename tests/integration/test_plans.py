@@ -1,6 +1,6 @@
 """Prebuilt statements run as plans on PostgreSQL (real PostgreSQL, `infra`): straight on the
-asyncpg connection of the unit of work's transaction, and answering as SQLAlchemy does. The
-last test runs `insert_rows` on SQLite, the other way it goes."""
+asyncpg connection of the unit of work's transaction, and answering as SQLAlchemy does. Two
+tests run on SQLite, the other way each goes (`with_list`, `insert_rows`)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from shared.db.statements import (
     insert_all,
     insert_new,
     insert_rows,
+    with_list,
 )
 from shared.transient import is_transient
 from tests.conftest import MigratedDatabase
@@ -44,6 +45,9 @@ _NOTE = sa.select(NOTES, sa.literal("note").label("kind")).where(
 )
 _RENUMBER = sa.update(NOTES).where(NOTES.c.kept).values(n=sa.bindparam("n"))
 _SOME = sa.select(NOTES.c.note_id).where(NOTES.c.note_id.in_(sa.bindparam("ids", expanding=True)))
+_AMONG = with_list(
+    lambda one_of: sa.select(NOTES.c.note_id).where(one_of(NOTES.c.note_id, "ids")).order_by("n")
+)
 LINES = sa.Table(
     "plan_lines",
     _METADATA,
@@ -203,6 +207,34 @@ async def test_listeners_and_statements_settled_as_they_run_take_sqlalchemys_pat
         assert not isinstance(traced, Fetched), "a listener (a statement span) sees it"
         assert traced.one().note_id == "a"
     assert len(seen) == 1
+
+
+async def _notes_among(sessions: async_sessionmaker[AsyncSession]) -> list[Rows]:
+    """`with_list`'s statement asked for three lists: two of several lengths, one empty."""
+    async with sessions() as session:
+        for n, note_id in enumerate("abc"):
+            await execute(session, _ADD, _note(note_id, n))
+        answers = [
+            await execute(session, _AMONG, {"ids": ids}) for ids in (["c", "z", "a"], ["b"], [])
+        ]
+    assert [[row.note_id for row in rows] for rows in answers] == [["a", "c"], ["b"], []]
+    return answers
+
+
+async def test_a_list_goes_as_one_array_and_runs_as_a_plan(engine: AsyncEngine) -> None:
+    first, *again = await _notes_among(_sessions(engine))
+    assert not isinstance(first, Fetched), "met once: SQLAlchemy's path"
+    assert all(isinstance(rows, Fetched) for rows in again), "one plan for a list of any length"
+
+
+async def test_a_list_goes_as_an_expanding_in_elsewhere(tmp_path: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(_METADATA.create_all)
+    try:
+        await _notes_among(_sessions(engine))
+    finally:
+        await engine.dispose()
 
 
 async def _insert_lines(sessions: async_sessionmaker[AsyncSession]) -> list[Rows]:
