@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, func, or_, select, update
 from sqlmodel import col, delete, select as select_records, update as update_records
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +27,16 @@ from services.issuance.tables import (
 )
 from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
-from shared.db.statements import added, execute, insert_new, upsert
+from shared.db.statements import (
+    OneOf,
+    added,
+    execute,
+    insert_all,
+    insert_new,
+    insert_rows,
+    upsert,
+    with_list,
+)
 from shared.events import AchievementSummary, OfferingSnapshot
 
 # Random indexes looked up per issuance (when all are taken, every used index is read).
@@ -106,32 +115,41 @@ def _credential(row: Row[*tuple[Any, ...]]) -> Credential:
 
 
 _CREDENTIAL = select(CREDENTIALS).where(CREDENTIALS.c.credential_id == bindparam("credential_id"))
-# Whether a few random status indexes of the issuer's list are taken: read with what an
-# issuance reads anyway, in the same statement.
-_TAKEN_AMONG = and_(
-    CREDENTIALS.c.issuer_partner_id == bindparam("issuer_partner_id"),
-    CREDENTIALS.c.status_list_index.in_(bindparam("among", expanding=True)),
-)
+
+
+def _taken_among(one_of: OneOf) -> ColumnElement[bool]:
+    """Whether a few random status indexes of the issuer's list are taken: read with what an
+    issuance reads anyway, in the same statement."""
+    return and_(
+        CREDENTIALS.c.issuer_partner_id == bindparam("issuer_partner_id"),
+        one_of(CREDENTIALS.c.status_list_index, "among"),
+    )
+
+
 # An enrolment's credentials are its learner's, so the learner's index finds them (the
 # enrolment's is partial, of current credentials only): no scan of every credential per result.
-_FOR_RESULT = select(CREDENTIALS).where(
-    or_(
-        and_(
-            CREDENTIALS.c.learner_id == bindparam("learner_id"),
-            CREDENTIALS.c.enrolment_id == bindparam("enrolment_id"),
-        ),
-        _TAKEN_AMONG,
+_FOR_RESULT = with_list(
+    lambda one_of: select(CREDENTIALS).where(
+        or_(
+            and_(
+                CREDENTIALS.c.learner_id == bindparam("learner_id"),
+                CREDENTIALS.c.enrolment_id == bindparam("enrolment_id"),
+            ),
+            _taken_among(one_of),
+        )
     )
 )
-_FOR_STACKING = select(CREDENTIALS).where(
-    or_(
-        CREDENTIALS.c.credential_id.in_(bindparam("component_ids", expanding=True)),
-        and_(
-            CREDENTIALS.c.learner_id == bindparam("learner_id"),
-            CREDENTIALS.c.pathway_id == bindparam("pathway_id"),
-            CREDENTIALS.c.revoked_at.is_(None),
-        ),
-        _TAKEN_AMONG,
+_FOR_STACKING = with_list(
+    lambda one_of: select(CREDENTIALS).where(
+        or_(
+            one_of(CREDENTIALS.c.credential_id, "component_ids"),
+            and_(
+                CREDENTIALS.c.learner_id == bindparam("learner_id"),
+                CREDENTIALS.c.pathway_id == bindparam("pathway_id"),
+                CREDENTIALS.c.revoked_at.is_(None),
+            ),
+            _taken_among(one_of),
+        )
     )
 )
 _OF_LEARNER = (
@@ -145,14 +163,14 @@ _COMPONENTS_OF = select(COMPONENTS.c.component_credential_id).where(
 _USED_INDEXES = select(CREDENTIALS.c.status_list_index).where(
     CREDENTIALS.c.issuer_partner_id == bindparam("issuer_partner_id")
 )
-_USED_AMONG = _USED_INDEXES.where(
-    CREDENTIALS.c.status_list_index.in_(bindparam("among", expanding=True))
+_USED_AMONG = with_list(
+    lambda one_of: _USED_INDEXES.where(one_of(CREDENTIALS.c.status_list_index, "among"))
 )
 # A concurrent issuance drawing the same status index, or issuing for the same result,
 # enrolment or pathway, is the expected race: the insert then writes nothing, and the
 # transaction stays usable without a savepoint.
 _ADD = insert_new(CREDENTIALS, returning=CREDENTIALS.c.credential_id)
-_ADD_COMPONENTS = insert(COMPONENTS)
+_ADD_COMPONENTS = insert_rows(COMPONENTS, ["stacked_credential_id", "component_credential_id"])
 _SAVE_STATUS = (
     update(CREDENTIALS)
     .where(CREDENTIALS.c.credential_id == bindparam("id"))
@@ -334,7 +352,7 @@ class Credentials:
         ):
             return False
         if components:
-            await execute(
+            await insert_all(
                 self._session,
                 _ADD_COMPONENTS,
                 [
