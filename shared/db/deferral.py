@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import utc_now
+from shared.db.statements import execute_on, with_list
 from shared.messaging.dead_letter import ConsumedRecord
 
 
@@ -72,13 +73,14 @@ def _with_current_trace(headers: tuple[tuple[str, bytes], ...]) -> list[tuple[st
 
 
 # Asked after every commit that released a fact, and mostly empty: built once, run alone.
-_PENDING = (
-    core_select(DEFERRED)
-    .where(
-        DEFERRED.c.consumer == bindparam("consumer"),
-        DEFERRED.c.waiting_for.in_(bindparam("facts", expanding=True)),
+_PENDING = with_list(
+    lambda one_of: (
+        core_select(DEFERRED)
+        .where(
+            DEFERRED.c.consumer == bindparam("consumer"), one_of(DEFERRED.c.waiting_for, "facts")
+        )
+        .order_by(DEFERRED.c.position)
     )
-    .order_by(DEFERRED.c.position)
 )
 
 
@@ -89,7 +91,9 @@ async def pending(
     read in autocommit, without a transaction to begin and roll back around it."""
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
-        rows = (await connection.execute(_PENDING, {"consumer": consumer, "facts": facts})).all()
+        rows = (
+            await execute_on(connection, _PENDING, {"consumer": consumer, "facts": facts})
+        ).all()
     return [(int(r.position), as_record(r)) for r in rows]
 
 

@@ -79,3 +79,21 @@ async def test_nothing_is_kept_without_commit(engine: AsyncEngine, ending: str) 
                 if failing:
                     raise RuntimeError("the handler failed")
         assert await _kept(engine, consumer) == [0, 0, 0]
+
+
+async def test_the_events_waiting_for_released_facts_are_found_outside_any_transaction(
+    engine: AsyncEngine,
+) -> None:
+    """`deferral.pending`, as a consumer asks after each commit that released facts (in
+    autocommit): from the second time on, on the plan the first one prepared."""
+    units = UnitOfWorkFactory(UnitOfWork, session_factory(engine), "assessment")
+    consumer = f"uow-{uuid.uuid4().hex[:6]}"
+    async with units() as uow:
+        for offset, fact in enumerate(["enrolment:e-1", "enrolment:e-2", "enrolment:e-1"]):
+            record = ConsumedRecord("alliance.results", 0, offset, b"key", b"{}", ())
+            deferral.defer(uow.session, consumer, record, fact, "waits")
+        await uow.commit()
+    for facts in (["enrolment:e-1", "enrolment:e-9"], ["enrolment:e-2"], []):
+        waiting = await deferral.pending(engine, consumer, facts)
+        expected = [o for o, f in enumerate(["e-1", "e-2", "e-1"]) if f"enrolment:{f}" in facts]
+        assert [record.offset for _, record in waiting] == expected, facts
