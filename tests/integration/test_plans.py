@@ -46,7 +46,9 @@ _NOTE = sa.select(NOTES, sa.literal("note").label("kind")).where(
 _RENUMBER = sa.update(NOTES).where(NOTES.c.kept).values(n=sa.bindparam("n"))
 _SOME = sa.select(NOTES.c.note_id).where(NOTES.c.note_id.in_(sa.bindparam("ids", expanding=True)))
 _AMONG = with_list(
-    lambda one_of: sa.select(NOTES.c.note_id).where(one_of(NOTES.c.note_id, "ids")).order_by("n")
+    lambda one_of: (
+        sa.select(NOTES.c.note_id).where(one_of(NOTES.c.note_id, "ids")).order_by(NOTES.c.n)
+    )
 )
 LINES = sa.Table(
     "plan_lines",

@@ -1,7 +1,8 @@
 """The unit of work's one transaction on a real PostgreSQL: statements run as plans (the
 inbox claim, the outbox write) and ORM writes (a deferral) are committed together by
 `commit`, and none of them is kept when the unit of work is left without it or by an error.
-Each case runs twice: the second time on the plans the first one prepared."""
+Each case runs twice: the second time on the plans the first one prepared. The last test reads
+deferred events back as a consumer does after a commit that released their facts."""
 
 from __future__ import annotations
 
