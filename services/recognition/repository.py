@@ -51,7 +51,7 @@ from services.recognition.tables import (
     RuleSetRecord,
 )
 from shared.clock import utc_now
-from shared.db.statements import added, execute, insert_new, upsert
+from shared.db.statements import added, execute, insert_new, upsert, with_list
 from shared.events.pathways import PathwayDefined
 
 LEDGER: Table = CredentialRecord.__table__  # type: ignore[attr-defined]
@@ -552,8 +552,8 @@ _SUMMARY = (
     OFFERINGS.c.status,
 )
 _ALL_OFFERINGS = select(*_SUMMARY)
-_SOME_OFFERINGS = select(*_SUMMARY).where(
-    OFFERINGS.c.offering_id.in_(bindparam("offering_ids", expanding=True))
+_SOME_OFFERINGS = with_list(
+    lambda one_of: select(*_SUMMARY).where(one_of(OFFERINGS.c.offering_id, "offering_ids"))
 )
 _OFFERING_VERSION = select(OFFERINGS.c.partner_id, OFFERINGS.c.version).where(
     OFFERINGS.c.offering_id == bindparam("offering_id")

@@ -262,7 +262,7 @@ def with_list(build: Callable[[OneOf], Executable]) -> Mapping[str, Executable]:
     def in_list(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
         return column.in_(bindparam(name, expanding=True))
 
-    return {"postgresql": build(any_of), "sqlite": build(in_list)}
+    return {d.dialect.name: build(any_of if d is postgresql else in_list) for d in _DIALECTS}
 
 
 def insert_new(
