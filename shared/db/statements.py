@@ -303,11 +303,14 @@ def insert_rows(
     columns: Sequence[str],
     returning: Column[Any] | None = None,
     skip_existing: bool = False,
+    update: Sequence[str] = (),
 ) -> ManyRows:
     """INSERT of the rows' `columns`, in the order given (a serial key follows it); with
     `skip_existing`, a row that clashes with a committed one is not written, as in
-    `insert_new`. On PostgreSQL it is one statement over one array per column (`unnest ...
-    WITH ORDINALITY`), a plan whatever the number of rows. A list of parameter sets takes
+    `insert_new`; with `update`, a row whose primary key is taken changes those columns of
+    the row there instead, as in `upsert` (so no two of the rows may share a key). On
+    PostgreSQL it is one statement over one array per column (`unnest ... WITH
+    ORDINALITY`), a plan whatever the number of rows. A list of parameter sets takes
     SQLAlchemy's executemany path instead, which on asyncpg runs an INSERT per row without
     RETURNING: a unit of work claiming one event and writing one outbox row cost 807 µs of
     CPU that way and 705 µs this way (2,000 units of work, this machine)."""
@@ -323,6 +326,12 @@ def insert_rows(
     if skip_existing:
         unnested = unnested.on_conflict_do_nothing()
         each: Statement = insert_new(table, returning)
+    elif update:
+        keys = list(table.primary_key)
+        unnested = unnested.on_conflict_do_update(
+            index_elements=keys, set_={name: unnested.excluded[name] for name in update}
+        )
+        each = _upserts(table, keys, update)
     else:
         each = insert(table) if returning is None else insert(table).returning(returning)
     return ManyRows(
@@ -347,11 +356,16 @@ async def insert_all(
 def upsert(table: Table, key: str, changed: Sequence[str]) -> Mapping[str, Executable]:
     """INSERT, or UPDATE of the `changed` columns of the row with the same `key`: a view
     written whole, new or not."""
+    return _upserts(table, [table.c[key]], changed)
+
+
+def _upserts(
+    table: Table, keys: Sequence[Column[Any]], changed: Sequence[str]
+) -> dict[str, Executable]:
     built: dict[str, Executable] = {}
     for dialect in _DIALECTS:
         statement = dialect.insert(table)
         built[dialect.dialect.name] = statement.on_conflict_do_update(
-            index_elements=[table.c[key]],
-            set_={name: statement.excluded[name] for name in changed},
+            index_elements=keys, set_={name: statement.excluded[name] for name in changed}
         )
     return built

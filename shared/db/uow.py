@@ -73,6 +73,9 @@ class UnitOfWork:
     def _open(self, session: AsyncSession) -> None:
         """Makes the service's repositories over the new transaction's session."""
 
+    async def _write_kept(self) -> None:
+        """Writes what the service's repositories kept back until the commit (none here)."""
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -100,6 +103,7 @@ class UnitOfWork:
         """Commits the transaction; the unit of work is done with after it."""
         recorded, self._recorded = self._recorded, []
         session = self.session
+        await self._write_kept()
         await outbox.write(session, recorded)
         if session.new or session.dirty or session.deleted:
             await session.flush()

@@ -1,5 +1,5 @@
 """Prebuilt statements run as plans on PostgreSQL (real PostgreSQL, `infra`): straight on the
-asyncpg connection of the unit of work's transaction, and answering as SQLAlchemy does. Two
+asyncpg connection of the unit of work's transaction, and answering as SQLAlchemy does. Three
 tests run on SQLite, the other way each goes (`with_list`, `insert_rows`)."""
 
 from __future__ import annotations
@@ -58,6 +58,15 @@ LINES = sa.Table(
     sa.Column("n", sa.Integer, nullable=False),
 )
 _LINES = insert_rows(LINES, ["note_id", "n"], returning=LINES.c.note_id, skip_existing=True)
+TALLIES = sa.Table(
+    "plan_tallies",
+    _METADATA,
+    sa.Column("note_id", sa.String, primary_key=True),
+    sa.Column("day", sa.String, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("first_n", sa.Integer, nullable=False),
+)
+_TALLIES = insert_rows(TALLIES, ["note_id", "day", "n", "first_n"], update=["n"])
 AT = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
 
 
@@ -275,3 +284,40 @@ async def test_rows_go_as_a_list_of_parameter_sets_elsewhere(tmp_path: Path) -> 
         await engine.dispose()
     assert sorted(first.scalars()) == ["a", "b"]
     assert sorted(second.scalars()) == ["c", "d"]
+
+
+async def _tally(sessions: async_sessionmaker[AsyncSession]) -> list[Rows]:
+    """Two calls of one `insert_rows` statement with `update`: the second changes a committed
+    row (its key in two columns) and adds one; only the named column changes."""
+    answers = []
+    for given in (
+        [("a", "mon", 1), ("b", "mon", 2)],
+        [("a", "mon", 5), ("a", "tue", 3)],
+    ):
+        rows = [{"note_id": i, "day": d, "n": n, "first_n": n} for i, d, n in given]
+        async with sessions() as session:
+            answers.append(await insert_all(session, _TALLIES, rows))
+            await session.commit()
+    async with sessions() as session:
+        tallies = await execute(session, sa.select(TALLIES).order_by(TALLIES.c.note_id, "day"))
+        assert [tuple(row) for row in tallies] == [
+            ("a", "mon", 5, 1),
+            ("a", "tue", 3, 3),
+            ("b", "mon", 2, 2),
+        ]
+    return answers
+
+
+async def test_rows_whose_key_is_taken_change_it_in_one_plan(engine: AsyncEngine) -> None:
+    _, second = await _tally(_sessions(engine))
+    assert isinstance(second, Fetched), "met again: one plan for any number of rows"
+
+
+async def test_rows_whose_key_is_taken_change_it_elsewhere(tmp_path: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'tallies.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(_METADATA.create_all)
+    try:
+        await _tally(_sessions(engine))
+    finally:
+        await engine.dispose()
