@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.recognition.repository import (
     Completions,
     CredentialLedger,
+    KeptWrites,
     Learners,
     Offerings,
     PathwayDefinitions,
@@ -28,11 +29,15 @@ class RecognitionUnitOfWork(UnitOfWork):
     recognitions: Recognitions
 
     def _open(self, session: AsyncSession) -> None:
-        self.credentials = CredentialLedger(session)
-        self.learners = Learners(session)
+        self._kept = KeptWrites(session)
+        self.credentials = CredentialLedger(session, self._kept)
+        self.learners = Learners(session, self._kept)
         self.pathways = PathwayDefinitions(session)
-        self.progress = ProgressStore(session)
+        self.progress = ProgressStore(session, self._kept)
         self.completions = Completions(session)
         self.offerings = Offerings(session)
         self.rule_sets = RuleSets(session)
         self.recognitions = Recognitions(session)
+
+    async def _write_kept(self) -> None:
+        await self._kept.write()

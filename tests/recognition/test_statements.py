@@ -1,5 +1,6 @@
-"""What one credential event costs recognition's database, pinned: the credential written
-and the learner's standing read once each, whatever else the event moves (on SQLite)."""
+"""What one credential event costs recognition's database, pinned: the learner's standing
+read once, whatever else the event moves, and the credentials and progress of a whole batch
+of events written at its commit, one statement each (on SQLite)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from services.recognition import application
 from services.recognition.unit_of_work import RecognitionUnitOfWork
+from shared.db.outbox import OUTBOX
+from shared.db.statements import execute
 from shared.db.uow import UnitOfWorkFactory
-from shared.events import OfferingPublished
+from shared.events import OfferingPublished, PathwayProgressed
 from tests.recognition.conftest import (
     credential_issued,
     credential_suspended,
@@ -61,26 +65,20 @@ async def test_an_issued_credential_is_written_and_the_learner_read_once(
     assert await committed_statements(
         units_of_work, lambda u: application.credential_issued(u, first)
     ) == [
-        "INSERT credentials",  # unless known, in the same statement
         RECORD,
         *FIRST_OF_A_VERSION,
-        "INSERT pathway_progress",
+        "INSERT credentials",  # unless known, in the same statement
+        "INSERT pathway_progress",  # or in place of what was announced, in the same statement
         "INSERT outbox",
     ]
     second = credential_issued(learner_id, "nordhavn")
     assert await committed_statements(
         units_of_work, lambda u: application.credential_issued(u, second)
-    ) == [
-        "INSERT credentials",
-        RECORD,
-        *PATHWAYS,
-        "UPDATE pathway_progress",
-        "INSERT outbox",
-    ]
-    # Announced once more: nothing is written, nothing announced.
+    ) == [RECORD, *PATHWAYS, "INSERT credentials", "INSERT pathway_progress", "INSERT outbox"]
+    # Announced once more: the credential is not written again, nothing is announced.
     assert await committed_statements(
         units_of_work, lambda u: application.credential_issued(u, second)
-    ) == ["INSERT credentials", RECORD, *PATHWAYS]
+    ) == [RECORD, *PATHWAYS, "INSERT credentials"]
     async with units_of_work() as uow:
         held = await uow.credentials.of_learner(learner_id)
     assert [c.credential_id for c in held] == [first.credential_id, second.credential_id]
@@ -94,13 +92,7 @@ async def test_a_suspension_is_one_update_then_the_learner_read_once(
     suspended = credential_suspended(issued)
     assert await committed_statements(
         units_of_work, lambda u: application.credential_suspended(u, suspended)
-    ) == [
-        "UPDATE credentials",
-        RECORD,
-        *PATHWAYS,
-        "UPDATE pathway_progress",
-        "INSERT outbox",
-    ]
+    ) == ["UPDATE credentials", RECORD, *PATHWAYS, "INSERT pathway_progress", "INSERT outbox"]
 
 
 async def test_a_stacked_credential_reads_the_learners_completions_once(
@@ -121,10 +113,10 @@ async def test_a_stacked_credential_reads_the_learners_completions_once(
     assert await committed_statements(
         units_of_work, lambda u: application.credential_issued(u, stacked)
     ) == [
-        "INSERT credentials",
         RECORD,  # with the completions, to tie the credential to its completion and judge
         "UPDATE pathway_completions",
         *PATHWAYS,
+        "INSERT credentials",
     ]
     async with units_of_work() as uow:
         [tied] = (await uow.learners.record(learner_id)).completions
@@ -151,32 +143,70 @@ async def test_a_batch_of_events_reads_the_pathways_and_their_modules_once(
         await application.apply_offering_event(uow, changed)
         await application.credential_issued(uow, credential_issued(bob, "nordhavn"))
 
-    credential = ["INSERT credentials", RECORD]
     assert await committed_statements(units_of_work, batch) == [
-        *credential,
+        RECORD,
         *FIRST_OF_A_VERSION,
-        "INSERT pathway_progress",
-        *credential,
-        "INSERT pathway_progress",
-        # The new version: stored, and every learner judged on it.
+        RECORD,
+        # The new version: stored, what the batch kept back written so that every learner
+        # is judged on it, and every learner judged.
         "SELECT pathway_definitions",
         "INSERT pathway_definitions",
+        "INSERT credentials",
+        "INSERT pathway_progress",
         "SELECT pathway_progress",
         "SELECT pathway_completions",
         "SELECT credentials",
-        "INSERT pathway_progress",
-        "INSERT pathway_progress",
-        *credential,
+        RECORD,
         "SELECT pathway_definitions",
         "SELECT pathway_definitions",
-        "UPDATE pathway_progress",
-        "UPDATE pathway_progress",
         # The module changed: its title is read again.
         "SELECT offerings",
         "INSERT offerings",
-        *credential,
+        RECORD,
         "SELECT offerings",
-        "UPDATE pathway_progress",
-        "UPDATE pathway_progress",
+        # Both learners' second credentials and progress on both versions, at the commit.
+        "INSERT credentials",
+        "INSERT pathway_progress",
         "INSERT outbox",
     ]
+
+
+async def test_each_event_of_a_batch_is_judged_with_what_the_batch_has_not_written_yet(
+    units_of_work: Units, offering: OfferingPublished
+) -> None:
+    """Two credentials of one learner in one unit of work: the second event's judgement
+    counts the first, and its progress is announced from the first's, though neither is
+    written before the commit."""
+    learner_id = new_id("lrn")
+    first = credential_issued(learner_id, "rheinfeld", offering.offering_id)
+    second = credential_issued(learner_id, "nordhavn")
+
+    async def batch(uow: RecognitionUnitOfWork) -> None:
+        await application.credential_issued(uow, first)
+        await application.credential_issued(uow, second)
+
+    assert await committed_statements(units_of_work, batch) == [
+        RECORD,
+        *FIRST_OF_A_VERSION,
+        RECORD,
+        "INSERT credentials",
+        "INSERT pathway_progress",
+        "INSERT outbox",
+    ]
+    async with units_of_work() as uow:
+        payloads = await execute(
+            uow.session,
+            sa.select(OUTBOX.c.payload)
+            .where(OUTBOX.c.event_type == "eu.alliance.pathway.progressed.v1")
+            .order_by(OUTBOX.c.position),
+        )
+        announced = [PathwayProgressed.model_validate_json(p) for (p,) in payloads]
+        record = await uow.learners.record(learner_id)
+    counted = [a.counted_credential_ids for a in announced if a.learner_id == learner_id]
+    assert counted == [(first.credential_id,), (first.credential_id, second.credential_id)]
+    assert [c.credential_id for c in record.credentials] == [
+        first.credential_id,
+        second.credential_id,
+    ]
+    [(_, progress)] = record.announced.items()
+    assert progress.counted == counted[-1]

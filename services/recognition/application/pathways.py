@@ -166,9 +166,7 @@ class PathwayTracker:
         now = AnnouncedProgress.of(progress)
         if announced == now or (announced is None and not progress.counted):
             return
-        await self._uow.progress.save(
-            learner_id, definition.pathway_id, now, first=announced is None
-        )
+        await self._uow.progress.save(learner_id, definition.pathway_id, now)
         self._uow.record(
             PathwayProgressed(
                 pathway_id=definition.pathway_id,
