@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from services.enrolment.domain import (
     AlreadyEnrolled,
+    EarnedCredential,
     Enrolment,
     EnrolmentNotFound,
     EnrolmentStatus,
@@ -23,7 +24,6 @@ from services.enrolment.domain import (
     accept_from_waiting_list,
     apply_offering,
     completed_offering_ids,
-    credential_issued,
     credential_status_changed,
     decide,
     new_enrolment_id,
@@ -203,14 +203,8 @@ async def record_credential_issued(uow: EnrolmentUnitOfWork, event: CredentialIs
     # A stacked credential (for a pathway) completes no offering, so it meets no prerequisite.
     if event.offering_id is None:
         return
-    # A credential is mostly new when its issuance arrives: then one insert is all it takes.
-    fresh = credential_issued(None, event.credential_id, event.learner_id, event.offering_id)
-    if await uow.earned_credentials.add(fresh):
-        return
-    current = await uow.earned_credentials.get(event.credential_id)
-    await uow.earned_credentials.save(
-        credential_issued(current, event.credential_id, event.learner_id, event.offering_id),
-        first=current is None,
+    await uow.earned_credentials.add_issued(
+        EarnedCredential(event.credential_id, event.learner_id, event.offering_id)
     )
 
 

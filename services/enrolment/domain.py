@@ -91,15 +91,6 @@ class EarnedCredential:
     suspended: bool = False
 
 
-def credential_issued(
-    current: EarnedCredential | None, credential_id: str, learner_id: str, offering_id: str
-) -> EarnedCredential:
-    # A revocation or suspension that arrived first stands.
-    if current is None:
-        return EarnedCredential(credential_id, learner_id, offering_id)
-    return replace(current, offering_id=offering_id)
-
-
 def credential_status_changed(
     current: EarnedCredential | None,
     credential_id: str,

@@ -40,7 +40,7 @@ from services.enrolment.tables import (
     OfferingRecord,
 )
 from shared.clock import utc_now
-from shared.db.statements import added, execute, insert_new
+from shared.db.statements import added, execute, insert_all, insert_new, insert_rows
 from shared.events import EnrolmentRejectionReason
 
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
@@ -256,6 +256,10 @@ def _enrolment(row: Sequence[Any], position: int | None = None) -> Enrolment:
 
 
 class EnrolmentRepository(_Repository):
+    def __init__(self, session: AsyncSession, earned: EarnedCredentialRepository) -> None:
+        super().__init__(session)
+        self._earned = earned
+
     async def get(self, enrolment_id: str) -> Enrolment | None:
         row = (await execute(self._session, _ENROLMENT, {"enrolment_id": enrolment_id})).first()
         return _enrolment(row, row.position) if row else None
@@ -283,6 +287,7 @@ class EnrolmentRepository(_Repository):
 
     async def standing(self, learner_id: str, offering_id: str) -> Standing:
         """The learner's standing in the offering when they ask for a place."""
+        await self._earned.write_issued()
         rows = await execute(
             self._session, _STANDING, {"learner_id": learner_id, "the_offering_id": offering_id}
         )
@@ -342,22 +347,42 @@ _EARNED = select(
     EARNED.c.learner_id, EARNED.c.offering_id, EARNED.c.revoked, EARNED.c.suspended
 ).where(EARNED.c.credential_id == bindparam("credential_id"))
 _INSERT_EARNED = insert(EARNED)
-_ADD_EARNED = insert_new(EARNED, returning=EARNED.c.credential_id)
+_EARNED_COLUMNS = [
+    "credential_id",
+    "learner_id",
+    "offering_id",
+    "revoked",
+    "suspended",
+    "changed_at",
+]
+# A credential's issuance: a new row, or the offering given to the row a revocation or
+# suspension that came first wrote (its status stands).
+_ADD_ISSUED = insert_rows(EARNED, _EARNED_COLUMNS, update=["offering_id", "changed_at"])
 _UPDATE_EARNED = update(EARNED).where(EARNED.c.credential_id == bindparam("the_credential_id"))
 
 
 class EarnedCredentialRepository(_Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        # Issuances kept until the commit (`write_issued`), by credential id: a batch of
+        # credential events writes them in one statement, not one each an event.
+        self._issued: dict[str, EarnedCredential] = {}
+
     async def get(self, credential_id: str) -> EarnedCredential | None:
+        await self.write_issued()
         row = (await execute(self._session, _EARNED, {"credential_id": credential_id})).first()
         return EarnedCredential(credential_id, *row) if row else None
 
-    async def add(self, credential: EarnedCredential) -> bool:
-        """Writes the credential if none with its id is held; False when one is."""
-        return await added(
-            self._session,
-            _ADD_EARNED,
-            {"credential_id": credential.credential_id, **_earned_fields(credential)},
-        )
+    async def add_issued(self, credential: EarnedCredential) -> None:
+        """Holds a credential newly issued: written at the commit, or over the revocation or
+        suspension held already for its id."""
+        self._issued[credential.credential_id] = credential
+
+    async def write_issued(self) -> None:
+        issued, self._issued = list(self._issued.values()), {}
+        if issued:
+            rows = [{"credential_id": c.credential_id, **_earned_fields(c)} for c in issued]
+            await insert_all(self._session, _ADD_ISSUED, rows)
 
     async def save(self, credential: EarnedCredential, first: bool) -> None:
         """`first` when `get` found none: a new row rather than a change of one."""

@@ -19,5 +19,8 @@ class EnrolmentUnitOfWork(UnitOfWork):
 
     def _open(self, session: AsyncSession) -> None:
         self.offerings = OfferingRepository(session)
-        self.enrolments = EnrolmentRepository(session)
         self.earned_credentials = EarnedCredentialRepository(session)
+        self.enrolments = EnrolmentRepository(session, self.earned_credentials)
+
+    async def _write_kept(self) -> None:
+        await self.earned_credentials.write_issued()

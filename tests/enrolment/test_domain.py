@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from services.enrolment.domain import (
+    EarnedCredential,
     Enrolment,
     EnrolmentStatus,
     NotWithdrawable,
@@ -16,7 +17,6 @@ from services.enrolment.domain import (
     accept_from_waiting_list,
     apply_offering,
     completed_offering_ids,
-    credential_issued,
     credential_status_changed,
     decide,
     seats_to_fill,
@@ -90,28 +90,21 @@ def test_missing_prerequisites_are_refused_and_named() -> None:
 
 
 def test_credentials_earned_at_other_partners_meet_prerequisites() -> None:
-    earned = [credential_issued(None, "cred-nordhavn-0001", LEARNER, PREREQUISITE)]
+    earned = [EarnedCredential("cred-nordhavn-0001", LEARNER, PREREQUISITE)]
     decision = decide(_offering(5, PREREQUISITE), Seats(0, 0), completed_offering_ids(earned))
     assert decision.status is EnrolmentStatus.ACCEPTED
 
 
 def test_a_revoked_credential_no_longer_meets_a_prerequisite() -> None:
-    issued = credential_issued(None, "cred-nordhavn-0001", LEARNER, PREREQUISITE)
+    issued = EarnedCredential("cred-nordhavn-0001", LEARNER, PREREQUISITE)
     revoked = credential_status_changed(issued, "cred-nordhavn-0001", LEARNER, revoked=True)
     assert completed_offering_ids([revoked]) == set()
     decision = decide(_offering(5, PREREQUISITE), Seats(0, 0), completed_offering_ids([revoked]))
     assert decision.reason is EnrolmentRejectionReason.PREREQUISITES_NOT_MET
 
 
-def test_a_revocation_seen_before_its_issuance_keeps_the_credential_revoked() -> None:
-    tombstone = credential_status_changed(None, "cred-nordhavn-0001", LEARNER, revoked=True)
-    late_issue = credential_issued(tombstone, "cred-nordhavn-0001", LEARNER, PREREQUISITE)
-    assert late_issue.revoked
-    assert completed_offering_ids([late_issue]) == set()
-
-
 def test_a_suspended_credential_meets_no_prerequisite_until_it_is_reinstated() -> None:
-    issued = credential_issued(None, "cred-nordhavn-0001", LEARNER, PREREQUISITE)
+    issued = EarnedCredential("cred-nordhavn-0001", LEARNER, PREREQUISITE)
     suspended = credential_status_changed(issued, "cred-nordhavn-0001", LEARNER, suspended=True)
     decision = decide(_offering(5, PREREQUISITE), Seats(0, 0), completed_offering_ids([suspended]))
     assert decision.reason is EnrolmentRejectionReason.PREREQUISITES_NOT_MET
@@ -122,19 +115,12 @@ def test_a_suspended_credential_meets_no_prerequisite_until_it_is_reinstated() -
 
 
 def test_a_reinstatement_never_undoes_a_revocation() -> None:
-    issued = credential_issued(None, "cred-nordhavn-0001", LEARNER, PREREQUISITE)
+    issued = EarnedCredential("cred-nordhavn-0001", LEARNER, PREREQUISITE)
     changes: list[dict[str, bool]] = [{"suspended": True}, {"revoked": True}, {"suspended": False}]
     for change in changes:
         issued = credential_status_changed(issued, "cred-nordhavn-0001", LEARNER, **change)
     assert issued.revoked
     assert completed_offering_ids([issued]) == set()
-
-
-def test_a_suspension_seen_before_its_issuance_stands() -> None:
-    early = credential_status_changed(None, "cred-nordhavn-0001", LEARNER, suspended=True)
-    late_issue = credential_issued(early, "cred-nordhavn-0001", LEARNER, PREREQUISITE)
-    assert late_issue.suspended
-    assert completed_offering_ids([late_issue]) == set()
 
 
 def test_a_withdrawal_frees_exactly_one_seat_for_the_waiting_list() -> None:

@@ -1,6 +1,6 @@
 """What a credential event and a request for a place cost enrolment's database, pinned (on
-SQLite): a new credential written with one statement; a request decided on one read and the
-offering's lock, and written with one statement."""
+SQLite): the credentials of a batch of events written with one statement at its commit; a
+request decided on one read and the offering's lock, and written with one statement."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from shared.db.uow import UnitOfWorkFactory
 from shared.events import CredentialIssued
 from tests.contracts.examples import example_event
 from tests.support.builders import offering_published
+from tests.support.identities import new_id
 from tests.support.sqlite import migrated_sqlite
 from tests.support.statements import committed_statements
 
@@ -46,22 +47,63 @@ async def test_a_credential_event_is_one_write(units_of_work: Units) -> None:
     assert (held.offering_id, held.suspended) == (issued.offering_id, True)
 
 
-async def test_a_status_that_came_before_the_issuance_stands(units_of_work: Units) -> None:
+async def test_a_batch_of_credential_events_is_one_write_at_its_commit(
+    units_of_work: Units,
+) -> None:
+    """The issuances are kept until the commit; a read of what they hold writes them first."""
+    example = example_event("credential.issued")
+    assert isinstance(example, CredentialIssued)
+    first, second, third = (
+        example.model_copy(update={"credential_id": new_id("cred"), "offering_id": new_id("off")})
+        for _ in range(3)
+    )
+
+    async def batch(uow: EnrolmentUnitOfWork) -> None:
+        for issued in (first, second):
+            await application.record_credential_issued(uow, issued)
+        await application.record_credential_status(
+            uow, first.credential_id, first.learner_id, revoked=True
+        )
+        await application.record_credential_issued(uow, third)
+
+    assert await committed_statements(units_of_work, batch) == [
+        "INSERT earned_credentials",
+        "SELECT earned_credentials",
+        "UPDATE earned_credentials",
+        "INSERT earned_credentials",
+    ]
+    async with units_of_work() as uow:
+        held = [await uow.earned_credentials.get(e.credential_id) for e in (first, second, third)]
+    assert [(h.offering_id, h.revoked) if h else None for h in held] == [
+        (first.offering_id, True),
+        (second.offering_id, False),
+        (third.offering_id, False),
+    ]
+
+
+@pytest.mark.parametrize("status", [{"revoked": True}, {"suspended": True}])
+async def test_a_status_that_came_before_the_issuance_stands(
+    units_of_work: Units, status: dict[str, bool]
+) -> None:
     issued = example_event("credential.issued")
     assert isinstance(issued, CredentialIssued)
     async with units_of_work() as uow:
         await application.record_credential_status(
-            uow, issued.credential_id, issued.learner_id, revoked=True
+            uow, issued.credential_id, issued.learner_id, **status
         )
         await uow.commit()
-    # The insert finds the credential held: it is read and changed instead.
+    # The issuance finds the credential held: the same statement gives it its offering.
     assert await committed_statements(
         units_of_work, lambda u: application.record_credential_issued(u, issued)
-    ) == ["INSERT earned_credentials", "SELECT earned_credentials", "UPDATE earned_credentials"]
+    ) == ["INSERT earned_credentials"]
     async with units_of_work() as uow:
         held = await uow.earned_credentials.get(issued.credential_id)
     assert held is not None
-    assert (held.offering_id, held.revoked) == (issued.offering_id, True)
+    assert held.offering_id == issued.offering_id
+    assert (held.revoked, held.suspended) == (
+        status.get("revoked", False),
+        status.get("suspended", False),
+    )
 
 
 async def test_a_request_is_one_read_the_lock_and_one_write(units_of_work: Units) -> None:
