@@ -72,7 +72,6 @@ from shared.credentials.data_model import CLR_TYPE, OB_TYPES, check_credential, 
 from shared.credentials.loader import DATA_INTEGRITY_V2
 from shared.credentials.reference import CanonicalizationError
 from shared.credentials.status_list import PURPOSES, REVOCATION, SUSPENSION
-from shared.errors import LostRace
 from shared.events import (
     AssessedResult,
     CredentialIssued,
@@ -630,10 +629,7 @@ async def new_proof_nonce(uow: IssuanceUnitOfWork) -> str:
 async def _store(
     uow: IssuanceUnitOfWork, credential: Credential, components: tuple[str, ...]
 ) -> None:
-    if not await uow.credentials.add(credential, components):
-        # The same status index drawn twice, or the same basis issued concurrently: run
-        # again, the loser sees the winner's credential or draws another index.
-        raise LostRace("a concurrent issuance collided; retry")
+    await uow.credentials.add(credential, components)
     uow.release(credential_fact(credential.credential_id))
 
 

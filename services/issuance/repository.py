@@ -37,6 +37,7 @@ from shared.db.statements import (
     upsert,
     with_list,
 )
+from shared.errors import LostRace
 from shared.events import AchievementSummary, OfferingSnapshot
 
 # Random indexes looked up per issuance (when all are taken, every used index is read).
@@ -167,9 +168,28 @@ _USED_AMONG = with_list(
     lambda one_of: _USED_INDEXES.where(one_of(CREDENTIALS.c.status_list_index, "among"))
 )
 # A concurrent issuance drawing the same status index, or issuing for the same result,
-# enrolment or pathway, is the expected race: the insert then writes nothing, and the
-# transaction stays usable without a savepoint.
-_ADD = insert_new(CREDENTIALS, returning=CREDENTIALS.c.credential_id)
+# enrolment or pathway, is the expected race: the insert then does not write that row, and
+# the transaction stays usable without a savepoint.
+_ADD = insert_rows(
+    CREDENTIALS,
+    [
+        "credential_id",
+        "basis",
+        "learner_id",
+        "issuer_partner_id",
+        "awarding_partner_id",
+        "offering_id",
+        "enrolment_id",
+        "result_id",
+        "pathway_id",
+        "status_list_index",
+        "summary",
+        "document",
+        "issued_at",
+    ],
+    returning=CREDENTIALS.c.credential_id,
+    skip_existing=True,
+)
 _ADD_COMPONENTS = insert_rows(COMPONENTS, ["stacked_credential_id", "component_credential_id"])
 _SAVE_STATUS = (
     update(CREDENTIALS)
@@ -212,11 +232,37 @@ def _taken(credential: Credential, issuer_partner_id: str, candidates: list[int]
     )
 
 
+def _new_credential(credential: Credential) -> dict[str, Any]:
+    return {
+        "credential_id": credential.credential_id,
+        "basis": credential.basis,
+        "learner_id": credential.learner_id,
+        "issuer_partner_id": credential.issuer_partner_id,
+        "awarding_partner_id": credential.awarding_partner_id,
+        "offering_id": credential.offering_id,
+        "enrolment_id": credential.enrolment_id,
+        "result_id": credential.result_id,
+        "pathway_id": credential.pathway_id,
+        "status_list_index": credential.status_list_index,
+        "summary": credential.summary.model_dump_json() if credential.summary else None,
+        "document": credential.document,
+        "issued_at": credential.issued_at,
+    }
+
+
 class Credentials:
+    """The credentials issued. Those added in a unit of work are kept until its commit
+    (`write_kept`), so a batch of results writes them in one statement, not one each: the
+    reads a result and a completed pathway make see them, any other read writes them first."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # credential id -> the credential and its components (of a stacked credential)
+        self._kept: dict[str, tuple[Credential, tuple[str, ...]]] = {}
 
     async def get(self, credential_id: str) -> Credential | None:
+        if credential_id in self._kept:
+            return self._kept[credential_id][0]
         row = (await execute(self._session, _CREDENTIAL, {"credential_id": credential_id})).first()
         return _credential(row) if row else None
 
@@ -238,6 +284,11 @@ class Credentials:
         earlier, taken = [], set()
         for row in rows:
             credential = _credential(row)
+            if credential.learner_id == learner_id and credential.enrolment_id == enrolment_id:
+                earlier.append(credential)
+            if _taken(credential, issuer_partner_id, candidates):
+                taken.add(credential.status_list_index)
+        for credential in self._kept_credentials():
             if credential.learner_id == learner_id and credential.enrolment_id == enrolment_id:
                 earlier.append(credential)
             if _taken(credential, issuer_partner_id, candidates):
@@ -269,8 +320,7 @@ class Credentials:
         components: dict[str, Credential] = {}
         current = None
         taken = set()
-        for row in rows:
-            credential = _credential(row)
+        for credential in [*map(_credential, rows), *self._kept_credentials()]:
             if credential.credential_id in wanted:
                 components[credential.credential_id] = credential
             if (
@@ -285,10 +335,12 @@ class Credentials:
         return Stacking(components, current, index)
 
     async def of_learner(self, learner_id: str) -> list[Credential]:
+        await self.write_kept()
         rows = await execute(self._session, _OF_LEARNER, {"learner_id": learner_id})
         return [_credential(row) for row in rows]
 
     async def components_of(self, stacked_credential_id: str) -> set[str]:
+        await self.write_kept()
         rows = await execute(
             self._session, _COMPONENTS_OF, {"stacked_credential_id": stacked_credential_id}
         )
@@ -315,6 +367,7 @@ class Credentials:
     async def _used_indexes(
         self, issuer_partner_id: str, among: list[int] | None = None
     ) -> set[int]:
+        await self.write_kept()
         if among is None:
             rows = await execute(
                 self._session, _USED_INDEXES, {"issuer_partner_id": issuer_partner_id}
@@ -327,47 +380,37 @@ class Credentials:
             )
         return set(rows.scalars())
 
-    async def add(self, credential: Credential, components: tuple[str, ...] = ()) -> bool:
-        """Stores a new credential (a stacked one with its components); False when a
-        concurrent issuance came first, drawing the same status index or issuing for the
-        same result, enrolment or pathway."""
-        if not await added(
-            self._session,
-            _ADD,
-            {
-                "credential_id": credential.credential_id,
-                "basis": credential.basis,
-                "learner_id": credential.learner_id,
-                "issuer_partner_id": credential.issuer_partner_id,
-                "awarding_partner_id": credential.awarding_partner_id,
-                "offering_id": credential.offering_id,
-                "enrolment_id": credential.enrolment_id,
-                "result_id": credential.result_id,
-                "pathway_id": credential.pathway_id,
-                "status_list_index": credential.status_list_index,
-                "summary": credential.summary.model_dump_json() if credential.summary else None,
-                "document": credential.document,
-                "issued_at": credential.issued_at,
-            },
-        ):
-            return False
+    async def add(self, credential: Credential, components: tuple[str, ...] = ()) -> None:
+        """Keeps a new credential (a stacked one with its components) to be written at the
+        commit."""
+        self._kept[credential.credential_id] = (credential, components)
+
+    async def write_kept(self) -> None:
+        """Writes the credentials kept. Raises LostRace when a concurrent issuance came first
+        for one of them, drawing the same status index or issuing for the same result,
+        enrolment or pathway: the unit of work is then applied again, and sees it."""
+        kept, self._kept = self._kept, {}
+        if not kept:
+            return
+        rows = [_new_credential(credential) for credential, _ in kept.values()]
+        written = await insert_all(self._session, _ADD, rows)
+        if len(written.all()) < len(rows):
+            raise LostRace("a concurrent issuance collided; retry")
+        components = [
+            {"stacked_credential_id": stacked, "component_credential_id": component}
+            for stacked, (_, of_stacked) in kept.items()
+            for component in of_stacked
+        ]
         if components:
-            await insert_all(
-                self._session,
-                _ADD_COMPONENTS,
-                [
-                    {
-                        "stacked_credential_id": credential.credential_id,
-                        "component_credential_id": component,
-                    }
-                    for component in components
-                ],
-            )
-        return True
+            await insert_all(self._session, _ADD_COMPONENTS, components)
+
+    def _kept_credentials(self) -> list[Credential]:
+        return [credential for credential, _ in self._kept.values()]
 
     async def save_status(self, credential: Credential) -> None:
         """Writes the credential's revocation and suspension at once: the partial unique
         indexes must see a revocation before a replacement is added."""
+        await self.write_kept()
         await execute(
             self._session,
             _SAVE_STATUS,
@@ -420,8 +463,9 @@ def _status_list(row: Row[*tuple[Any, ...]]) -> StatusList:
 
 
 class StatusLists:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, credentials: Credentials) -> None:
         self._session = session
+        self._credentials = credentials
 
     async def get(
         self, issuer_partner_id: str, purpose: str, *, for_update: bool = False
@@ -435,6 +479,7 @@ class StatusLists:
         # Valid from the issuer's first credential, not from this first read (its bits have
         # been clear since then): a verifier that took its moment before asking for the list
         # must not find it "not valid before" a second later than that moment.
+        await self._credentials.write_kept()
         first = await execute(
             self._session, _FIRST_ISSUED, {"issuer_partner_id": issuer_partner_id}
         )

@@ -24,6 +24,9 @@ class IssuanceUnitOfWork(UnitOfWork):
     def _open(self, session: AsyncSession) -> None:
         self.offering_terms = OfferingTermsRepository(session)
         self.credentials = Credentials(session)
-        self.status_lists = StatusLists(session)
+        self.status_lists = StatusLists(session, self.credentials)
         self.credential_offers = CredentialOffers(session)
         self.proof_nonces = ProofNonces(session)
+
+    async def _write_kept(self) -> None:
+        await self.credentials.write_kept()

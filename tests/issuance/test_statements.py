@@ -1,7 +1,8 @@
 """What a recorded result and a completed pathway cost issuance's database, pinned (on
 SQLite): what each reads of the credentials (with a few status list indexes) in one statement,
-the offering's terms once, the credential written once; and a status index drawn without
-reading every index used."""
+the offering's terms once, the credentials of a batch written in one statement at its commit;
+and a status index drawn without reading every index used. A credential that collides at the
+commit is a lost race, on PostgreSQL too (`infra`)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ from services.issuance.domain import Credential
 from services.issuance.unit_of_work import IssuanceUnitOfWork
 from shared.clock import utc_now
 from shared.credentials import random_status_index
+from shared.db.engine import session_factory
 from shared.db.outbox import OutboxMessage
+from shared.db.uow import UnitOfWorkFactory
+from shared.errors import LostRace
 from shared.events import OfferingPublished, OfferingUpdated
 from shared.events.pathways import PathwayCompleted
+from tests.conftest import MigratedEngine
 from tests.issuance.conftest import OPERATOR, Units, credential_service, passed_result
 from tests.support.builders import offering_published
 from tests.support.identities import new_id
@@ -47,7 +52,7 @@ async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_on
         # are taken, in one read.
         "SELECT credentials",
         "SELECT offering_terms",
-        # A concurrent issuance makes it write nothing: a lost race, not a failed transaction.
+        # Written at the commit, with any other the unit of work issued.
         "INSERT credentials",
         "INSERT outbox",
     ]
@@ -124,7 +129,7 @@ async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
         issued_at=utc_now(),
     )
     async with units_of_work() as uow:
-        assert await uow.credentials.add(credential)
+        await uow.credentials.add(credential)
         await uow.commit()
     drawn: list[int] = []
 
@@ -200,6 +205,83 @@ async def test_results_of_one_batch_read_their_offerings_terms_once(units_of_wor
         versions.append(terms.version)
 
     statements = await committed_statements(units_of_work, batch)
-    assert statements.count("INSERT credentials") == 3
+    assert statements.count("INSERT credentials") == 1  # the three, at the commit
     assert statements.count("SELECT offering_terms") == 2
     assert versions == [2]
+
+
+async def test_the_credentials_of_a_batch_are_written_in_one_statement_at_its_commit(
+    units_of_work: Units,
+) -> None:
+    """Each result of the batch is decided on what the ones before it issued, unwritten."""
+    service, offering = await _issuing_for_an_offering(units_of_work)
+    first = passed_result(offering, new_id("lrn"))
+    other = passed_result(offering, new_id("lrn"))
+
+    async def batch(uow: IssuanceUnitOfWork) -> None:
+        # The first result twice (as on a redelivery under another event id): done the
+        # second time, though its credential is not written yet.
+        for result in (first, first, other):
+            await service.on_result(uow, result)
+
+    assert await committed_statements(units_of_work, batch) == [
+        "SELECT credentials",
+        "SELECT offering_terms",
+        "SELECT credentials",
+        "SELECT credentials",
+        "INSERT credentials",
+        "INSERT outbox",
+    ]
+    async with units_of_work() as uow:
+        issued = [
+            c
+            for learner_id in (first.learner_id, other.learner_id)
+            for c in await uow.credentials.of_learner(learner_id)
+        ]
+    assert sorted(c.result_id or "" for c in issued) == sorted([first.result_id, other.result_id])
+    assert len({c.status_list_index for c in issued}) == 2
+
+
+async def _a_collision_at_the_commit(units_of_work: Units) -> None:
+    """A concurrent issuance drew the same status index: nothing of the unit of work is
+    written, and it is applied again (LostRace)."""
+
+    def credential(index: int) -> Credential:
+        return Credential(
+            credential_id=new_id("cred"),
+            basis="vc-api",
+            issuer_partner_id=OPERATOR,
+            awarding_partner_id=OPERATOR,
+            status_list_index=index,
+            document="{}",
+            issued_at=utc_now(),
+        )
+
+    async with units_of_work() as uow:
+        await uow.credentials.add(credential(11))
+        await uow.commit()
+    loser, fine = credential(11), credential(12)
+    async with units_of_work() as uow:
+        await uow.credentials.add(fine)
+        await uow.credentials.add(loser)
+        with pytest.raises(LostRace):
+            await uow.commit()
+    async with units_of_work() as uow:
+        assert await uow.credentials.get(fine.credential_id) is None
+        assert await uow.credentials.get(loser.credential_id) is None
+
+
+async def test_a_credential_that_collides_at_the_commit_is_a_lost_race(
+    units_of_work: Units,
+) -> None:
+    await _a_collision_at_the_commit(units_of_work)
+
+
+async def test_a_credential_that_collides_at_the_commit_is_a_lost_race_on_postgresql(
+    migrated_engine: MigratedEngine,
+) -> None:
+    """The same on real PostgreSQL (`infra`), where the rows go as one array each."""
+    engine = await migrated_engine("issuance")
+    await _a_collision_at_the_commit(
+        UnitOfWorkFactory(IssuanceUnitOfWork, session_factory(engine), "urn:test:issuance")
+    )
