@@ -191,6 +191,9 @@ _ADD = insert_rows(
     skip_existing=True,
 )
 _ADD_COMPONENTS = insert_rows(COMPONENTS, ["stacked_credential_id", "component_credential_id"])
+# Credentials kept unwritten at most: each holds its signed document (4-16 KB), and a batch
+# read behind a backlog holds hundreds of results.
+_KEPT_AT_MOST = 64
 _SAVE_STATUS = (
     update(CREDENTIALS)
     .where(CREDENTIALS.c.credential_id == bindparam("id"))
@@ -382,8 +385,10 @@ class Credentials:
 
     async def add(self, credential: Credential, components: tuple[str, ...] = ()) -> None:
         """Keeps a new credential (a stacked one with its components) to be written at the
-        commit."""
+        commit, or with the next ones once `_KEPT_AT_MOST` are kept."""
         self._kept[credential.credential_id] = (credential, components)
+        if len(self._kept) >= _KEPT_AT_MOST:
+            await self.write_kept()
 
     async def write_kept(self) -> None:
         """Writes the credentials kept. Raises LostRace when a concurrent issuance came first

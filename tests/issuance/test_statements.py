@@ -119,17 +119,8 @@ async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
         return taken if used == () else random_status_index(used, length)
 
     monkeypatch.setattr(repository, "random_status_index", drawing_the_taken_one)
-    credential = Credential(
-        credential_id=new_id("cred"),
-        basis="vc-api",
-        issuer_partner_id=OPERATOR,
-        awarding_partner_id=OPERATOR,
-        status_list_index=taken,
-        document="{}",
-        issued_at=utc_now(),
-    )
     async with units_of_work() as uow:
-        await uow.credentials.add(credential)
+        await uow.credentials.add(_credential(taken))
         await uow.commit()
     drawn: list[int] = []
 
@@ -242,25 +233,37 @@ async def test_the_credentials_of_a_batch_are_written_in_one_statement_at_its_co
     assert len({c.status_list_index for c in issued}) == 2
 
 
+async def test_at_most_so_many_credentials_are_kept_unwritten(units_of_work: Units) -> None:
+    """Each holds its signed document: a batch behind a backlog writes them as it goes."""
+    kept_at_most = repository._KEPT_AT_MOST
+
+    async def issue(uow: IssuanceUnitOfWork) -> None:
+        for index in range(kept_at_most + 1):
+            await uow.credentials.add(_credential(index))
+
+    assert await committed_statements(units_of_work, issue) == ["INSERT credentials"] * 2
+
+
+def _credential(index: int) -> Credential:
+    return Credential(
+        credential_id=new_id("cred"),
+        basis="vc-api",
+        issuer_partner_id=OPERATOR,
+        awarding_partner_id=OPERATOR,
+        status_list_index=index,
+        document="{}",
+        issued_at=utc_now(),
+    )
+
+
 async def _a_collision_at_the_commit(units_of_work: Units) -> None:
     """A concurrent issuance drew the same status index: nothing of the unit of work is
     written, and it is applied again (LostRace)."""
 
-    def credential(index: int) -> Credential:
-        return Credential(
-            credential_id=new_id("cred"),
-            basis="vc-api",
-            issuer_partner_id=OPERATOR,
-            awarding_partner_id=OPERATOR,
-            status_list_index=index,
-            document="{}",
-            issued_at=utc_now(),
-        )
-
     async with units_of_work() as uow:
-        await uow.credentials.add(credential(11))
+        await uow.credentials.add(_credential(11))
         await uow.commit()
-    loser, fine = credential(11), credential(12)
+    loser, fine = _credential(11), _credential(12)
     async with units_of_work() as uow:
         await uow.credentials.add(fine)
         await uow.credentials.add(loser)
