@@ -87,6 +87,16 @@ async def engine(migrated_database: MigratedDatabase) -> AsyncIterator[AsyncEngi
     await engine.dispose()
 
 
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The same tables on SQLite, the unit tests' database."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(_METADATA.create_all)
+    yield engine
+    await engine.dispose()
+
+
 def _sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
@@ -238,14 +248,8 @@ async def test_a_list_goes_as_one_array_and_runs_as_a_plan(engine: AsyncEngine) 
     assert all(isinstance(rows, Fetched) for rows in again), "one plan for a list of any length"
 
 
-async def test_a_list_goes_as_an_expanding_in_elsewhere(tmp_path: Path) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(_METADATA.create_all)
-    try:
-        await _notes_among(_sessions(engine))
-    finally:
-        await engine.dispose()
+async def test_a_list_goes_as_an_expanding_in_elsewhere(sqlite_engine: AsyncEngine) -> None:
+    await _notes_among(_sessions(sqlite_engine))
 
 
 async def _insert_lines(sessions: async_sessionmaker[AsyncSession]) -> list[Rows]:
@@ -274,14 +278,8 @@ async def test_rows_go_in_one_plan_in_their_order_and_the_existing_are_skipped(
     assert sorted(second.scalars()) == ["c", "d"], "b was there; d is written once"
 
 
-async def test_rows_go_as_a_list_of_parameter_sets_elsewhere(tmp_path: Path) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'lines.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(_METADATA.create_all)
-    try:
-        first, second = await _insert_lines(_sessions(engine))
-    finally:
-        await engine.dispose()
+async def test_rows_go_as_a_list_of_parameter_sets_elsewhere(sqlite_engine: AsyncEngine) -> None:
+    first, second = await _insert_lines(_sessions(sqlite_engine))
     assert sorted(first.scalars()) == ["a", "b"]
     assert sorted(second.scalars()) == ["c", "d"]
 
@@ -313,11 +311,5 @@ async def test_rows_whose_key_is_taken_change_it_in_one_plan(engine: AsyncEngine
     assert isinstance(second, Fetched), "met again: one plan for any number of rows"
 
 
-async def test_rows_whose_key_is_taken_change_it_elsewhere(tmp_path: Path) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'tallies.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(_METADATA.create_all)
-    try:
-        await _tally(_sessions(engine))
-    finally:
-        await engine.dispose()
+async def test_rows_whose_key_is_taken_change_it_elsewhere(sqlite_engine: AsyncEngine) -> None:
+    await _tally(_sessions(sqlite_engine))
