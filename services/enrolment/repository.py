@@ -347,17 +347,9 @@ _EARNED = select(
     EARNED.c.learner_id, EARNED.c.offering_id, EARNED.c.revoked, EARNED.c.suspended
 ).where(EARNED.c.credential_id == bindparam("credential_id"))
 _INSERT_EARNED = insert(EARNED)
-_EARNED_COLUMNS = [
-    "credential_id",
-    "learner_id",
-    "offering_id",
-    "revoked",
-    "suspended",
-    "changed_at",
-]
 # A credential's issuance: a new row, or the offering given to the row a revocation or
 # suspension that came first wrote (its status stands).
-_ADD_ISSUED = insert_rows(EARNED, _EARNED_COLUMNS, update=["offering_id", "changed_at"])
+_ADD_ISSUED = insert_rows(EARNED, [c.name for c in EARNED.c], update=["offering_id", "changed_at"])
 _UPDATE_EARNED = update(EARNED).where(EARNED.c.credential_id == bindparam("the_credential_id"))
 
 

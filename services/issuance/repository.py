@@ -169,23 +169,14 @@ _USED_AMONG = with_list(
 )
 # A concurrent issuance drawing the same status index, or issuing for the same result,
 # enrolment or pathway, is the expected race: the insert then does not write that row, and
-# the transaction stays usable without a savepoint.
+# the transaction stays usable without a savepoint. Every column but the status, which a
+# revocation or suspension sets later (`save_status`).
 _ADD = insert_rows(
     CREDENTIALS,
     [
-        "credential_id",
-        "basis",
-        "learner_id",
-        "issuer_partner_id",
-        "awarding_partner_id",
-        "offering_id",
-        "enrolment_id",
-        "result_id",
-        "pathway_id",
-        "status_list_index",
-        "summary",
-        "document",
-        "issued_at",
+        c.name
+        for c in CREDENTIALS.c
+        if c.name not in {"revoked_at", "revocation_reason", "suspended_at"}
     ],
     returning=CREDENTIALS.c.credential_id,
     skip_existing=True,

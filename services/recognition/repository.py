@@ -85,20 +85,13 @@ _HELD = (
     LEDGER.c.revocation_reason,
     LEDGER.c.suspended_at,
 )
-_NEW_CREDENTIAL = (
-    "credential_id",
-    "learner_id",
-    "offering_id",
-    "pathway_id",
-    "awarding_partner_id",
-    "ects",
-    "eqf_level",
-    "title",
-    "skill_uris",
-    "issued_at",
+# A credential announced once more is known by its id: nothing is written. Every column but
+# the status, which a revocation or suspension sets later.
+_ADD_CREDENTIALS = insert_rows(
+    LEDGER,
+    [c.name for c in LEDGER.c if c.name not in {"revoked_at", "revocation_reason", "suspended_at"}],
+    skip_existing=True,
 )
-# A credential announced once more is known by its id: nothing is written.
-_ADD_CREDENTIALS = insert_rows(LEDGER, _NEW_CREDENTIAL, skip_existing=True)
 _CREDENTIAL = select(*_HELD).where(LEDGER.c.credential_id == bindparam("credential_id"))
 _CREDENTIAL_LOCKED = _CREDENTIAL.with_for_update()
 _CREDENTIALS_OF_LEARNER = (
