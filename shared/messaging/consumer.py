@@ -58,6 +58,7 @@ class EventContext:
 
 
 Handler = Callable[[Any, EventContext, Any], Awaitable[None]]
+ReadAhead = Callable[[Sequence[Any], Any], Awaitable[None]]
 # What admission yields: the envelope, the event's contract, the event and its sender.
 _Admitted = tuple[CloudEvent, EventSpec[Any], BaseModel, Sender]
 
@@ -96,6 +97,7 @@ class EventConsumer(Generic[UowT]):
         self._retry = retry
         self._sleep = sleep
         self._handlers: dict[str, tuple[EventSpec[Any], Handler]] = {}
+        self._read_ahead: ReadAhead | None = None
 
     def handles(
         self, model: type[EventT]
@@ -112,6 +114,12 @@ class EventConsumer(Generic[UowT]):
             return handler
 
         return register
+
+    def reads_ahead(self, read: Callable[[Sequence[BaseModel], UowT], Awaitable[None]]) -> None:
+        """`read` is given the new events of a run of records, in the run's unit of work,
+        before any of them is applied, so that what each handler would read for its own
+        event can be read for all of them in one statement."""
+        self._read_ahead = read
 
     @property
     def events(self) -> tuple[EventSpec[Any], ...]:
@@ -202,6 +210,10 @@ class EventConsumer(Generic[UowT]):
                 fresh = await inbox.claim_all(
                     uow.session, self.name, [(admitted[i][0].id, admitted[i][0].type) for i in run]
                 )
+                if self._read_ahead is not None:
+                    await self._read_ahead(
+                        [admitted[i][2] for i in run if admitted[i][0].id in fresh], uow
+                    )
                 for current in run:
                     envelope, _, event, sender = admitted[current]
                     if envelope.id not in fresh:

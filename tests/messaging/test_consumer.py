@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Sequence
 
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -173,3 +175,37 @@ async def test_a_partition_batch_is_applied_together_and_a_refusal_only_parks_it
     assert await consumer.consume(records[3]) is Outcome.DUPLICATE
     assert _reason(parked) == "rejected"
     assert len(parked) == 1
+
+
+async def test_a_run_s_new_events_are_read_ahead_in_its_unit_of_work_before_any_is_applied(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    consumer, _ = consumer_for(sqlite_engine, "c")
+    seen: list[tuple[str, str, UnitOfWork]] = []
+
+    async def read_ahead(events: Sequence[BaseModel], uow: UnitOfWork) -> None:
+        seen.extend(
+            ("ahead", e.offering_id, uow) for e in events if isinstance(e, OfferingPublished)
+        )
+
+    @consumer.handles(OfferingPublished)
+    async def publish(event: OfferingPublished, ctx: EventContext, uow: UnitOfWork) -> None:
+        seen.append(("applied", event.offering_id, uow))
+
+    consumer.reads_ahead(read_ahead)
+    signer = demo_signer("nordhavn")
+    events = [offering_published("nordhavn") for _ in range(3)]
+    records = [_record(signed_event(signer, e)) for e in events]
+    assert await consumer.consume(records[0]) is Outcome.APPLIED
+    seen.clear()
+    # The first was applied before: a duplicate is neither read ahead nor applied again.
+    outcomes = await consumer.consume_in_order(records)
+    assert outcomes == [Outcome.DUPLICATE, Outcome.APPLIED, Outcome.APPLIED]
+    ids = [e.offering_id for e in events[1:]]
+    assert [(step, offering_id) for step, offering_id, _ in seen] == [
+        ("ahead", ids[0]),
+        ("ahead", ids[1]),
+        ("applied", ids[0]),
+        ("applied", ids[1]),
+    ]
+    assert len({id(uow) for _, _, uow in seen}) == 1  # one unit of work for the run
