@@ -3,6 +3,10 @@ offerings current, and re-evaluates what depends on a change."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
 from services.recognition import application
 from services.recognition.unit_of_work import RecognitionUnitOfWork
 from shared.events import (
@@ -15,6 +19,11 @@ from shared.events.catalogue import OfferingPublished, OfferingUpdated, Offering
 from shared.events.pathways import PathwayDefined
 from shared.messaging.consumer import EventConsumer, EventContext
 from shared.offering_views import OfferingEvent
+
+
+async def before_batch(events: Sequence[BaseModel], uow: RecognitionUnitOfWork) -> None:
+    issued = [event for event in events if isinstance(event, CredentialIssued)]
+    await application.credentials_coming(uow, issued)
 
 
 async def on_credential_issued(
@@ -52,6 +61,7 @@ async def on_offering(event: OfferingEvent, _: EventContext, uow: RecognitionUni
 
 
 def register(consumer: EventConsumer[RecognitionUnitOfWork]) -> None:
+    consumer.reads_ahead(before_batch)
     consumer.handles(CredentialIssued)(on_credential_issued)
     consumer.handles(CredentialRevoked)(on_credential_revoked)
     consumer.handles(CredentialSuspended)(on_credential_suspended)

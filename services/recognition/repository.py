@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     Column,
-    CompoundSelect,
     Table,
     bindparam,
     func,
@@ -171,7 +170,10 @@ class KeptWrites:
     commit (`write`): a batch of credential events writes them in one statement each, not
     one each an event (at 40 learners a second, recognition applied 18 credential events a
     transaction). The learner's record, the read every credential event makes, is read with
-    them laid over it; any other read of the ledger or of progress writes them first."""
+    them laid over it; any other read of the ledger or of progress writes them first.
+
+    With them, the learners' records read so far (`records`), good until the first write
+    that is not kept here (then `forget_records`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -180,6 +182,15 @@ class KeptWrites:
         self.credentials: dict[str, dict[str, HeldCredential]] = {}
         # learner id -> pathway id -> the progress announced last
         self.progress: dict[str, dict[str, AnnouncedProgress]] = {}
+        # learner id -> their record as read, without the above
+        self.records: dict[str, StoredRecord] = {}
+
+    def forget_records(self, learner_id: str | None = None) -> None:
+        """Forgets the record read of `learner_id` (of everyone: None), written to since."""
+        if learner_id is None:
+            self.records = {}
+        else:
+            self.records.pop(learner_id, None)
 
     async def write(self) -> None:
         credentials = [
@@ -196,6 +207,8 @@ class KeptWrites:
             for pathway_id, announced in on_pathways.items()
         ]
         self.credentials, self.progress = {}, {}
+        if credentials or progress:
+            self.forget_records()  # they were read without these
         if credentials:
             await insert_all(self._session, _ADD_CREDENTIALS, credentials)
         if progress:
@@ -219,6 +232,7 @@ class CredentialLedger:
         if known is None:
             return False
         if known.revoked_at is None:
+            self._kept.forget_records(known.learner_id)
             await execute(
                 self._session, _REVOKE_CREDENTIAL, {"id": credential_id, "at": at, "reason": reason}
             )
@@ -228,6 +242,7 @@ class CredentialLedger:
         """Marks a credential suspended (`at`) or reinstated (None); False when the ledger
         does not know it."""
         await self._kept.write()
+        self._kept.forget_records()  # whose it is is not read
         changed = await execute(self._session, _SUSPEND_CREDENTIAL, {"id": credential_id, "at": at})
         return changed.rowcount == 1
 
@@ -468,8 +483,9 @@ def _completion(row: Sequence[Any]) -> Completion:
 
 
 class Completions:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, kept: KeptWrites) -> None:
         self._session = session
+        self._kept = kept
 
     async def of_learner(self, learner_id: str, pathway_id: str) -> list[Completion]:
         """The learner's completions of the pathway, newest first (all of theirs come with
@@ -494,6 +510,7 @@ class Completions:
         component_ids: Sequence[str],
         stacked_credential_id: str | None = None,
     ) -> None:
+        self._kept.forget_records(learner_id)
         await execute(
             self._session,
             _ADD_COMPLETION,
@@ -507,30 +524,40 @@ class Completions:
             },
         )
 
-    async def attach_stacked(self, completion_id: int, credential_id: str) -> None:
+    async def attach_stacked(self, completion: Completion, credential_id: str) -> None:
+        self._kept.forget_records(completion.learner_id)
         await execute(
-            self._session, _ATTACH_STACKED, {"id": completion_id, "stacked": credential_id}
+            self._session,
+            _ATTACH_STACKED,
+            {"id": completion.completion_id, "stacked": credential_id},
         )
 
-    async def lose(self, completion_id: int, reason: str, revoked_ids: Sequence[str]) -> None:
+    async def lose(self, completion: Completion, reason: str, revoked_ids: Sequence[str]) -> None:
+        self._kept.forget_records(completion.learner_id)
         await execute(
             self._session,
             _LOSE_COMPLETION,
             {
-                "id": completion_id,
+                "id": completion.completion_id,
                 "at": utc_now(),
                 "reason": reason,
                 "revoked": json.dumps(list(revoked_ids)),
             },
         )
 
-    async def announce_revocation(self, completion_id: int) -> None:
-        await execute(self._session, _ANNOUNCE_REVOCATION, {"id": completion_id, "at": utc_now()})
+    async def announce_revocation(self, completion: Completion) -> None:
+        self._kept.forget_records(completion.learner_id)
+        await execute(
+            self._session,
+            _ANNOUNCE_REVOCATION,
+            {"id": completion.completion_id, "at": utc_now()},
+        )
 
 
-# A learner's record in one statement of three parts, each on its own index: one round trip
-# per credential event instead of three. A row has every part's columns, NULL but its own.
-_PROGRESS_PART = (PROGRESS.c.pathway_id, PROGRESS.c.standing)
+# Learners' records in one statement of three parts, each on its own index: one round trip
+# for every learner a batch of credential events judges, instead of three for each event. A
+# row has every part's columns, NULL but its own.
+_PROGRESS_PART = (PROGRESS.c.learner_id, PROGRESS.c.pathway_id, PROGRESS.c.standing)
 
 
 def _nulls(columns: Sequence[Column[Any]]) -> list[Any]:
@@ -539,19 +566,30 @@ def _nulls(columns: Sequence[Column[Any]]) -> list[Any]:
     return [type_coerce(null(), column.type) for column in columns]
 
 
-_RECORD_OF_LEARNER: CompoundSelect[Any] = union_all(
-    select(literal("credential"), *_HELD, *_nulls(_COMPLETION), *_nulls(_PROGRESS_PART)).where(
-        LEDGER.c.learner_id == bindparam("learner_id")
-    ),
-    select(literal("completion"), *_nulls(_HELD), *_COMPLETION, *_nulls(_PROGRESS_PART)).where(
-        COMPLETIONS.c.learner_id == bindparam("learner_id")
-    ),
-    select(literal("progress"), *_nulls(_HELD), *_nulls(_COMPLETION), *_PROGRESS_PART).where(
-        PROGRESS.c.learner_id == bindparam("learner_id")
-    ),
+_RECORDS_OF_LEARNERS = with_list(
+    lambda one_of: union_all(
+        select(literal("credential"), *_HELD, *_nulls(_COMPLETION), *_nulls(_PROGRESS_PART)).where(
+            one_of(LEDGER.c.learner_id, "learner_ids")
+        ),
+        select(literal("completion"), *_nulls(_HELD), *_COMPLETION, *_nulls(_PROGRESS_PART)).where(
+            one_of(COMPLETIONS.c.learner_id, "learner_ids")
+        ),
+        select(literal("progress"), *_nulls(_HELD), *_nulls(_COMPLETION), *_PROGRESS_PART).where(
+            one_of(PROGRESS.c.learner_id, "learner_ids")
+        ),
+    )
 )
 _COMPLETION_AT = 1 + len(_HELD)
 _PROGRESS_AT = _COMPLETION_AT + len(_COMPLETION)
+
+
+@dataclass
+class StoredRecord:
+    """A learner's record as the database holds it (without what a unit of work kept)."""
+
+    credentials: list[HeldCredential] = field(default_factory=list)
+    completions: list[Completion] = field(default_factory=list)
+    announced: dict[str, AnnouncedProgress] = field(default_factory=dict)
 
 
 class Learners:
@@ -559,30 +597,46 @@ class Learners:
         self._session = session
         self._kept = kept
 
+    async def read_ahead(self, learner_ids: Collection[str]) -> None:
+        """Reads the records of the learners a batch's events are about, in one statement:
+        `record` answers from them until the unit of work writes to a ledger, a completion
+        or progress (other than through what it keeps, which `record` lays over them)."""
+        if learner_ids:
+            self._kept.records.update(await self._read(learner_ids))
+
     async def record(self, learner_id: str) -> LearnerRecord:
         """The learner's credentials, announced progress and completions, read together, with
         what this unit of work added and announced and has not written yet."""
-        credentials: list[HeldCredential] = []
-        completions: list[Completion] = []
-        announced: dict[str, AnnouncedProgress] = {}
-        rows = await execute(self._session, _RECORD_OF_LEARNER, {"learner_id": learner_id})
-        for row in rows:
-            if row[0] == "credential":
-                credentials.append(_held(row[1:_COMPLETION_AT]))
-            elif row[0] == "completion":
-                completions.append(_completion(row[_COMPLETION_AT:_PROGRESS_AT]))
-            else:
-                pathway_id, standing = row[_PROGRESS_AT:]
-                announced[pathway_id] = _announced(standing)
-        known = {c.credential_id for c in credentials}
+        stored = self._kept.records.get(learner_id)
+        if stored is None:
+            self._kept.records.update(await self._read([learner_id]))
+            stored = self._kept.records[learner_id]
+        known = {c.credential_id for c in stored.credentials}
         added = self._kept.credentials.get(learner_id, {})
-        credentials.extend(c for i, c in added.items() if i not in known)
-        announced.update(self._kept.progress.get(learner_id, {}))
+        credentials = [*stored.credentials, *(c for i, c in added.items() if i not in known)]
+        announced = {**stored.announced, **self._kept.progress.get(learner_id, {})}
         return LearnerRecord(
             credentials=tuple(sorted(credentials, key=lambda c: c.issued_at)),
             announced=announced,
-            completions=tuple(sorted(completions, key=lambda c: -c.completion_id)),
+            completions=tuple(sorted(stored.completions, key=lambda c: -c.completion_id)),
         )
+
+    async def _read(self, learner_ids: Collection[str]) -> dict[str, StoredRecord]:
+        records = {learner_id: StoredRecord() for learner_id in learner_ids}
+        rows = await execute(
+            self._session, _RECORDS_OF_LEARNERS, {"learner_ids": list(learner_ids)}
+        )
+        for row in rows:
+            if row[0] == "credential":
+                credential = _held(row[1:_COMPLETION_AT])
+                records[credential.learner_id].credentials.append(credential)
+            elif row[0] == "completion":
+                completion = _completion(row[_COMPLETION_AT:_PROGRESS_AT])
+                records[completion.learner_id].completions.append(completion)
+            else:
+                learner_id, pathway_id, standing = row[_PROGRESS_AT:]
+                records[learner_id].announced[pathway_id] = _announced(standing)
+        return records
 
 
 _SUMMARY = (

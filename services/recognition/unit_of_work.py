@@ -34,7 +34,7 @@ class RecognitionUnitOfWork(UnitOfWork):
         self.learners = Learners(session, self._kept)
         self.pathways = PathwayDefinitions(session)
         self.progress = ProgressStore(session, self._kept)
-        self.completions = Completions(session)
+        self.completions = Completions(session, self._kept)
         self.offerings = Offerings(session)
         self.rule_sets = RuleSets(session)
         self.recognitions = Recognitions(session)

@@ -174,9 +174,9 @@ async def test_a_batch_of_events_reads_the_pathways_and_their_modules_once(
 async def test_each_event_of_a_batch_is_judged_with_what_the_batch_has_not_written_yet(
     units_of_work: Units, offering: OfferingPublished
 ) -> None:
-    """Two credentials of one learner in one unit of work: the second event's judgement
-    counts the first, and its progress is announced from the first's, though neither is
-    written before the commit."""
+    """Two credentials of one learner in one unit of work: the learner's record is read once,
+    the second event's judgement counts the first, and its progress is announced from the
+    first's, though neither is written before the commit."""
     learner_id = new_id("lrn")
     first = credential_issued(learner_id, "rheinfeld", offering.offering_id)
     second = credential_issued(learner_id, "nordhavn")
@@ -188,7 +188,6 @@ async def test_each_event_of_a_batch_is_judged_with_what_the_batch_has_not_writt
     assert await committed_statements(units_of_work, batch) == [
         RECORD,
         *FIRST_OF_A_VERSION,
-        RECORD,
         "INSERT credentials",
         "INSERT pathway_progress",
         "INSERT outbox",
@@ -210,3 +209,68 @@ async def test_each_event_of_a_batch_is_judged_with_what_the_batch_has_not_writt
     ]
     [(_, progress)] = record.announced.items()
     assert progress.counted == tuple(sorted(counted[-1]))  # kept in id order
+
+
+async def test_the_records_of_a_batch_s_learners_are_read_in_one_statement(
+    units_of_work: Units, offering: OfferingPublished
+) -> None:
+    """The consumer hands a run's events to recognition before applying them: the records of
+    every learner they are about come in one read, each learner judged on their own."""
+    ada, bob = new_id("lrn"), new_id("lrn")
+    earlier = credential_issued(bob, "nordhavn")
+    await committed_statements(units_of_work, lambda u: application.credential_issued(u, earlier))
+    events = [
+        credential_issued(learner, "rheinfeld", offering.offering_id) for learner in (ada, bob)
+    ]
+
+    async def batch(uow: RecognitionUnitOfWork) -> None:
+        await application.credentials_coming(uow, events)
+        for issued in events:
+            await application.credential_issued(uow, issued)
+
+    assert await committed_statements(units_of_work, batch) == [
+        RECORD,
+        *PATHWAYS,
+        "INSERT credentials",
+        "INSERT pathway_progress",
+        "INSERT outbox",
+    ]
+    async with units_of_work() as uow:
+        records = {learner: await uow.learners.record(learner) for learner in (ada, bob)}
+    assert [c.credential_id for c in records[ada].credentials] == [events[0].credential_id]
+    assert [c.credential_id for c in records[bob].credentials] == [
+        earlier.credential_id,
+        events[1].credential_id,
+    ]
+    [(_, progress)] = records[bob].announced.items()
+    assert progress.counted == tuple(sorted((earlier.credential_id, events[1].credential_id)))
+
+
+async def test_a_record_read_ahead_is_read_again_once_its_learner_s_completion_is_written(
+    units_of_work: Units, offering: OfferingPublished
+) -> None:
+    """The last module completes the pathway, and the stacked credential comes in the same
+    batch: it is tied to the completion just written, which the record read ahead of the
+    batch did not hold (were that record used, the credential would start a second one)."""
+    learner_id = new_id("lrn")
+    for issued in (
+        credential_issued(learner_id, "rheinfeld", offering.offering_id),
+        credential_issued(learner_id, "nordhavn"),
+    ):
+        await committed_statements(
+            units_of_work, partial(application.credential_issued, event=issued)
+        )
+    last = credential_issued(learner_id, "vallombra")
+
+    async def batch(uow: RecognitionUnitOfWork) -> None:
+        await application.credentials_coming(uow, [last])
+        await application.credential_issued(uow, last)
+        [pathway] = await uow.pathways.all_current()
+        stacked = stacked_issued(learner_id, pathway.pathway_id, (last.credential_id,), 15)
+        await application.credential_issued(uow, stacked)
+
+    statements = await committed_statements(units_of_work, batch)
+    assert statements.count(RECORD) == 2
+    async with units_of_work() as uow:
+        [completion] = (await uow.learners.record(learner_id)).completions
+    assert completion.stacked_credential_id is not None

@@ -7,6 +7,7 @@ from services.recognition.application.credentials import (
     credential_reinstated,
     credential_revoked,
     credential_suspended,
+    credentials_coming,
 )
 from services.recognition.application.pathways import (
     PathwayReport,
@@ -28,6 +29,7 @@ __all__ = [
     "credential_reinstated",
     "credential_revoked",
     "credential_suspended",
+    "credentials_coming",
     "decide_recognition",
     "define_pathway",
     "learner_progress",

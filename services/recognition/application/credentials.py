@@ -4,6 +4,7 @@ on every pathway, and the recognitions based on a revoked credential."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from services.recognition.application.pathways import PathwayTracker
 from services.recognition.application.recognitions import withdraw_on_revocation
@@ -15,6 +16,14 @@ from shared.events import (
     CredentialRevoked,
     CredentialSuspended,
 )
+
+
+async def credentials_coming(
+    uow: RecognitionUnitOfWork, events: Sequence[CredentialIssued]
+) -> None:
+    """Reads together the records of the learners `events` are about: each event judges
+    its learner on theirs."""
+    await uow.learners.read_ahead({event.learner_id for event in events})
 
 
 async def credential_issued(uow: RecognitionUnitOfWork, event: CredentialIssued) -> None:

@@ -105,7 +105,7 @@ class PathwayTracker:
         if not waiting:
             return record  # issued without a completion known here; _complete adopts it
         completion = (same or waiting)[0]
-        await self._uow.completions.attach_stacked(completion.completion_id, stacked.credential_id)
+        await self._uow.completions.attach_stacked(completion, stacked.credential_id)
         tied = replace(completion, stacked_credential_id=stacked.credential_id)
         if not completion.standing:
             definition = await self._uow.pathways.at_version(
@@ -239,7 +239,7 @@ class PathwayTracker:
             f"{'; '.join(still_missing)}."
         )
         revoked_ids = [c.credential_id for c in revoked] or list(completion.component_ids)
-        await self._uow.completions.lose(completion.completion_id, reason, revoked_ids)
+        await self._uow.completions.lose(completion, reason, revoked_ids)
         stacked = by_id.get(completion.stacked_credential_id or "")
         if stacked is not None and stacked.counts:
             await self._announce_revocation(
@@ -256,7 +256,7 @@ class PathwayTracker:
     ) -> None:
         if completion.revocation_announced:
             return
-        await self._uow.completions.announce_revocation(completion.completion_id)
+        await self._uow.completions.announce_revocation(completion)
         self._uow.record(
             PathwayCompletionRevoked(
                 pathway_id=definition.pathway_id,
