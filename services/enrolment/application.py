@@ -71,12 +71,10 @@ async def request_enrolment(
     uow: EnrolmentUnitOfWork, learner_id: str, offering_id: str
 ) -> Enrolment:
     """Decides a learner's request at once: a place, a place in the queue, or a refusal."""
-    # The learner's own standing is read before the offering's lock, so fewer round trips
-    # run under it; a request of theirs committed in between is caught by the insert.
-    standing = await uow.enrolments.standing(learner_id, offering_id)
+    # A request of theirs committed after the standing was read is caught by the insert.
+    standing, locked = await uow.enrolments.standing_under_lock(learner_id, offering_id)
     if standing.enrolled is not None:
         raise AlreadyEnrolled(offering_id, *standing.enrolled)
-    locked = await uow.offerings.lock(offering_id)
     if locked is None:
         raise OfferingNotFound(f"No offering {offering_id} is known.")
     offering = locked.offering

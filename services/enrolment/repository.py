@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    true,
     union_all,
     update,
 )
@@ -192,9 +193,10 @@ _ACTIVE_IN_OFFERING = (
     text(ACTIVE_ENROLMENT),
 )
 _SEATS = select(*_SEAT_COLUMNS).where(_THE_OFFERING)
-# What a request is decided on besides the offering, in one statement, each part on its own
-# index: the learner's own active enrolment in it ("enrolled", its id, its status) and each
-# credential the learner earned ("earned", its id, its offering, revoked, suspended).
+# What a request is decided on besides the offering, in one statement before the lock (on
+# SQLite; PostgreSQL's comes with the lock, below), each part on its own index: the learner's
+# own active enrolment in it ("enrolled", its id, its status) and each credential the learner
+# earned ("earned", its id, its offering, revoked, suspended).
 _STANDING = union_all(
     select(
         literal("enrolled").label("kind"),
@@ -210,6 +212,38 @@ _STANDING = union_all(
         EARNED.c.revoked,
         EARNED.c.suspended,
     ).where(EARNED.c.learner_id == bindparam("learner_id")),
+)
+# On PostgreSQL the standing comes with the offering's lock, in one statement: the learner's
+# active enrolment in it joined (one row at most, the partial unique index) and their earned
+# credentials as one JSON array. Read under the lock, it is read no later than before: rows
+# of other tables are read as of the statement's start, before any wait for the lock.
+_ACTIVE_OF_LEARNER = (
+    select(ENROLMENTS.c.enrolment_id, ENROLMENTS.c.status)
+    .where(ENROLMENTS.c.learner_id == bindparam("learner_id"), *_ACTIVE_IN_OFFERING)
+    .subquery("active")
+)
+_EARNED_OF_LEARNER = (
+    select(
+        func.json_agg(
+            func.json_build_array(
+                EARNED.c.credential_id, EARNED.c.offering_id, EARNED.c.revoked, EARNED.c.suspended
+            )
+        )
+    )
+    .where(EARNED.c.learner_id == bindparam("learner_id"))
+    .scalar_subquery()
+)
+_STANDING_UNDER_LOCK = (
+    select(
+        *_OFFERING_COLUMNS,
+        *_SEAT_COLUMNS,
+        _ACTIVE_OF_LEARNER.c.enrolment_id,
+        _ACTIVE_OF_LEARNER.c.status,
+        _EARNED_OF_LEARNER,
+    )
+    .select_from(OFFERINGS.outerjoin(_ACTIVE_OF_LEARNER, true()))
+    .where(_THE_OFFERING)
+    .with_for_update(of=OFFERINGS)
 )
 # An active enrolment clashing with one of the same learner in the offering (the partial
 # unique index) is not written: a request of theirs committed since their standing was read.
@@ -256,8 +290,14 @@ def _enrolment(row: Sequence[Any], position: int | None = None) -> Enrolment:
 
 
 class EnrolmentRepository(_Repository):
-    def __init__(self, session: AsyncSession, earned: EarnedCredentialRepository) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        offerings: OfferingRepository,
+        earned: EarnedCredentialRepository,
+    ) -> None:
         super().__init__(session)
+        self._offerings = offerings
         self._earned = earned
 
     async def get(self, enrolment_id: str) -> Enrolment | None:
@@ -285,9 +325,37 @@ class EnrolmentRepository(_Repository):
         row = (await execute(self._session, _SEATS, {"the_offering_id": offering_id})).first()
         return Seats(accepted=row[0], waiting=row[1]) if row else Seats(accepted=0, waiting=0)
 
-    async def standing(self, learner_id: str, offering_id: str) -> Standing:
-        """The learner's standing in the offering when they ask for a place."""
+    async def standing_under_lock(
+        self, learner_id: str, offering_id: str
+    ) -> tuple[Standing, Locked | None]:
+        """The learner's standing in the offering when they ask for a place, and the offering
+        under its lock (`OfferingRepository.lock`); None and no standing when it is not
+        known. One statement on PostgreSQL; elsewhere the standing, then the lock."""
         await self._earned.write_issued()
+        if self._session.get_bind().dialect.name != "postgresql":
+            standing = await self._standing(learner_id, offering_id)
+            return standing, await self._offerings.lock(offering_id)
+        row = (
+            await execute(
+                self._session,
+                _STANDING_UNDER_LOCK,
+                {"learner_id": learner_id, "the_offering_id": offering_id},
+            )
+        ).first()
+        if row is None:
+            return Standing(None, ()), None
+        enrolment_id, status, earned = row[8:]
+        standing = Standing(
+            (enrolment_id, EnrolmentStatus(status)) if enrolment_id else None,
+            tuple(
+                EarnedCredential(credential_id, learner_id, offering, revoked, suspended)
+                # decoded by the driver (SQLAlchemy gives asyncpg a JSON codec); NULL: none
+                for credential_id, offering, revoked, suspended in earned or ()
+            ),
+        )
+        return standing, Locked(_offering(row), Seats(accepted=row[6], waiting=row[7]))
+
+    async def _standing(self, learner_id: str, offering_id: str) -> Standing:
         rows = await execute(
             self._session, _STANDING, {"learner_id": learner_id, "the_offering_id": offering_id}
         )

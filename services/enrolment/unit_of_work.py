@@ -20,7 +20,7 @@ class EnrolmentUnitOfWork(UnitOfWork):
     def _open(self, session: AsyncSession) -> None:
         self.offerings = OfferingRepository(session)
         self.earned_credentials = EarnedCredentialRepository(session)
-        self.enrolments = EnrolmentRepository(session, self.earned_credentials)
+        self.enrolments = EnrolmentRepository(session, self.offerings, self.earned_credentials)
 
     async def _write_kept(self) -> None:
         await self.earned_credentials.write_issued()

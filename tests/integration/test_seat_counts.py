@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable
+from functools import partial
 
 import pytest
 from alembic import command
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.enrolment import application
 from services.enrolment.domain import AlreadyEnrolled, Enrolment, EnrolmentStatus
-from services.enrolment.repository import Locked
 from services.enrolment.unit_of_work import EnrolmentUnitOfWork
 from shared.db.engine import create_engine, session_factory
 from shared.db.group_commit import GroupCommit
@@ -26,7 +26,7 @@ from shared.events import OfferingPublished
 from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published, offering_withdrawn
 from tests.support.infra import Infrastructure, create_database, drop_database
-from tests.support.statements import CountedUnits
+from tests.support.statements import CountedUnits, committed_statements
 
 Units = UnitOfWorkFactory[EnrolmentUnitOfWork]
 _COUNTED = """
@@ -134,33 +134,72 @@ async def test_the_migration_counts_the_enrolments_already_held(infra: Infrastru
         await drop_database(infra, name)
 
 
-async def test_a_second_request_committed_before_the_lock_is_caught_by_the_insert(
+async def _waiting_for_a_lock(engine: AsyncEngine) -> None:
+    """Returns once a session of the test's database waits for a row lock."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with engine.connect() as connection:
+            waiting = await connection.scalar(text(_WAITING_FOR_A_LOCK))
+        if waiting:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "no request waited for the lock"
+        await asyncio.sleep(0.02)
+
+
+_WAITING_FOR_A_LOCK = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock'
+"""
+
+
+async def test_a_request_is_its_standing_read_under_the_lock_and_one_write(
     engine: AsyncEngine,
 ) -> None:
-    """The learner's standing is read before the offering's lock: a request of theirs that
-    commits in between is not seen by that read, so the insert must refuse to write a second
-    place (the partial unique index), and the request runs again and finds the first."""
+    units = UnitOfWorkFactory(EnrolmentUnitOfWork, session_factory(engine), "enrolment")
+    offering = offering_published("rheinfeld", capacity=1)
+    await _publish(units, offering)
+    for learner in ("lrn-ada-0001", "lrn-bob-0002"):
+        statements = await committed_statements(
+            units,
+            partial(
+                application.request_enrolment, learner_id=learner, offering_id=offering.offering_id
+            ),
+        )
+        # The offering locked with the learner's enrolment in it and their credentials (a
+        # subquery of the select list, which names its table first), then the insert.
+        assert statements == ["SELECT earned_credentials", "INSERT enrolments", "INSERT outbox"]
+    assert await _seats(engine, offering.offering_id) == (1, 1)
+
+
+async def test_a_second_request_committed_while_one_waits_for_the_lock_is_caught_by_the_insert(
+    engine: AsyncEngine,
+) -> None:
+    """The learner's standing is read as the request's statement starts: a request of theirs
+    committed while it waits for the offering's lock is not seen by it, so the insert must
+    refuse to write a second place (the partial unique index), and the request runs again and
+    finds the first."""
     units = UnitOfWorkFactory(EnrolmentUnitOfWork, session_factory(engine), "enrolment")
     offering = offering_published("rheinfeld", capacity=5)
     await _publish(units, offering)
     learner = "lrn-twice-0001"
-    first: list[Enrolment] = []
 
-    async with units() as uow:
-        lock = uow.offerings.lock
+    async def ask() -> Enrolment:
+        async with units() as uow:
+            return await application.request_enrolment(uow, learner, offering.offering_id)
 
-        async def lock_after_the_other_request(offering_id: str) -> Locked | None:
-            first.append(await _request(units, learner, offering_id))
-            return await lock(offering_id)
-
-        uow.offerings.lock = lock_after_the_other_request  # type: ignore[method-assign]
-        with pytest.raises(LostRace):
-            await application.request_enrolment(uow, learner, offering.offering_id)
-    assert [e.status for e in first] == [EnrolmentStatus.ACCEPTED]
+    async with units() as holder:
+        assert await holder.offerings.lock(offering.offering_id) is not None
+        waiting = asyncio.create_task(ask())
+        await _waiting_for_a_lock(engine)
+        first = await application.request_enrolment(holder, learner, offering.offering_id)
+        await holder.commit()
+    with pytest.raises(LostRace):
+        await waiting
+    assert first.status is EnrolmentStatus.ACCEPTED
     assert await _seats(engine, offering.offering_id) == (1, 0)
 
     # Run again (as run_committed does on a lost race), it names the place already held.
-    with pytest.raises(AlreadyEnrolled, match=first[0].enrolment_id):
+    with pytest.raises(AlreadyEnrolled, match=first.enrolment_id):
         await _request(units, learner, offering.offering_id)
     assert await _seats(engine, offering.offering_id) == (1, 0)
 
