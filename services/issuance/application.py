@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -145,6 +145,15 @@ class CredentialService:
         return Party(partner_id, did, partner.legal_name, partner.country, partner.website)
 
     # Results.
+    async def results_coming(
+        self, uow: IssuanceUnitOfWork, results: Sequence[AssessedResult]
+    ) -> None:
+        """Reads together what each of a batch's results is decided on."""
+        await uow.credentials.read_ahead(
+            {result.enrolment_id: result.learner_id for result in results},
+            self.issuing_partner_id,
+        )
+
     async def on_result(self, uow: IssuanceUnitOfWork, result: AssessedResult) -> None:
         earlier, index = await uow.credentials.for_result(
             result.enrolment_id, result.learner_id, self.issuing_partner_id

@@ -8,6 +8,10 @@ only from recognition).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
 from services.issuance import application
 from services.issuance.application import CredentialService
 from services.issuance.unit_of_work import IssuanceUnitOfWork
@@ -28,6 +32,10 @@ async def on_offering(event: OfferingEvent, _: EventContext, uow: IssuanceUnitOf
 
 
 def register(consumer: EventConsumer[IssuanceUnitOfWork], credentials: CredentialService) -> None:
+    async def before_batch(events: Sequence[BaseModel], uow: IssuanceUnitOfWork) -> None:
+        results = [event for event in events if isinstance(event, ResultRecorded)]
+        await credentials.results_coming(uow, results)
+
     async def on_result_recorded(
         event: ResultRecorded, _: EventContext, uow: IssuanceUnitOfWork
     ) -> None:
@@ -43,6 +51,7 @@ def register(consumer: EventConsumer[IssuanceUnitOfWork], credentials: Credentia
     ) -> None:
         await credentials.on_pathway_completion_revoked(uow, event)
 
+    consumer.reads_ahead(before_batch)
     consumer.handles(OfferingPublished)(on_offering)
     consumer.handles(OfferingUpdated)(on_offering)
     consumer.handles(OfferingWithdrawn)(on_offering)

@@ -8,7 +8,7 @@ session."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -127,14 +127,16 @@ def _taken_among(one_of: OneOf) -> ColumnElement[bool]:
     )
 
 
-# An enrolment's credentials are its learner's, so the learner's index finds them (the
+# An enrolment's credentials are its learner's, so the learners' index finds them (the
 # enrolment's is partial, of current credentials only): no scan of every credential per result.
-_FOR_RESULT = with_list(
+# The results of a batch are read together: their learners' credentials for their enrolments
+# (each enrolment's learner sorted out after), and their status index candidates.
+_FOR_RESULTS = with_list(
     lambda one_of: select(CREDENTIALS).where(
         or_(
             and_(
-                CREDENTIALS.c.learner_id == bindparam("learner_id"),
-                CREDENTIALS.c.enrolment_id == bindparam("enrolment_id"),
+                one_of(CREDENTIALS.c.learner_id, "learner_ids"),
+                one_of(CREDENTIALS.c.enrolment_id, "enrolment_ids"),
             ),
             _taken_among(one_of),
         )
@@ -204,6 +206,15 @@ class ForResult(NamedTuple):
     status_index: int
 
 
+class _ResultRead(NamedTuple):
+    """What the database held for a result (see `Credentials.read_ahead`)."""
+
+    issuer_partner_id: str
+    earlier: list[Credential]
+    candidates: list[int]
+    taken: set[int]
+
+
 class Stacking(NamedTuple):
     """What a completed pathway needs: its components found (by id), the learner's current
     credential for the pathway, and a status index of the issuer's list for a new one."""
@@ -253,6 +264,9 @@ class Credentials:
         self._session = session
         # credential id -> the credential and its components (of a stacked credential)
         self._kept: dict[str, tuple[Credential, tuple[str, ...]]] = {}
+        # enrolment id -> what was read ahead for its result, good until a credential is
+        # written other than through `_kept`
+        self._results_read: dict[str, _ResultRead] = {}
 
     async def get(self, credential_id: str) -> Credential | None:
         if credential_id in self._kept:
@@ -260,34 +274,57 @@ class Credentials:
         row = (await execute(self._session, _CREDENTIAL, {"credential_id": credential_id})).first()
         return _credential(row) if row else None
 
+    async def read_ahead(self, results: Mapping[str, str], issuer_partner_id: str) -> None:
+        """Reads for a batch's results (enrolment id -> learner id) what `for_result` reads
+        for each, in one statement."""
+        if results:
+            self._results_read.update(await self._read_for_results(results, issuer_partner_id))
+
     async def for_result(
         self, enrolment_id: str, learner_id: str, issuer_partner_id: str
     ) -> ForResult:
-        """The enrolment's credentials and a free status index of the issuer, in one read."""
-        candidates = _status_candidates()
-        rows = await execute(
-            self._session,
-            _FOR_RESULT,
-            {
-                "learner_id": learner_id,
-                "enrolment_id": enrolment_id,
-                "issuer_partner_id": issuer_partner_id,
-                "among": candidates,
-            },
-        )
-        earlier, taken = [], set()
-        for row in rows:
-            credential = _credential(row)
-            if credential.learner_id == learner_id and credential.enrolment_id == enrolment_id:
-                earlier.append(credential)
-            if _taken(credential, issuer_partner_id, candidates):
-                taken.add(credential.status_list_index)
+        """The enrolment's credentials and a free status index of the issuer, in one read
+        (or none, read ahead), with the credentials this unit of work keeps."""
+        read = self._results_read.pop(enrolment_id, None)
+        if read is None or read.issuer_partner_id != issuer_partner_id:
+            results = {enrolment_id: learner_id}
+            read = (await self._read_for_results(results, issuer_partner_id))[enrolment_id]
+        earlier, taken = list(read.earlier), set(read.taken)
         for credential in self._kept_credentials():
             if credential.learner_id == learner_id and credential.enrolment_id == enrolment_id:
                 earlier.append(credential)
-            if _taken(credential, issuer_partner_id, candidates):
+            if _taken(credential, issuer_partner_id, read.candidates):
                 taken.add(credential.status_list_index)
-        return ForResult(earlier, await self._free_index(issuer_partner_id, candidates, taken))
+        return ForResult(earlier, await self._free_index(issuer_partner_id, read.candidates, taken))
+
+    async def _read_for_results(
+        self, results: Mapping[str, str], issuer_partner_id: str
+    ) -> dict[str, _ResultRead]:
+        candidates = {enrolment_id: _status_candidates() for enrolment_id in results}
+        rows = await execute(
+            self._session,
+            _FOR_RESULTS,
+            {
+                "learner_ids": sorted(set(results.values())),
+                "enrolment_ids": list(results),
+                "issuer_partner_id": issuer_partner_id,
+                "among": [index for drawn in candidates.values() for index in drawn],
+            },
+        )
+        found = [_credential(row) for row in rows]
+        return {
+            enrolment_id: _ResultRead(
+                issuer_partner_id,
+                [c for c in found if (c.enrolment_id, c.learner_id) == (enrolment_id, learner_id)],
+                candidates[enrolment_id],
+                {
+                    c.status_list_index
+                    for c in found
+                    if _taken(c, issuer_partner_id, candidates[enrolment_id])
+                },
+            )
+            for enrolment_id, learner_id in results.items()
+        }
 
     async def for_stacking(
         self,
@@ -388,6 +425,7 @@ class Credentials:
         kept, self._kept = self._kept, {}
         if not kept:
             return
+        self._results_read = {}  # read without these
         rows = [_new_credential(credential) for credential, _ in kept.values()]
         written = await insert_all(self._session, _ADD, rows)
         if len(written.all()) < len(rows):
@@ -407,6 +445,7 @@ class Credentials:
         """Writes the credential's revocation and suspension at once: the partial unique
         indexes must see a revocation before a replacement is added."""
         await self.write_kept()
+        self._results_read = {}  # read before this status
         await execute(
             self._session,
             _SAVE_STATUS,

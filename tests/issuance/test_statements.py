@@ -1,8 +1,8 @@
 """What a recorded result and a completed pathway cost issuance's database, pinned (on
-SQLite): what each reads of the credentials (with a few status list indexes) in one statement,
-the offering's terms once, the credentials of a batch written in one statement at its commit;
-and a status index drawn without reading every index used. A credential that collides at the
-commit is a lost race, on PostgreSQL too (`infra`)."""
+SQLite): what each reads of the credentials (with a few status list indexes) in one statement
+(a batch's results all in one), the offering's terms once, the credentials of a batch written
+in one statement at its commit; and a status index drawn without reading every index used. A
+credential that collides at the commit is a lost race, on PostgreSQL too (`infra`)."""
 
 from __future__ import annotations
 
@@ -135,11 +135,13 @@ async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
     assert taken not in drawn
 
 
+@pytest.mark.parametrize("read_ahead", [False, True], ids=["each-read", "read-ahead"])
 async def test_results_of_one_run_each_see_what_the_one_before_changed(
-    units_of_work: Units,
+    units_of_work: Units, read_ahead: bool
 ) -> None:
     """A run of events shares one unit of work: a correction's revocation (a statement, not
-    a record in the session) is what the next correction finds."""
+    a record in the session) is what the next correction finds, also when the run's results
+    were read ahead."""
     service, offering = await _issuing_for_an_offering(units_of_work)
     first = passed_result(offering, new_id("lrn"))
     second = passed_result(
@@ -155,6 +157,8 @@ async def test_results_of_one_run_each_see_what_the_one_before_changed(
         supersedes_result_id=second.result_id,
     )
     async with units_of_work() as uow:
+        if read_ahead:
+            await service.results_coming(uow, [first, second, third])
         for result in (first, second, third):
             await service.on_result(uow, result)
         await uow.commit()
@@ -231,6 +235,57 @@ async def test_the_credentials_of_a_batch_are_written_in_one_statement_at_its_co
         ]
     assert sorted(c.result_id or "" for c in issued) == sorted([first.result_id, other.result_id])
     assert len({c.status_list_index for c in issued}) == 2
+
+
+async def test_the_results_of_a_batch_are_read_in_one_statement(units_of_work: Units) -> None:
+    """The consumer hands a run's results to issuance before applying them: what each is
+    decided on comes in one read."""
+    service, offering = await _issuing_for_an_offering(units_of_work)
+    results = [passed_result(offering, new_id("lrn")) for _ in range(3)]
+
+    async def batch(uow: IssuanceUnitOfWork) -> None:
+        await service.results_coming(uow, results)
+        for result in results:
+            await service.on_result(uow, result)
+
+    assert await committed_statements(units_of_work, batch) == [
+        "SELECT credentials",
+        "SELECT offering_terms",
+        "INSERT credentials",
+        "INSERT outbox",
+    ]
+    async with units_of_work() as uow:
+        issued = [
+            (c.learner_id, c.enrolment_id, c.result_id, c.status_list_index)
+            for result in results
+            for c in await uow.credentials.of_learner(result.learner_id)
+        ]
+    assert [i[:3] for i in issued] == [(r.learner_id, r.enrolment_id, r.result_id) for r in results]
+    assert len({i[3] for i in issued}) == 3
+
+
+async def test_a_result_read_ahead_is_read_again_once_the_kept_credentials_are_written(
+    units_of_work: Units, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written (64 kept, or before a status change), the batch's credentials are no longer
+    laid over what was read ahead: the next result reads again and sees the status index
+    the first took (read ahead, it would draw it again, and the commit would collide)."""
+    monkeypatch.setattr(repository, "_status_candidates", lambda: [5, 6])
+    service, offering = await _issuing_for_an_offering(units_of_work)
+    first, second = (passed_result(offering, new_id("lrn")) for _ in range(2))
+    async with units_of_work() as uow:
+        await service.results_coming(uow, [first, second])
+        await service.on_result(uow, first)
+        await uow.credentials.write_kept()
+        await service.on_result(uow, second)
+        await uow.commit()
+    async with units_of_work() as uow:
+        indexes = {
+            result.result_id: c.status_list_index
+            for result in (first, second)
+            for c in await uow.credentials.of_learner(result.learner_id)
+        }
+    assert indexes == {first.result_id: 5, second.result_id: 6}
 
 
 async def test_at_most_so_many_credentials_are_kept_unwritten(units_of_work: Units) -> None:
