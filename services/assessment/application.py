@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from services.assessment.domain import (
     Accepted,
-    ConcurrentResult,
     NotTeachingPartner,
     OfferingUnknown,
     Result,
@@ -22,6 +21,23 @@ from services.assessment.unit_of_work import AssessmentUnitOfWork
 from shared.clock import utc_now
 from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn
 from shared.offering_views import OfferingEvent
+
+
+async def events_coming(
+    uow: AssessmentUnitOfWork,
+    enrolments: Sequence[EnrolmentAccepted | EnrolmentWithdrawn],
+    submissions: Sequence[AssessedResult],
+) -> None:
+    """Reads together what a batch's enrolment events and submissions are decided on. One
+    event of a kind is left to its own read: a read ahead would cost it the same statement,
+    and its enrolment one more at the commit."""
+    enrolment_ids = {event.enrolment_id for event in enrolments} if len(enrolments) > 1 else set()
+    if len(submissions) > 1:
+        enrolment_ids |= {submission.enrolment_id for submission in submissions}
+    if enrolment_ids:
+        await uow.enrolments.read_ahead(enrolment_ids)
+    if len(submissions) > 1:
+        await uow.results.read_ahead(submissions)
 
 
 async def apply_offering_event(uow: AssessmentUnitOfWork, event: OfferingEvent) -> None:
@@ -51,8 +67,9 @@ async def record_result(uow: AssessmentUnitOfWork, submission: AssessedResult) -
     """Checks `submission` against what the service holds; if it counts, stores it and
     records `assessment.result_recorded` in the same transaction (the caller commits).
 
-    Raises the ResultRefused of the rule it breaks, and ConcurrentResult (a lost race) when
-    a concurrent submission for the same enrolment or result_id got there first.
+    Raises the ResultRefused of the rule it breaks. A concurrent submission for the same
+    enrolment or result_id that got there first is found at the commit (ConcurrentResult, a
+    lost race).
     """
     corrects = submission.supersedes_result_id
     accepted = accept(submission, await uow.results.facts(submission), utc_now())
@@ -60,8 +77,7 @@ async def record_result(uow: AssessmentUnitOfWork, submission: AssessedResult) -
         return accepted
     if corrects is not None and not await uow.results.supersede(corrects, submission.result_id):
         raise ResultSuperseded(f"result {corrects} was superseded meanwhile")
-    if not await uow.results.add(accepted.result):
-        raise ConcurrentResult("Another result for this enrolment was just recorded.")
+    uow.results.add(accepted.result)
     uow.record(accepted.result.recorded_event())
     return accepted
 

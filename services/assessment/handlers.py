@@ -8,6 +8,10 @@ offering or enrolment not known yet into a wait for it, and a lost race into a r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
 from services.assessment import application
 from services.assessment.unit_of_work import AssessmentUnitOfWork
 from shared.events import (
@@ -23,6 +27,16 @@ from shared.messaging.consumer import EventConsumer, EventContext
 from shared.offering_views import OfferingEvent
 
 
+def _assessed(event: ResultSubmitted) -> AssessedResult:
+    return AssessedResult.model_validate(event.model_dump(exclude={"submitted_at"}))
+
+
+async def before_batch(events: Sequence[BaseModel], uow: AssessmentUnitOfWork) -> None:
+    enrolments = [e for e in events if isinstance(e, EnrolmentAccepted | EnrolmentWithdrawn)]
+    submissions = [_assessed(e) for e in events if isinstance(e, ResultSubmitted)]
+    await application.events_coming(uow, enrolments, submissions)
+
+
 async def on_offering(event: OfferingEvent, _: EventContext, uow: AssessmentUnitOfWork) -> None:
     await application.apply_offering_event(uow, event)
 
@@ -36,11 +50,11 @@ async def on_enrolment(
 async def on_result_submitted(
     event: ResultSubmitted, _: EventContext, uow: AssessmentUnitOfWork
 ) -> None:
-    submission = AssessedResult.model_validate(event.model_dump(exclude={"submitted_at"}))
-    await application.record_result(uow, submission)
+    await application.record_result(uow, _assessed(event))
 
 
 def register(consumer: EventConsumer[AssessmentUnitOfWork]) -> None:
+    consumer.reads_ahead(before_batch)
     consumer.handles(OfferingPublished)(on_offering)
     consumer.handles(OfferingUpdated)(on_offering)
     consumer.handles(OfferingWithdrawn)(on_offering)

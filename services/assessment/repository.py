@@ -1,17 +1,25 @@
 """Reads and writes offerings, enrolments and results in the assessment service's database.
 
-Statements are built once and run with `shared.db.statements` (why: its docstring)."""
+Statements are built once and run with `shared.db.statements` (why: its docstring). What a
+batch of events is decided on can be read ahead (`read_ahead`), one statement a table rather
+than one an event; what was read is kept for the unit of work, and each write the unit of
+work makes changes it too. The enrolments and results a unit of work adds are kept to its
+commit (`write_kept`), one statement each there; a row that clashes with one a concurrent
+writer committed first is then a lost race, and the unit of work runs again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.assessment.domain import (
+    ConcurrentResult,
     Enrolment,
     EnrolmentStatus,
     Facts,
@@ -20,7 +28,15 @@ from services.assessment.domain import (
 )
 from services.assessment.tables import EnrolmentRecord, OfferingRecord, ResultRecord
 from shared.clock import utc_now
-from shared.db.statements import added, execute, insert_new
+from shared.db.statements import (
+    added,
+    execute,
+    insert_all,
+    insert_new,
+    insert_rows,
+    with_list,
+)
+from shared.errors import LostRace
 from shared.events import AssessedResult
 
 OFFERINGS: Table = OfferingRecord.__table__  # type: ignore[attr-defined]
@@ -33,15 +49,36 @@ class _Repository:
         self._session = session
 
 
-_OFFERING = select(OFFERINGS.c.partner_id, OFFERINGS.c.version).where(
+_OFFERING_COLUMNS = (OFFERINGS.c.partner_id, OFFERINGS.c.version)
+_OFFERING = select(*_OFFERING_COLUMNS).where(
     OFFERINGS.c.offering_id == bindparam("the_offering_id")
+)
+_OFFERINGS_AMONG = with_list(
+    lambda one_of: select(OFFERINGS.c.offering_id, *_OFFERING_COLUMNS).where(
+        one_of(OFFERINGS.c.offering_id, "offering_ids")
+    )
 )
 _INSERT_OFFERING = OFFERINGS.insert()
 _UPDATE_OFFERING = update(OFFERINGS).where(OFFERINGS.c.offering_id == bindparam("the_offering_id"))
 
 
 class OfferingRepository(_Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        # offering id -> the offering read ahead (None: none held), kept up to date
+        self._read: dict[str, Offering | None] = {}
+
+    async def read_ahead(self, offering_ids: Collection[str]) -> None:
+        rows = await execute(self._session, _OFFERINGS_AMONG, {"offering_ids": list(offering_ids)})
+        self._read.update(dict.fromkeys(offering_ids))
+        self._read.update((row[0], Offering(*row)) for row in rows)
+
+    def was_read(self, offering_id: str) -> bool:
+        return offering_id in self._read
+
     async def get(self, offering_id: str) -> Offering | None:
+        if offering_id in self._read:
+            return self._read[offering_id]
         row = (await execute(self._session, _OFFERING, {"the_offering_id": offering_id})).first()
         return Offering(offering_id, *row) if row else None
 
@@ -60,6 +97,8 @@ class OfferingRepository(_Repository):
             await execute(
                 self._session, _UPDATE_OFFERING, {"the_offering_id": offering.offering_id, **fields}
             )
+        if offering.offering_id in self._read:
+            self._read[offering.offering_id] = offering
 
 
 _ENROLMENT_COLUMNS = (
@@ -71,8 +110,19 @@ _ENROLMENT_COLUMNS = (
 _ENROLMENT = select(*_ENROLMENT_COLUMNS).where(
     ENROLMENTS.c.enrolment_id == bindparam("the_enrolment_id")
 )
+_ENROLMENTS_AMONG = with_list(
+    lambda one_of: select(ENROLMENTS.c.enrolment_id, *_ENROLMENT_COLUMNS).where(
+        one_of(ENROLMENTS.c.enrolment_id, "enrolment_ids")
+    )
+)
 _INSERT_ENROLMENT = ENROLMENTS.insert()
 _ADD_ENROLMENT = insert_new(ENROLMENTS, returning=ENROLMENTS.c.enrolment_id)
+_ADD_ENROLMENTS = insert_rows(
+    ENROLMENTS,
+    [c.name for c in ENROLMENTS.c],
+    returning=ENROLMENTS.c.enrolment_id,
+    skip_existing=True,
+)
 _UPDATE_ENROLMENT = update(ENROLMENTS).where(
     ENROLMENTS.c.enrolment_id == bindparam("the_enrolment_id")
 )
@@ -85,31 +135,79 @@ def _enrolment(
 
 
 class EnrolmentRepository(_Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        # enrolment id -> the enrolment read ahead (None: none held), kept up to date
+        self._read: dict[str, Enrolment | None] = {}
+        # enrolment id -> an enrolment added, not written yet
+        self._kept: dict[str, Enrolment] = {}
+
+    async def read_ahead(self, enrolment_ids: Collection[str]) -> None:
+        rows = await execute(
+            self._session, _ENROLMENTS_AMONG, {"enrolment_ids": list(enrolment_ids)}
+        )
+        self._read.update(dict.fromkeys(enrolment_ids))
+        self._read.update((row[0], _enrolment(*row)) for row in rows)
+
+    def was_read(self, enrolment_id: str) -> bool:
+        return enrolment_id in self._read or enrolment_id in self._kept
+
     async def get(self, enrolment_id: str) -> Enrolment | None:
+        if enrolment_id in self._kept:
+            return self._kept[enrolment_id]
+        if enrolment_id in self._read:
+            return self._read[enrolment_id]
         row = (await execute(self._session, _ENROLMENT, {"the_enrolment_id": enrolment_id})).first()
         return _enrolment(enrolment_id, *row) if row else None
 
     async def add(self, enrolment: Enrolment) -> bool:
-        """Writes the enrolment if none with its id is held; False when one is."""
+        """Adds the enrolment if none with its id is held; False when one is. Read ahead as
+        not held, it is kept to the commit; else written now."""
+        enrolment_id = enrolment.enrolment_id
+        if enrolment_id in self._kept:
+            return False
+        if enrolment_id in self._read:
+            if self._read[enrolment_id] is not None:
+                return False
+            self._kept[enrolment_id] = enrolment
+            return True
         return await added(
             self._session,
             _ADD_ENROLMENT,
-            {"enrolment_id": enrolment.enrolment_id, **_enrolment_fields(enrolment)},
+            {"enrolment_id": enrolment_id, **_enrolment_fields(enrolment)},
         )
 
     async def save(self, enrolment: Enrolment, first: bool) -> None:
         """`first` when `get` found none: a new row rather than a change of one."""
+        enrolment_id = enrolment.enrolment_id
+        if enrolment_id in self._kept:  # not written yet: written as it is now
+            self._kept[enrolment_id] = enrolment
+            return
         fields = _enrolment_fields(enrolment)
         if first:
             await execute(
-                self._session, _INSERT_ENROLMENT, {"enrolment_id": enrolment.enrolment_id, **fields}
+                self._session, _INSERT_ENROLMENT, {"enrolment_id": enrolment_id, **fields}
             )
         else:
             await execute(
-                self._session,
-                _UPDATE_ENROLMENT,
-                {"the_enrolment_id": enrolment.enrolment_id, **fields},
+                self._session, _UPDATE_ENROLMENT, {"the_enrolment_id": enrolment_id, **fields}
             )
+        if enrolment_id in self._read:
+            self._read[enrolment_id] = enrolment
+
+    async def write_kept(self) -> None:
+        """Writes the enrolments kept; LostRace when one was written by another meanwhile."""
+        kept, self._kept = self._kept, {}
+        if not kept:
+            return
+        rows = [
+            {"enrolment_id": enrolment_id, **_enrolment_fields(enrolment)}
+            for enrolment_id, enrolment in kept.items()
+        ]
+        written = await insert_all(self._session, _ADD_ENROLMENTS, rows)
+        if len(written.all()) < len(rows):
+            raise LostRace("an enrolment was written meanwhile; retry")
+        self._read.update(kept)
 
 
 def _enrolment_fields(enrolment: Enrolment) -> dict[str, Any]:
@@ -134,8 +232,7 @@ _CURRENT_RESULT = select(*_RESULT_COLUMNS).where(
 # a result for an offering not known is refused before anything else is looked at.
 _FACTS = (
     select(
-        OFFERINGS.c.partner_id,
-        OFFERINGS.c.version,
+        *_OFFERING_COLUMNS,
         *_ENROLMENT_COLUMNS,
         *_RESULT_COLUMNS,
     )
@@ -151,9 +248,24 @@ _FACTS = (
     )
     .where(OFFERINGS.c.offering_id == bindparam("the_offering_id"))
 )
-# A submission that clashes with a committed one (its result_id, or a second current result
-# for its enrolment) inserts nothing and returns no row: no savepoint needed to go on.
-_ADD_RESULT = insert_new(RESULTS, returning=RESULTS.c.result_id)
+# The results a batch of submissions bears on: those under their result_ids and the ones
+# they correct, and their enrolments' current ones.
+_RESULTS_AMONG = with_list(
+    lambda one_of: select(*_RESULT_COLUMNS).where(
+        or_(
+            one_of(RESULTS.c.result_id, "result_ids"),
+            and_(one_of(RESULTS.c.enrolment_id, "enrolment_ids"), _CURRENT),
+        )
+    )
+)
+# A result that clashes with a committed one (its result_id, or a second current result for
+# its enrolment) is not written and returns no row: the transaction stays usable.
+_ADD_RESULTS = insert_rows(
+    RESULTS,
+    [c.name for c in RESULTS.c],
+    returning=RESULTS.c.result_id,
+    skip_existing=True,
+)
 _SUPERSEDE = (
     update(RESULTS)
     .where(RESULTS.c.result_id == bindparam("the_result_id"), _CURRENT)
@@ -178,35 +290,96 @@ def _stored(result: str, recorded_at: datetime, superseded_by_result_id: str | N
     return Result(AssessedResult.model_validate_json(result), recorded_at, superseded_by_result_id)
 
 
+def _row(result: Result) -> dict[str, Any]:
+    assessed = result.result
+    return {
+        "result_id": assessed.result_id,
+        "enrolment_id": assessed.enrolment_id,
+        "offering_id": assessed.offering_id,
+        "partner_id": assessed.partner_id,
+        "learner_id": assessed.learner_id,
+        "supersedes_result_id": assessed.supersedes_result_id,
+        "superseded_by_result_id": result.superseded_by_result_id,
+        "result": assessed.model_dump_json(exclude_none=True),
+        "recorded_at": result.recorded_at,
+    }
+
+
 class ResultRepository(_Repository):
+    """The results. A submission is judged (`facts`) with what was read ahead of its batch
+    when that covers it, else in one statement; the results added are kept to the commit."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        offerings: OfferingRepository,
+        enrolments: EnrolmentRepository,
+    ) -> None:
+        super().__init__(session)
+        self._offerings = offerings
+        self._enrolments = enrolments
+        # result id -> the result read ahead (current or not), or added, kept up to date
+        self._held: dict[str, Result] = {}
+        # result ids whose result (if any) is in `_held`; enrolment ids whose current one is
+        self._read_ids: set[str] = set()
+        self._read_enrolments: set[str] = set()
+        # result ids of the results added, not written yet
+        self._kept: set[str] = set()
+
+    async def read_ahead(self, submissions: Sequence[AssessedResult]) -> None:
+        """Reads what `facts` needs for each of a batch's submissions, each table once (their
+        enrolments are read ahead by the enrolments' repository)."""
+        offering_ids = {s.offering_id for s in submissions}
+        enrolment_ids = {s.enrolment_id for s in submissions}
+        result_ids = {s.result_id for s in submissions} | {
+            s.supersedes_result_id for s in submissions if s.supersedes_result_id
+        }
+        await self._offerings.read_ahead(offering_ids)
+        rows = await execute(
+            self._session,
+            _RESULTS_AMONG,
+            {"result_ids": list(result_ids), "enrolment_ids": list(enrolment_ids)},
+        )
+        for row in rows:
+            result = _stored(*row)
+            self._held.setdefault(result.result_id, result)
+        self._read_ids |= result_ids
+        self._read_enrolments |= enrolment_ids
+
     async def get(self, result_id: str) -> Result | None:
+        if result_id in self._kept:
+            return self._held[result_id]
         row = (await execute(self._session, _RESULT, {"result_id": result_id})).first()
         return _stored(*row) if row else None
 
     async def facts(self, submission: AssessedResult) -> Facts:
-        """What the service holds that bears on `submission`, in one read; nothing at all
-        when its offering is not known."""
+        """What the service holds that bears on `submission`, in one read or none (read
+        ahead); nothing at all when its offering is not known."""
         corrects = submission.supersedes_result_id
-        rows = (
-            await execute(
-                self._session,
-                _FACTS,
-                {
-                    "the_offering_id": submission.offering_id,
-                    "enrolment_id": submission.enrolment_id,
-                    "result_id": submission.result_id,
-                    "corrects": corrects,
-                },
-            )
-        ).all()
-        if not rows:
-            return Facts(offering=None, enrolment=None, same_id=None, corrected=None, current=None)
-        partner_id, version, *enrolment = rows[0][:6]
-        found = [_stored(*row[6:]) for row in rows if row[6] is not None]
+        if (
+            self._offerings.was_read(submission.offering_id)
+            and self._enrolments.was_read(submission.enrolment_id)
+            and submission.enrolment_id in self._read_enrolments
+            and submission.result_id in self._read_ids
+            and (corrects is None or corrects in self._read_ids)
+        ):
+            offering = await self._offerings.get(submission.offering_id)
+            if offering is None:
+                return Facts(None, None, None, None, None)
+            found = list(self._held.values())
+            enrolment = await self._enrolments.get(submission.enrolment_id)
+        else:
+            # Not read ahead: what this unit of work keeps is written, so the read sees it.
+            await self._enrolments.write_kept()
+            await self.write_kept()
+            read = await self._facts(submission)
+            if read is None:
+                return Facts(None, None, None, None, None)
+            offering, enrolment, found = read
         by_id = {r.result_id: r for r in found}
         return Facts(
-            offering=Offering(submission.offering_id, partner_id, version),
-            enrolment=_enrolment(submission.enrolment_id, *enrolment) if enrolment[0] else None,
+            offering=offering,
+            enrolment=enrolment,
             same_id=by_id.get(submission.result_id),
             corrected=by_id.get(corrects) if corrects else None,
             current=next(
@@ -219,7 +392,32 @@ class ResultRepository(_Repository):
             ),
         )
 
+    async def _facts(
+        self, submission: AssessedResult
+    ) -> tuple[Offering, Enrolment | None, list[Result]] | None:
+        rows = (
+            await execute(
+                self._session,
+                _FACTS,
+                {
+                    "the_offering_id": submission.offering_id,
+                    "enrolment_id": submission.enrolment_id,
+                    "result_id": submission.result_id,
+                    "corrects": submission.supersedes_result_id,
+                },
+            )
+        ).all()
+        if not rows:
+            return None
+        partner_id, version, *enrolment = rows[0][:6]
+        return (
+            Offering(submission.offering_id, partner_id, version),
+            _enrolment(submission.enrolment_id, *enrolment) if enrolment[0] else None,
+            [_stored(*row[6:]) for row in rows if row[6] is not None],
+        )
+
     async def current_of(self, enrolment_id: str) -> Result | None:
+        await self.write_kept()
         row = (
             await execute(self._session, _CURRENT_RESULT, {"enrolment_id": enrolment_id})
         ).first()
@@ -231,29 +429,37 @@ class ResultRepository(_Repository):
         The mark is conditional, so of two corrections racing for the same result only one
         wins: False for the other.
         """
-        marked = await execute(
-            self._session, _SUPERSEDE, {"the_result_id": result_id, "by_result_id": by_result_id}
-        )
-        return marked.rowcount == 1
+        held = self._held.get(result_id)
+        if result_id in self._kept:
+            assert held is not None  # what is kept is held
+            marked = held.is_current
+        else:
+            done = await execute(
+                self._session,
+                _SUPERSEDE,
+                {"the_result_id": result_id, "by_result_id": by_result_id},
+            )
+            marked = done.rowcount == 1
+        if marked and held is not None:
+            self._held[result_id] = replace(held, superseded_by_result_id=by_result_id)
+        return marked
 
-    async def add(self, result: Result) -> bool:
-        """Inserts `result`; False when a concurrent submission for the same enrolment (its
-        current result) or under the same result_id was committed first."""
-        assessed = result.result
-        return await added(
-            self._session,
-            _ADD_RESULT,
-            {
-                "result_id": assessed.result_id,
-                "enrolment_id": assessed.enrolment_id,
-                "offering_id": assessed.offering_id,
-                "partner_id": assessed.partner_id,
-                "learner_id": assessed.learner_id,
-                "supersedes_result_id": assessed.supersedes_result_id,
-                "result": assessed.model_dump_json(exclude_none=True),
-                "recorded_at": result.recorded_at,
-            },
-        )
+    def add(self, result: Result) -> None:
+        """Keeps `result` to be written at the commit (`write_kept`)."""
+        self._held[result.result_id] = result
+        self._kept.add(result.result_id)
+
+    async def write_kept(self) -> None:
+        """Writes the results kept. Raises ConcurrentResult (a lost race) when a concurrent
+        submission for the same enrolment (its current result) or under the same result_id
+        was committed first: judged again, the submission is then a repeat or a refusal."""
+        kept, self._kept = self._kept, set()
+        if not kept:
+            return
+        rows = [_row(self._held[result_id]) for result_id in kept]
+        written = await insert_all(self._session, _ADD_RESULTS, rows)
+        if len(written.all()) < len(rows):
+            raise ConcurrentResult("Another result for this enrolment was just recorded.")
 
     async def of_learner(
         self, learner_id: str, offering_id: str | None, limit: int, offset: int
@@ -268,6 +474,7 @@ class ResultRepository(_Repository):
     async def _page(
         self, scope: str, value: str, offering_id: str | None, limit: int, offset: int
     ) -> Sequence[Result]:
+        await self.write_kept()
         rows = await execute(
             self._session,
             _PAGE[scope, offering_id is not None],

@@ -20,4 +20,8 @@ class AssessmentUnitOfWork(UnitOfWork):
     def _open(self, session: AsyncSession) -> None:
         self.offerings = OfferingRepository(session)
         self.enrolments = EnrolmentRepository(session)
-        self.results = ResultRepository(session)
+        self.results = ResultRepository(session, self.offerings, self.enrolments)
+
+    async def _write_kept(self) -> None:
+        await self.enrolments.write_kept()
+        await self.results.write_kept()

@@ -1,18 +1,26 @@
 """What an accepted enrolment and a submitted result cost assessment's database, pinned
 (on SQLite): a new enrolment written with one statement, a change read once and written
-once; a result's facts read in one statement and the result written in one."""
+once; a result's facts read in one statement and the result written in one; a batch of them
+read ahead one statement a table, and its new enrolments and results written at its commit,
+one statement each."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from services.assessment import application
+from services.assessment.repository import RESULTS
 from services.assessment.unit_of_work import AssessmentUnitOfWork
+from shared.db.outbox import OUTBOX
+from shared.db.statements import execute
 from shared.db.uow import UnitOfWorkFactory
+from shared.errors import LostRace
 from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn
 from tests.assessment.conftest import TEACHER, accepted_enrolment, result_submitted
 from tests.support.builders import offering_published
@@ -88,3 +96,111 @@ async def test_a_result_reads_its_offering_enrolment_and_results_in_one_statemen
     assert await committed_statements(
         units_of_work, lambda u: application.record_result(u, correction)
     ) == [*recorded[:1], "UPDATE results", *recorded[1:]]
+
+
+def _assessed(enrolment: EnrolmentAccepted, **changes: object) -> AssessedResult:
+    submitted = result_submitted(enrolment, **changes)
+    return AssessedResult.model_validate(submitted.model_dump(exclude={"submitted_at"}))
+
+
+async def test_a_batch_is_read_ahead_one_statement_a_table_and_written_at_its_commit(
+    units_of_work: Units,
+) -> None:
+    offering = offering_published(TEACHER)
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    accepted = [accepted_enrolment(offering.offering_id, name) for name in ("ada", "bo")]
+
+    async def enrolments(uow: AssessmentUnitOfWork) -> None:
+        await application.events_coming(uow, accepted, [])
+        for event in accepted:
+            await application.apply_enrolment_event(uow, event)
+
+    assert await committed_statements(units_of_work, enrolments) == [
+        "SELECT enrolments",
+        "INSERT enrolments",
+    ]
+    submissions = [_assessed(event) for event in accepted]
+
+    async def results(uow: AssessmentUnitOfWork) -> None:
+        await application.events_coming(uow, [], submissions)
+        for submission in submissions:
+            await application.record_result(uow, submission)
+
+    assert await committed_statements(units_of_work, results) == [
+        "SELECT enrolments",
+        "SELECT offerings",
+        "SELECT results",
+        "INSERT results",
+        "INSERT outbox",
+    ]
+
+
+async def test_each_event_of_a_batch_is_judged_with_what_the_batch_has_not_written_yet(
+    units_of_work: Units,
+) -> None:
+    """Enrolments accepted, results for them, a correction of one of those and a repeat of
+    another, all in one batch: each sees what the ones before it kept back."""
+    offering = offering_published(TEACHER)
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    ada, bo = (accepted_enrolment(offering.offering_id, name) for name in ("ada", "bo"))
+    first, second = _assessed(ada), _assessed(bo)
+    correction = _assessed(
+        ada, result_id=f"{first.result_id}-c", supersedes_result_id=first.result_id
+    )
+    submissions = [first, second, correction, second]
+
+    async def batch(uow: AssessmentUnitOfWork) -> None:
+        await application.events_coming(uow, [ada, bo], submissions)
+        for event in (ada, bo):
+            await application.apply_enrolment_event(uow, event)
+        for submission in submissions:
+            await application.record_result(uow, submission)
+
+    assert await committed_statements(units_of_work, batch) == [
+        "SELECT enrolments",
+        "SELECT offerings",
+        "SELECT results",
+        "INSERT enrolments",
+        "INSERT results",
+        "INSERT outbox",
+    ]
+    async with units_of_work() as uow:
+        rows = await execute(
+            uow.session, sa.select(RESULTS.c.result_id, RESULTS.c.superseded_by_result_id)
+        )
+        held: dict[str, str | None] = dict(rows.tuples().all())
+        payloads = await execute(
+            uow.session, sa.select(OUTBOX.c.payload).order_by(OUTBOX.c.position)
+        )
+        announced = [json.loads(payload)["result_id"] for payload in payloads.scalars()]
+    assert held == {
+        first.result_id: correction.result_id,
+        second.result_id: None,
+        correction.result_id: None,
+    }
+    # Each recorded once, in the batch's order; the repeat is not announced again.
+    assert announced == [first.result_id, second.result_id, correction.result_id]
+
+
+async def test_an_enrolment_written_meanwhile_is_a_lost_race_at_the_commit(
+    units_of_work: Units,
+) -> None:
+    offering = offering_published(TEACHER)
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    accepted = [accepted_enrolment(offering.offering_id, name) for name in ("ada", "bo")]
+    async with units_of_work() as uow:
+        await application.events_coming(uow, accepted, [])
+        # Another process writes the first after this batch read it as not held.
+        await committed_statements(
+            units_of_work, lambda u: application.apply_enrolment_event(u, accepted[0])
+        )
+        for event in accepted:
+            await application.apply_enrolment_event(uow, event)
+        with pytest.raises(LostRace):
+            await uow.commit()
