@@ -26,6 +26,7 @@ from services.issuance.domain import (
     VC_API,
     AccessTokenRefused,
     Action,
+    Completion,
     ComponentNotIssuedYet,
     Credential,
     CredentialNotFound,
@@ -145,12 +146,20 @@ class CredentialService:
         return Party(partner_id, did, partner.legal_name, partner.country, partner.website)
 
     # Results.
-    async def results_coming(
-        self, uow: IssuanceUnitOfWork, results: Sequence[AssessedResult]
+    async def events_coming(
+        self,
+        uow: IssuanceUnitOfWork,
+        results: Sequence[AssessedResult],
+        completions: Sequence[PathwayCompleted],
     ) -> None:
-        """Reads together what each of a batch's results is decided on."""
+        """Reads together what each of a batch's results and completed pathways is decided
+        on."""
         await uow.credentials.read_ahead(
             {result.enrolment_id: result.learner_id for result in results},
+            [
+                Completion(event.learner_id, event.pathway_id, event.component_credential_ids)
+                for event in completions
+            ],
             self.issuing_partner_id,
         )
 

@@ -403,6 +403,23 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class Completion:
+    """A completed pathway to stack: whose, which, and the credentials it stacks."""
+
+    learner_id: str
+    pathway_id: str
+    component_ids: tuple[str, ...]
+
+    def stacked_by(self, credential: Credential) -> bool:
+        """Whether `credential` is the learner's current one for the pathway."""
+        return (
+            credential.learner_id == self.learner_id
+            and credential.pathway_id == self.pathway_id
+            and credential.revoked_at is None
+        )
+
+
+@dataclass(frozen=True)
 class Revocation:
     credential_id: str
     reason: str

@@ -34,7 +34,8 @@ async def on_offering(event: OfferingEvent, _: EventContext, uow: IssuanceUnitOf
 def register(consumer: EventConsumer[IssuanceUnitOfWork], credentials: CredentialService) -> None:
     async def before_batch(events: Sequence[BaseModel], uow: IssuanceUnitOfWork) -> None:
         results = [event for event in events if isinstance(event, ResultRecorded)]
-        await credentials.results_coming(uow, results)
+        completions = [event for event in events if isinstance(event, PathwayCompleted)]
+        await credentials.events_coming(uow, results, completions)
 
     async def on_result_recorded(
         event: ResultRecorded, _: EventContext, uow: IssuanceUnitOfWork

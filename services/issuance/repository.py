@@ -16,7 +16,13 @@ from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, func, or_, se
 from sqlmodel import col, delete, select as select_records, update as update_records
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.issuance.domain import Credential, CredentialOffer, OfferingTerms, StatusList
+from services.issuance.domain import (
+    Completion,
+    Credential,
+    CredentialOffer,
+    OfferingTerms,
+    StatusList,
+)
 from services.issuance.tables import (
     CredentialComponent,
     CredentialOfferRecord,
@@ -142,13 +148,16 @@ _FOR_RESULTS = with_list(
         )
     )
 )
-_FOR_STACKING = with_list(
+# The completed pathways of a batch are read together: their components, their learners'
+# current credentials for their pathways (each completion's sorted out after), and their status
+# index candidates.
+_FOR_STACKINGS = with_list(
     lambda one_of: select(CREDENTIALS).where(
         or_(
             one_of(CREDENTIALS.c.credential_id, "component_ids"),
             and_(
-                CREDENTIALS.c.learner_id == bindparam("learner_id"),
-                CREDENTIALS.c.pathway_id == bindparam("pathway_id"),
+                one_of(CREDENTIALS.c.learner_id, "learner_ids"),
+                one_of(CREDENTIALS.c.pathway_id, "pathway_ids"),
                 CREDENTIALS.c.revoked_at.is_(None),
             ),
             _taken_among(one_of),
@@ -215,6 +224,16 @@ class _ResultRead(NamedTuple):
     taken: set[int]
 
 
+class _StackingRead(NamedTuple):
+    """What the database held for a completion (see `Credentials.read_ahead`): its
+    components and its learner's current credentials for its pathway."""
+
+    issuer_partner_id: str
+    found: list[Credential]
+    candidates: list[int]
+    taken: set[int]
+
+
 class Stacking(NamedTuple):
     """What a completed pathway needs: its components found (by id), the learner's current
     credential for the pathway, and a status index of the issuer's list for a new one."""
@@ -264,9 +283,10 @@ class Credentials:
         self._session = session
         # credential id -> the credential and its components (of a stacked credential)
         self._kept: dict[str, tuple[Credential, tuple[str, ...]]] = {}
-        # enrolment id -> what was read ahead for its result, good until a credential is
-        # written other than through `_kept`
+        # enrolment id -> what was read ahead for its result, completion -> for its stacked
+        # credential; good until a credential is written other than through `_kept`
         self._results_read: dict[str, _ResultRead] = {}
+        self._stackings_read: dict[Completion, _StackingRead] = {}
 
     async def get(self, credential_id: str) -> Credential | None:
         if credential_id in self._kept:
@@ -274,11 +294,26 @@ class Credentials:
         row = (await execute(self._session, _CREDENTIAL, {"credential_id": credential_id})).first()
         return _credential(row) if row else None
 
-    async def read_ahead(self, results: Mapping[str, str], issuer_partner_id: str) -> None:
+    async def read_ahead(
+        self,
+        results: Mapping[str, str],
+        completions: Sequence[Completion],
+        issuer_partner_id: str,
+    ) -> None:
         """Reads for a batch's results (enrolment id -> learner id) what `for_result` reads
-        for each, in one statement."""
+        for each, in one statement, and for its completions what `for_stacking` reads, in
+        another."""
         if results:
             self._results_read.update(await self._read_for_results(results, issuer_partner_id))
+        if completions:
+            self._stackings_read.update(
+                await self._read_for_stackings(completions, issuer_partner_id)
+            )
+
+    def _forget_reads(self) -> None:
+        """What was read ahead no longer holds: a credential was written or changed."""
+        self._results_read = {}
+        self._stackings_read = {}
 
     async def for_result(
         self, enrolment_id: str, learner_id: str, issuer_partner_id: str
@@ -334,36 +369,58 @@ class Credentials:
         issuer_partner_id: str,
     ) -> Stacking:
         """The components, the learner's current credential for the pathway and a free
-        status index of the issuer, in one read."""
-        candidates = _status_candidates()
-        rows = await execute(
-            self._session,
-            _FOR_STACKING,
-            {
-                "component_ids": list(component_ids),
-                "learner_id": learner_id,
-                "pathway_id": pathway_id,
-                "issuer_partner_id": issuer_partner_id,
-                "among": candidates,
-            },
-        )
-        wanted = set(component_ids)
+        status index of the issuer, in one read (or none, read ahead), with the credentials
+        this unit of work keeps."""
+        completion = Completion(learner_id, pathway_id, tuple(component_ids))
+        read = self._stackings_read.pop(completion, None)
+        if read is None or read.issuer_partner_id != issuer_partner_id:
+            read = (await self._read_for_stackings([completion], issuer_partner_id))[completion]
         components: dict[str, Credential] = {}
         current = None
-        taken = set()
-        for credential in [*map(_credential, rows), *self._kept_credentials()]:
-            if credential.credential_id in wanted:
+        taken = set(read.taken)
+        for credential in [*read.found, *self._kept_credentials()]:
+            if credential.credential_id in component_ids:
                 components[credential.credential_id] = credential
-            if (
-                credential.learner_id == learner_id
-                and credential.pathway_id == pathway_id
-                and credential.revoked_at is None
-            ):
+            if completion.stacked_by(credential):
                 current = credential
-            if _taken(credential, issuer_partner_id, candidates):
+            if _taken(credential, issuer_partner_id, read.candidates):
                 taken.add(credential.status_list_index)
-        index = await self._free_index(issuer_partner_id, candidates, taken)
+        index = await self._free_index(issuer_partner_id, read.candidates, taken)
         return Stacking(components, current, index)
+
+    async def _read_for_stackings(
+        self, completions: Sequence[Completion], issuer_partner_id: str
+    ) -> dict[Completion, _StackingRead]:
+        candidates = {completion: _status_candidates() for completion in completions}
+        rows = await execute(
+            self._session,
+            _FOR_STACKINGS,
+            {
+                "component_ids": sorted({c for done in completions for c in done.component_ids}),
+                "learner_ids": sorted({done.learner_id for done in completions}),
+                "pathway_ids": sorted({done.pathway_id for done in completions}),
+                "issuer_partner_id": issuer_partner_id,
+                "among": [index for drawn in candidates.values() for index in drawn],
+            },
+        )
+        found = [_credential(row) for row in rows]
+        return {
+            completion: _StackingRead(
+                issuer_partner_id,
+                [
+                    c
+                    for c in found
+                    if c.credential_id in completion.component_ids or completion.stacked_by(c)
+                ],
+                candidates[completion],
+                {
+                    c.status_list_index
+                    for c in found
+                    if _taken(c, issuer_partner_id, candidates[completion])
+                },
+            )
+            for completion in completions
+        }
 
     async def of_learner(self, learner_id: str) -> list[Credential]:
         await self.write_kept()
@@ -425,7 +482,7 @@ class Credentials:
         kept, self._kept = self._kept, {}
         if not kept:
             return
-        self._results_read = {}  # read without these
+        self._forget_reads()  # read without these
         rows = [_new_credential(credential) for credential, _ in kept.values()]
         written = await insert_all(self._session, _ADD, rows)
         if len(written.all()) < len(rows):
@@ -445,7 +502,7 @@ class Credentials:
         """Writes the credential's revocation and suspension at once: the partial unique
         indexes must see a revocation before a replacement is added."""
         await self.write_kept()
-        self._results_read = {}  # read before this status
+        self._forget_reads()  # read before this status
         await execute(
             self._session,
             _SAVE_STATUS,

@@ -1,8 +1,9 @@
 """What a recorded result and a completed pathway cost issuance's database, pinned (on
 SQLite): what each reads of the credentials (with a few status list indexes) in one statement
-(a batch's results all in one), the offering's terms once, the credentials of a batch written
-in one statement at its commit; and a status index drawn without reading every index used. A
-credential that collides at the commit is a lost race, on PostgreSQL too (`infra`)."""
+(a batch's results all in one, its completed pathways all in another), the offering's terms
+once, the credentials of a batch written in one statement at its commit; and a status index
+drawn without reading every index used. A credential that collides at the commit is a lost
+race, on PostgreSQL too (`infra`)."""
 
 from __future__ import annotations
 
@@ -62,37 +63,41 @@ async def test_a_passed_result_reads_each_fact_once_and_writes_the_credential_on
     ]
 
 
-async def test_a_completed_pathway_reads_its_components_and_the_current_stacked_one_at_once(
-    units_of_work: Units,
-) -> None:
-    service, offering = await _issuing_for_an_offering(units_of_work)
+async def _completed(
+    units_of_work: Units, service: CredentialService, offering: OfferingPublished, components: int
+) -> PathwayCompleted:
+    """A learner's pathway completed with `components` credentials issued for their results."""
     learner_id = new_id("lrn")
-    results = [passed_result(offering, learner_id) for _ in range(2)]
+    results = [passed_result(offering, learner_id) for _ in range(components)]
 
-    async def both_results(uow: IssuanceUnitOfWork) -> None:
+    async def issue(uow: IssuanceUnitOfWork) -> None:
         for result in results:
             await service.on_result(uow, result)
 
-    await committed_statements(units_of_work, both_results)
-    async with units_of_work() as uow:
-        components = tuple(
-            [
-                c.credential_id
-                for r in results
-                for c in await uow.credentials.of_learner(learner_id)
-                if c.enrolment_id == r.enrolment_id
-            ]
-        )
-    completed = PathwayCompleted(
-        pathway_id=new_id("pth"),
+    await committed_statements(units_of_work, issue)
+    return _completion(learner_id, new_id("pth"), await _issued_to(units_of_work, results[:1]))
+
+
+def _completion(
+    learner_id: str, pathway_id: str, components: Sequence[Credential]
+) -> PathwayCompleted:
+    return PathwayCompleted(
+        pathway_id=pathway_id,
         pathway_version=1,
         owner_partner_id="valdemora",
         learner_id=learner_id,
         title={"en": "Responsible AI (test)"},
-        component_credential_ids=components,
+        component_credential_ids=tuple(c.credential_id for c in components),
         ects_earned=10,
         completed_at=utc_now(),
     )
+
+
+async def test_a_completed_pathway_reads_its_components_and_the_current_stacked_one_at_once(
+    units_of_work: Units,
+) -> None:
+    service, offering = await _issuing_for_an_offering(units_of_work)
+    completed = await _completed(units_of_work, service, offering, 2)
     assert await committed_statements(
         units_of_work, lambda u: service.on_pathway_completed(u, completed)
     ) == [
@@ -107,6 +112,76 @@ async def test_a_completed_pathway_reads_its_components_and_the_current_stacked_
     assert await committed_statements(
         units_of_work, lambda u: service.on_pathway_completed(u, completed)
     ) == ["SELECT credentials", "SELECT credential_components"]
+
+
+async def test_the_completed_pathways_of_a_batch_are_read_in_one_statement(
+    units_of_work: Units,
+) -> None:
+    service, offering = await _issuing_for_an_offering(units_of_work)
+    completions = [await _completed(units_of_work, service, offering, 2) for _ in range(3)]
+
+    async def batch(uow: IssuanceUnitOfWork) -> None:
+        await service.events_coming(uow, [], completions)
+        for completed in completions:
+            await service.on_pathway_completed(uow, completed)
+
+    assert await committed_statements(units_of_work, batch) == [
+        "SELECT credentials",
+        "INSERT credentials",
+        "INSERT credential_components",
+        "INSERT outbox",
+    ]
+    async with units_of_work() as uow:
+        for completed in completions:
+            stacked = [
+                c
+                for c in await uow.credentials.of_learner(completed.learner_id)
+                if c.pathway_id == completed.pathway_id
+            ]
+            assert len(stacked) == 1
+            assert await uow.credentials.components_of(stacked[0].credential_id) == set(
+                completed.component_credential_ids
+            )
+
+
+async def test_a_completion_read_ahead_is_read_again_once_the_kept_credentials_are_written(
+    units_of_work: Units,
+) -> None:
+    """Two completions of one pathway by one learner in a batch, each stacking other
+    credentials, the first's stacked credential written in between (64 kept, or before a
+    status change): the second reads again and finds it to revoke (read ahead, it would
+    not, and two stacked credentials would be current)."""
+    service, offering = await _issuing_for_an_offering(units_of_work)
+    learner_id, pathway_id = new_id("lrn"), new_id("pth")
+    results = [passed_result(offering, learner_id) for _ in range(3)]
+
+    async def issue(uow: IssuanceUnitOfWork) -> None:
+        for result in results:
+            await service.on_result(uow, result)
+
+    await committed_statements(units_of_work, issue)
+    first, second, third = await _issued_to(units_of_work, results[:1])
+    earlier, later = (
+        _completion(learner_id, pathway_id, stacked)
+        for stacked in ([first, second], [second, third])
+    )
+    async with units_of_work() as uow:
+        await service.events_coming(uow, [], [earlier, later])
+        await service.on_pathway_completed(uow, earlier)
+        await uow.credentials.write_kept()
+        await service.on_pathway_completed(uow, later)
+        await uow.commit()
+    async with units_of_work() as uow:
+        stacked = [
+            c
+            for c in await uow.credentials.of_learner(learner_id)
+            if c.pathway_id == pathway_id and c.revoked_at is None
+        ]
+        assert len(stacked) == 1
+        assert await uow.credentials.components_of(stacked[0].credential_id) == {
+            second.credential_id,
+            third.credential_id,
+        }
 
 
 async def test_when_every_drawn_index_is_taken_the_used_ones_are_read(
@@ -158,7 +233,7 @@ async def test_results_of_one_run_each_see_what_the_one_before_changed(
     )
     async with units_of_work() as uow:
         if read_ahead:
-            await service.results_coming(uow, [first, second, third])
+            await service.events_coming(uow, [first, second, third], [])
         for result in (first, second, third):
             await service.on_result(uow, result)
         await uow.commit()
@@ -239,7 +314,7 @@ async def test_the_results_of_a_batch_are_read_in_one_statement(units_of_work: U
     results = [passed_result(offering, new_id("lrn")) for _ in range(3)]
 
     async def batch(uow: IssuanceUnitOfWork) -> None:
-        await service.results_coming(uow, results)
+        await service.events_coming(uow, results, [])
         for result in results:
             await service.on_result(uow, result)
 
@@ -266,7 +341,7 @@ async def test_a_result_read_ahead_is_read_again_once_the_kept_credentials_are_w
     service, offering = await _issuing_for_an_offering(units_of_work)
     first, second = (passed_result(offering, new_id("lrn")) for _ in range(2))
     async with units_of_work() as uow:
-        await service.results_coming(uow, [first, second])
+        await service.events_coming(uow, [first, second], [])
         await service.on_result(uow, first)
         await uow.credentials.write_kept()
         await service.on_result(uow, second)
