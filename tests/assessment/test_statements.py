@@ -2,7 +2,7 @@
 (on SQLite): a new enrolment written with one statement, a change read once and written
 once; a result's facts read in one statement and the result written in one; a batch of them
 read ahead one statement a table, and its new enrolments and results written at its commit,
-one statement each."""
+one statement each (on PostgreSQL too, `infra`)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ import sqlalchemy as sa
 from services.assessment import application
 from services.assessment.repository import RESULTS
 from services.assessment.unit_of_work import AssessmentUnitOfWork
+from shared.db.engine import session_factory
 from shared.db.outbox import OUTBOX
 from shared.db.statements import execute
 from shared.db.uow import UnitOfWorkFactory
 from shared.errors import LostRace
 from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn
 from tests.assessment.conftest import TEACHER, accepted_enrolment, result_submitted
+from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published
 from tests.support.sqlite import migrated_sqlite
 from tests.support.statements import committed_statements
@@ -140,6 +142,23 @@ async def test_a_batch_is_read_ahead_one_statement_a_table_and_written_at_its_co
 async def test_each_event_of_a_batch_is_judged_with_what_the_batch_has_not_written_yet(
     units_of_work: Units,
 ) -> None:
+    await _judged_with_what_the_batch_kept(units_of_work)
+
+
+async def test_each_event_of_a_batch_is_judged_with_what_it_kept_on_postgresql(
+    migrated_engine: MigratedEngine,
+) -> None:
+    """The same on real PostgreSQL (`infra`), where each table is read with one array and
+    the rows kept go as one array a column."""
+    await _judged_with_what_the_batch_kept(await _on_postgresql(migrated_engine))
+
+
+async def _on_postgresql(migrated_engine: MigratedEngine) -> Units:
+    engine = await migrated_engine("assessment")
+    return UnitOfWorkFactory(AssessmentUnitOfWork, session_factory(engine), "urn:test:assessment")
+
+
+async def _judged_with_what_the_batch_kept(units_of_work: Units) -> None:
     """Enrolments accepted, results for them, a correction of one of those and a repeat of
     another, all in one batch: each sees what the ones before it kept back."""
     offering = offering_published(TEACHER)
@@ -189,6 +208,16 @@ async def test_each_event_of_a_batch_is_judged_with_what_the_batch_has_not_writt
 async def test_an_enrolment_written_meanwhile_is_a_lost_race_at_the_commit(
     units_of_work: Units,
 ) -> None:
+    await _an_enrolment_written_meanwhile(units_of_work)
+
+
+async def test_an_enrolment_written_meanwhile_is_a_lost_race_on_postgresql(
+    migrated_engine: MigratedEngine,
+) -> None:
+    await _an_enrolment_written_meanwhile(await _on_postgresql(migrated_engine))
+
+
+async def _an_enrolment_written_meanwhile(units_of_work: Units) -> None:
     offering = offering_published(TEACHER)
     await committed_statements(
         units_of_work, lambda u: application.apply_offering_event(u, offering)
