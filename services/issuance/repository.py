@@ -8,9 +8,9 @@ session."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, func, or_, select, update
 from sqlmodel import col, delete, select as select_records, update as update_records
@@ -35,6 +35,7 @@ from shared.clock import utc_now
 from shared.credentials import new_status_list, random_status_index
 from shared.db.statements import (
     OneOf,
+    Statement,
     added,
     execute,
     insert_all,
@@ -215,23 +216,18 @@ class ForResult(NamedTuple):
     status_index: int
 
 
-class _ResultRead(NamedTuple):
-    """What the database held for a result (see `Credentials.read_ahead`)."""
-
-    issuer_partner_id: str
-    earlier: list[Credential]
-    candidates: list[int]
-    taken: set[int]
-
-
-class _StackingRead(NamedTuple):
-    """What the database held for a completion (see `Credentials.read_ahead`): its
-    components and its learner's current credentials for its pathway."""
+class _Read(NamedTuple):
+    """What the database held for a result (its enrolment's credentials) or a completion
+    (its components, its learner's current credentials for its pathway), and which of its
+    status index candidates are taken (see `Credentials.read_ahead`)."""
 
     issuer_partner_id: str
     found: list[Credential]
     candidates: list[int]
     taken: set[int]
+
+
+_Key = TypeVar("_Key", str, Completion)
 
 
 class Stacking(NamedTuple):
@@ -285,8 +281,8 @@ class Credentials:
         self._kept: dict[str, tuple[Credential, tuple[str, ...]]] = {}
         # enrolment id -> what was read ahead for its result, completion -> for its stacked
         # credential; good until a credential is written other than through `_kept`
-        self._results_read: dict[str, _ResultRead] = {}
-        self._stackings_read: dict[Completion, _StackingRead] = {}
+        self._results_read: dict[str, _Read] = {}
+        self._stackings_read: dict[Completion, _Read] = {}
 
     async def get(self, credential_id: str) -> Credential | None:
         if credential_id in self._kept:
@@ -324,7 +320,7 @@ class Credentials:
         if read is None or read.issuer_partner_id != issuer_partner_id:
             results = {enrolment_id: learner_id}
             read = (await self._read_for_results(results, issuer_partner_id))[enrolment_id]
-        earlier, taken = list(read.earlier), set(read.taken)
+        earlier, taken = list(read.found), set(read.taken)
         for credential in self._kept_credentials():
             if credential.learner_id == learner_id and credential.enrolment_id == enrolment_id:
                 earlier.append(credential)
@@ -334,32 +330,16 @@ class Credentials:
 
     async def _read_for_results(
         self, results: Mapping[str, str], issuer_partner_id: str
-    ) -> dict[str, _ResultRead]:
-        candidates = {enrolment_id: _status_candidates() for enrolment_id in results}
-        rows = await execute(
-            self._session,
+    ) -> dict[str, _Read]:
+        return await self._read_with_candidates(
             _FOR_RESULTS,
-            {
-                "learner_ids": sorted(set(results.values())),
-                "enrolment_ids": list(results),
-                "issuer_partner_id": issuer_partner_id,
-                "among": [index for drawn in candidates.values() for index in drawn],
-            },
+            {"learner_ids": sorted(set(results.values())), "enrolment_ids": list(results)},
+            issuer_partner_id,
+            results,
+            lambda enrolment_id, c: (
+                (c.enrolment_id, c.learner_id) == (enrolment_id, results[enrolment_id])
+            ),
         )
-        found = [_credential(row) for row in rows]
-        return {
-            enrolment_id: _ResultRead(
-                issuer_partner_id,
-                [c for c in found if (c.enrolment_id, c.learner_id) == (enrolment_id, learner_id)],
-                candidates[enrolment_id],
-                {
-                    c.status_list_index
-                    for c in found
-                    if _taken(c, issuer_partner_id, candidates[enrolment_id])
-                },
-            )
-            for enrolment_id, learner_id in results.items()
-        }
 
     async def for_stacking(
         self,
@@ -390,36 +370,48 @@ class Credentials:
 
     async def _read_for_stackings(
         self, completions: Sequence[Completion], issuer_partner_id: str
-    ) -> dict[Completion, _StackingRead]:
-        candidates = {completion: _status_candidates() for completion in completions}
-        rows = await execute(
-            self._session,
+    ) -> dict[Completion, _Read]:
+        return await self._read_with_candidates(
             _FOR_STACKINGS,
             {
                 "component_ids": sorted({c for done in completions for c in done.component_ids}),
                 "learner_ids": sorted({done.learner_id for done in completions}),
                 "pathway_ids": sorted({done.pathway_id for done in completions}),
+            },
+            issuer_partner_id,
+            completions,
+            lambda done, c: c.credential_id in done.component_ids or done.stacked_by(c),
+        )
+
+    async def _read_with_candidates(
+        self,
+        statement: Statement,
+        parameters: Mapping[str, Any],
+        issuer_partner_id: str,
+        keys: Collection[_Key],
+        belongs: Callable[[_Key, Credential], bool],
+    ) -> dict[_Key, _Read]:
+        """Runs a read ahead, with status index candidates drawn for each of its keys: each
+        key's credentials (those that belong to it) and candidates taken."""
+        candidates = {key: _status_candidates() for key in keys}
+        rows = await execute(
+            self._session,
+            statement,
+            {
+                **parameters,
                 "issuer_partner_id": issuer_partner_id,
                 "among": [index for drawn in candidates.values() for index in drawn],
             },
         )
         found = [_credential(row) for row in rows]
         return {
-            completion: _StackingRead(
+            key: _Read(
                 issuer_partner_id,
-                [
-                    c
-                    for c in found
-                    if c.credential_id in completion.component_ids or completion.stacked_by(c)
-                ],
-                candidates[completion],
-                {
-                    c.status_list_index
-                    for c in found
-                    if _taken(c, issuer_partner_id, candidates[completion])
-                },
+                [c for c in found if belongs(key, c)],
+                drawn,
+                {c.status_list_index for c in found if _taken(c, issuer_partner_id, drawn)},
             )
-            for completion in completions
+            for key, drawn in candidates.items()
         }
 
     async def of_learner(self, learner_id: str) -> list[Credential]:

@@ -22,7 +22,12 @@ from shared.db.outbox import OUTBOX
 from shared.db.statements import execute
 from shared.db.uow import UnitOfWorkFactory
 from shared.errors import LostRace
-from shared.events import AssessedResult, EnrolmentAccepted, EnrolmentWithdrawn
+from shared.events import (
+    AssessedResult,
+    EnrolmentAccepted,
+    EnrolmentWithdrawn,
+    OfferingPublished,
+)
 from tests.assessment.conftest import TEACHER, accepted_enrolment, result_submitted
 from tests.conftest import MigratedEngine
 from tests.support.builders import offering_published
@@ -100,6 +105,14 @@ async def test_a_result_reads_its_offering_enrolment_and_results_in_one_statemen
     ) == [*recorded[:1], "UPDATE results", *recorded[1:]]
 
 
+async def _published(units_of_work: Units) -> OfferingPublished:
+    offering = offering_published(TEACHER)
+    await committed_statements(
+        units_of_work, lambda u: application.apply_offering_event(u, offering)
+    )
+    return offering
+
+
 def _assessed(enrolment: EnrolmentAccepted, **changes: object) -> AssessedResult:
     submitted = result_submitted(enrolment, **changes)
     return AssessedResult.model_validate(submitted.model_dump(exclude={"submitted_at"}))
@@ -108,10 +121,7 @@ def _assessed(enrolment: EnrolmentAccepted, **changes: object) -> AssessedResult
 async def test_a_batch_is_read_ahead_one_statement_a_table_and_written_at_its_commit(
     units_of_work: Units,
 ) -> None:
-    offering = offering_published(TEACHER)
-    await committed_statements(
-        units_of_work, lambda u: application.apply_offering_event(u, offering)
-    )
+    offering = await _published(units_of_work)
     accepted = [accepted_enrolment(offering.offering_id, name) for name in ("ada", "bo")]
 
     async def enrolments(uow: AssessmentUnitOfWork) -> None:
@@ -161,10 +171,7 @@ async def _on_postgresql(migrated_engine: MigratedEngine) -> Units:
 async def _judged_with_what_the_batch_kept(units_of_work: Units) -> None:
     """Enrolments accepted, results for them, a correction of one of those and a repeat of
     another, all in one batch: each sees what the ones before it kept back."""
-    offering = offering_published(TEACHER)
-    await committed_statements(
-        units_of_work, lambda u: application.apply_offering_event(u, offering)
-    )
+    offering = await _published(units_of_work)
     ada, bo = (accepted_enrolment(offering.offering_id, name) for name in ("ada", "bo"))
     first, second = _assessed(ada), _assessed(bo)
     correction = _assessed(
@@ -218,10 +225,7 @@ async def test_an_enrolment_written_meanwhile_is_a_lost_race_on_postgresql(
 
 
 async def _an_enrolment_written_meanwhile(units_of_work: Units) -> None:
-    offering = offering_published(TEACHER)
-    await committed_statements(
-        units_of_work, lambda u: application.apply_offering_event(u, offering)
-    )
+    offering = await _published(units_of_work)
     accepted = [accepted_enrolment(offering.offering_id, name) for name in ("ada", "bo")]
     async with units_of_work() as uow:
         await application.events_coming(uow, accepted, [])
