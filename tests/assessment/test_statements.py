@@ -198,7 +198,7 @@ async def _judged_with_what_the_batch_kept(units_of_work: Units) -> None:
         rows = await execute(
             uow.session, sa.select(RESULTS.c.result_id, RESULTS.c.superseded_by_result_id)
         )
-        held: dict[str, str | None] = dict(rows.tuples().all())
+        held = {result_id: superseded_by for result_id, superseded_by in rows}
         payloads = await execute(
             uow.session, sa.select(OUTBOX.c.payload).order_by(OUTBOX.c.position)
         )
