@@ -37,6 +37,7 @@ async def events_coming(
     if enrolment_ids:
         await uow.enrolments.read_ahead(enrolment_ids)
     if len(submissions) > 1:
+        await uow.offerings.read_ahead({submission.offering_id for submission in submissions})
         await uow.results.read_ahead(submissions)
 
 

@@ -30,8 +30,8 @@ from services.assessment.tables import EnrolmentRecord, OfferingRecord, ResultRe
 from shared.clock import utc_now
 from shared.db.statements import (
     added,
+    all_added,
     execute,
-    insert_all,
     insert_new,
     insert_rows,
     with_list,
@@ -150,7 +150,7 @@ class EnrolmentRepository(_Repository):
         self._read.update((row[0], _enrolment(*row)) for row in rows)
 
     def was_read(self, enrolment_id: str) -> bool:
-        return enrolment_id in self._read or enrolment_id in self._kept
+        return enrolment_id in self._read  # what is kept was read as not held
 
     async def get(self, enrolment_id: str) -> Enrolment | None:
         if enrolment_id in self._kept:
@@ -204,8 +204,7 @@ class EnrolmentRepository(_Repository):
             {"enrolment_id": enrolment_id, **_enrolment_fields(enrolment)}
             for enrolment_id, enrolment in kept.items()
         ]
-        written = await insert_all(self._session, _ADD_ENROLMENTS, rows)
-        if len(written.all()) < len(rows):
+        if not await all_added(self._session, _ADD_ENROLMENTS, rows):
             raise LostRace("an enrolment was written meanwhile; retry")
         self._read.update(kept)
 
@@ -318,8 +317,10 @@ class ResultRepository(_Repository):
         super().__init__(session)
         self._offerings = offerings
         self._enrolments = enrolments
-        # result id -> the result read ahead (current or not), or added, kept up to date
+        # result id -> the result read ahead (current or not), or added, kept up to date;
+        # enrolment id -> the ids of its results held
         self._held: dict[str, Result] = {}
+        self._held_of: dict[str, set[str]] = {}
         # result ids whose result (if any) is in `_held`; enrolment ids whose current one is
         self._read_ids: set[str] = set()
         self._read_enrolments: set[str] = set()
@@ -327,14 +328,12 @@ class ResultRepository(_Repository):
         self._kept: set[str] = set()
 
     async def read_ahead(self, submissions: Sequence[AssessedResult]) -> None:
-        """Reads what `facts` needs for each of a batch's submissions, each table once (their
-        enrolments are read ahead by the enrolments' repository)."""
-        offering_ids = {s.offering_id for s in submissions}
+        """Reads the results a batch's submissions bear on in one statement (`facts` also
+        needs their offerings and enrolments read ahead by those repositories)."""
         enrolment_ids = {s.enrolment_id for s in submissions}
         result_ids = {s.result_id for s in submissions} | {
             s.supersedes_result_id for s in submissions if s.supersedes_result_id
         }
-        await self._offerings.read_ahead(offering_ids)
         rows = await execute(
             self._session,
             _RESULTS_AMONG,
@@ -342,7 +341,8 @@ class ResultRepository(_Repository):
         )
         for row in rows:
             result = _stored(*row)
-            self._held.setdefault(result.result_id, result)
+            if result.result_id not in self._held:  # what this unit of work changed stays
+                self._hold(result)
         self._read_ids |= result_ids
         self._read_enrolments |= enrolment_ids
 
@@ -366,7 +366,10 @@ class ResultRepository(_Repository):
             offering = await self._offerings.get(submission.offering_id)
             if offering is None:
                 return Facts(None, None, None, None, None)
-            found = list(self._held.values())
+            bearing = {submission.result_id, *self._held_of.get(submission.enrolment_id, ())}
+            if corrects is not None:
+                bearing.add(corrects)
+            found = [self._held[i] for i in bearing if i in self._held]
             enrolment = await self._enrolments.get(submission.enrolment_id)
         else:
             # Not read ahead: what this unit of work keeps is written, so the read sees it.
@@ -446,8 +449,12 @@ class ResultRepository(_Repository):
 
     def add(self, result: Result) -> None:
         """Keeps `result` to be written at the commit (`write_kept`)."""
-        self._held[result.result_id] = result
+        self._hold(result)
         self._kept.add(result.result_id)
+
+    def _hold(self, result: Result) -> None:
+        self._held[result.result_id] = result
+        self._held_of.setdefault(result.result.enrolment_id, set()).add(result.result_id)
 
     async def write_kept(self) -> None:
         """Writes the results kept. Raises ConcurrentResult (a lost race) when a concurrent
@@ -457,8 +464,7 @@ class ResultRepository(_Repository):
         if not kept:
             return
         rows = [_row(self._held[result_id]) for result_id in kept]
-        written = await insert_all(self._session, _ADD_RESULTS, rows)
-        if len(written.all()) < len(rows):
+        if not await all_added(self._session, _ADD_RESULTS, rows):
             raise ConcurrentResult("Another result for this enrolment was just recorded.")
 
     async def of_learner(

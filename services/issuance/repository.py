@@ -37,6 +37,7 @@ from shared.db.statements import (
     OneOf,
     Statement,
     added,
+    all_added,
     execute,
     insert_all,
     insert_new,
@@ -476,8 +477,7 @@ class Credentials:
             return
         self._forget_reads()  # read without these
         rows = [_new_credential(credential) for credential, _ in kept.values()]
-        written = await insert_all(self._session, _ADD, rows)
-        if len(written.all()) < len(rows):
+        if not await all_added(self._session, _ADD, rows):
             raise LostRace("a concurrent issuance collided; retry")
         components = [
             {"stacked_credential_id": stacked, "component_credential_id": component}

@@ -245,6 +245,14 @@ async def added(session: AsyncSession, statement: Statement, parameters: Paramet
     return (await execute(session, statement, parameters)).first() is not None
 
 
+async def all_added(
+    session: AsyncSession, statement: ManyRows, rows: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Runs an `insert_rows` statement made with `returning` and `skip_existing`: whether it
+    wrote every row (a row that clashes with a committed one is not written)."""
+    return len((await insert_all(session, statement, rows)).all()) == len(rows)
+
+
 # Tests that a column is one of a list given as the named parameter.
 OneOf = Callable[[ColumnElement[Any], str], ColumnElement[bool]]
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from services.assessment import application
+from services.assessment.domain import AlreadyAssessed
 from services.assessment.repository import RESULTS
 from services.assessment.unit_of_work import AssessmentUnitOfWork
 from shared.db.engine import session_factory
@@ -210,6 +212,29 @@ async def _judged_with_what_the_batch_kept(units_of_work: Units) -> None:
     }
     # Each recorded once, in the batch's order; the repeat is not announced again.
     assert announced == [first.result_id, second.result_id, correction.result_id]
+
+
+async def test_a_batch_finds_an_enrolment_s_current_result_written_or_kept(
+    units_of_work: Units,
+) -> None:
+    """A second result for an enrolment, not naming the one it corrects, is refused in the
+    batch, whether the first was written before it or kept by the batch."""
+    offering = await _published(units_of_work)
+    ada, bo = (accepted_enrolment(offering.offering_id, name) for name in ("ada", "bo"))
+    await committed_statements(units_of_work, partial(application.apply_enrolment_event, event=ada))
+    await committed_statements(units_of_work, partial(application.apply_enrolment_event, event=bo))
+    await committed_statements(
+        units_of_work, lambda u: application.record_result(u, _assessed(ada))
+    )
+    again, first, second = _assessed(ada), _assessed(bo), _assessed(bo)
+    async with units_of_work() as uow:
+        await application.events_coming(uow, [], [again, first, second])
+        with pytest.raises(AlreadyAssessed):
+            await application.record_result(uow, again)
+        await application.record_result(uow, first)
+        with pytest.raises(AlreadyAssessed):
+            await application.record_result(uow, second)
+        await uow.commit()
 
 
 async def test_an_enrolment_written_meanwhile_is_a_lost_race_at_the_commit(
